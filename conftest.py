@@ -1,0 +1,5 @@
+"""Fixtures shared by all tests. Each concern keeps its fixtures in a module under tests/fixtures/."""
+
+pytest_plugins = [
+    "tests.fixtures.common",
+]

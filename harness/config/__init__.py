@@ -1,0 +1,1 @@
+"""Validated configuration: vendor profiles, SLA files, fault schedules, all loaded through ``loading``."""

@@ -1,0 +1,1 @@
+"""Servers the harness runs against: the mock WhatsApp Cloud API, reference SCRM vendors, vendor facades."""
