@@ -1,0 +1,1 @@
+"""The load engine: open-model schedules (intended start times) and closed-model users, shapes, customers."""
