@@ -1,0 +1,28 @@
+"""The scenario registry: one module per scenario, looked up by name (``scrmbench scenarios list``)."""
+
+from __future__ import annotations
+
+from harness.errors import ScenarioError
+from scenarios import broadcast, capacity, data_volume, failover, media_burst, peak, soak, throttle, webhook_storm
+from scenarios.base import Scenario
+
+SCENARIOS: dict[str, Scenario] = {
+    module.SCENARIO.name: module.SCENARIO
+    for module in (peak, broadcast, media_burst, failover, soak, data_volume, capacity, throttle, webhook_storm)
+}
+
+
+def names() -> list[str]:
+    return list(SCENARIOS)
+
+
+def get(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise ScenarioError(
+            "unknown scenario",
+            field="scenario",
+            value=name,
+            fix=f"use one of: {', '.join(SCENARIOS)} (see `scrmbench scenarios list`)",
+        ) from None

@@ -1,0 +1,101 @@
+"""Scenario definitions: the registry, defaults, quick sizes, bounds checked at the edge, plans."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import EXIT_BAD_INPUT, ScenarioError
+from harness.loadgen.schedule import arrival_offsets
+from scenarios.registry import SCENARIOS, get
+
+EXPECTED = {
+    "peak",
+    "broadcast",
+    "media-burst",
+    "failover",
+    "soak",
+    "data-volume",
+    "capacity",
+    "throttle",
+    "webhook-storm",
+}
+
+
+def test_registry_holds_the_buyers_checklist() -> None:
+    assert set(SCENARIOS) == EXPECTED
+    for name, scenario in SCENARIOS.items():
+        assert scenario.name == name and scenario.summary
+
+
+def test_unknown_scenario_names_the_choices() -> None:
+    with pytest.raises(ScenarioError) as info:
+        get("black-friday")
+    assert info.value.exit_code == EXIT_BAD_INPUT
+    assert "black-friday" in str(info.value) and "peak" in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_quick_size_is_short_and_default_size_is_the_research_shape(name: str) -> None:
+    scenario = get(name)
+    quick = scenario.plan(quick=True)
+    full = scenario.plan()
+    assert 0 < quick.duration_s + quick.drain_s <= 45
+    assert full.duration_s > quick.duration_s
+    assert quick.criteria and all(c.source for c in quick.criteria)
+    assert quick.mix and all(task.weight > 0 for task in quick.mix)
+    # The shape offers load: the quick plan's schedule is non-empty and bounded.
+    offered = sum(len(list(arrival_offsets(phase.profile))) for phase in quick.phases)
+    assert 0 < offered < 5000
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "field"),
+    [
+        ("peak", {"rate": -1}, "rate"),
+        ("peak", {"duration_s": 0}, "duration_s"),
+        ("broadcast", {"recipients": 0}, "recipients"),
+        ("capacity", {"steps": 0}, "steps"),
+        ("media-burst", {"uploads": 10**9}, "uploads"),
+        ("soak", {"load_model": "sideways"}, "load_model"),
+        ("throttle", {"bogus": 1}, "bogus"),
+        ("webhook-storm", {"inbound_share": 2}, "inbound_share"),
+    ],
+)
+def test_out_of_bounds_parameters_are_scenario_errors(name: str, overrides: dict[str, object], field: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        get(name).params(overrides)
+    message = str(info.value)
+    assert f"field '{field}'" in message and "Fix:" in message
+
+
+def test_failover_kill_must_fall_inside_the_run() -> None:
+    with pytest.raises(ScenarioError, match="kill_at_s"):
+        get("failover").params({"duration_s": 10, "kill_at_s": 20})
+    plan = get("failover").plan(quick=True)
+    (step,) = plan.faults
+    assert step.fault == "failover" and step.target == "primary" and step.duration_s > 0
+
+
+def test_data_volume_has_one_seeded_phase_per_size() -> None:
+    with pytest.raises(ScenarioError, match="increasing"):
+        get("data-volume").params({"sizes": [1000, 100]})
+    plan = get("data-volume").plan({"sizes": [10, 20, 30], "phase_s": 2})
+    assert [p.name for p in plan.phases] == ["size-10", "size-20", "size-30"]
+    assert [p.setup[0].params["conversations"] for p in plan.phases] == [10, 20, 30]
+    assert plan.duration_s == 6
+
+
+def test_overrides_win_over_quick_and_none_means_keep() -> None:
+    plan = get("capacity").plan({"steps": 2, "rate": None}, quick=True)
+    assert plan.options["steps"] == [5, 15]
+
+
+def test_throttle_plans_an_upstream_throttle_window() -> None:
+    plan = get("throttle").plan(quick=True)
+    (step,) = plan.faults
+    assert step.fault == "upstream-throttle" and step.params["throughput_per_second"] == 3
+
+
+def test_broadcast_length_follows_recipients_and_rate() -> None:
+    plan = get("broadcast").plan({"recipients": 950, "rate": 100, "live_share": 0.05})
+    assert plan.duration_s == pytest.approx(10)
