@@ -1,0 +1,219 @@
+"""End-to-end accounting (Jepsen total-queue semantics), reply latency and webhook acknowledgement latency.
+
+Every message the harness asks a vendor to send carries a correlation token; the mock's ledger records each
+arrival with the token it found. Joining the two on the token gives, per token:
+
+    acked          the vendor said ok                      lost        acked, never in the ledger
+    failed         the vendor said no (definite)           recovered   indeterminate, but delivered
+    indeterminate  timeout / transport error: unknown      unresolved  indeterminate, never delivered (at risk)
+    duplicated     in the ledger more than once            unexpected  in the ledger, never sent by us
+
+Invariants (tested with hypothesis): attempted = acked + failed + indeterminate; acked = acked_delivered + lost;
+indeterminate = recovered + unresolved; delivered = acked_delivered + recovered + delivered_after_fail.
+Vendor message ids are recorded but never trusted: only the token decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats import latency_summary, rule_of_three, wilson_interval
+
+# Operations whose records are the harness asking the mock to deliver a customer's message (inbound traffic):
+# their tokens travel the other way and are not sends the vendor must deliver.
+INBOUND_OPERATIONS = frozenset({"customer_message", "customer_messages", "inbound"})
+
+_RANK = {"failed": 0, "indeterminate": 1, "ok": 2}
+_NAMES = np.array(["failed", "indeterminate", "ok"])
+
+
+def _send_records(requests: pd.DataFrame) -> pd.DataFrame:
+    operation = requests["operation"].astype("str")
+    mask = (
+        requests["correlation_id"].notna()
+        & (requests["correlation_id"].astype("str") != "")
+        & (requests["outcome"].astype("str") != "dropped")
+        & ~operation.isin(INBOUND_OPERATIONS)
+    )
+    return requests.loc[mask, ["correlation_id", "outcome", "ok", "scheduled_at", "started_at"]]
+
+
+def _outbound_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
+    mask = (
+        (ledger["direction"].astype("str") == "outbound")
+        & ledger["correlation_id"].notna()
+        & (ledger["correlation_id"].astype("str") != "")
+    )
+    return ledger.loc[mask, ["correlation_id", "arrived_at", "reply_to_wamid"]]
+
+
+def message_table(requests: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
+    """One row per token seen on either side: ``correlation_id, sent_at, outcome, copies, delivered_at, status``.
+
+    ``outcome`` is the best answer the vendor gave for the token (ok > indeterminate > failed; a client retry
+    that finally got ok counts as acked); ``sent_at`` the scheduled slot, else the first start; ``status`` one of
+    lost, delivered, recovered, unresolved, failed, delivered_after_fail, unexpected.
+    """
+    sends = _send_records(requests)
+    arrivals = _outbound_ledger(ledger)
+    # Replies to a customer's message are accounted as replies, not as sends we never made.
+    arrivals = arrivals[arrivals["reply_to_wamid"].isna() | arrivals["correlation_id"].isin(sends["correlation_id"])]
+    tokens = pd.concat([sends["correlation_id"], arrivals["correlation_id"]], ignore_index=True)
+    codes, uniques = pd.factorize(tokens.astype("str"))
+    send_codes, arrival_codes = codes[: len(sends)], codes[len(sends) :]
+    size = len(uniques)
+
+    rank = sends["outcome"].astype("str").map(_RANK).fillna(0).to_numpy(dtype="int64")
+    rank = np.where(sends["ok"].fillna(False).to_numpy(dtype=bool), 2, rank)
+    scheduled = sends["scheduled_at"].to_numpy(dtype="float64", na_value=np.nan)
+    started = sends["started_at"].to_numpy(dtype="float64", na_value=np.nan)
+    sent_time = np.where(np.isnan(scheduled), started, scheduled)
+    best = np.full(size, -1, dtype="int64")
+    np.maximum.at(best, send_codes, rank)
+    sent_at = np.full(size, np.inf)
+    np.minimum.at(sent_at, send_codes, np.nan_to_num(sent_time, nan=np.inf))
+    copies = np.bincount(arrival_codes, minlength=size)
+    delivered_at = np.full(size, np.inf)
+    np.minimum.at(delivered_at, arrival_codes, arrivals["arrived_at"].to_numpy(dtype="float64", na_value=np.inf))
+
+    attempted = best >= 0
+    outcome = np.where(attempted, _NAMES[np.clip(best, 0, 2)], "unsent")
+    delivered = copies > 0
+    status = np.select(
+        [
+            ~attempted,
+            (best == 2) & delivered,
+            best == 2,
+            (best == 1) & delivered,
+            best == 1,
+            delivered,
+        ],
+        ["unexpected", "delivered", "lost", "recovered", "unresolved", "delivered_after_fail"],
+        default="failed",
+    )
+    return pd.DataFrame(
+        {
+            "correlation_id": np.asarray(uniques, dtype=object),
+            "sent_at": np.where(np.isinf(sent_at), np.nan, sent_at),
+            "outcome": outcome,
+            "copies": copies,
+            "delivered_at": np.where(np.isinf(delivered_at), np.nan, delivered_at),
+            "status": status,
+        }
+    )
+
+
+def accounting(messages: pd.DataFrame, *, ledger_available: bool = True, lost_sample: int = 20) -> dict[str, Any]:
+    """The accounting figures of a ``message_table``; see the module docstring for each name."""
+    status = messages["status"].to_numpy()
+    copies = messages["copies"].to_numpy()
+    attempted_mask = status != "unexpected"
+    counts = {name: int((status == name).sum()) for name in ("delivered", "lost", "recovered", "unresolved")}
+    failed = int(((status == "failed") | (status == "delivered_after_fail")).sum())
+    acked = counts["delivered"] + counts["lost"]
+    dup_mask = attempted_mask & (copies > 1)
+    lost = counts["lost"]
+    interval = wilson_interval(lost, acked)
+    latency_ms = (messages["delivered_at"] - messages["sent_at"]).to_numpy(dtype="float64") * 1000.0
+    latency_ms = latency_ms[attempted_mask & (copies > 0)]
+    lost_rows = messages[status == "lost"].sort_values("sent_at")
+    return {
+        "measured": ledger_available,
+        "attempted": int(attempted_mask.sum()),
+        "acked": acked,
+        "failed": failed,
+        "indeterminate": counts["recovered"] + counts["unresolved"],
+        "delivered": int((attempted_mask & (copies > 0)).sum()),
+        "acked_delivered": counts["delivered"],
+        "delivered_once": int((attempted_mask & (copies == 1)).sum()),
+        "lost": lost,
+        "duplicated": int(dup_mask.sum()),
+        "duplicate_copies": int((copies[dup_mask] - 1).sum()),
+        "unexpected": int((status == "unexpected").sum()),
+        "unexpected_copies": int(copies[status == "unexpected"].sum()),
+        "recovered": counts["recovered"],
+        "unresolved": counts["unresolved"],
+        "delivered_after_fail": int((status == "delivered_after_fail").sum()),
+        "loss_rate": lost / acked if acked else None,
+        "loss_rate_ci95": list(interval) if interval else None,
+        # Zero loss is "fewer than 3/N with 95% confidence", never "perfect".
+        "loss_upper_95": (rule_of_three(acked) if lost == 0 else (interval[1] if interval else None)),
+        "duplicate_rate": int(dup_mask.sum()) / int(attempted_mask.sum()) if attempted_mask.any() else None,
+        "valid": lost == 0 and int((status == "unexpected").sum()) == 0,
+        "delivery_latency_ms": latency_summary(latency_ms),
+        "lost_sample": [str(token) for token in lost_rows["correlation_id"].head(lost_sample)],
+        "lost_window": _span(lost_rows["sent_at"]),
+    }
+
+
+def _span(times: pd.Series) -> dict[str, float] | None:
+    values = times.dropna()
+    if values.empty:
+        return None
+    return {"first": float(values.min()), "last": float(values.max()), "span_s": float(values.max() - values.min())}
+
+
+def reply_table(ledger: pd.DataFrame) -> pd.DataFrame:
+    """First reply per inbound message: ``inbound_wamid, delivered_at, replied_at, reply_ms``.
+
+    Reply latency = ledger time of the vendor's reply − time the mock's webhook for the customer's message was
+    acknowledged (``inbound_delivered_at``); inbound messages never answered have NaN ``replied_at``.
+    """
+    outbound = ledger[(ledger["direction"].astype("str") == "outbound") & ledger["reply_to_wamid"].notna()]
+    replies = (
+        outbound.groupby(outbound["reply_to_wamid"].astype("str"))
+        .agg(replied_at=("arrived_at", "min"), delivered_at=("inbound_delivered_at", "min"))
+        .reset_index()
+        .rename(columns={"reply_to_wamid": "inbound_wamid"})
+    )
+    inbound = ledger.loc[ledger["direction"].astype("str") == "inbound", ["wamid"]].astype("str")
+    unanswered = inbound[~inbound["wamid"].isin(replies["inbound_wamid"])]
+    table = pd.concat(
+        [replies, pd.DataFrame({"inbound_wamid": unanswered["wamid"].to_numpy(dtype=object)})], ignore_index=True
+    )
+    table["reply_ms"] = (table["replied_at"] - table["delivered_at"]) * 1000.0
+    return table
+
+
+def reply_metrics(replies: pd.DataFrame) -> dict[str, Any]:
+    answered = replies["replied_at"].notna()
+    return {
+        "inbound": len(replies),
+        "answered": int(answered.sum()),
+        "unanswered": int((~answered).sum()),
+        "latency_ms": latency_summary(replies["reply_ms"].to_numpy(dtype="float64", na_value=np.nan)),
+    }
+
+
+WEBHOOK_GOOD_MEDIAN_MS = 250.0
+WEBHOOK_SLOW_MS = 1000.0
+WEBHOOK_SLOW_SHARE = 0.01
+
+
+def webhook_metrics(attempts: pd.DataFrame) -> dict[str, Any]:
+    """Acknowledgement latency of the mock's webhook POSTs; good = median ≤ 250 ms and < 1% over 1 s.
+
+    An attempt with no answer (timeout, connect error) counts as over 1 s whatever its recorded time.
+    """
+    outcome = attempts["outcome"].astype("str")
+    response = attempts["response_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    unanswered = outcome.isin(["timeout", "connect_error"]).to_numpy()
+    slow = unanswered | (response > WEBHOOK_SLOW_MS)
+    n = len(attempts)
+    summary = latency_summary(response[~unanswered])
+    over = float(slow.sum()) / n if n else None
+    median = summary["p50"]
+    return {
+        "attempts": n,
+        "deliveries": int(attempts["delivery_id"].nunique()),
+        "retries": int((attempts["attempt"].fillna(0).to_numpy() > 0).sum()),
+        "by_outcome": {str(k): int(v) for k, v in outcome.value_counts().sort_index().items()},
+        "ack_latency_ms": summary,
+        "over_1s_rate": over,
+        "good": (
+            median is not None and over is not None and median <= WEBHOOK_GOOD_MEDIAN_MS and over < WEBHOOK_SLOW_SHARE
+        ),
+    }

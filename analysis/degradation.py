@@ -1,0 +1,77 @@
+"""Degradation over a long run: robust slope of windowed p95, last/first ratio, and an hour-by-hour table.
+
+The slope is Theil–Sen (median of pairwise slopes) over the per-window p95 values, so one bad minute does not
+tilt it; it is reported in ms per hour with its 95% interval. ``last_first_ratio`` compares the last full
+window's p95 with the first one's (market-figures #1: "1.2 s drifting to 8.5 s by minute 5" is a ratio of 7).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.metrics import event_time
+from analysis.stats import grouped_percentiles, theil_sen
+
+
+def _latency(requests: pd.DataFrame) -> np.ndarray:
+    dropped = (requests["outcome"].astype("str") == "dropped").to_numpy()
+    corrected = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    plain = requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    values = np.where(np.isnan(corrected), plain, corrected)
+    return np.where(dropped, np.nan, values)
+
+
+def degradation(requests: pd.DataFrame, t0: float, *, window_s: float = 60.0) -> dict[str, Any]:
+    """Slope (ms/hour) and ratio of the per-window p95 of (corrected) latency, plus the hourly table."""
+    out: dict[str, Any] = {
+        "window_s": window_s,
+        "windows": 0,
+        "slope_ms_per_hour": None,
+        "slope_ci95": None,
+        "first_p95_ms": None,
+        "last_p95_ms": None,
+        "last_first_ratio": None,
+        "hourly": [],
+    }
+    if requests.empty:
+        return out
+    times = event_time(requests)
+    latency = _latency(requests)
+    keys = np.floor((times - t0) / window_s).astype("int64")
+    uniq, _counts, p95 = grouped_percentiles(keys, latency, (95.0,))
+    out["windows"] = int(uniq.size)
+    if uniq.size:
+        out["first_p95_ms"] = float(p95[0])
+        out["last_p95_ms"] = float(p95[-1])
+        out["last_first_ratio"] = float(p95[-1] / p95[0]) if p95[0] > 0 else None
+    slope = theil_sen(uniq.astype("float64") * window_s / 3600.0, p95.astype("float64"))
+    if slope is not None:
+        out["slope_ms_per_hour"] = slope[0]
+        out["slope_ci95"] = [slope[1], slope[2]]
+    out["hourly"] = hourly_table(requests, t0, times, latency)
+    return out
+
+
+def hourly_table(requests: pd.DataFrame, t0: float, times: np.ndarray, latency: np.ndarray) -> list[dict[str, Any]]:
+    hours = np.floor((times - t0) / 3600.0).astype("int64")
+    dropped = (requests["outcome"].astype("str") == "dropped").to_numpy()
+    ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
+    uniq, counts, p50, p95, p99 = grouped_percentiles(hours, latency, (50.0, 95.0, 99.0))
+    rows = []
+    for i, hour in enumerate(uniq.tolist()):
+        in_hour = (hours == hour) & ~dropped
+        started = int(in_hour.sum())
+        rows.append(
+            {
+                "hour": int(hour),
+                "count": int(counts[i]),
+                "p50_ms": float(p50[i]),
+                "p95_ms": float(p95[i]),
+                "p99_ms": float(p99[i]),
+                "error_rate": float(started - int(ok[in_hour].sum())) / started if started else None,
+            }
+        )
+    return rows

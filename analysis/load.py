@@ -1,0 +1,171 @@
+"""Load a results folder into typed frames; the only module of ``analysis`` that touches the disk for reading.
+
+A run that was cut short still loads: a missing ``manifest.json``, ledger or fault log, an unreadable (truncated)
+last request shard, or ``complete: false`` in the manifest all mark the run ``partial`` with one plain reason
+each, so the scorecard can say what is missing instead of failing. Only a folder with neither a manifest nor a
+single readable request shard cannot be analysed (``AnalysisError``, exit 3).
+
+Frames keep pyarrow-backed columns (``types_mapper=pd.ArrowDtype`` is not used: pandas' own ``str`` dtype is
+already arrow-backed), so a 5-million-row run costs little more than the Parquet data itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+
+from harness.errors import AnalysisError
+from harness.records import (
+    LEDGER_SCHEMA,
+    REQUEST_SCHEMA,
+    WEBHOOK_ATTEMPT_SCHEMA,
+    FaultEvent,
+    RunManifest,
+)
+
+
+@dataclass
+class RunData:
+    """Everything a results folder holds, as frames; ``partial_reasons`` says what was missing or cut."""
+
+    path: Path
+    manifest: RunManifest
+    requests: pd.DataFrame
+    ledger: pd.DataFrame
+    webhooks: pd.DataFrame
+    faults: list[FaultEvent]
+    partial_reasons: list[str] = field(default_factory=list)
+    has_ledger: bool = True
+    has_webhooks: bool = True
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.partial_reasons)
+
+
+def empty_frame(schema: pa.Schema) -> pd.DataFrame:
+    return schema.empty_table().to_pandas()
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Add missing columns as nulls and cast to the schema, so older or partial shards still concatenate."""
+    columns = []
+    for fld in schema:
+        if fld.name in table.column_names:
+            columns.append(table.column(fld.name).cast(fld.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, type=fld.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def read_parquet_table(path: Path, schema: pa.Schema) -> pa.Table:
+    return _conform(pq.read_table(path), schema)
+
+
+def _read_request_shards(folder: Path, reasons: list[str]) -> pa.Table | None:
+    shard_dir = folder / "requests"
+    shards = sorted(shard_dir.glob("*.parquet")) if shard_dir.is_dir() else []
+    if not shards:
+        reasons.append("no request records (requests/*.parquet missing)")
+        return None
+    tables = []
+    for shard in shards:
+        try:
+            tables.append(read_parquet_table(shard, REQUEST_SCHEMA))
+        except (OSError, pa.ArrowException) as exc:
+            # A worker killed mid-write leaves a truncated shard; what the other shards hold is still valid.
+            reasons.append(f"request shard {shard.name} is unreadable and was skipped ({type(exc).__name__})")
+    if not tables:
+        return None
+    return pa.concat_tables(tables)
+
+
+def _read_optional(path: Path, schema: pa.Schema, what: str, reasons: list[str]) -> pd.DataFrame | None:
+    if not path.exists():
+        reasons.append(f"no {what} ({path.name} missing)")
+        return None
+    try:
+        return read_parquet_table(path, schema).to_pandas()
+    except (OSError, pa.ArrowException) as exc:
+        reasons.append(f"{path.name} is unreadable ({type(exc).__name__}); {what} not analysed")
+        return None
+
+
+def read_faults(path: Path, reasons: list[str]) -> list[FaultEvent]:
+    if not path.exists():
+        return []
+    events: list[FaultEvent] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(FaultEvent.model_validate(json.loads(line)))
+        except (ValueError, ValidationError):
+            # The last line of a killed run may be half written; keep the rest.
+            reasons.append(f"faults.jsonl line {number} is unreadable and was skipped")
+    return sorted(events, key=lambda event: event.at)
+
+
+def _read_manifest(folder: Path, requests: pd.DataFrame, reasons: list[str]) -> RunManifest:
+    path = folder / "manifest.json"
+    if path.exists():
+        try:
+            return RunManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, ValidationError) as exc:
+            reasons.append(f"manifest.json is unreadable ({type(exc).__name__}); run details inferred from records")
+    else:
+        reasons.append("no manifest.json; run details inferred from the records")
+    if requests.empty:
+        raise AnalysisError(
+            f"{folder}: nothing to analyse: no readable manifest.json and no request records. "
+            "Fix: point at a results folder written by 'scrmbench run'."
+        )
+    scenario = str(requests["scenario"].dropna().iloc[0]) if requests["scenario"].notna().any() else "unknown"
+    vendor = str(requests["vendor"].dropna().iloc[0]) if requests["vendor"].notna().any() else "unknown"
+    return RunManifest(
+        run_id=folder.name,
+        scenario=scenario,
+        vendor={"name": vendor},
+        started_at=float(requests["started_at"].min()),
+        ended_at=float(requests["ended_at"].max()),
+        complete=False,
+    )
+
+
+def load_run(folder: Path | str) -> RunData:
+    """Read ``folder`` (one run's results) into a ``RunData``; see the module docstring for partial runs."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AnalysisError(f"{folder}: not a folder. Fix: give the path of one run's results folder.")
+    reasons: list[str] = []
+    table = _read_request_shards(folder, reasons)
+    requests = table.to_pandas() if table is not None else empty_frame(REQUEST_SCHEMA)
+    del table
+    manifest = _read_manifest(folder, requests, reasons)
+    if not manifest.complete and not any("manifest" in reason for reason in reasons):
+        reasons.insert(0, "the run did not complete (manifest says complete: false)")
+    ledger = _read_optional(folder / "ledger.parquet", LEDGER_SCHEMA, "ledger export", reasons)
+    # Webhook attempts only exist when the candidate receives the mock's webhooks; their absence is reported
+    # as "not measured" by the summary, not as a cut-short run.
+    webhooks = _read_optional(folder / "webhooks.parquet", WEBHOOK_ATTEMPT_SCHEMA, "webhook attempts", [])
+    faults = read_faults(folder / "faults.jsonl", reasons)
+    if "ledger" in manifest.unmeasured:
+        # A SaaS candidate cannot be pointed at the mock: that is a known limit, not a broken run.
+        reasons[:] = [reason for reason in reasons if "ledger.parquet" not in reason]
+    return RunData(
+        path=folder,
+        manifest=manifest,
+        requests=requests,
+        ledger=ledger if ledger is not None else empty_frame(LEDGER_SCHEMA),
+        webhooks=webhooks if webhooks is not None else empty_frame(WEBHOOK_ATTEMPT_SCHEMA),
+        faults=faults,
+        partial_reasons=reasons,
+        has_ledger=ledger is not None,
+        has_webhooks=webhooks is not None,
+    )

@@ -1,0 +1,153 @@
+"""Request metrics per operation and overall, and the same per time window (design.md "Measurement definitions").
+
+Definitions (the contract; docs/summary-schema.md repeats them):
+- ``count`` is every record, dropped schedule slots included; ``started`` excludes dropped slots.
+- An **error** is a started request that did not end ok (failed or indeterminate); dropped slots are counted
+  apart, as the generator's shortfall, never as the vendor's errors. ``error_rate = errors / started``.
+- **Latency** is over every started request, ok or not (a timeout is a 30 s wait a customer really had).
+- **Corrected latency** (open model only) is ``ended_at − scheduled_at``, the wait measured from the moment the
+  schedule said the request should start.
+- **Throughput** divides by the whole run's span (first start to last end), so per-operation figures add up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats import grouped_percentiles, latency_summary
+
+WINDOWS_S: tuple[int, ...] = (1, 10, 60)
+TOP_ERROR_CODES = 20
+
+
+def event_time(requests: pd.DataFrame) -> np.ndarray:
+    """When each record belongs on the timeline: its scheduled slot if any, else its start."""
+    scheduled = requests["scheduled_at"].to_numpy(dtype="float64", na_value=np.nan)
+    started = requests["started_at"].to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isnan(scheduled), started, scheduled)
+
+
+def run_span(requests: pd.DataFrame) -> tuple[float, float] | None:
+    """(first start or slot, last end) over the records; None for an empty run."""
+    if requests.empty:
+        return None
+    times = event_time(requests)
+    ends = requests["ended_at"].to_numpy(dtype="float64", na_value=np.nan)
+    first = np.nanmin(times) if np.isfinite(times).any() else np.nan
+    last = np.nanmax(np.concatenate([ends, times]))
+    if not (np.isfinite(first) and np.isfinite(last)):
+        return None
+    return float(first), float(last)
+
+
+def _count_by(series: pd.Series, limit: int | None = None) -> dict[str, int]:
+    counts = series.fillna("").astype("str").replace("", "(none)").value_counts()
+    items = [(str(key), int(value)) for key, value in counts.items()]
+    items.sort(key=lambda item: (-item[1], item[0]))
+    if limit is not None and len(items) > limit:
+        other = sum(value for _, value in items[limit:])
+        items = [*items[:limit], ("(other)", other)]
+    return dict(items)
+
+
+def operation_stats(frame: pd.DataFrame, duration_s: float, *, open_model: bool) -> dict[str, Any]:
+    """The headline figures of one group of request records (see the module docstring for definitions)."""
+    outcome = frame["outcome"].astype("str")
+    dropped_mask = (outcome == "dropped").to_numpy()
+    ok_mask = frame["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped_mask
+    started = int((~dropped_mask).sum())
+    ok = int(ok_mask.sum())
+    errors = started - ok
+    failed_rows = frame[~ok_mask & ~dropped_mask]
+    latency = frame["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)[~dropped_mask]
+    stats: dict[str, Any] = {
+        "count": len(frame),
+        "started": started,
+        "ok": ok,
+        "errors": errors,
+        "failed": int((outcome == "failed").sum()),
+        "indeterminate": int((outcome == "indeterminate").sum()),
+        "dropped_slots": int(dropped_mask.sum()),
+        "error_rate": errors / started if started else None,
+        "dropped_rate": float(dropped_mask.sum()) / len(frame) if len(frame) else None,
+        "throughput_rps": started / duration_s if duration_s > 0 else None,
+        "ok_rps": ok / duration_s if duration_s > 0 else None,
+        "errors_by_kind": _count_by(failed_rows["error_kind"]),
+        "errors_by_code": _count_by(failed_rows["error_code"], TOP_ERROR_CODES),
+        "latency_ms": latency_summary(latency),
+        "corrected_latency_ms": None,
+    }
+    if open_model and frame["scheduled_at"].notna().any():
+        corrected = frame["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)[~dropped_mask]
+        stats["corrected_latency_ms"] = latency_summary(corrected)
+    return stats
+
+
+def request_metrics(requests: pd.DataFrame, *, open_model: bool) -> dict[str, Any]:
+    """``{"duration_s", "overall": stats, "by_operation": {op: stats}}``."""
+    span = run_span(requests)
+    duration = span[1] - span[0] if span else 0.0
+    by_operation = {
+        str(op): operation_stats(group, duration, open_model=open_model)
+        for op, group in requests.groupby(requests["operation"].fillna("(none)").astype("str"), sort=True)
+    }
+    return {
+        "duration_s": duration,
+        "overall": operation_stats(requests, duration, open_model=open_model),
+        "by_operation": by_operation,
+    }
+
+
+def window_series(requests: pd.DataFrame, window_s: int, t0: float, *, open_model: bool) -> dict[str, list[Any]]:
+    """Columnar per-window series: ``t`` (window start, s from t0), counts, rates and latency percentiles.
+
+    Windows with no record are absent (a gap on a chart is honest; a zero would claim requests were made).
+    """
+    if requests.empty:
+        return {"t": []}
+    times = event_time(requests)
+    bucket = np.floor((times - t0) / window_s).astype("int64")
+    outcome = requests["outcome"].astype("str").to_numpy()
+    dropped = outcome == "dropped"
+    ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
+    uniq, counts = np.unique(bucket, return_counts=True)
+    position = np.searchsorted(uniq, bucket)
+    ok_n = np.bincount(position, weights=ok, minlength=uniq.size)
+    dropped_n = np.bincount(position, weights=dropped, minlength=uniq.size)
+    started_n = counts - dropped_n
+    latency = requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    latency = np.where(dropped, np.nan, latency)
+    series: dict[str, list[Any]] = {
+        "t": (uniq * window_s).astype("float64").tolist(),
+        "count": counts.astype("int64").tolist(),
+        "ok": ok_n.astype("int64").tolist(),
+        "errors": (started_n - ok_n).astype("int64").tolist(),
+        "dropped": dropped_n.astype("int64").tolist(),
+        "throughput_rps": (started_n / window_s).tolist(),
+        "error_rate": [None if s == 0 else float((s - o) / s) for s, o in zip(started_n, ok_n, strict=True)],
+    }
+    series.update(_window_percentiles(position, latency, uniq.size, "latency"))
+    if open_model and requests["scheduled_at"].notna().any():
+        corrected = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
+        corrected = np.where(dropped, np.nan, corrected)
+        series.update(_window_percentiles(position, corrected, uniq.size, "corrected"))
+    return series
+
+
+def _window_percentiles(position: np.ndarray, values: np.ndarray, size: int, prefix: str) -> dict[str, list[Any]]:
+    keys, _, p50, p95, p99 = grouped_percentiles(position, values, (50.0, 95.0, 99.0))
+    out: dict[str, list[Any]] = {}
+    for name, column in (("p50", p50), ("p95", p95), ("p99", p99)):
+        full: list[float | None] = [None] * size
+        for key, value in zip(keys.tolist(), column.tolist(), strict=True):
+            full[key] = float(value)
+        out[f"{prefix}_{name}_ms"] = full
+    return out
+
+
+def timelines(requests: pd.DataFrame, t0: float, *, open_model: bool) -> dict[str, dict[str, list[Any]]]:
+    """The 1 s, 10 s and 1 min series, keyed by the window length in seconds as a string."""
+    return {str(w): window_series(requests, w, t0, open_model=open_model) for w in WINDOWS_S}

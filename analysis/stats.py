@@ -1,0 +1,123 @@
+"""Small statistics used by every figure: exact percentiles, grouped percentiles, intervals on rates and quantiles.
+
+Percentiles are **nearest-rank** over the raw values: p-th percentile = the value at rank ⌈p/100 · n⌉ of the
+sorted sample (rank 1 for p = 0). It is always a value that was actually observed, needs no interpolation
+convention, and is what a reader can check by sorting a column by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats as sps
+
+PERCENTILES: tuple[tuple[str, float], ...] = (
+    ("p50", 50.0),
+    ("p90", 90.0),
+    ("p95", 95.0),
+    ("p99", 99.0),
+    ("p99_9", 99.9),
+)
+Z95 = 1.959963984540054
+
+
+def rank_index(n: int, pct: float) -> int:
+    """0-based index of the nearest-rank ``pct`` percentile in a sorted sample of ``n`` values."""
+    return min(n - 1, max(0, math.ceil(pct / 100.0 * n - 1e-9) - 1))
+
+
+def percentile(values: np.ndarray | Sequence[float], pct: float) -> float | None:
+    array = np.asarray(values, dtype="float64")
+    array = array[~np.isnan(array)]
+    if array.size == 0:
+        return None
+    k = rank_index(array.size, pct)
+    return float(np.partition(array, k)[k])
+
+
+def latency_summary(values: np.ndarray | Sequence[float]) -> dict[str, float | int | None]:
+    """count, min, mean, p50…p99.9 and max of a latency sample (nearest-rank); Nones when empty."""
+    array = np.asarray(values, dtype="float64")
+    array = np.sort(array[~np.isnan(array)])
+    n = int(array.size)
+    out: dict[str, float | int | None] = {"count": n}
+    if n == 0:
+        out.update({"min": None, "mean": None, **{name: None for name, _ in PERCENTILES}, "max": None})
+        return out
+    out["min"] = float(array[0])
+    out["mean"] = float(array.mean())
+    for name, pct in PERCENTILES:
+        out[name] = float(array[rank_index(n, pct)])
+    out["max"] = float(array[-1])
+    return out
+
+
+def grouped_percentiles(keys: np.ndarray, values: np.ndarray, pcts: Sequence[float]) -> tuple[np.ndarray, ...]:
+    """Nearest-rank percentiles of ``values`` per distinct integer key: returns (unique_keys, counts, *per pct).
+
+    One lexsort instead of a Python loop per group, so a one-second series of a long soak stays cheap.
+    """
+    mask = ~np.isnan(values)
+    keys, values = keys[mask], values[mask]
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order]
+    uniq, starts, counts = np.unique(keys, return_index=True, return_counts=True)
+    results = [uniq, counts]
+    for pct in pcts:
+        offsets = np.ceil(pct / 100.0 * counts - 1e-9).astype("int64") - 1
+        offsets = np.clip(offsets, 0, counts - 1)
+        results.append(values[starts + offsets] if uniq.size else np.array([], dtype="float64"))
+    return tuple(results)
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval for a proportion (better than the normal one near 0 and 1)."""
+    if n <= 0:
+        return None
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rule_of_three(n: int) -> float | None:
+    """95% upper bound on a rate when 0 events were seen in ``n`` trials (exact: 1 − 0.05^(1/n) ≈ 3/n)."""
+    if n <= 0:
+        return None
+    return float(1.0 - 0.05 ** (1.0 / n))
+
+
+def quantile_interval(sorted_values: np.ndarray, pct: float, level: float = 0.95) -> tuple[float, float] | None:
+    """Distribution-free CI for a percentile from order statistics (binomial ranks); None when n is too small."""
+    n = int(sorted_values.size)
+    if n < 2:
+        return None
+    q = pct / 100.0
+    alpha = 1 - level
+    lo = int(sps.binom.ppf(alpha / 2, n, q))
+    hi = int(sps.binom.ppf(1 - alpha / 2, n, q)) + 1
+    if lo < 1 or hi > n:
+        # Too few values to bound this percentile on that side: report the open side as the sample's edge.
+        lo, hi = max(lo, 1), min(hi, n)
+        if lo == 1 and hi == n:
+            return None
+    return float(sorted_values[lo - 1]), float(sorted_values[hi - 1])
+
+
+def theil_sen(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
+    """Theil–Sen slope with its 95% interval: (slope, low, high); None with fewer than 3 points."""
+    mask = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[mask], y[mask]
+    if x.size < 3 or np.ptp(x) == 0:
+        return None
+    result = sps.theilslopes(y, x, alpha=0.95)
+    return float(result.slope), float(result.low_slope), float(result.high_slope)
+
+
+def finite_or_none(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)

@@ -1,0 +1,178 @@
+"""Build the versioned ``summary.json`` dict of one run from its frames (docs/summary-schema.md is the contract).
+
+The scorecard renders from this dict alone, so every figure a reader sees is here with its definition in the
+schema page. Pure: takes a loaded ``RunData`` (and an optional SLA), returns plain JSON-ready data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from analysis import accounting as acc
+from analysis.apdex import apdex
+from analysis.capacity import capacity
+from analysis.degradation import degradation
+from analysis.load import RunData
+from analysis.metrics import request_metrics, run_span, timelines
+from analysis.recovery import RecoveryParams, recovery
+from analysis.stats import grouped_percentiles
+
+SCHEMA_VERSION = 1
+# A 1 s series of an 8-hour soak is 28,800 points; past this length only the 10 s and 1 min series are kept.
+MAX_ONE_SECOND_SPAN_S = 4 * 3600.0
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Knobs of the analysis; the defaults are the ones design.md and the presets document."""
+
+    recovery: RecoveryParams = field(default_factory=RecoveryParams)
+    apdex_t_ms: dict[str, float] = field(default_factory=lambda: {"request": 500.0, "delivery": 800.0, "reply": 2000.0})
+    degradation_window_s: float = 60.0
+    capacity_step_s: float | None = None  # default: manifest scenario_params step_s / step_duration_s
+    capacity_p95_ms: float = 500.0
+    capacity_error_rate: float = 0.01
+
+
+def _clean(value: Any) -> Any:
+    """NaN/inf → None and numpy scalars → Python, recursively, so the dict is strict JSON."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _vendor_name(run: RunData) -> str:
+    vendor = run.manifest.vendor
+    for key in ("name", "profile", "id"):
+        if vendor.get(key):
+            return str(vendor[key])
+    if run.requests["vendor"].notna().any():
+        return str(run.requests["vendor"].dropna().iloc[0])
+    return "unknown"
+
+
+def _capacity_step(run: RunData, options: AnalysisOptions) -> float | None:
+    if options.capacity_step_s:
+        return options.capacity_step_s
+    params = run.manifest.scenario_params
+    for key in ("step_s", "step_duration_s"):
+        if isinstance(params.get(key), int | float) and params[key] > 0:
+            return float(params[key])
+    return None
+
+
+def run_section(run: RunData, t0: float, end: float) -> dict[str, Any]:
+    m = run.manifest
+    return {
+        "run_id": m.run_id,
+        "run_tag": m.run_tag,
+        "scenario": m.scenario,
+        "scenario_params": m.scenario_params,
+        "vendor": _vendor_name(run),
+        "load_model": m.load_model,
+        "seed": m.seed,
+        "sla_file": m.sla,
+        "versions": m.versions,
+        "started_at": m.started_at,
+        "ended_at": m.ended_at,
+        "t0": t0,
+        "duration_s": end - t0,
+        "complete": m.complete,
+        "partial": run.partial,
+        "partial_reasons": list(run.partial_reasons),
+        "workers": list(m.workers),
+        "notes": list(m.notes),
+        "unmeasured": dict(m.unmeasured),
+    }
+
+
+def build_summary(run: RunData, *, sla: Any = None, options: AnalysisOptions | None = None) -> dict[str, Any]:
+    """The whole summary of one run; ``sla`` is an ``analysis.sla.SlaSpec`` or None (no verdict section)."""
+    options = options or AnalysisOptions()
+    open_model = run.manifest.load_model == "open"
+    span = run_span(run.requests)
+    t0 = span[0] if span else run.manifest.started_at
+    end = span[1] if span else (run.manifest.ended_at or t0)
+    unmeasured = dict(run.manifest.unmeasured)
+
+    requests = request_metrics(run.requests, open_model=open_model)
+    series = timelines(run.requests, t0, open_model=open_model)
+    if end - t0 > MAX_ONE_SECOND_SPAN_S:
+        series.pop("1")
+
+    messages = acc.message_table(run.requests, run.ledger)
+    accounting = acc.accounting(messages, ledger_available=run.has_ledger)
+    if not run.has_ledger:
+        unmeasured.setdefault("accounting", "no ledger export: the candidate was not pointed at the mock")
+    replies = acc.reply_table(run.ledger)
+    reply = acc.reply_metrics(replies) if len(replies) else None
+    webhooks = acc.webhook_metrics(run.webhooks) if len(run.webhooks) else None
+    if webhooks is None:
+        unmeasured.setdefault("webhooks", "no webhook attempts recorded")
+
+    rec = recovery(run.faults, run.requests, messages, end, options.recovery)
+    for item in rec["faults"]:
+        item["injected_s"] = item["injected_at"] - t0
+        item["cleared_s"] = item["cleared_at"] - t0 if item["cleared_at"] is not None else None
+
+    delivery_ms = (messages["delivered_at"] - messages["sent_at"]).to_numpy(dtype="float64") * 1000.0
+    acked_mask = messages["outcome"].to_numpy() == "ok"
+    request_latency = run.requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    request_ok = run.requests["ok"].fillna(False).to_numpy(dtype=bool)
+    not_dropped = (run.requests["outcome"].astype("str") != "dropped").to_numpy()
+    apdex_section: dict[str, Any] = {
+        "request": apdex(np.where(request_ok, request_latency, np.nan)[not_dropped], options.apdex_t_ms["request"]),
+        "delivery": apdex(delivery_ms[acked_mask], options.apdex_t_ms["delivery"]) if run.has_ledger else None,
+        "reply": apdex(replies["reply_ms"].to_numpy(dtype="float64"), options.apdex_t_ms["reply"]) if reply else None,
+    }
+
+    step = _capacity_step(run, options)
+    summary: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "scrmbench.summary",
+        "run": run_section(run, t0, end),
+        "requests": requests,
+        "timeline": series,
+        "accounting": accounting,
+        "reply": reply,
+        "reply_timeline": _reply_minutes(replies, t0) if reply else None,
+        "webhooks": webhooks,
+        "recovery": rec,
+        "degradation": degradation(run.requests, t0, window_s=options.degradation_window_s),
+        "capacity": (
+            capacity(
+                run.requests, t0, step, p95_target_ms=options.capacity_p95_ms, error_target=options.capacity_error_rate
+            )
+            if step
+            else None
+        ),
+        "apdex": apdex_section,
+        "unmeasured": unmeasured,
+        "sla": None,
+    }
+    summary = _clean(summary)
+    if sla is not None:
+        from analysis.sla import evaluate  # local: sla imports summary's field paths, not the other way
+
+        summary["sla"] = _clean(evaluate(sla, summary))
+    return summary
+
+
+def _reply_minutes(replies: Any, t0: float) -> dict[str, list[Any]]:
+    """Per-minute p95 of reply latency by the minute the customer's message was delivered."""
+    answered = replies[replies["replied_at"].notna()]
+    if answered.empty:
+        return {"t": [], "count": [], "p95_ms": []}
+    minute = np.floor((answered["delivered_at"].to_numpy(dtype="float64") - t0) / 60.0).astype("int64")
+    keys, counts, p95 = grouped_percentiles(minute, answered["reply_ms"].to_numpy(dtype="float64"), (95.0,))
+    return {"t": (keys * 60.0).tolist(), "count": counts.tolist(), "p95_ms": p95.tolist()}
