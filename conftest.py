@@ -1,5 +1,6 @@
 """Fixtures shared by all tests. Each concern keeps its fixtures in a module under tests/fixtures/."""
 
 pytest_plugins = [
+    "tests.fixtures.webhook_receiver",
     "tests.fixtures.common",
 ]

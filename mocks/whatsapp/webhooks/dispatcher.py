@@ -1,0 +1,351 @@
+"""The webhook delivery engine: scheduling, batching, duplicates, reordering, retries, attempt records.
+
+Updates are submitted with a delay (a ladder step, a held-back reordered update, a duplicate). A scheduler task
+moves due ones to a ready queue; a pool of ``workers`` tasks takes them, merges fresh updates for the same
+subscription and kind into one POST of up to ``batch_max`` updates, signs it and sends it. A POST that does not
+get HTTP 200 is retried as a whole (same body, same delivery id) on ``RetryPolicy``'s schedule until the horizon,
+then dropped and counted. Submitting never blocks and never awaits: the Graph API routes call it from their
+request handler, and a slow or dead receiver only ties up this pool, never them. When more than ``queue_max``
+updates are pending, new ones are dropped and counted (``dropped_overflow``) rather than growing without bound.
+
+Duplicate and reorder decisions are drawn per update from a stream seeded by (seed, wamid, status, subscription),
+so they are reproducible whatever the timing. ``pump()`` runs one scheduling round in the caller's task, for
+tests on a ``FakeClock``; ``start()`` runs the real loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.clock import Clock
+from mocks.whatsapp.webhooks.attempts import Attempt, AttemptLog
+from mocks.whatsapp.webhooks.config import WebhookConfig
+from mocks.whatsapp.webhooks.payloads import Update, batch_payload
+from mocks.whatsapp.webhooks.retry import RetryPolicy
+from mocks.whatsapp.webhooks.signing import serialize, signed_headers
+from mocks.whatsapp.webhooks.subscriptions import Subscription
+from mocks.whatsapp.webhooks.transport import WebhookTransport
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What the first attempt of a delivery got (``POST /_mock/customers/messages`` answers with it)."""
+
+    delivery_id: str
+    status: int
+    outcome: str
+    sent_at: float  # wall clock of the attempt
+    delivered: bool
+
+
+@dataclass(slots=True)
+class Delivery:
+    id: str
+    subscription: Subscription
+    kind: str
+    updates: list[Update]
+    waiters: list[asyncio.Future[DeliveryResult]] = field(default_factory=list)
+    body: bytes | None = None
+    headers: dict[str, str] | None = None
+    attempt: int = 0
+    first_attempt_at: float | None = None  # monotonic
+    due: float = 0.0  # monotonic
+    generation: int = 0  # the dispatcher's reset count when queued; older ones are forgotten after a POST
+
+    @property
+    def fresh(self) -> bool:
+        return self.body is None
+
+
+OnDelivered = Callable[[Delivery, float], None]
+
+
+class Dispatcher:
+    def __init__(
+        self, config: WebhookConfig, *, clock: Clock, transport: WebhookTransport, log: AttemptLog | None = None
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.transport = transport
+        self.log = log if log is not None else AttemptLog(config.attempts_max_rows)
+        self.retry = RetryPolicy(time_compression=config.time_compression, horizon_s=config.horizon_s)
+        self.on_delivered: list[OnDelivered] = []
+        self._heap: list[tuple[float, int, Delivery]] = []
+        self._ready: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._seq = itertools.count()
+        self._ids = itertools.count(1)
+        self._wakeup = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._in_flight = 0
+        self._generation = 0
+        self._pending_updates = 0
+        self._lags_ms: deque[float] = deque(maxlen=2000)
+        self.counters = {
+            "submitted": 0,
+            "duplicates_injected": 0,
+            "reordered": 0,
+            "posts": 0,
+            "attempts_failed": 0,
+            "updates_delivered": 0,
+            "dropped_overflow": 0,
+            "dropped_horizon": 0,
+            "abandoned_unsubscribed": 0,
+        }
+
+    # ---- submitting -------------------------------------------------------------------------------------
+
+    def submit(self, update: Update, subscription: Subscription, *, delay_s: float = 0.0) -> bool:
+        """Schedule ``update`` for ``subscription`` in ``delay_s`` seconds (plus any reorder hold-back).
+
+        Returns False when the queue is full and the update was dropped.
+        """
+        rng = random.Random(
+            f"{self.config.seed}:wire:{update.wamid}:{update.body.get('status', 'message')}:{subscription.id}"
+        )
+        if rng.random() < self.config.reorder_rate:
+            delay_s += self.config.reorder_delay.sample_s(rng)
+            self.counters["reordered"] += 1
+        if not self._enqueue(update, subscription, delay_s):
+            return False
+        if rng.random() < self.config.duplicate_rate and self._enqueue(
+            update, subscription, delay_s + self.config.duplicate_delay.sample_s(rng)
+        ):
+            self.counters["duplicates_injected"] += 1
+        return True
+
+    def submit_now(self, update: Update, subscription: Subscription) -> asyncio.Future[DeliveryResult] | None:
+        """Deliver ``update`` as soon as a worker is free; the future resolves with its first attempt's result.
+
+        No reordering or duplication is applied to the tracked copy, so the answer describes this update.
+        """
+        future: asyncio.Future[DeliveryResult] = asyncio.get_running_loop().create_future()
+        if not self._enqueue(update, subscription, 0.0, waiter=future):
+            return None
+        rng = random.Random(f"{self.config.seed}:wire:{update.wamid}:message:{subscription.id}")
+        if rng.random() < self.config.duplicate_rate and self._enqueue(
+            update, subscription, self.config.duplicate_delay.sample_s(rng)
+        ):
+            self.counters["duplicates_injected"] += 1
+        return future
+
+    def _enqueue(
+        self,
+        update: Update,
+        subscription: Subscription,
+        delay_s: float,
+        waiter: asyncio.Future[DeliveryResult] | None = None,
+    ) -> bool:
+        if self._pending_updates >= self.config.queue_max:
+            self.counters["dropped_overflow"] += 1
+            return False
+        self._pending_updates += 1
+        self.counters["submitted"] += 1
+        delivery = Delivery(
+            id=f"whd_{next(self._ids)}",
+            subscription=subscription,
+            kind=update.kind,
+            updates=[update],
+            waiters=[waiter] if waiter is not None else [],
+            due=self.clock.monotonic() + delay_s,
+            generation=self._generation,
+        )
+        self._schedule(delivery)
+        return True
+
+    def _schedule(self, delivery: Delivery) -> None:
+        if delivery.due <= self.clock.monotonic():
+            self._ready.put_nowait(delivery)
+            return
+        if not self._heap or delivery.due < self._heap[0][0]:
+            self._wakeup.set()  # the scheduler sleeps until the old head; wake it for an earlier one
+        heapq.heappush(self._heap, (delivery.due, next(self._seq), delivery))
+
+    def _release_due(self) -> None:
+        horizon = self.clock.monotonic()
+        while self._heap and self._heap[0][0] <= horizon:
+            self._ready.put_nowait(heapq.heappop(self._heap)[2])
+
+    # ---- delivering -------------------------------------------------------------------------------------
+
+    def _take_batch(self, first: Delivery) -> Delivery:
+        """Merge further ready fresh updates for the same subscription and kind into ``first``."""
+        if not first.fresh or self.config.batch_max == 1:
+            return first
+        others: list[Delivery] = []
+        while len(first.updates) < self.config.batch_max and not self._ready.empty():
+            nxt = self._ready.get_nowait()
+            if nxt.fresh and nxt.subscription.id == first.subscription.id and nxt.kind == first.kind:
+                first.updates.extend(nxt.updates)
+                first.waiters.extend(nxt.waiters)
+            else:
+                others.append(nxt)
+        for other in others:
+            self._ready.put_nowait(other)
+        return first
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        sub = delivery.subscription
+        if not sub.active:
+            self._finish(delivery, None)
+            self.counters["abandoned_unsubscribed"] += len(delivery.updates)
+            return
+        if delivery.body is None:
+            delivery.body = serialize(batch_payload(delivery.updates))
+            delivery.headers = signed_headers(sub.app_secret, delivery.body)
+        assert delivery.headers is not None
+        start = self.clock.monotonic()
+        if delivery.first_attempt_at is None:
+            delivery.first_attempt_at = start
+        self._lags_ms.append(max(start - delivery.due, 0.0) * 1000.0)
+        sent_at = self.clock.now()
+        self._in_flight += 1
+        try:
+            result = await self.transport.post(sub.callback_url, delivery.body, delivery.headers, self.config.timeout_s)
+        finally:
+            self._in_flight -= 1
+        response_ms = (self.clock.monotonic() - start) * 1000.0
+        self.counters["posts"] += 1
+        self.log.append(
+            Attempt(
+                sent_at=sent_at,
+                delivery_id=delivery.id,
+                kind=delivery.kind,
+                wamids=",".join(u.wamid for u in delivery.updates),
+                attempt=delivery.attempt,
+                callback_url=sub.callback_url,
+                http_status=result.status,
+                response_ms=response_ms if result.status else None,
+                outcome=result.outcome,
+                error=result.error,
+            )
+        )
+        if delivery.generation != self._generation:
+            return  # a reset happened while this POST was in flight; it is no longer ours to account for
+        ok = result.outcome == "ok"
+        outcome = DeliveryResult(delivery.id, result.status, result.outcome, sent_at, ok)
+        for waiter in delivery.waiters:
+            if not waiter.done():
+                waiter.set_result(outcome)
+        delivery.waiters = []
+        if ok:
+            self.counters["updates_delivered"] += len(delivery.updates)
+            self._finish(delivery, sent_at)
+            return
+        self.counters["attempts_failed"] += 1
+        now = self.clock.monotonic()
+        next_at = self.retry.next_at(
+            first_attempt_at=delivery.first_attempt_at, failed_attempt=delivery.attempt, now=now
+        )
+        if next_at is None:
+            self.counters["dropped_horizon"] += len(delivery.updates)
+            self._finish(delivery, None)
+            return
+        delivery.attempt += 1
+        delivery.due = next_at
+        self._schedule(delivery)
+
+    def _finish(self, delivery: Delivery, delivered_at: float | None) -> None:
+        self._pending_updates -= len(delivery.updates)
+        for waiter in delivery.waiters:
+            if not waiter.done():
+                waiter.set_result(DeliveryResult(delivery.id, 0, "dropped", self.clock.now(), False))
+        if delivered_at is not None:
+            for callback in self.on_delivered:
+                callback(delivery, delivered_at)
+
+    async def pump(self) -> int:
+        """Release what is due and attempt every ready delivery, one by one, in this task. Returns POSTs made."""
+        self._release_due()
+        posts = 0
+        while not self._ready.empty():
+            await self._attempt(self._take_batch(self._ready.get_nowait()))
+            posts += 1
+        return posts
+
+    # ---- running ----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        self._tasks.append(asyncio.create_task(self._scheduler(), name="webhooks-scheduler"))
+        for n in range(self.config.workers):
+            self._tasks.append(asyncio.create_task(self._worker(), name=f"webhooks-worker-{n}"))
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.transport.aclose()
+
+    async def _worker(self) -> None:
+        while True:
+            delivery = self._take_batch(await self._ready.get())
+            try:
+                await self._attempt(delivery)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug must not kill the pool; count it as a failed attempt instead
+                self.counters["attempts_failed"] += 1
+                for waiter in delivery.waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+
+    async def _scheduler(self) -> None:
+        while True:
+            self._release_due()
+            self._wakeup.clear()
+            if not self._heap:
+                await self._wakeup.wait()
+                continue
+            delay = self._heap[0][0] - self.clock.monotonic()
+            sleeper = asyncio.ensure_future(self.clock.sleep(delay))
+            waker = asyncio.ensure_future(self._wakeup.wait())
+            try:
+                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                waker.cancel()
+
+    # ---- observing --------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything queued (``POST /_mock/reset``); in-flight POSTs finish but are not retried."""
+        self._generation += 1
+        for _, _, delivery in self._heap:
+            self._finish(delivery, None)
+        self._heap.clear()
+        while not self._ready.empty():
+            self._finish(self._ready.get_nowait(), None)
+        self._pending_updates = 0
+        self._lags_ms.clear()
+        for key in self.counters:
+            self.counters[key] = 0
+        self.log.clear()
+
+    def stats(self) -> dict[str, Any]:
+        lags = sorted(self._lags_ms)
+        oldest = self._heap[0][0] - self.clock.monotonic() if self._heap else None
+        return {
+            "ready": self._ready.qsize(),
+            "scheduled": len(self._heap),
+            "in_flight": self._in_flight,
+            "pending_updates": self._pending_updates,
+            "queue_max": self.config.queue_max,
+            "next_due_in_s": oldest,
+            "lag_ms": {
+                "p50": lags[len(lags) // 2] if lags else None,
+                "p99": lags[min(len(lags) - 1, int(len(lags) * 0.99))] if lags else None,
+                "max": lags[-1] if lags else None,
+                "samples": len(lags),
+            },
+            "attempt_records": len(self.log.rows),
+            **self.counters,
+        }

@@ -1,0 +1,118 @@
+"""The status ladder of an accepted outbound message: ``sent`` → ``delivered`` → ``read``, or ``failed``.
+
+Each message's ladder is drawn from its own random stream, seeded by (seed, wamid), so it is the same whatever
+order messages arrive in or however many workers deliver them. Whether a user has read receipts off is drawn
+per user, so such a user never sends ``read`` for any message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+from mocks.whatsapp.webhooks.config import LadderConfig
+from mocks.whatsapp.webhooks.payloads import Contact, Update, status_body
+
+DAY_S = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """What the ladder needs to know about an accepted outbound message."""
+
+    wamid: str
+    waba_id: str
+    phone_number_id: str
+    display_phone_number: str
+    contact: Contact
+    type: str
+    accepted_at: float  # wall clock, for the statuses' timestamps
+    biz_opaque_callback_data: str | None = None
+    category: str = "service"  # pricing category: marketing | utility | authentication | service
+    error_code: int | None = None  # the mock decided at acceptance that this message fails (e.g. 131026)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStatus:
+    offset_s: float  # after acceptance
+    status: str  # sent | delivered | read | failed
+    error_code: int | None = None
+
+
+def unit_hash(*parts: object) -> float:
+    """A stable number in [0, 1) from ``parts`` (not Python's salted hash())."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+class StatusLadder:
+    def __init__(self, config: LadderConfig, seed: int) -> None:
+        self.config = config
+        self.seed = seed
+
+    def read_receipts_off(self, recipient: str) -> bool:
+        return unit_hash(self.seed, "receipts", recipient) < self.config.read_receipts_off_share
+
+    def plan(self, wamid: str, recipient: str, error_code: int | None = None) -> list[PlannedStatus]:
+        cfg = self.config
+        rng = random.Random(f"{self.seed}:ladder:{wamid}")
+        at = cfg.sent.sample_s(rng)
+        if error_code is not None:
+            return [PlannedStatus(at, "failed", error_code)]
+        if rng.random() < cfg.failed_rate:
+            # Async failures (131026, 131049) come without sent/delivered, as in Meta's fixtures.
+            return [PlannedStatus(at, "failed", rng.choice(cfg.failed_codes))]
+        steps = [PlannedStatus(at, "sent")]
+        at += cfg.delivered.sample_s(rng)
+        steps.append(PlannedStatus(at, "delivered"))
+        read_draw = rng.random()  # drawn for every message so the stream does not depend on the user
+        if not self.read_receipts_off(recipient) and read_draw < cfg.read_share:
+            at += cfg.read.sample_s(rng)
+            steps.append(PlannedStatus(at, "read"))
+        return steps
+
+    def updates(self, message: OutboundMessage) -> list[tuple[float, Update]]:
+        """(offset after acceptance, status update) for every step of the message's ladder."""
+        category = message.category
+        out = []
+        for step in self.plan(message.wamid, message.contact.wa_id, message.error_code):
+            priced = step.status in ("sent", "delivered")
+            body = status_body(
+                wamid=message.wamid,
+                status=step.status,
+                timestamp=message.accepted_at + step.offset_s,
+                recipient_id=message.contact.wa_id,
+                conversation=conversation(message, category) if priced else None,
+                pricing=pricing(category) if priced else None,
+                biz_opaque_callback_data=message.biz_opaque_callback_data,
+                error_code=step.error_code,
+            )
+            update = Update(
+                kind="status",
+                wamid=message.wamid,
+                waba_id=message.waba_id,
+                phone_number_id=message.phone_number_id,
+                display_phone_number=message.display_phone_number,
+                contact=message.contact,
+                body=body,
+            )
+            out.append((step.offset_s, update))
+        return out
+
+
+def conversation(message: OutboundMessage, category: str) -> dict[str, object]:
+    """A conversation id stable per (number, customer, category, day), expiring at the end of that day."""
+    day = int(message.accepted_at // DAY_S)
+    key = f"{message.phone_number_id}:{message.contact.wa_id}:{category}:{day}"
+    return {
+        "id": hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
+        "expiration_timestamp": str((day + 1) * DAY_S),
+        "origin": {"type": category},
+    }
+
+
+def pricing(category: str) -> dict[str, object]:
+    if category == "service":  # free-form replies inside the customer service window
+        return {"billable": False, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
+    return {"billable": True, "pricing_model": "PMP", "type": "regular", "category": category}

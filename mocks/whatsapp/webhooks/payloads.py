@@ -1,0 +1,135 @@
+"""Webhook payloads in the shape Meta sends in 2026 (reference §5.3 and §9).
+
+Every update carries a ``contacts[]`` entry with the customer's BSUID (``user_id``), also on status webhooks:
+pywa 4.5 and other current clients fail to parse webhooks without it. A batch groups updates into one ``entry``
+per WABA and one ``change`` per (phone number, kind); ``contacts[i]`` belongs to ``messages[i]`` or
+``statuses[i]``, so a client that indexes contacts by position finds the right one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+UpdateKind = Literal["message", "status"]
+
+ERROR_HREF = "/documentation/business-messaging/whatsapp/support/error-codes"
+
+ASYNC_ERRORS: dict[int, tuple[str, str]] = {
+    131026: ("Message undeliverable", "Message Undeliverable."),
+    131049: (
+        "This message was not delivered to maintain healthy ecosystem engagement.",
+        "In order to maintain a healthy ecosystem engagement, the message failed to be delivered.",
+    ),
+    131047: (
+        "Re-engagement message",
+        "Message failed to send because more than 24 hours have passed since the customer last replied.",
+    ),
+    131000: ("Something went wrong", "Message failed to send due to an unknown error."),
+    131050: ("User has stopped marketing messages", "Unable to deliver marketing message to this user."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    wa_id: str
+    user_id: str  # BSUID, e.g. "DE.8491123456789012"
+    name: str | None = None
+    username: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        profile: dict[str, Any] = {}
+        if self.name is not None:
+            profile["name"] = self.name
+        if self.username:
+            profile["username"] = self.username
+        out: dict[str, Any] = {"profile": profile} if profile else {}
+        out["wa_id"] = self.wa_id
+        out["user_id"] = self.user_id
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One message or status inside a webhook POST."""
+
+    kind: UpdateKind
+    wamid: str
+    waba_id: str
+    phone_number_id: str
+    display_phone_number: str
+    contact: Contact
+    body: dict[str, Any] = field(hash=False)  # the messages[] or statuses[] element
+
+
+def async_error(code: int) -> dict[str, Any]:
+    """The error object of a failed status (reference §3.1)."""
+    title, details = ASYNC_ERRORS.get(code, ASYNC_ERRORS[131000])
+    return {"code": code, "title": title, "message": title, "error_data": {"details": details}, "href": ERROR_HREF}
+
+
+def status_body(
+    *,
+    wamid: str,
+    status: str,
+    timestamp: float,
+    recipient_id: str,
+    conversation: dict[str, Any] | None = None,
+    pricing: dict[str, Any] | None = None,
+    biz_opaque_callback_data: str | None = None,
+    error_code: int | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(int(timestamp)),  # Meta sends strings of Unix seconds
+        "recipient_id": recipient_id,
+    }
+    if conversation is not None:
+        body["conversation"] = conversation
+    if pricing is not None:
+        body["pricing"] = pricing
+    if biz_opaque_callback_data is not None:
+        body["biz_opaque_callback_data"] = biz_opaque_callback_data
+    if error_code is not None:
+        body["errors"] = [async_error(error_code)]
+    return body
+
+
+def message_body(
+    *, wamid: str, sender: str, timestamp: float, kind: str, content: dict[str, Any], context_id: str | None = None
+) -> dict[str, Any]:
+    """An inbound ``messages[]`` element; ``content`` is the node named after the type (text, image, ...)."""
+    body: dict[str, Any] = {"from": sender, "id": wamid, "timestamp": str(int(timestamp)), "type": kind}
+    if context_id:
+        body["context"] = {"from": sender, "id": context_id}
+    body[kind] = content
+    return body
+
+
+def batch_payload(updates: list[Update]) -> dict[str, Any]:
+    """The JSON document of one webhook POST carrying ``updates`` (in order)."""
+    entries: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for update in updates:
+        changes = entries.setdefault(update.waba_id, {})
+        value = changes.get((update.phone_number_id, update.kind))
+        if value is None:
+            value = {
+                "messaging_product": "whatsapp",
+                "metadata": {
+                    "display_phone_number": update.display_phone_number,
+                    "phone_number_id": update.phone_number_id,
+                },
+                "contacts": [],
+                "messages" if update.kind == "message" else "statuses": [],
+            }
+            changes[(update.phone_number_id, update.kind)] = value
+        value["contacts"].append(update.contact.as_dict())
+        value["messages" if update.kind == "message" else "statuses"].append(update.body)
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {"id": waba_id, "changes": [{"value": value, "field": "messages"} for value in changes.values()]}
+            for waba_id, changes in entries.items()
+        ],
+    }

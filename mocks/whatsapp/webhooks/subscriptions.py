@@ -1,0 +1,135 @@
+"""Webhook subscriptions and Meta's verification handshake (reference §5.1).
+
+On subscribe the mock sends ``GET <callback_url>?hub.mode=subscribe&hub.challenge=<random>&hub.verify_token=…``;
+the receiver is verified when it answers 200 with the bare challenge. Like Meta, the mock delivers only to
+verified subscriptions, unless the subscription says ``skip_verification`` (for receivers that never implemented
+the GET). A callback URL must be loopback or on the config's ``allowed_callback_hosts``: the mock is a load
+generator too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from harness.errors import ConfigError
+from harness.net import check_target
+
+
+@dataclass(slots=True)
+class Subscription:
+    id: str
+    callback_url: str
+    verify_token: str
+    app_secret: str  # never shown by the control plane
+    phone_number_id: str | None = None
+    waba_id: str | None = None
+    skip_verification: bool = False
+    verified: bool = False
+    verification: dict[str, Any] = field(default_factory=dict)
+    active: bool = True  # false once deleted; deliveries still queued for it are abandoned
+
+    @property
+    def deliverable(self) -> bool:
+        return self.active and (self.verified or self.skip_verification)
+
+    def matches(self, phone_number_id: str, waba_id: str) -> bool:
+        """A subscription scoped to neither gets every number's webhooks."""
+        if self.phone_number_id is not None and self.phone_number_id != phone_number_id:
+            return False
+        return self.waba_id is None or self.waba_id == waba_id
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "callback_url": self.callback_url,
+            "phone_number_id": self.phone_number_id,
+            "waba_id": self.waba_id,
+            "skip_verification": self.skip_verification,
+            "verified": self.verified,
+            "verification": self.verification,
+        }
+
+
+class SubscriptionRegistry:
+    def __init__(self, *, default_app_secret: str, allowed_hosts: list[str] | None = None) -> None:
+        self.default_app_secret = default_app_secret
+        self.allowed_hosts = list(allowed_hosts or [])
+        self._subs: dict[str, Subscription] = {}
+
+    def add(
+        self,
+        *,
+        callback_url: str,
+        verify_token: str = "",
+        app_secret: str | None = None,
+        phone_number_id: str | None = None,
+        waba_id: str | None = None,
+        skip_verification: bool = False,
+    ) -> Subscription:
+        try:
+            check_target(callback_url, self.allowed_hosts)
+        except ConfigError as exc:
+            raise ConfigError(
+                "the mock only sends webhooks to loopback or allowlisted hosts",
+                field="callback_url",
+                value=callback_url,
+                fix="use http://127.0.0.1:PORT/... or add the host to webhooks.allowed_callback_hosts",
+            ) from exc
+        sub = Subscription(
+            id="sub_" + secrets.token_hex(6),
+            callback_url=callback_url,
+            verify_token=verify_token,
+            app_secret=app_secret or self.default_app_secret,
+            phone_number_id=phone_number_id,
+            waba_id=waba_id,
+            skip_verification=skip_verification,
+        )
+        self._subs[sub.id] = sub
+        return sub
+
+    def get(self, sub_id: str) -> Subscription | None:
+        return self._subs.get(sub_id)
+
+    def remove(self, sub_id: str) -> bool:
+        sub = self._subs.pop(sub_id, None)
+        if sub is None:
+            return False
+        sub.active = False
+        return True
+
+    def clear(self) -> None:
+        for sub in self._subs.values():
+            sub.active = False
+        self._subs.clear()
+
+    def all(self) -> list[Subscription]:
+        return list(self._subs.values())
+
+    def targets(self, phone_number_id: str, waba_id: str) -> list[Subscription]:
+        return [s for s in self._subs.values() if s.deliverable and s.matches(phone_number_id, waba_id)]
+
+
+async def verify(sub: Subscription, client: httpx.AsyncClient, *, timeout_s: float = 10.0) -> dict[str, Any]:
+    """Run the handshake against ``sub`` and store its result on it."""
+    challenge = secrets.token_hex(8)
+    params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": sub.verify_token}
+    result: dict[str, Any] = {"ok": False, "http_status": 0, "error": ""}
+    try:
+        response = await client.get(sub.callback_url, params=params, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        result["error"] = f"{type(exc).__name__}: {exc}"
+    else:
+        result["http_status"] = response.status_code
+        if response.status_code != 200:
+            result["error"] = f"the receiver answered HTTP {response.status_code}; it must answer 200"
+        elif response.text.strip() != challenge:
+            result["error"] = "the receiver did not echo hub.challenge as the bare response body"
+        else:
+            result["ok"] = True
+    sub.verified = bool(result["ok"])
+    sub.verification = result
+    return result
