@@ -1,0 +1,139 @@
+"""The mock WhatsApp Cloud API as a Starlette app: ``create_app(config, *, clock=None, plugins=None)``.
+
+    app = create_app(MockConfig())          # everything hangs off app.state.mock (a MockState)
+    uvicorn.run(app, host="127.0.0.1", port=8900)
+
+Plugging in (how the webhook engine in ``mocks/whatsapp/webhooks`` joins the app)
+-------------------------------------------------------------------------------
+A plug-in is any object with the ``MockPlugin`` shape below: a ``name``, ``routes(state)`` returning extra
+Starlette routes (mounted before the Graph catch-all routes, so ``/_mock/...`` paths of a plug-in win), and async
+``startup(state)`` / ``shutdown(state)`` run in the app's lifespan (start and stop background engines there).
+From ``startup`` a plug-in typically appends to ``state.on_accepted`` (status ladders), ``state.on_reset``
+(clear its queues on ``POST /_mock/reset``) and keeps its objects in ``state.extensions[name]``.
+
+- Explicitly: ``create_app(config, plugins=[my_plugin])``.
+- By default (``plugins=None``), ``create_app`` imports each module named in ``DEFAULT_PLUGIN_MODULES`` and, if it
+  defines ``create_plugin(config) -> MockPlugin``, uses it. So the webhooks package only has to define
+  ``create_plugin`` in ``mocks/whatsapp/webhooks/__init__.py``; pass ``plugins=[]`` for a bare core.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from harness.clock import Clock, SystemClock
+from mocks.whatsapp.config import MockConfig
+from mocks.whatsapp.control import control_routes
+from mocks.whatsapp.errors import GraphError, render
+from mocks.whatsapp.fault_middleware import FaultMiddleware
+from mocks.whatsapp.faults import FaultSpec
+from mocks.whatsapp.graph import graph_routes
+from mocks.whatsapp.openapi import openapi_document
+from mocks.whatsapp.state import MockState
+
+log = logging.getLogger("mocks.whatsapp")
+
+DEFAULT_PLUGIN_MODULES: tuple[str, ...] = ("mocks.whatsapp.webhooks",)
+
+
+class MockPlugin(Protocol):
+    name: str
+
+    def routes(self, state: MockState) -> Sequence[BaseRoute]: ...
+
+    async def startup(self, state: MockState) -> None: ...
+
+    async def shutdown(self, state: MockState) -> None: ...
+
+
+def default_plugins(config: MockConfig) -> list[MockPlugin]:
+    plugins: list[MockPlugin] = []
+    for module_name in DEFAULT_PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue  # the plug-in is not installed: the core runs alone
+            raise
+        factory = getattr(module, "create_plugin", None)
+        if factory is not None:
+            plugins.append(factory(config))
+    return plugins
+
+
+async def _graph_error(request: Request, exc: Exception) -> Response:
+    state: MockState = request.app.state.mock
+    if not isinstance(exc, GraphError):  # pragma: no cover - registered for GraphError only
+        raise exc
+    state.counters["rejected"] += 1
+    return render(exc, state.trace_ids.next(), state.config.rate_limit_http_status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods also answer in Graph's envelope."""
+    state: MockState = request.app.state.mock
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    method, path = request.method.lower(), request.url.path
+    title = f"Unsupported {method} request. Unknown path components: {path}"
+    error = GraphError(100, http_status=400 if status == 404 else status, title=title, with_error_data=False)
+    return render(error, state.trace_ids.next(), state.config.rate_limit_http_status)
+
+
+def create_app(
+    config: MockConfig | None = None,
+    *,
+    clock: Clock | None = None,
+    plugins: Sequence[MockPlugin] | None = None,
+) -> Starlette:
+    config = config or MockConfig()
+    state = MockState(config, clock or SystemClock())
+    chosen = list(default_plugins(config) if plugins is None else plugins)
+    for index, body in enumerate(config.faults):
+        state.add_fault(FaultSpec.model_validate(body), source=f"config faults[{index}]")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        started: list[MockPlugin] = []
+        try:
+            for plugin in chosen:
+                await plugin.startup(state)
+                started.append(plugin)
+            yield
+        finally:
+            for plugin in reversed(started):
+                try:
+                    await plugin.shutdown(state)
+                except Exception:
+                    log.exception("plug-in %s failed to shut down", plugin.name)
+            state.close()
+
+    document = orjson.dumps(openapi_document(config))
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    routes: list[BaseRoute] = [Route("/_mock/openapi.json", openapi, methods=["GET"], name="openapi")]
+    routes += control_routes()
+    for plugin in chosen:
+        routes += list(plugin.routes(state))
+    routes += graph_routes()
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(FaultMiddleware)],
+        exception_handlers={GraphError: _graph_error, HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.mock = state
+    return app

@@ -1,0 +1,118 @@
+"""The mock's configuration: one pydantic model, loaded from YAML with ``harness.config.loading.load_model``.
+
+Every field has a default, so ``MockConfig()`` is a working mock (docs/contracts.md, "Defaults"). Secrets (access
+tokens, the app secret, the control-plane token) may also come from the environment, which wins over the file:
+``SCRMBENCH_MOCK_ACCESS_TOKEN``, ``SCRMBENCH_MOCK_APP_SECRET``, ``SCRMBENCH_MOCK_ADMIN_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+TIERS: dict[str, int | None] = {"250": 250, "2K": 2_000, "10K": 10_000, "100K": 100_000, "unlimited": None}
+THROUGHPUT_PRESETS = {"coexistence": 20.0, "standard": 80.0, "high": 1_000.0}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PhoneNumberConfig(_Strict):
+    id: str = Field(pattern=r"^[0-9]{1,20}$")
+    display_phone_number: str = "15550000001"
+    verified_name: str = "scrmbench mock business"
+    waba_id: str = Field(default="200000000000001", pattern=r"^[0-9]{1,20}$")
+    quality_rating: Literal["GREEN", "YELLOW", "RED", "UNKNOWN"] = "GREEN"
+
+
+class LimitsConfig(_Strict):
+    """Meta's values by default (reference §4). Each limiter can be switched off with ``enabled: false``."""
+
+    enabled: bool = True
+    throughput_per_second: float = Field(default=80.0, gt=0)  # per phone number; presets 20 / 80 / 1000
+    throughput_burst: float | None = Field(default=None, gt=0)  # bucket size; None = one second's worth
+    pair_rate_per_6s: float = Field(default=1.0, gt=0)  # per (phone number, recipient)
+    pair_burst: int = Field(default=45, ge=1)
+    tier: Literal["250", "2K", "10K", "100K", "unlimited"] = "250"  # unique business-initiated users / 24 h
+    enforce_customer_window: bool = True  # free-form outside 24 h of the customer's last message -> 131047
+    tier_error_code: int = 131048  # Meta's exact code for the reach limit is unconfirmed (reference §4.4)
+
+    @property
+    def tier_limit(self) -> int | None:
+        return TIERS[self.tier]
+
+
+class AuthConfig(_Strict):
+    access_tokens: list[str] = Field(default_factory=lambda: ["mock-access-token"], min_length=1)
+    expired_tokens: list[str] = Field(default_factory=lambda: ["mock-expired-token"])
+    # No Authorization header: Graph answers 190 or 104 depending on the endpoint (reference §2).
+    missing_token_code: Literal[104, 190] = 190
+    missing_token_http_status: Literal[400, 401] = 401
+
+
+class LedgerConfig(_Strict):
+    memory_rows: int = Field(default=200_000, ge=1)  # past this, rows spill to Parquet segments on disk
+    spill_dir: str | None = None  # None: a temporary folder removed at shutdown
+
+
+class MediaConfig(_Strict):
+    url_ttl_s: float = Field(default=300.0, gt=0)  # download URLs live 5 minutes (reference §1.4)
+    retention_s: float = Field(default=30 * 86_400.0, gt=0)  # uploaded media live 30 days
+    max_total_bytes: int = Field(default=512 * 1024 * 1024, ge=1)  # oldest media evicted past this
+
+
+class TemplateConfig(_Strict):
+    name: str
+    language: str = "en_US"
+    body_params: int = Field(default=0, ge=0)
+    category: Literal["marketing", "utility", "authentication"] = "marketing"
+
+
+class MockConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8900, ge=0, le=65_535)
+    app_secret: str = "mock-app-secret"
+    admin_token: str = "mock-admin-token"
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    phone_numbers: list[PhoneNumberConfig] = Field(
+        default_factory=lambda: [PhoneNumberConfig(id="100000000000001")], min_length=1
+    )
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    rate_limit_http_status: Literal[400, 429] = 400  # for 130429 / 131056 / 131048 / 4 / 80007
+    not_on_whatsapp_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of recipients not on WhatsApp
+    not_on_whatsapp_mode: Literal["sync", "async"] = "sync"  # sync 133010, or accept and fail later with 131026
+    seed: int = 0  # BSUIDs, not-on-WhatsApp picks and faults without their own seed derive from it
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    media: MediaConfig = Field(default_factory=MediaConfig)
+    templates: list[TemplateConfig] = Field(default_factory=list)  # empty: any template name is accepted
+    faults: list[dict[str, Any]] = Field(default_factory=list)  # bodies as for POST /_mock/faults
+    # Settings of the webhook engine (mocks/whatsapp/webhooks), validated by that package's own model.
+    webhooks: dict[str, Any] = Field(default_factory=dict)
+    # Set by ``scrmbench mock serve --workers N``: this process's shard and every shard's port.
+    shard_index: int = Field(default=0, ge=0)
+    shard_ports: list[int] = Field(default_factory=list)
+
+    @field_validator("phone_numbers")
+    @classmethod
+    def _unique_ids(cls, numbers: list[PhoneNumberConfig]) -> list[PhoneNumberConfig]:
+        ids = [number.id for number in numbers]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"phone number ids must be unique, got {ids}")
+        return numbers
+
+    def with_environment(self, environ: Mapping[str, str] | None = None) -> MockConfig:
+        """A copy with secrets taken from ``SCRMBENCH_MOCK_*`` environment variables where set."""
+        env = os.environ if environ is None else environ
+        update: dict[str, Any] = {}
+        if env.get("SCRMBENCH_MOCK_APP_SECRET"):
+            update["app_secret"] = env["SCRMBENCH_MOCK_APP_SECRET"]
+        if env.get("SCRMBENCH_MOCK_ADMIN_TOKEN"):
+            update["admin_token"] = env["SCRMBENCH_MOCK_ADMIN_TOKEN"]
+        if env.get("SCRMBENCH_MOCK_ACCESS_TOKEN"):
+            tokens = [token.strip() for token in env["SCRMBENCH_MOCK_ACCESS_TOKEN"].split(",") if token.strip()]
+            update["auth"] = self.auth.model_copy(update={"access_tokens": tokens})
+        return self.model_copy(update=update) if update else self

@@ -1,0 +1,205 @@
+"""The control plane under ``/_mock/`` (docs/contracts.md): its own token, never mixed with Graph routes.
+
+Errors use Graph's envelope too (code 100 for a bad body, 190 for a bad admin token, 100/33 for an unknown id),
+so every answer the mock gives has one shape.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import os
+from typing import Any
+
+import orjson
+import psutil
+import pyarrow.parquet as pq
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from mocks.whatsapp.errors import GraphError, unknown_object
+from mocks.whatsapp.faults import FaultSpec
+from mocks.whatsapp.state import MockState
+
+_JSON = "application/json"
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type=_JSON)
+
+
+def _admin(request: Request) -> MockState:
+    state: MockState = request.app.state.mock
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), state.config.admin_token.encode()):
+        raise GraphError(
+            190,
+            http_status=401,
+            title="The control plane needs Authorization: Bearer <admin token> (default mock-admin-token).",
+            with_error_data=False,
+        )
+    return state
+
+
+def _since(request: Request) -> float | None:
+    raw = request.query_params.get("since")
+    if raw in (None, ""):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise GraphError(100, f"Param since must be Unix seconds, got {raw!r}.") from None
+    if value != value:  # NaN
+        raise GraphError(100, "Param since must be a number, got NaN.")
+    return value
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise GraphError(100, "The request body must be JSON.") from None
+
+
+def _invalid(exc: ValidationError) -> GraphError:
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(body)"
+    return GraphError(100, f"field '{field}': {first['msg']}")
+
+
+async def health(request: Request) -> Response:
+    state: MockState = request.app.state.mock
+    return _json({"status": "ok", "shard": state.config.shard_index, "phone_numbers": list(state.numbers)})
+
+
+async def ledger(request: Request) -> Response:
+    state = _admin(request)
+    since = _since(request)
+    kind = request.query_params.get("format", "ndjson")
+    if kind == "parquet":
+        buffer = io.BytesIO()
+        pq.write_table(state.ledger.table_since(since), buffer)
+        return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
+    if kind != "ndjson":
+        raise GraphError(100, f"Param format must be ndjson or parquet, got {kind!r}.")
+    records = state.ledger.records_since(since)
+    return StreamingResponse((orjson.dumps(record) + b"\n" for record in records), media_type="application/x-ndjson")
+
+
+async def reset(request: Request) -> Response:
+    state = _admin(request)
+    state.reset()
+    return _json({"status": "reset"})
+
+
+async def add_fault(request: Request) -> Response:
+    state = _admin(request)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise GraphError(100, "The body must be a JSON object describing one fault.")
+    try:
+        spec = FaultSpec.model_validate(body)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    return _json({"id": state.add_fault(spec)}, status=201)
+
+
+async def list_faults(request: Request) -> Response:
+    state = _admin(request)
+    now = state.clock.now()
+    return _json({"faults": [fault.describe(now) for fault in state.faults.faults.values()]})
+
+
+async def delete_fault(request: Request) -> Response:
+    state = _admin(request)
+    fault_id = request.path_params["fault_id"]
+    if not state.remove_fault(fault_id):
+        raise unknown_object(fault_id)
+    return _json({"deleted": fault_id})
+
+
+async def clear_faults(request: Request) -> Response:
+    state = _admin(request)
+    return _json({"deleted": state.clear_faults()})
+
+
+def _limits_view(state: MockState) -> dict[str, Any]:
+    return {
+        **state.limiters.config.model_dump(),
+        "rate_limit_http_status": state.config.rate_limit_http_status,
+        "reach": {waba: state.limiters.reach_count(waba) for waba in {n.waba_id for n in state.numbers.values()}},
+    }
+
+
+async def get_limits(request: Request) -> Response:
+    return _json(_limits_view(_admin(request)))
+
+
+async def patch_limits(request: Request) -> Response:
+    state = _admin(request)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise GraphError(100, "The body must be a JSON object of limiter settings.")
+    merged = {**state.limiters.config.model_dump(), **body}
+    try:
+        limits = type(state.limiters.config).model_validate(merged)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    state.set_limits(limits)
+    return _json(_limits_view(state))
+
+
+async def events(request: Request) -> Response:
+    state = _admin(request)
+    return _json({"events": state.events.since(_since(request))})
+
+
+async def stats(request: Request) -> Response:
+    """Counters and memory, for the overload benchmark and for operators."""
+    state = _admin(request)
+    return _json(
+        {
+            **state.counters,
+            "ledger_rows": len(state.ledger),
+            "ledger_memory_rows": state.ledger.memory_size,
+            "media": len(state.media),
+            "media_bytes": state.media.total_bytes,
+            "customers": len(state.customers),
+            "pair_limiters": state.limiters.pair_count(),
+            "rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
+        }
+    )
+
+
+async def customer(request: Request) -> Response:
+    """One customer's identity, looked up by phone number, BSUID or username."""
+    state = _admin(request)
+    key = request.path_params["key"]
+    registry = state.customers
+    found = registry.by_wa_id(key) or registry.by_user_id(key) or registry.by_username(key)
+    if found is None:
+        raise unknown_object(key)
+    return _json({"wa_id": found.wa_id, "user_id": found.user_id, "username": found.username, "name": found.name})
+
+
+def control_routes() -> list[BaseRoute]:
+    return [
+        Route("/_mock/health", health, methods=["GET"], name="mock_health"),
+        Route("/_mock/ledger", ledger, methods=["GET"], name="mock_ledger"),
+        Route("/_mock/reset", reset, methods=["POST"], name="mock_reset"),
+        Route("/_mock/faults", add_fault, methods=["POST"], name="mock_add_fault"),
+        Route("/_mock/faults", list_faults, methods=["GET"], name="mock_list_faults"),
+        Route("/_mock/faults", clear_faults, methods=["DELETE"], name="mock_clear_faults"),
+        Route("/_mock/faults/{fault_id}", delete_fault, methods=["DELETE"], name="mock_delete_fault"),
+        Route("/_mock/limits", get_limits, methods=["GET"], name="mock_get_limits"),
+        Route("/_mock/limits", patch_limits, methods=["PATCH"], name="mock_patch_limits"),
+        Route("/_mock/events", events, methods=["GET"], name="mock_events"),
+        Route("/_mock/stats", stats, methods=["GET"], name="mock_stats"),
+        Route("/_mock/customers/{key}", customer, methods=["GET"], name="mock_customer"),
+    ]

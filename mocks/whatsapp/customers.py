@@ -1,0 +1,136 @@
+"""Customers as WhatsApp knows them: one identity per user (phone number, BSUID, optional username), and the 24 h
+customer service window per business phone number (reference §4.5 and §9).
+
+A BSUID is ``CC.`` plus digits, stable per user per business portfolio and derived from the seed, so two runs with
+the same seed give the same ids. A customer who changes number gets a new BSUID (Meta's rule).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+
+from mocks.whatsapp.errors import GraphError
+
+WINDOW_S = 86_400.0
+
+# Calling code -> ISO country, longest prefix first; enough to give BSUIDs a plausible country.
+_COUNTRIES = {
+    "1": "US", "7": "RU", "20": "EG", "27": "ZA", "30": "GR", "31": "NL", "33": "FR", "34": "ES", "39": "IT",
+    "44": "GB", "49": "DE", "52": "MX", "54": "AR", "55": "BR", "57": "CO", "60": "MY", "61": "AU", "62": "ID",
+    "63": "PH", "65": "SG", "66": "TH", "81": "JP", "82": "KR", "84": "VN", "86": "CN", "90": "TR", "91": "IN",
+    "92": "PK", "234": "NG", "254": "KE", "351": "PT", "852": "HK", "966": "SA", "971": "AE",
+}  # fmt: skip
+
+
+def country_of(wa_id: str) -> str:
+    for length in (3, 2, 1):
+        country = _COUNTRIES.get(wa_id[:length])
+        if country:
+            return country
+    return "US"
+
+
+@dataclass
+class Customer:
+    wa_id: str  # phone number digits
+    user_id: str  # BSUID
+    username: str | None = None
+    name: str = ""
+
+
+class CustomerRegistry:
+    """Phone number <-> BSUID <-> username, and when each customer last wrote to each business number."""
+
+    def __init__(self, seed: int = 0, not_on_whatsapp_share: float = 0.0) -> None:
+        self._seed = seed
+        self.not_on_whatsapp_share = not_on_whatsapp_share
+        self._by_wa_id: dict[str, Customer] = {}
+        self._by_user_id: dict[str, Customer] = {}
+        self._by_username: dict[str, Customer] = {}
+        self._last_inbound: dict[tuple[str, str], float] = {}
+        self._number_changes = 0
+
+    def _bsuid(self, wa_id: str) -> str:
+        digest = hashlib.blake2b(f"{self._seed}:{self._number_changes}:{wa_id}".encode(), digest_size=8).digest()
+        return f"{country_of(wa_id)}.{int.from_bytes(digest, 'big')}"
+
+    def get_or_create(self, wa_id: str, *, name: str = "", username: str | None = None) -> Customer:
+        customer = self._by_wa_id.get(wa_id)
+        if customer is None:
+            customer = Customer(wa_id=wa_id, user_id=self._bsuid(wa_id), name=name)
+            self._by_wa_id[wa_id] = customer
+            self._by_user_id[customer.user_id] = customer
+        if username and customer.username != username:
+            self.set_username(customer, username)
+        if name and not customer.name:
+            customer.name = name
+        return customer
+
+    def set_username(self, customer: Customer, username: str | None) -> None:
+        if customer.username:
+            self._by_username.pop(customer.username, None)
+        customer.username = username
+        if username:
+            self._by_username[username] = customer
+
+    def change_number(self, old_wa_id: str, new_wa_id: str) -> Customer:
+        """The customer moves to a new phone number and, per Meta, gets a new BSUID."""
+        old = self._by_wa_id.pop(old_wa_id, None)
+        if old is not None:
+            self._by_user_id.pop(old.user_id, None)
+        self._number_changes += 1
+        customer = self.get_or_create(new_wa_id, name=old.name if old else "")
+        if old is not None and old.username:
+            self.set_username(customer, old.username)
+        return customer
+
+    def by_user_id(self, user_id: str) -> Customer | None:
+        return self._by_user_id.get(user_id)
+
+    def by_username(self, username: str) -> Customer | None:
+        return self._by_username.get(username)
+
+    def by_wa_id(self, wa_id: str) -> Customer | None:
+        return self._by_wa_id.get(wa_id)
+
+    def resolve(self, to: str | None, recipient: str | None) -> Customer:
+        """The customer a send addresses: ``to`` (phone number, a leading + allowed) or ``recipient`` (BSUID)."""
+        if to is not None:
+            digits = to[1:] if to.startswith("+") else to
+            if not digits.isdigit() or not 5 <= len(digits) <= 15:
+                raise GraphError(100, f"Invalid parameter: to must be a phone number in E.164 digits, got {to!r}")
+            return self.get_or_create(digits)
+        if recipient is None:
+            raise GraphError(100, "The parameter to is required.", title="The parameter to is required.")
+        customer = self._by_user_id.get(recipient)
+        if customer is None:
+            raise GraphError(131009, f"recipient {recipient!r} is not a known business-scoped user id")
+        return customer
+
+    def on_whatsapp(self, wa_id: str) -> bool:
+        """False for a seed-stable share of numbers (``not_on_whatsapp_share``); those customers do not exist."""
+        if self.not_on_whatsapp_share <= 0.0:
+            return True
+        bucket = zlib.crc32(f"{self._seed}:{wa_id}".encode()) % 10_000
+        return bucket >= self.not_on_whatsapp_share * 10_000
+
+    def note_inbound(self, phone_number_id: str, wa_id: str, at: float) -> None:
+        """A customer wrote to a business number: its 24 h customer service window opens (or restarts)."""
+        self.get_or_create(wa_id)
+        self._last_inbound[(phone_number_id, wa_id)] = at
+
+    def window_open(self, phone_number_id: str, wa_id: str, now: float) -> bool:
+        last = self._last_inbound.get((phone_number_id, wa_id))
+        return last is not None and now - last < WINDOW_S
+
+    def reset(self) -> None:
+        self._by_wa_id.clear()
+        self._by_user_id.clear()
+        self._by_username.clear()
+        self._last_inbound.clear()
+        self._number_changes = 0
+
+    def __len__(self) -> int:
+        return len(self._by_wa_id)

@@ -1,0 +1,135 @@
+"""The ledger: every message the mock accepted, as rows of ``harness.records.LEDGER_SCHEMA``.
+
+Rows live in memory up to ``memory_rows``; past that the oldest rows are written to a Parquet segment on disk and
+dropped from memory, so a long soak keeps memory bounded. Export (``rows_since``/``table_since``) reads segments
+and memory together, in arrival order, while the mock keeps running.
+"""
+
+from __future__ import annotations
+
+import operator
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from harness.records import LEDGER_COLUMNS, LEDGER_SCHEMA
+
+_ROW = operator.attrgetter(*LEDGER_COLUMNS)
+
+
+@dataclass(slots=True)
+class LedgerEntry:
+    """One accepted message. The fields up to ``biz_opaque_callback_data`` are LEDGER_SCHEMA's columns in order;
+    the rest are for the webhook engine (which listens through ``MockState.on_accepted``) and are not exported."""
+
+    arrived_at: float
+    arrived_monotonic: float
+    wamid: str
+    direction: str
+    phone_number_id: str
+    recipient: str
+    type: str
+    size_bytes: int
+    correlation_id: str | None = None
+    context_message_id: str | None = None
+    reply_to_wamid: str | None = None
+    inbound_delivered_at: float | None = None
+    biz_opaque_callback_data: str | None = None
+    # Not exported:
+    wa_id: str = ""  # the customer's phone number, also when the send used a BSUID
+    user_id: str = ""  # the customer's BSUID
+    waba_id: str = ""
+    category: str = "service"  # marketing | utility | authentication | service (pricing in status webhooks)
+    async_error_code: int | None = None  # accepted now, to fail later with this code (e.g. 131026)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> tuple[Any, ...]:
+        return tuple(_ROW(self))
+
+    def as_record(self) -> dict[str, Any]:
+        return dict(zip(LEDGER_COLUMNS, self.row(), strict=True))
+
+
+def _table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in LEDGER_COLUMNS]
+    return pa.Table.from_arrays(
+        [pa.array(column, type=LEDGER_SCHEMA.field(i).type) for i, column in enumerate(columns)],
+        schema=LEDGER_SCHEMA,
+    )
+
+
+class Ledger:
+    def __init__(self, memory_rows: int = 200_000, spill_dir: str | None = None) -> None:
+        self.memory_rows = memory_rows
+        self._owns_dir = spill_dir is None
+        self._dir = Path(spill_dir) if spill_dir else None
+        self._memory: list[LedgerEntry] = []
+        self._segments: list[tuple[Path, float]] = []  # (file, newest arrived_at in it)
+        self._spilled_rows = 0
+
+    def append(self, entry: LedgerEntry) -> None:
+        self._memory.append(entry)
+        if len(self._memory) >= self.memory_rows:
+            self.spill()
+
+    def spill(self) -> None:
+        """Write the in-memory rows to a new Parquet segment and forget them."""
+        if not self._memory:
+            return
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="scrmbench-ledger-"))
+        self._dir.mkdir(parents=True, exist_ok=True)
+        path = self._dir / f"ledger-{len(self._segments):06d}.parquet"
+        pq.write_table(_table([entry.row() for entry in self._memory]), path)
+        self._segments.append((path, self._memory[-1].arrived_at))
+        self._spilled_rows += len(self._memory)
+        self._memory = []
+
+    def __len__(self) -> int:
+        return self._spilled_rows + len(self._memory)
+
+    @property
+    def memory_size(self) -> int:
+        return len(self._memory)
+
+    def entries(self) -> list[LedgerEntry]:
+        """The rows still in memory (tests and the webhook engine; spilled rows are only in export)."""
+        return list(self._memory)
+
+    def table_since(self, since: float | None = None) -> pa.Table:
+        tables = [pq.read_table(path) for path, newest in self._segments if since is None or newest >= since]
+        tables.append(_table([entry.row() for entry in self._memory if since is None or entry.arrived_at >= since]))
+        table = pa.concat_tables(tables)
+        if since is not None and len(tables) > 1:
+            table = table.filter(pc.greater_equal(table["arrived_at"], since))
+        return table
+
+    def records_since(self, since: float | None = None) -> Iterator[dict[str, Any]]:
+        for path, newest in self._segments:
+            if since is None or newest >= since:
+                for record in pq.read_table(path).to_pylist():
+                    if since is None or record["arrived_at"] >= since:
+                        yield record
+        for entry in list(self._memory):
+            if since is None or entry.arrived_at >= since:
+                yield entry.as_record()
+
+    def reset(self) -> None:
+        for path, _ in self._segments:
+            path.unlink(missing_ok=True)
+        self._segments.clear()
+        self._memory = []
+        self._spilled_rows = 0
+
+    def close(self) -> None:
+        self.reset()
+        if self._owns_dir and self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None

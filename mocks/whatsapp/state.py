@@ -1,0 +1,107 @@
+"""``MockState``: everything one mock process knows, hung off ``app.state.mock`` (no module globals).
+
+Other parts reach in through a few documented members (docs/contracts.md):
+
+- ``on_accepted``: callables run after each accepted outbound message with its ``LedgerEntry`` (the webhook
+  engine schedules the status ladder from it). A listener that raises is logged and does not fail the send.
+- ``on_reset``: callables run by ``POST /_mock/reset`` after the core state is cleared (webhook queues...).
+- ``customers`` (identity registry and 24 h window), ``ledger``, ``limiters``, ``media``, ``faults``, ``events``,
+  ``config``, ``clock``, ``numbers`` (phone number id -> its config).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from harness.clock import Clock
+from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
+from mocks.whatsapp.customers import CustomerRegistry
+from mocks.whatsapp.errors import TraceIds
+from mocks.whatsapp.faults import EventLog, FaultSet, FaultSpec
+from mocks.whatsapp.ledger import Ledger, LedgerEntry
+from mocks.whatsapp.limiters import Limiters
+from mocks.whatsapp.media import MediaStore
+
+log = logging.getLogger("mocks.whatsapp")
+
+AcceptedListener = Callable[[LedgerEntry], None]
+
+
+class MockState:
+    def __init__(self, config: MockConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.numbers: dict[str, PhoneNumberConfig] = {number.id: number for number in config.phone_numbers}
+        self.customers = CustomerRegistry(seed=config.seed, not_on_whatsapp_share=config.not_on_whatsapp_share)
+        self.ledger = Ledger(config.ledger.memory_rows, config.ledger.spill_dir)
+        self.limiters = Limiters(config.limits)
+        self.media = MediaStore(
+            url_ttl_s=config.media.url_ttl_s,
+            retention_s=config.media.retention_s,
+            max_total_bytes=config.media.max_total_bytes,
+        )
+        self.faults = FaultSet(seed=config.seed)
+        self.events = EventLog()
+        self.trace_ids = TraceIds()
+        self.on_accepted: list[AcceptedListener] = []
+        self.on_reset: list[Callable[[], None]] = []
+        self.extensions: dict[str, Any] = {}  # plug-ins keep their own objects here, by plug-in name
+        self.templates = {(template.name, template.language): template for template in config.templates}
+        self.counters: dict[str, int] = {"accepted": 0, "rejected": 0}
+        # wamids: "wamid." + base64 of a per-process nonce and a counter: unique, opaque, cheap.
+        self._wamid_nonce = os.urandom(6)
+        self._wamid_counter = itertools.count(1)
+
+    def new_wamid(self) -> str:
+        raw = self._wamid_nonce + next(self._wamid_counter).to_bytes(8, "big")
+        return "wamid." + base64.b64encode(b"HBgL" + raw).decode()
+
+    def accepted(self, entry: LedgerEntry) -> None:
+        self.ledger.append(entry)
+        self.counters["accepted"] += 1
+        for listener in self.on_accepted:
+            try:
+                listener(entry)
+            except Exception:  # a broken listener must not turn an accepted send into a 500
+                log.exception("on_accepted listener %r failed for %s", listener, entry.wamid)
+
+    def add_fault(self, spec: FaultSpec, *, source: str = "control") -> str:
+        now = self.clock.now()
+        fault = self.faults.add(spec, now)
+        self.events.add(now, "fault_added", fault_id=fault.id, source=source, fault=spec.model_dump())
+        return fault.id
+
+    def remove_fault(self, fault_id: str) -> bool:
+        removed = self.faults.remove(fault_id)
+        if removed is not None:
+            self.events.add(self.clock.now(), "fault_removed", fault_id=fault_id)
+        return removed is not None
+
+    def clear_faults(self) -> list[str]:
+        ids = self.faults.clear()
+        self.events.add(self.clock.now(), "faults_cleared", fault_ids=ids)
+        return ids
+
+    def set_limits(self, limits: LimitsConfig) -> None:
+        self.limiters.update(limits)
+        self.events.add(self.clock.now(), "limits_changed", limits=limits.model_dump())
+
+    def reset(self) -> None:
+        """Clear ledger, limiters, media, faults and customers; plug-ins clear theirs through ``on_reset``."""
+        self.ledger.reset()
+        self.limiters.reset()
+        self.media.reset()
+        self.faults.clear()
+        self.customers.reset()
+        self.counters = dict.fromkeys(self.counters, 0)
+        for callback in self.on_reset:
+            callback()
+        self.events.add(self.clock.now(), "reset")
+
+    def close(self) -> None:
+        self.ledger.close()
