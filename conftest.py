@@ -4,5 +4,4 @@ pytest_plugins = [
     "tests.fixtures.webhook_receiver",
     "tests.fixtures.mock_server",
     "tests.fixtures.common",
-    "tests.fixtures.faults",
 ]
