@@ -1,0 +1,230 @@
+"""The open and closed models inside Locust: a slot pool per worker, the two user classes, and the shape.
+
+Open model: on each worker a dispatcher greenlet walks this worker's share of the schedule and, at each slot's
+time, hands the slot to an idle ``OpenModelUser`` or records it as dropped. The shape only keeps the pool of
+users alive (``pool_size`` per worker); it never sets the load, so a slow vendor cannot slow the arrivals.
+Closed model: ``ClosedModelUser`` loops request → think time, and the shape sets how many of them run.
+
+Import this module only inside a Locust process: Locust monkey-patches the standard library with gevent.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+import gevent
+from gevent.queue import Empty, Queue
+from locust import FastHttpUser, LoadTestShape, between, constant, task
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from harness.loadgen.dispatch import Dispatcher, Slot
+from harness.loadgen.operations import DroppedSlot, pick_operation
+from harness.loadgen.schedule import Arrival, WorkerShare, arrival_offsets
+from harness.loadgen.session import WorkerSession
+
+log = logging.getLogger(__name__)
+
+TAKE_TIMEOUT_S = 0.5  # an idle user wakes this often, so a stopping run never waits on an empty queue
+
+
+class SlotQueue:
+    """The pool: idle users wait on a queue; ``idle`` is kept by hand so a hand-off is never double-counted."""
+
+    def __init__(self) -> None:
+        self._queue: Queue[tuple[Slot, str]] = Queue()
+        self._idle = 0
+
+    def idle(self) -> int:
+        return self._idle
+
+    def hand_with(self, slot: Slot, operation: str) -> None:
+        self._idle -= 1
+        self._queue.put((slot, operation))
+
+    def take(self, timeout: float = TAKE_TIMEOUT_S) -> tuple[Slot, str] | None:
+        self._idle += 1
+        try:
+            item = self._queue.get(timeout=timeout)
+        except Empty:
+            self._idle -= 1
+            return None
+        return item
+
+
+class OpenEngine:
+    """One per worker process (or the local runner): the dispatcher greenlet feeding the slot queue."""
+
+    def __init__(self, environment: Environment, session: WorkerSession) -> None:
+        self.environment = environment
+        self.session = session
+        self.queue = SlotQueue()
+        self._rng = random.Random(f"scrmbench-mix-{session.options.seed}-{session.worker_index}")
+        self._mix: list[tuple[str, int]] = [(t.operation, t.weight) for t in session.plan.mix]
+        self.dispatcher: Dispatcher | None = None
+        self._greenlet: gevent.Greenlet | None = None
+
+    def start(self) -> None:
+        self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+
+    def _wait_for_pool(self, size: int, limit_s: float = 10.0) -> None:
+        # Start the clock once the pool is spawned, else the first slots drop for want of users, not of capacity.
+        deadline = time.monotonic() + limit_s
+        while self.queue.idle() < size and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+
+    def _run(self) -> None:
+        session = self.session
+        plan = session.plan
+        self._wait_for_pool(plan.pool_size)
+        share = WorkerShare(session.worker_index, session.worker_count)
+        offsets = arrival_offsets(session.profile, Arrival(plan.arrival), share=share, seed=session.options.seed)
+        pool = _PoolAdapter(self)
+        self.dispatcher = Dispatcher(offsets, start_at=time.time(), pool=pool, on_dropped=self._dropped)
+        session.note_schedule_start(self.dispatcher.next_due_at())
+        while not self.dispatcher.finished:
+            due = self.dispatcher.next_due_at()
+            if due is not None:
+                delay = due - time.time()
+                if delay > 0:
+                    gevent.sleep(delay)
+            self.dispatcher.release_due(time.time())
+
+    def operation(self) -> str:
+        return pick_operation(self._mix, self._rng)
+
+    def _dropped(self, slot: Slot) -> None:
+        operation = self.operation()
+        context = self.session.performer.base_context(operation, slot.scheduled_at)
+        context.update({"outcome": "dropped", "error_kind": "dropped", "error_code": "dropped"})
+        self.environment.events.request.fire(
+            request_type="DROP",
+            name=operation,
+            response_time=0.0,
+            response_length=0,
+            response=None,
+            context=context,
+            exception=DroppedSlot("no idle user at the scheduled time"),
+            start_time=slot.scheduled_at,
+            url="",
+        )
+
+
+class _PoolAdapter:
+    """``SlotPool`` for the dispatcher: picks the slot's operation as it is handed."""
+
+    def __init__(self, engine: OpenEngine) -> None:
+        self._engine = engine
+
+    def idle(self) -> int:
+        return self._engine.queue.idle()
+
+    def hand(self, slot: Slot) -> None:
+        self._engine.queue.hand_with(slot, self._engine.operation())
+
+
+def engine_of(environment: Environment) -> OpenEngine | None:
+    return getattr(environment, "scrm_engine", None)
+
+
+def session_of(environment: Environment) -> WorkerSession:
+    session = getattr(environment, "scrm_session", None)
+    if session is None:
+        raise RuntimeError("the scrmbench session was not set up (test_start did not run on this process)")
+    return session
+
+
+class OpenModelUser(FastHttpUser):
+    """A member of the open model's pool: takes a slot, sends at once, comes back for the next."""
+
+    abstract = False
+    wait_time = constant(0)
+    host = "http://127.0.0.1"  # replaced by the vendor profile's base URL at test start
+
+    @task
+    def take_slot(self) -> None:
+        engine = engine_of(self.environment)
+        if engine is None:
+            gevent.sleep(TAKE_TIMEOUT_S)
+            return
+        item = engine.queue.take()
+        if item is None:
+            return
+        slot, operation = item
+        engine.session.performer.perform(self.client, operation, slot.scheduled_at)
+
+
+class ClosedModelUser(FastHttpUser):
+    """The closed model: request, think, repeat (what most tools do, and what hides a stall)."""
+
+    abstract = False
+    host = "http://127.0.0.1"
+
+    def wait_time(self) -> float:  # type: ignore[override]
+        think = session_of(self.environment).plan.think_time_s
+        return float(between(0.5 * think, 1.5 * think)(self)) if think > 0 else 0.0
+
+    @task
+    def act(self) -> None:
+        session = session_of(self.environment)
+        session.performer.perform(self.client, session.pick_operation(), None)
+
+
+class PlanShape(LoadTestShape):
+    """Keeps the open model's pool alive for the plan's length, or sets the closed model's user count."""
+
+    use_common_options = True
+
+    def tick(self) -> tuple[int, float, list[type]] | None:
+        from harness.loadgen.session import plan_for
+
+        assert self.runner is not None  # Locust sets it before the first tick
+        plan, profile = plan_for(self.runner.environment)
+        run_time = self.get_run_time()
+        if run_time >= profile.duration_s + _tail_s(self.runner.environment):
+            return None
+        workers = _worker_count(self.runner)
+        if plan.load_model == "open":
+            users = plan.pool_size * workers
+            return users, float(min(max(users, 1), 100 * workers)), [OpenModelUser]
+        peak = max(profile.rate_at(t) for t in _sample_times(profile.duration_s)) or 1.0
+        level = profile.rate_at(min(run_time, profile.duration_s - 1e-6))
+        users = max(1, round(session_users(self.runner.environment) * level / peak))
+        return users, float(min(users, 100 * workers)), [ClosedModelUser]
+
+
+def _tail_s(environment: Environment) -> float:
+    # The open model's dispatcher starts once the pool is spawned; give the last slots time to go out.
+    return 2.0
+
+
+def _sample_times(duration: float) -> list[float]:
+    return [duration * i / 200 for i in range(200)]
+
+
+def _worker_count(runner: Any) -> int:
+    if isinstance(runner, MasterRunner):
+        return max(runner.worker_count, 1)
+    return 1
+
+
+def session_users(environment: Environment) -> int:
+    from harness.loadgen.session import params_for
+
+    return int(params_for(environment).users)
+
+
+def is_load_process(environment: Environment) -> bool:
+    """Workers and the local runner generate load; the master only coordinates."""
+    return not isinstance(environment.runner, MasterRunner)
+
+
+def is_worker(environment: Environment) -> bool:
+    return isinstance(environment.runner, WorkerRunner)

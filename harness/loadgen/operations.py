@@ -1,0 +1,222 @@
+"""One scheduled slot → one request: build the call, send it with the user's Locust client, read the outcome.
+
+Adapters are sans-IO (``harness.adapters.base``): they build an ``HttpRequest`` and interpret the answer. Here
+the request goes out through Locust's FastHttpSession with ``catch_response=True``, so Locust times it and fires
+``events.request``; before the event fires, the adapter's verdict and the record fields go into the request's
+``context``, which the recorder (``harness.recorder``) writes:
+
+    scheduled_at, operation, correlation_id, outcome, error_kind, error_code, error_text,
+    vendor_message_id, bytes_sent, worker, vendor, scenario
+
+``customer_message`` is not a vendor call: it asks the mock to deliver a customer's message to the vendor as a
+signed webhook (docs/contracts.md, control plane), which is how the peak and webhook-storm scenarios load a
+vendor from the customer side.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from harness.adapters.base import (
+    Adapter,
+    Call,
+    Health,
+    Outcome,
+    SearchConversations,
+    SendMedia,
+    SendTemplate,
+    SendText,
+    UploadMedia,
+)
+from harness.adapters.locust_executor import LocustExecutor
+from harness.loadgen.customers import CustomerBook
+from harness.loadgen.media import MediaSet
+from mocks.whatsapp.correlation import make_token
+
+SEARCH_TERMS = ("discount", "order", "price", "delivery", "refund", "invoice")
+
+
+class DroppedSlot(Exception):
+    """No user of the pool was idle at the slot's scheduled time (recorded, never retried)."""
+
+
+@dataclass
+class MockTarget:
+    base_url: str
+    admin_token: str
+    phone_number_id: str = "100000000000001"
+
+
+@dataclass
+class Performer:
+    """Everything a worker needs to turn a slot into a request; shared by all users of the worker."""
+
+    adapter: Adapter
+    customers: CustomerBook
+    run_tag: str
+    worker_index: int
+    worker_name: str
+    vendor: str
+    scenario: str
+    mock: MockTarget | None = None
+    media: MediaSet | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    base_url: str = "http://127.0.0.1"
+    allowed_targets: tuple[str, ...] = ()
+    owner_confirmed: bool = False
+
+    def __post_init__(self) -> None:
+        self._sequence = itertools.count()
+        self._rng = random.Random(f"scrmbench-performer-{self.seed}-{self.worker_index}")
+
+    def next_token(self) -> tuple[int, str]:
+        sequence = next(self._sequence)
+        return sequence, make_token(self.run_tag, self.worker_index, sequence)
+
+    def recipient(self, sequence: int) -> str:
+        # The throttle scenario aims a share of sends at one customer, so the mock's pair limit (131056) bites.
+        pair_share = float(self.options.get("pair_share", 0.0))
+        if pair_share and self._rng.random() < pair_share:
+            return self.customers.customer(0).wa_id
+        return self.customers.customer(sequence * 7919 + self.worker_index).wa_id
+
+    def build_call(self, operation: str) -> Call:
+        sequence, token = self.next_token()
+        to = self.recipient(sequence)
+        person = self.customers.customer(sequence)
+        if operation == "send_text":
+            return SendText(to=to, text=f"Hello {person.name}, your order update", correlation_id=token)
+        if operation == "send_template":
+            return SendTemplate(to=to, template="promo_discount", params=(person.name,), correlation_id=token)
+        if operation == "upload_media":
+            media = self._media()
+            item = media.pick(sequence)
+            return UploadMedia(
+                content=item.content, mime_type=item.mime_type, filename=item.filename, correlation_id=token
+            )
+        if operation == "send_media":
+            return SendMedia(
+                to=to,
+                kind="image",
+                link="https://example.invalid/catalogue.jpg",
+                caption="Our catalogue",
+                correlation_id=token,
+            )
+        if operation == "search_conversations":
+            return SearchConversations(query=SEARCH_TERMS[sequence % len(SEARCH_TERMS)], limit=20)
+        if operation == "health":
+            return Health()
+        raise ValueError(f"operation {operation!r} is not a vendor call")
+
+    def _media(self) -> MediaSet:
+        if self.media is None:
+            self.media = MediaSet(
+                seed=self.seed,
+                max_image_kb=int(self.options.get("max_image_kb", 800)),
+                max_pdf_kb=int(self.options.get("max_pdf_kb", 2048)),
+            )
+        return self.media
+
+    def base_context(self, operation: str, scheduled_at: float | None) -> dict[str, Any]:
+        return {
+            "scheduled_at": scheduled_at,
+            "operation": operation,
+            "worker": self.worker_name,
+            "vendor": self.vendor,
+            "scenario": self.scenario,
+        }
+
+    def perform(self, client: Any, operation: str, scheduled_at: float | None) -> None:
+        """Send one request for ``operation`` through a Locust FastHttpSession; never raises for the vendor."""
+        if operation == "customer_message":
+            self._customer_message(client, scheduled_at)
+            return
+        call = self.build_call(operation)
+        request = self.adapter.build(call)
+        self._executor(client).execute(self.adapter, request, self.base_context(operation, scheduled_at))
+
+    def _executor(self, client: Any) -> LocustExecutor:
+        # One executor per user's client; the target was checked once for the run, before the first request.
+        executor = getattr(client, "_scrm_executor", None)
+        if executor is None:
+            executor = LocustExecutor(
+                client,
+                base_url=self.base_url,
+                allowed_targets=self.allowed_targets,
+                owner_confirmed=self.owner_confirmed,
+            )
+            client._scrm_executor = executor
+        return executor
+
+    def _customer_message(self, client: Any, scheduled_at: float | None) -> None:
+        if self.mock is None:
+            raise ValueError("customer_message needs the mock's URL (the vendor profile cannot be pointed at a mock)")
+        sequence, token = self.next_token()
+        person = self.customers.customer(sequence * 7919 + self.worker_index)
+        body = {
+            "from": person.wa_id,
+            "name": person.name,
+            "text": f"{self.customers.question(sequence)} {token}",
+            "phone_number_id": self.mock.phone_number_id,
+        }
+        context = self.base_context("customer_message", scheduled_at)
+        context["correlation_id"] = token
+        data = orjson.dumps(body)
+        with client.request(
+            "POST",
+            f"{self.mock.base_url}/_mock/customers/messages",
+            data=data,
+            headers={"Authorization": f"Bearer {self.mock.admin_token}", "Content-Type": "application/json"},
+            name="customer_message",
+            catch_response=True,
+            context=context,
+        ) as response:
+            status = int(response.status_code or 0)
+            ok = 200 <= status < 300
+            outcome = Outcome(
+                operation="customer_message",
+                result="ok" if ok else ("indeterminate" if status == 0 else "failed"),
+                http_status=status,
+                error_kind="none" if ok else ("transport" if status == 0 else "http"),
+                error_code=None if ok else str(status),
+                error_text=None if ok else (response.text or "")[:300],
+                correlation_id=token,
+                bytes_sent=len(data),
+                bytes_received=len(response.content or b""),
+            )
+            _mark(response, outcome)
+
+
+def _mark(response: Any, outcome: Outcome) -> None:
+    """Put the adapter's verdict into the request's context and tell Locust success or failure."""
+    response.request_meta["context"].update(outcome_fields(outcome))
+    if outcome.ok:
+        response.success()
+    else:
+        response.failure(f"{outcome.error_kind} {outcome.error_code}: {outcome.error_text or ''}".strip()[:300])
+
+
+def outcome_fields(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "outcome": outcome.result,
+        "error_kind": outcome.error_kind,
+        "error_code": outcome.error_code,
+        "error_text": outcome.error_text,
+        "correlation_id": outcome.correlation_id,
+        "vendor_message_id": outcome.vendor_message_id,
+        "bytes_sent": outcome.bytes_sent,
+        "http_status": outcome.http_status,
+    }
+
+
+def pick_operation(mix: Sequence[tuple[str, int]], rng: random.Random) -> str:
+    names = [name for name, _ in mix]
+    weights = [weight for _, weight in mix]
+    return names[0] if len(names) == 1 else rng.choices(names, weights=weights)[0]
