@@ -1,0 +1,284 @@
+"""The adapter seam: what an operation asks for, the HTTP request that carries it, and the typed outcome.
+
+Adapters are sans-IO. ``adapter.build(call)`` turns a call (``SendText``, ``UploadMedia``, ...) into an
+``HttpRequest`` (method, path, headers, encoded body, timeout); an executor sends it (httpx for
+``vendors check`` and tests, Locust's own clients under load, so timing flows through ``events.request``);
+``adapter.interpret(request, response)`` turns the answer into an ``Outcome`` and never raises for anything a
+vendor says. Keeping I/O out of the adapters lets the same dialect code run in gevent, asyncio and unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import orjson
+
+from harness.errors import ConfigError
+from harness.secrets import redact_headers
+
+Operation = Literal[
+    "send_text", "send_template", "send_media", "upload_media", "search_conversations", "assign_conversation", "health"
+]
+OPERATIONS: tuple[Operation, ...] = (
+    "send_text",
+    "send_template",
+    "send_media",
+    "upload_media",
+    "search_conversations",
+    "assign_conversation",
+    "health",
+)
+# Operations that change something at the vendor: an unanswered one may have happened (indeterminate).
+MUTATING: frozenset[str] = frozenset(
+    {"send_text", "send_template", "send_media", "upload_media", "assign_conversation"}
+)
+
+Result = Literal["ok", "failed", "indeterminate"]
+ErrorKind = Literal["none", "http", "body", "timeout", "transport"]
+MediaKind = Literal["image", "document", "video", "audio"]
+
+
+@dataclass(frozen=True, slots=True)
+class SendText:
+    to: str
+    text: str
+    correlation_id: str | None = None
+    operation: Operation = "send_text"
+
+
+@dataclass(frozen=True, slots=True)
+class SendTemplate:
+    to: str
+    template: str
+    language: str = "en_US"
+    params: tuple[str, ...] = ()
+    correlation_id: str | None = None
+    operation: Operation = "send_template"
+
+
+@dataclass(frozen=True, slots=True)
+class SendMedia:
+    to: str
+    kind: MediaKind = "image"
+    media_id: str | None = None
+    link: str | None = None
+    caption: str = ""
+    filename: str | None = None
+    correlation_id: str | None = None
+    # The file itself, for dialects that send files with the message (WATI) rather than by id or link.
+    content: bytes | None = None
+    mime_type: str = "image/jpeg"
+    operation: Operation = "send_media"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadMedia:
+    content: bytes
+    mime_type: str = "image/jpeg"
+    filename: str = "upload.jpg"
+    correlation_id: str | None = None
+    operation: Operation = "upload_media"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchConversations:
+    query: str = ""
+    limit: int = 20
+    correlation_id: str | None = None
+    operation: Operation = "search_conversations"
+
+
+@dataclass(frozen=True, slots=True)
+class AssignConversation:
+    conversation_id: str
+    agent: str
+    correlation_id: str | None = None
+    operation: Operation = "assign_conversation"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    correlation_id: str | None = None
+    operation: Operation = "health"
+
+
+Call = SendText | SendTemplate | SendMedia | UploadMedia | SearchConversations | AssignConversation | Health
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """Everything an executor needs to send one request; the body is already encoded so bytes are exact."""
+
+    operation: Operation
+    method: str
+    path: str  # path and query, relative to the profile's base_url
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    timeout: float = 10.0
+    correlation_id: str | None = None
+
+    def __repr__(self) -> str:
+        # Requests end up in logs and debug output; never print an Authorization or API-key header.
+        return (
+            f"HttpRequest({self.operation} {self.method} {self.path} headers={redact_headers(self.headers)} "
+            f"body={len(self.body)} bytes timeout={self.timeout})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        """The parsed body, or None when it is not JSON (a vendor's HTML error page, an empty 204)."""
+        try:
+            return orjson.loads(self.body) if self.body else None
+        except orjson.JSONDecodeError:
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class TransportFailure:
+    """No HTTP answer: ``maybe_sent`` says whether the request may have reached the vendor."""
+
+    kind: Literal["timeout", "transport"]
+    detail: str
+    maybe_sent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    operation: str
+    result: Result
+    http_status: int = 0
+    error_kind: ErrorKind = "none"
+    error_code: str | None = None
+    error_text: str | None = None
+    vendor_message_id: str | None = None
+    correlation_id: str | None = None
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    latency_ms: float | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)  # e.g. media_id, total
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "ok"
+
+
+class UnsupportedOperation(ConfigError):
+    """The profile asked for an operation its adapter (or vendor) does not offer."""
+
+
+class Adapter(Protocol):
+    """One vendor dialect: builds requests and reads answers; no I/O."""
+
+    name: str
+    capabilities: frozenset[str]
+
+    def build(self, call: Call) -> HttpRequest: ...
+
+    def interpret(self, request: HttpRequest, response: HttpResponse) -> Outcome: ...
+
+
+def with_token(text: str, token: str | None) -> str:
+    """``text`` carrying the correlation token once, at the end where templates and humans mind it least."""
+    if not token or token in text:
+        return text
+    return f"{text} {token}" if text else token
+
+
+def params_with_token(params: tuple[str, ...], token: str | None) -> tuple[str, ...]:
+    if not token or any(token in param for param in params):
+        return params
+    return (*params, token)
+
+
+def json_body(data: Any) -> bytes:
+    return orjson.dumps(data)
+
+
+def http_failure_result(operation: str, status: int) -> Result:
+    """Non-2xx: a gateway error or a 500 may hide a send that happened; a 4xx or a shed 503 did not."""
+    if operation in MUTATING and status in (500, 502, 504):
+        return "indeterminate"
+    return "failed"
+
+
+def transport_outcome(request: HttpRequest, failure: TransportFailure, *, latency_ms: float | None = None) -> Outcome:
+    """The outcome of a request that got no HTTP answer."""
+    result: Result = "indeterminate" if failure.maybe_sent and request.operation in MUTATING else "failed"
+    return Outcome(
+        operation=request.operation,
+        result=result,
+        error_kind=failure.kind,
+        error_code=failure.kind,
+        error_text=failure.detail,
+        correlation_id=request.correlation_id,
+        bytes_sent=len(request.body),
+        latency_ms=latency_ms,
+    )
+
+
+def outcome(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    ok: bool,
+    error_code: str | None = None,
+    error_text: str | None = None,
+    vendor_message_id: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Outcome:
+    """Build an outcome from an answered request; ``ok`` is the dialect's verdict on it."""
+    if ok:
+        result: Result = "ok"
+        kind: ErrorKind = "none"
+    elif 200 <= response.status < 300:
+        result, kind = "failed", "body"
+    else:
+        result, kind = http_failure_result(request.operation, response.status), "http"
+    return Outcome(
+        operation=request.operation,
+        result=result,
+        http_status=response.status,
+        error_kind=kind,
+        error_code=None if ok else (error_code or str(response.status)),
+        error_text=None if ok else (error_text or _short(response.body)),
+        vendor_message_id=vendor_message_id,
+        correlation_id=request.correlation_id,
+        bytes_sent=len(request.body),
+        bytes_received=len(response.body),
+        data=data or {},
+    )
+
+
+def _short(body: bytes, limit: int = 300) -> str:
+    return body[:limit].decode("utf-8", errors="replace")
+
+
+def dig(data: Any, path: str) -> Any:
+    """Follow a dotted path with list indexes (``messages[0].id``, ``$.sid``) through parsed JSON; None if absent."""
+    node = data
+    cleaned = path.removeprefix("$").removeprefix(".")
+    if not cleaned:
+        return node
+    for part in cleaned.replace("[", ".[").split("."):
+        if not part:
+            continue
+        if part.startswith("[") and part.endswith("]"):
+            if not isinstance(node, list):
+                return None
+            try:
+                node = node[int(part[1:-1])]
+            except (ValueError, IndexError):
+                return None
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node

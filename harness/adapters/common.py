@@ -1,0 +1,170 @@
+"""What every built-in dialect shares: auth headers, timeouts, capability checks and body encoders."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from harness.adapters.base import (
+    AssignConversation,
+    Call,
+    Health,
+    HttpRequest,
+    HttpResponse,
+    Operation,
+    Outcome,
+    SearchConversations,
+    SendMedia,
+    SendTemplate,
+    SendText,
+    UnsupportedOperation,
+    UploadMedia,
+)
+from harness.config.profiles import AuthConfig, VendorProfile
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Secret values read from the environment (see ``harness.secrets.read_secret``); never printed."""
+
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        return "Credentials([redacted])"
+
+
+def auth_headers(auth: AuthConfig, credentials: Credentials, *, raw_token: bool = False) -> dict[str, str]:
+    if auth.scheme == "bearer" and credentials.token:
+        return {"Authorization": credentials.token if raw_token else f"Bearer {credentials.token}"}
+    if auth.scheme == "header" and credentials.token and auth.header:
+        return {auth.header: credentials.token}
+    if auth.scheme == "basic" and credentials.username is not None and credentials.password is not None:
+        pair = f"{credentials.username}:{credentials.password}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+    return {}
+
+
+def encode_form(fields: Mapping[str, str]) -> tuple[bytes, str]:
+    return urlencode(list(fields.items())).encode("ascii"), "application/x-www-form-urlencoded"
+
+
+def encode_multipart(
+    fields: Mapping[str, str], file_field: str, filename: str, content: bytes, mime_type: str
+) -> tuple[bytes, str]:
+    """multipart/form-data encoded here, so every executor (even FastHttpSession, which has no files=) can send it."""
+    boundary = "scrmbench" + secrets.token_hex(12)
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    safe_name = filename.replace('"', "").replace("\r", "").replace("\n", "")
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{safe_name}"\r\n'
+        f"Content-Type: {mime_type}\r\n\r\n".encode()
+    )
+    parts.append(content)
+    parts.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+class DialectBase:
+    """Dispatch, auth and timeouts; subclasses implement the operations they support and ``interpret``."""
+
+    name = "base"
+    supported: frozenset[str] = frozenset()
+
+    def __init__(self, profile: VendorProfile, credentials: Credentials) -> None:
+        self.profile = profile
+        self.capabilities: frozenset[str] = frozenset(profile.capabilities.operations) & self.supported
+        self._auth = auth_headers(profile.auth, credentials)
+
+    def check(self, call: Call) -> None:
+        """Refuse an operation the profile does not declare or the dialect does not have."""
+        if call.operation not in self.capabilities:
+            raise UnsupportedOperation(
+                f"the '{self.name}' adapter of profile '{self.profile.name}' does not offer this operation",
+                field="capabilities.operations",
+                value=call.operation,
+                fix=f"use one of {sorted(self.capabilities)} or add it to the profile if the vendor has it",
+            )
+
+    def build(self, call: Call) -> HttpRequest:
+        self.check(call)
+        match call:
+            case SendText():
+                return self.send_text(call)
+            case SendTemplate():
+                return self.send_template(call)
+            case SendMedia():
+                return self.send_media(call)
+            case UploadMedia():
+                return self.upload_media(call)
+            case SearchConversations():
+                return self.search_conversations(call)
+            case AssignConversation():
+                return self.assign_conversation(call)
+            case Health():
+                return self.health(call)
+        raise TypeError(f"not a call: {call!r}")  # pragma: no cover - the match is exhaustive
+
+    def request(
+        self,
+        call: Call,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        body: bytes = b"",
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> HttpRequest:
+        merged: dict[str, str] = {"Accept": "application/json", **self._auth, **(headers or {})}
+        if json is not None:
+            from harness.adapters.base import json_body
+
+            body, content_type = json_body(json), "application/json"
+        if content_type:
+            merged["Content-Type"] = content_type
+        return HttpRequest(
+            operation=call.operation,
+            method=method,
+            path=path,
+            headers=merged,
+            body=body,
+            timeout=self.profile.timeouts.for_operation(call.operation),
+            correlation_id=call.correlation_id,
+        )
+
+    def unsupported(self, operation: Operation, why: str) -> UnsupportedOperation:
+        return UnsupportedOperation(
+            why, field="capabilities.operations", value=operation, fix="remove the operation from the profile"
+        )
+
+    def send_text(self, call: SendText) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no text send")
+
+    def send_template(self, call: SendTemplate) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no template send")
+
+    def send_media(self, call: SendMedia) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no media send")
+
+    def upload_media(self, call: UploadMedia) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no standalone media upload")
+
+    def search_conversations(self, call: SearchConversations) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no conversation search")
+
+    def assign_conversation(self, call: AssignConversation) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no conversation assignment")
+
+    def health(self, call: Health) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no health check")
+
+    def interpret(self, request: HttpRequest, response: HttpResponse) -> Outcome:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,88 @@
+"""Send adapter requests through a Locust user's own client (FastHttpSession or HttpSession).
+
+Locust then times the request and fires ``events.request`` itself; this executor interprets the answer with the
+adapter inside ``catch_response``, marks success or failure, and adds the record fields (operation, outcome,
+vendor message id, correlation id, bytes sent, and whatever the caller put in ``context``, such as
+``scheduled_at``) to the request's ``context``, where ``harness.recorder`` reads them.
+
+FastHttpSession has no per-request timeout; it uses the user's ``network_timeout`` (set it from the profile's
+timeouts). HttpSession gets the adapter's per-operation timeout.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+from harness.adapters.base import Adapter, HttpRequest, HttpResponse, Outcome, TransportFailure, transport_outcome
+from harness.adapters.executors import failure_message, outcome_context
+from harness.net import check_target
+
+
+def _transport_failure(error: BaseException | None) -> TransportFailure:
+    name = type(error).__name__ if error is not None else "NoAnswer"
+    detail = f"{name}: {error}" if error is not None else "no answer"
+    if isinstance(error, ConnectionRefusedError) or "ConnectionRefused" in detail or "NewConnectionError" in detail:
+        return TransportFailure("transport", detail, maybe_sent=False)
+    if isinstance(error, TimeoutError | socket.timeout) or "imeout" in name:
+        return TransportFailure("timeout", detail, maybe_sent=True)
+    return TransportFailure("transport", detail, maybe_sent=True)
+
+
+class LocustExecutor:
+    """``LocustExecutor(self.client, base_url=self.host, allowed_targets=..., owner_confirmed=...)`` in a User."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        base_url: str,
+        allowed_targets: tuple[str, ...] | list[str] = (),
+        owner_confirmed: bool = False,
+    ) -> None:
+        check_target(base_url, allowed_targets, owner_confirmed=owner_confirmed)
+        self.client = client
+        # requests-based HttpSession takes timeout=; FastHttpSession would pass it on to the socket layer and fail.
+        self._per_request_timeout = type(client).__name__ == "HttpSession"
+
+    def execute(self, adapter: Adapter, request: HttpRequest, context: Mapping[str, Any] | None = None) -> Outcome:
+        ctx: dict[str, Any] = {
+            "operation": request.operation,
+            "correlation_id": request.correlation_id,
+            "bytes_sent": len(request.body),
+            **(context or {}),
+        }
+        kwargs: dict[str, Any] = {
+            "name": request.operation,
+            "headers": dict(request.headers),
+            "catch_response": True,
+            "context": ctx,
+        }
+        if request.body:
+            kwargs["data"] = request.body
+        if self._per_request_timeout:
+            kwargs["timeout"] = request.timeout
+        with self.client.request(request.method, request.path, **kwargs) as response:
+            status = int(getattr(response, "status_code", 0) or 0)
+            if status == 0:
+                failure = _transport_failure(getattr(response, "error", None))
+                result = transport_outcome(request, failure)
+            else:
+                body = response.content or b""
+                result = adapter.interpret(request, HttpResponse(status, body, dict(response.headers or {})))
+            meta = getattr(response, "request_meta", None)
+            if isinstance(meta, dict):
+                meta["context"].update(outcome_context(result))
+                result = _with_latency(result, meta.get("response_time"))
+            if result.ok:
+                response.success()
+            else:
+                response.failure(failure_message(result))
+        return result
+
+
+def _with_latency(result: Outcome, response_time: Any) -> Outcome:
+    from dataclasses import replace
+
+    return replace(result, latency_ms=float(response_time)) if isinstance(response_time, int | float) else result

@@ -1,0 +1,117 @@
+"""The reference SCRM's REST API (docs/contracts.md, "Reference SCRM vendor"): JSON, Bearer key, 202 on accept.
+
+The correlation token rides in the text, as the last template parameter, or in the caption; the reference
+vendor passes all three through to the Graph API unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.adapters.base import (
+    OPERATIONS,
+    AssignConversation,
+    Health,
+    HttpRequest,
+    HttpResponse,
+    Outcome,
+    SearchConversations,
+    SendMedia,
+    SendTemplate,
+    SendText,
+    UploadMedia,
+    dig,
+    outcome,
+    params_with_token,
+    with_token,
+)
+from harness.adapters.common import DialectBase, encode_multipart
+
+
+class ReferenceOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: str = "agent-1"  # default agent for assign_conversation in smoke tests
+
+
+class ReferenceAdapter(DialectBase):
+    name = "reference"
+    supported = frozenset(OPERATIONS)
+
+    def send_text(self, call: SendText) -> HttpRequest:
+        body = {"to": _digits(call.to), "text": with_token(call.text, call.correlation_id)}
+        return self.request(call, "POST", "/api/messages", json=body)
+
+    def send_template(self, call: SendTemplate) -> HttpRequest:
+        body = {
+            "to": _digits(call.to),
+            "template": call.template,
+            "language": call.language,
+            "params": list(params_with_token(call.params, call.correlation_id)),
+        }
+        return self.request(call, "POST", "/api/messages/template", json=body)
+
+    def send_media(self, call: SendMedia) -> HttpRequest:
+        body: dict[str, Any] = {"to": _digits(call.to), "kind": call.kind}
+        if call.media_id:
+            body["media_id"] = call.media_id
+        elif call.link:
+            body["link"] = call.link
+        if call.kind != "audio":
+            body["caption"] = with_token(call.caption, call.correlation_id)
+        return self.request(call, "POST", "/api/messages/media", json=body)
+
+    def upload_media(self, call: UploadMedia) -> HttpRequest:
+        body, content_type = encode_multipart(
+            {"type": call.mime_type}, "file", call.filename, call.content, call.mime_type
+        )
+        return self.request(call, "POST", "/api/media", body=body, content_type=content_type)
+
+    def search_conversations(self, call: SearchConversations) -> HttpRequest:
+        return self.request(call, "GET", "/api/conversations?" + urlencode({"q": call.query, "limit": call.limit}))
+
+    def assign_conversation(self, call: AssignConversation) -> HttpRequest:
+        path = f"/api/conversations/{quote(call.conversation_id, safe='')}/assign"
+        return self.request(call, "POST", path, json={"agent": call.agent})
+
+    def health(self, call: Health) -> HttpRequest:
+        return self.request(call, "GET", "/health")
+
+    def interpret(self, request: HttpRequest, response: HttpResponse) -> Outcome:
+        data = response.json()
+        if not 200 <= response.status < 300:
+            return outcome(
+                request,
+                response,
+                ok=False,
+                error_code=_str(dig(data, "error.code")),
+                error_text=_str(dig(data, "error.message")),
+            )
+        extra: dict[str, Any] = {}
+        message_id = None
+        if request.operation == "upload_media":
+            extra["media_id"] = _str(dig(data, "media_id"))
+            if not extra["media_id"]:
+                return outcome(
+                    request, response, ok=False, error_code="no_media_id", error_text="no media_id in answer"
+                )
+        elif request.operation == "search_conversations":
+            extra["total"] = dig(data, "total")
+            items = dig(data, "items")
+            extra["items"] = items if isinstance(items, list) else []
+        elif request.operation in ("send_text", "send_template", "send_media"):
+            message_id = _str(dig(data, "id"))
+            if not message_id:
+                return outcome(request, response, ok=False, error_code="no_id", error_text="accepted without an id")
+        return outcome(request, response, ok=True, vendor_message_id=message_id, data=extra)
+
+
+def _digits(number: str) -> str:
+    return number.removeprefix("whatsapp:").lstrip("+")
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)

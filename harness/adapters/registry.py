@@ -1,0 +1,197 @@
+"""Adapters by name: each entry knows its options model, its operations and the auth schemes it speaks.
+
+``check_profile`` runs after pydantic has validated a profile and reports, with file/line/field/value/fix, an
+unknown adapter, an operation the adapter lacks, or bad adapter options. ``create_adapter`` reads the secrets
+the profile names from the environment and builds the adapter. New adapters call ``register``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from harness.adapters.base import OPERATIONS, Adapter
+from harness.adapters.cloud_api import CloudApiAdapter, CloudApiOptions
+from harness.adapters.common import Credentials
+from harness.adapters.generic_http import GenericHttpAdapter, GenericHttpOptions
+from harness.adapters.reference import ReferenceAdapter, ReferenceOptions
+from harness.adapters.twilio import TwilioAdapter, TwilioOptions
+from harness.adapters.wati import WatiAdapter, WatiOptions
+from harness.config.loading import validation_error
+from harness.config.profiles import VendorProfile, profile_error
+from harness.errors import ConfigError
+from harness.net import host_of, is_loopback
+from harness.secrets import read_secret
+
+AdapterFactory = Callable[[VendorProfile, Credentials, Any], Adapter]
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    name: str
+    factory: AdapterFactory
+    options_model: type[BaseModel]
+    operations: frozenset[str]
+    auth_schemes: frozenset[str]
+    summary: str
+
+
+_ADAPTERS: dict[str, AdapterSpec] = {}
+
+
+def register(spec: AdapterSpec) -> None:
+    _ADAPTERS[spec.name] = spec
+
+
+def names() -> list[str]:
+    return sorted(_ADAPTERS)
+
+
+def get(name: str) -> AdapterSpec:
+    try:
+        return _ADAPTERS[name]
+    except KeyError:
+        raise ConfigError(
+            "no adapter has this name", field="adapter", value=name, fix=f"use one of {', '.join(names())}"
+        ) from None
+
+
+def options_for(profile: VendorProfile, *, source: str = "<profile>", data: Any = None) -> BaseModel:
+    spec = get(profile.adapter)
+    try:
+        return spec.options_model.model_validate(profile.options)
+    except ValidationError as exc:
+        options_data = data.get("options") if isinstance(data, Mapping) else None
+        error = validation_error(exc, options_data if options_data is not None else profile.options, source=source)
+        raise ConfigError(
+            exc.errors()[0]["msg"],
+            source=source,
+            field=f"options.{error.field}",
+            value=error.value,
+            fix=error.fix,
+            line=error.line,
+        ) from None
+
+
+def check_profile(profile: VendorProfile, *, source: str = "<profile>", data: Any = None) -> None:
+    try:
+        spec = get(profile.adapter)
+    except ConfigError as exc:
+        raise profile_error(
+            "no adapter has this name",
+            source=source,
+            field="adapter",
+            value=profile.adapter,
+            fix=exc.fix or "",
+            data=data,
+        ) from None
+    for index, operation in enumerate(profile.capabilities.operations):
+        if operation not in spec.operations:
+            raise profile_error(
+                f"the '{spec.name}' adapter has no such operation",
+                source=source,
+                field=f"capabilities.operations[{index}]",
+                value=operation,
+                fix=f"remove it; '{spec.name}' offers {', '.join(sorted(spec.operations))}",
+                data=data,
+            )
+    if profile.auth.scheme not in spec.auth_schemes:
+        raise profile_error(
+            f"the '{spec.name}' adapter does not authenticate this way",
+            source=source,
+            field="auth.scheme",
+            value=profile.auth.scheme,
+            fix=f"use one of {', '.join(sorted(spec.auth_schemes))}",
+            data=data,
+        )
+    options = options_for(profile, source=source, data=data)
+    if isinstance(options, GenericHttpOptions):
+        for index, operation in enumerate(profile.capabilities.operations):
+            if operation not in options.operations:
+                raise profile_error(
+                    "the operation is declared but options.operations does not describe it",
+                    source=source,
+                    field=f"capabilities.operations[{index}]",
+                    value=operation,
+                    fix=f"add options.operations.{operation} (method, path, body, success) or remove it",
+                    data=data,
+                )
+
+
+def read_credentials(profile: VendorProfile, *, environ: Mapping[str, str] | None = None) -> Credentials:
+    """Secrets named by the profile; the dev default applies only to loopback targets."""
+    auth = profile.auth
+    fallback = auth.dev_default if is_loopback(host_of(profile.base_url)) else None
+
+    def secret(env_name: str | None, field: str) -> str | None:
+        if env_name is None:
+            return None
+        return read_secret(env_name, source=profile.name, field=field, fallback=fallback, environ=environ)
+
+    if auth.scheme == "basic":
+        return Credentials(
+            username=secret(auth.username_env, "auth.username_env"),
+            password=secret(auth.password_env, "auth.password_env"),
+        )
+    return Credentials(token=secret(auth.token_env, "auth.token_env"))
+
+
+def create_adapter(profile: VendorProfile, *, environ: Mapping[str, str] | None = None) -> Adapter:
+    spec = get(profile.adapter)
+    options = options_for(profile, source=profile.name)
+    return spec.factory(profile, read_credentials(profile, environ=environ), options)
+
+
+register(
+    AdapterSpec(
+        "reference",
+        lambda profile, credentials, _options: ReferenceAdapter(profile, credentials),
+        ReferenceOptions,
+        ReferenceAdapter.supported,
+        frozenset({"bearer", "none"}),
+        "our reference SCRM (docs/contracts.md)",
+    )
+)
+register(
+    AdapterSpec(
+        "cloud-api",
+        CloudApiAdapter,
+        CloudApiOptions,
+        CloudApiAdapter.supported,
+        frozenset({"bearer", "header", "none"}),
+        "Meta Cloud API shape; options.dialect 360dialog for D360-API-KEY without phone id",
+    )
+)
+register(
+    AdapterSpec(
+        "twilio",
+        TwilioAdapter,
+        TwilioOptions,
+        TwilioAdapter.supported,
+        frozenset({"basic"}),
+        "Twilio Messages.json, form-encoded, Basic auth, whatsapp:+ addresses",
+    )
+)
+register(
+    AdapterSpec(
+        "wati",
+        WatiAdapter,
+        WatiOptions,
+        WatiAdapter.supported,
+        frozenset({"bearer"}),
+        "WATI v1 sendSessionMessage / sendTemplateMessage / sendSessionFile",
+    )
+)
+register(
+    AdapterSpec(
+        "generic-http",
+        GenericHttpAdapter,
+        GenericHttpOptions,
+        frozenset(OPERATIONS),
+        frozenset({"none", "bearer", "basic", "header"}),
+        "declarative: method, path template, body template, success rule, message-id path",
+    )
+)

@@ -1,0 +1,253 @@
+"""Vendor profiles: one YAML file per candidate system (``vendors/*.yaml``), validated with pydantic.
+
+A profile says how to reach a vendor (adapter, base URL, auth), what it can do (operations, whether it can be
+pointed at our mock), how long to wait per operation, which non-loopback hosts may be targeted, and optionally
+how the runner starts it locally (``launch``) and how a failover scenario kills it (``failover``).
+
+Secrets are never in a profile: ``auth`` names the environment variables that hold them. Adapter-specific
+settings live under ``options`` and are checked by the adapter's own options model (see
+``harness.adapters.registry``), so every mistake is reported with file, line, field, value and fix.
+
+    name: acme-twilio
+    adapter: twilio
+    base_url: http://127.0.0.1:8911
+    auth: {scheme: basic, username_env: TWILIO_ACCOUNT_SID, password_env: TWILIO_AUTH_TOKEN}
+    phone_numbers: [{number: "+4915100000001"}]
+    capabilities: {operations: [send_text, send_template, send_media, health]}
+    timeouts: {default: 10, send_media: 30}
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.adapters.base import OPERATIONS, Operation
+from harness.config.loading import read_yaml, validate
+from harness.errors import ConfigError
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[?[0-9a-f:.]+\]?")
+_PHONE = re.compile(r"\+?[1-9][0-9]{6,14}")
+MAX_TIMEOUT_S = 600.0
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _env_name(value: str | None) -> str | None:
+    if value is not None and not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            "must be the NAME of an environment variable (upper case letters, digits, '_'), never the secret itself"
+        )
+    return value
+
+
+class AuthConfig(_Strict):
+    """How requests authenticate; only environment variable names, never values."""
+
+    scheme: Literal["none", "bearer", "basic", "header"] = "none"
+    token_env: str | None = None  # bearer and header schemes
+    username_env: str | None = None  # basic
+    password_env: str | None = None  # basic
+    header: str | None = None  # header scheme: the header's name, e.g. D360-API-KEY
+    # A well-known development value (e.g. the reference vendor's "reference-api-key") used only when the
+    # variable is unset AND the target is loopback; never a real secret.
+    dev_default: str | None = None
+
+    _check_env = field_validator("token_env", "username_env", "password_env")(_env_name)
+
+    @field_validator("header")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", value):
+            raise ValueError("a header name has letters, digits and '-' only")
+        return value
+
+    @model_validator(mode="after")
+    def _scheme_needs(self) -> AuthConfig:
+        if self.scheme in ("bearer", "header") and not self.token_env:
+            raise ValueError(f"scheme '{self.scheme}' needs token_env (the variable holding the token)")
+        if self.scheme == "header" and not self.header:
+            raise ValueError("scheme 'header' needs header (the header's name, e.g. D360-API-KEY)")
+        if self.scheme == "basic" and not (self.username_env and self.password_env):
+            raise ValueError("scheme 'basic' needs username_env and password_env")
+        return self
+
+
+class PhoneNumber(_Strict):
+    number: str  # E.164, '+' optional
+    id: str | None = None  # the Cloud API phone-number id behind it, when the dialect needs one
+    label: str = ""
+
+    @field_validator("number")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        if not _PHONE.fullmatch(value):
+            raise ValueError("must be an E.164 number: optional '+', 7 to 15 digits, no spaces")
+        return value
+
+    @property
+    def digits(self) -> str:
+        return self.number.lstrip("+")
+
+
+class Capabilities(_Strict):
+    operations: list[Operation] = Field(min_length=1)
+    can_point_at_mock: bool = False  # the vendor can be configured to use our mock instead of Meta
+    mock_url: str | None = None  # the mock's base URL the vendor is configured with
+
+    @field_validator("operations")
+    @classmethod
+    def _unique(cls, value: list[Operation]) -> list[Operation]:
+        if len(set(value)) != len(value):
+            raise ValueError("an operation is listed twice")
+        return value
+
+    @field_validator("mock_url")
+    @classmethod
+    def _mock_url(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
+    @model_validator(mode="after")
+    def _mock_needs_flag(self) -> Capabilities:
+        if self.mock_url and not self.can_point_at_mock:
+            raise ValueError("mock_url is set but can_point_at_mock is false; set it to true or drop mock_url")
+        return self
+
+
+_Seconds = Field(default=None, gt=0, le=MAX_TIMEOUT_S)
+
+
+class Timeouts(_Strict):
+    """Seconds to wait for each operation's answer; ``default`` covers the ones not listed."""
+
+    default: float = Field(default=10.0, gt=0, le=MAX_TIMEOUT_S)
+    send_text: float | None = _Seconds
+    send_template: float | None = _Seconds
+    send_media: float | None = _Seconds
+    upload_media: float | None = _Seconds
+    search_conversations: float | None = _Seconds
+    assign_conversation: float | None = _Seconds
+    health: float | None = _Seconds
+
+    def for_operation(self, operation: str) -> float:
+        value = getattr(self, operation, None)
+        return float(value) if value is not None else self.default
+
+
+class LaunchConfig(_Strict):
+    """What the runner starts on loopback before a trial; ``none`` means the vendor is already running."""
+
+    kind: Literal["none", "reference", "ha-pair", "facade"] = "none"
+    profile: str | None = None  # reference / ha-pair behaviour profile: steady, degrading, lossy, ...
+    dialect: Literal["twilio", "wati", "360dialog"] | None = None  # facade kind only
+    port: int | None = Field(default=None, ge=1024, le=65535)  # None: a free port, base_url rewritten
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> LaunchConfig:
+        if self.kind in ("reference", "ha-pair") and not self.profile:
+            raise ValueError(f"launch kind '{self.kind}' needs profile (e.g. steady)")
+        if self.kind == "facade" and not self.dialect:
+            raise ValueError("launch kind 'facade' needs dialect (twilio, wati or 360dialog)")
+        return self
+
+
+class FailoverConfig(_Strict):
+    """How failover scenarios take the vendor's primary down."""
+
+    method: Literal["process", "container", "proxy"]
+    target: str | None = None  # container name for 'container'; ignored otherwise
+    notes: str = ""
+
+
+class VendorProfile(_Strict):
+    name: str
+    adapter: str
+    base_url: str
+    auth: AuthConfig = AuthConfig()
+    phone_numbers: list[PhoneNumber] = Field(min_length=1)
+    capabilities: Capabilities
+    timeouts: Timeouts = Timeouts()
+    allowed_targets: list[str] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)  # adapter-specific, checked by the adapter
+    launch: LaunchConfig = LaunchConfig()
+    failover: FailoverConfig | None = None
+    notes: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _SLUG.fullmatch(value):
+            raise ValueError(
+                "must be a short lower-case slug: letters, digits, '.', '_', '-' (it names result folders)"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _http_url(value).rstrip("/")
+
+    @field_validator("allowed_targets")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not _HOST.fullmatch(host.lower()) or "*" in host:
+                raise ValueError(f"{host!r} is not a bare host name (no scheme, port, path or wildcard)")
+        return [host.lower() for host in value]
+
+    @property
+    def phone(self) -> PhoneNumber:
+        return self.phone_numbers[0]
+
+    def public_dict(self) -> dict[str, Any]:
+        """The profile as written to manifest.json: env names only, dev defaults dropped."""
+        data = self.model_dump(mode="json")
+        data["auth"].pop("dev_default", None)
+        return data
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL such as http://127.0.0.1:8900")
+    if parts.username or parts.password:
+        raise ValueError("must not carry credentials; put them in environment variables named under auth")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query string or fragment")
+    try:
+        parts.port  # noqa: B018  (raises on an out-of-range port)
+    except ValueError as exc:
+        raise ValueError(f"has a bad port ({exc})") from None
+    return value
+
+
+def parse_profile(data: Any, *, source: str) -> VendorProfile:
+    """Validate parsed YAML, then check it against its adapter (known name, operations, options)."""
+    profile = validate(VendorProfile, data, source=source)
+    from harness.adapters.registry import check_profile  # late: the registry imports the built-in adapters
+
+    check_profile(profile, source=source, data=data)
+    return profile
+
+
+def load_profile(path: Path | str) -> VendorProfile:
+    return parse_profile(read_yaml(path), source=str(path))
+
+
+def profile_error(message: str, *, source: str, field: str, value: object, fix: str, data: Any = None) -> ConfigError:
+    """A ConfigError for a semantic problem found after validation, with the YAML line when known."""
+    from harness.config.loading import _line_of
+
+    loc = tuple(int(part) if part.isdigit() else part for part in field.replace("[", ".").replace("]", "").split("."))
+    return ConfigError(message, source=source, field=field, value=value, fix=fix, line=_line_of(data, loc))
+
+
+__all__ = ["OPERATIONS", "VendorProfile", "load_profile", "parse_profile"]

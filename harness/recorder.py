@@ -1,0 +1,327 @@
+"""The recorder: every request becomes a row of ``REQUEST_SCHEMA`` in ``results/<run>/requests/*.parquet``.
+
+A ``RequestRecorder`` listens to Locust's ``events.request`` on every worker (or is fed directly by the httpx
+executors) and appends rows to a ``ShardSink``. The sink flushes at least once a second, each flush as its own
+small, complete Parquet file written to a temporary name and renamed into place, so a process killed with
+SIGKILL leaves only whole shards behind (a half-written temporary file is ignored by readers) and loses at most
+the rows of the last flush interval. Page-cache writes survive a killed process; surviving a power cut would
+need fsync per flush, which we do not pay for.
+
+Record fields the recorder reads from a request's ``context`` (the adapters' Locust executor and the open-model
+dispatcher put them there): ``scheduled_at``, ``operation``, ``outcome``, ``error_kind``, ``error_code``,
+``error_text``, ``correlation_id``, ``vendor_message_id``, ``bytes_sent``, ``http_status``, and optionally
+``vendor``, ``scenario``, ``worker``. Error texts pass through the secret redactor: a vendor may echo a key.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.clock import Clock, SystemClock
+from harness.errors import HarnessError
+from harness.records import REQUEST_SCHEMA
+from harness.secrets import REGISTRY, SecretRegistry
+
+log = logging.getLogger(__name__)
+
+REQUESTS_DIR = "requests"
+MAX_ERROR_TEXT = 500
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(text: str, *, fallback: str = "worker") -> str:
+    """A file-name-safe version of ``text`` (worker ids come from host names and Locust; never trust them)."""
+    cleaned = _UNSAFE.sub("-", text).strip(".-")[:64]
+    return cleaned or fallback
+
+
+def default_worker_id() -> str:
+    return safe_name(f"{socket.gethostname()}-{os.getpid()}")
+
+
+class ShardSink:
+    """Buffer rows; ``flush`` writes them as one new Parquet shard. Thread- and greenlet-safe."""
+
+    def __init__(
+        self,
+        directory: Path,
+        worker: str,
+        *,
+        flush_interval: float = 1.0,
+        clock: Clock | None = None,
+        schema: pa.Schema = REQUEST_SCHEMA,
+    ) -> None:
+        if flush_interval <= 0 or flush_interval > 1.0:
+            raise ValueError("flush_interval must be in (0, 1] seconds: a crash may lose at most one second")
+        self.directory = directory
+        self.worker = safe_name(worker)
+        self.flush_interval = flush_interval
+        self.clock = clock or SystemClock()
+        self.schema = schema
+        # A per-instance tag keeps two processes that share a worker name from overwriting each other's shards.
+        self._prefix = f"{self.worker}-{secrets.token_hex(3)}"
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._sequence = 0
+        self._last_flush = self.clock.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.rows_written = 0
+        self.shards_written = 0
+        self.error: BaseException | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._rows.append(dict(row))
+
+    def pending(self) -> int:
+        return len(self._rows)
+
+    def due(self) -> bool:
+        return self.clock.monotonic() - self._last_flush >= self.flush_interval
+
+    def maybe_flush(self) -> Path | None:
+        return self.flush() if self.due() else None
+
+    def flush(self) -> Path | None:
+        """Write the buffered rows as one shard; on failure keep them for the next try and remember the error."""
+        with self._write_lock:
+            self._last_flush = self.clock.monotonic()
+            with self._lock:
+                rows, self._rows = self._rows, []
+            if not rows:
+                return None
+            name = f"{self._prefix}-{self._sequence:06d}.parquet"
+            final = self.directory / name
+            temporary = self.directory / f".{name}.tmp"
+            try:
+                table = pa.Table.from_pylist(rows, schema=self.schema)
+                pq.write_table(table, temporary, compression="zstd")
+                os.replace(temporary, final)
+            except (OSError, pa.ArrowException) as exc:
+                with self._lock:
+                    self._rows[:0] = rows
+                self.error = exc
+                temporary.unlink(missing_ok=True)
+                log.error("recorder could not write %s: %s", final, exc)
+                return None
+            self._sequence += 1
+            self.rows_written += len(rows)
+            self.shards_written += 1
+            return final
+
+    def start(self) -> ShardSink:
+        """Flush every ``flush_interval`` seconds in the background (a greenlet under gevent's patching)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"recorder-{self.worker}", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.flush_interval):
+            self.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+            self._thread = None
+        self.flush()
+        if self.error is not None and self.pending():
+            raise HarnessError(
+                f"the recorder could not write to {self.directory} ({self.error}); "
+                f"{self.pending()} rows were not saved, the {self.rows_written} rows already written stay readable"
+            )
+
+
+class RequestRecorder:
+    """Turns ``events.request`` calls into request rows."""
+
+    def __init__(
+        self,
+        sink: ShardSink,
+        *,
+        vendor: str = "",
+        scenario: str = "",
+        worker: str | None = None,
+        clock: Clock | None = None,
+        registry: SecretRegistry = REGISTRY,
+    ) -> None:
+        self.sink = sink
+        self.vendor = vendor
+        self.scenario = scenario
+        self.worker = worker or sink.worker
+        self.clock = clock or SystemClock()
+        self.registry = registry
+
+    def on_request(
+        self,
+        request_type: str = "",
+        name: str = "",
+        response_time: float | None = None,
+        response_length: int | None = None,
+        response: Any = None,
+        context: Mapping[str, Any] | None = None,
+        exception: BaseException | None = None,
+        start_time: float | None = None,
+        url: str | None = None,
+        **_: Any,
+    ) -> None:
+        self.sink.append(self.row(name, response_time, response_length, response, context or {}, exception, start_time))
+
+    def row(
+        self,
+        name: str,
+        response_time: float | None,
+        response_length: int | None,
+        response: Any,
+        ctx: Mapping[str, Any],
+        exception: BaseException | None,
+        start_time: float | None,
+    ) -> dict[str, Any]:
+        latency_ms = float(response_time or 0.0)
+        started_at = float(start_time) if start_time is not None else self.clock.now() - latency_ms / 1000
+        ended_at = started_at + latency_ms / 1000
+        scheduled = ctx.get("scheduled_at")
+        scheduled_at = float(scheduled) if isinstance(scheduled, int | float) else None
+        status = ctx.get("http_status")
+        if status is None:
+            status = getattr(response, "status_code", 0) or 0
+        outcome = ctx.get("outcome") or ("ok" if exception is None else "failed")
+        ok = outcome == "ok"
+        error_kind = ctx.get("error_kind") or ("none" if ok else ("http" if status else "transport"))
+        error_code = ctx.get("error_code") or (None if ok else (str(status) if status else type(exception).__name__))
+        error_text = ctx.get("error_text") or (None if ok or exception is None else str(exception))
+        return {
+            "scheduled_at": scheduled_at,
+            "started_at": started_at,
+            "ended_at": ended_at,
+            "latency_ms": latency_ms,
+            "corrected_latency_ms": (ended_at - scheduled_at) * 1000 if scheduled_at is not None else latency_ms,
+            "operation": ctx.get("operation") or name,
+            "name": name,
+            "status": int(status),
+            "ok": ok,
+            "outcome": outcome,
+            "error_kind": error_kind,
+            "error_code": None if error_code is None else self.registry.redact(str(error_code)),
+            "error_text": None if error_text is None else self.registry.redact(str(error_text))[:MAX_ERROR_TEXT],
+            "bytes_sent": int(ctx.get("bytes_sent") or 0),
+            "bytes_received": int(response_length or 0),
+            "correlation_id": ctx.get("correlation_id"),
+            "vendor_message_id": ctx.get("vendor_message_id"),
+            "worker": ctx.get("worker") or self.worker,
+            "vendor": ctx.get("vendor") or self.vendor,
+            "scenario": ctx.get("scenario") or self.scenario,
+        }
+
+    # Locust's EventHook shape, so the httpx executors can report straight into the recorder.
+    def fire(self, **kwargs: Any) -> None:
+        self.on_request(**kwargs)
+
+    def close(self) -> None:
+        self.sink.close()
+
+
+def install_recorder(
+    environment: Any,
+    run_dir: Path,
+    *,
+    vendor: str = "",
+    scenario: str = "",
+    worker: str | None = None,
+    flush_interval: float = 1.0,
+) -> RequestRecorder:
+    """Attach a recorder to a Locust ``Environment``: listen to requests, flush in the background, close at stop.
+
+    Call it from ``events.init`` on every process that sends requests (workers and local runners; a master sends
+    none, so its sink stays empty and writes nothing).
+    """
+    runner = getattr(environment, "runner", None)
+    if worker is None:
+        index = getattr(runner, "worker_index", None)
+        worker = f"w{index}-{default_worker_id()}" if isinstance(index, int) and index >= 0 else default_worker_id()
+    sink = ShardSink(run_dir / REQUESTS_DIR, worker, flush_interval=flush_interval).start()
+    recorder = RequestRecorder(sink, vendor=vendor, scenario=scenario)
+    environment.events.request.add_listener(recorder.on_request)
+
+    def _close(**_: Any) -> None:
+        sink.close()
+
+    environment.events.test_stop.add_listener(lambda **_: sink.flush())
+    environment.events.quitting.add_listener(_close)
+    return recorder
+
+
+# --- the run folder and its manifest -------------------------------------------------------------------------
+
+
+def run_directory(results_root: Path, run_id: str, *, create: bool = True) -> Path:
+    """``results_root/run_id``, refusing any id that could name a path outside ``results_root``."""
+    from harness.errors import ConfigError
+    from harness.records import is_safe_run_id
+
+    if not is_safe_run_id(run_id):
+        raise ConfigError(
+            "a run id must be a plain folder name",
+            field="run_id",
+            value=run_id,
+            fix="use letters, digits, '.', '_' and '-' only, starting with a letter or digit, no '..'",
+        )
+    root = results_root.resolve()
+    path = (root / run_id).resolve()
+    if path.parent != root:  # a symlink planted in results/ must not redirect the run elsewhere either
+        raise ConfigError("the run folder resolves outside the results folder", field="run_id", value=run_id)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_json_atomically(path: Path, data: Any) -> None:
+    import orjson
+
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    os.replace(temporary, path)
+
+
+def write_manifest(run_dir: Path, manifest: Any, *, registry: SecretRegistry = REGISTRY) -> Path:
+    """Write ``manifest.json`` (a ``RunManifest``) with every known secret scrubbed; atomic."""
+    path = run_dir / "manifest.json"
+    _write_json_atomically(path, registry.redact_data(manifest.model_dump(mode="json")))
+    return path
+
+
+def complete_manifest(
+    run_dir: Path, *, ended_at: float, complete: bool = True, registry: SecretRegistry = REGISTRY, **updates: Any
+) -> Any:
+    """Mark the run finished: set ``ended_at``, ``complete`` and any other fields; returns the new manifest."""
+    import orjson
+
+    from harness.records import RunManifest
+
+    path = run_dir / "manifest.json"
+    manifest = RunManifest.model_validate({**orjson.loads(path.read_bytes()), **updates})
+    manifest = manifest.model_copy(update={"ended_at": ended_at, "complete": complete})
+    write_manifest(run_dir, manifest, registry=registry)
+    return manifest
+
+
+def read_requests(run_dir: Path) -> pa.Table:
+    """All request shards of a run as one table (temporary files of an interrupted flush are not shards)."""
+    shards = sorted((run_dir / REQUESTS_DIR).glob("*.parquet"))
+    tables = [pq.read_table(shard, schema=REQUEST_SCHEMA) for shard in shards]
+    return pa.concat_tables(tables) if tables else REQUEST_SCHEMA.empty_table()

@@ -1,0 +1,44 @@
+"""``python -m mocks.facades --dialect twilio --port 8911 --whatsapp-url http://127.0.0.1:8900``.
+
+Binds 127.0.0.1 unless ``--host`` says otherwise (and then warns). The key clients must present comes from
+``SCRMBENCH_FACADE_API_KEY`` (default: a per-dialect development key, see ``mocks.facades.common.DEV_KEYS``);
+the token for the mock from ``SCRMBENCH_FACADE_GRAPH_TOKEN`` (default ``mock-access-token``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from harness.net import is_loopback
+from mocks.facades.app import create_facade_app
+from mocks.facades.common import DEV_TWILIO_ACCOUNT_SID, DIALECTS, FacadeSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mocks.facades", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dialect", choices=DIALECTS, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--whatsapp-url", required=True, help="base URL of the mock WhatsApp Graph API")
+    parser.add_argument("--phone-number-id", default="100000000000001")
+    parser.add_argument("--api-version", default="v23.0")
+    parser.add_argument("--account-sid", default=DEV_TWILIO_ACCOUNT_SID, help="Twilio only")
+    args = parser.parse_args(argv)
+    if not is_loopback(args.host):
+        print(f"warning: the facade listens on {args.host}, reachable from other hosts", file=sys.stderr)
+    settings = FacadeSettings.from_env(
+        args.dialect,
+        args.whatsapp_url,
+        phone_number_id=args.phone_number_id,
+        api_version=args.api_version,
+        account_sid=args.account_sid,
+    )
+    uvicorn.run(create_facade_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
