@@ -19,6 +19,8 @@ from analysis.degradation import degradation
 from analysis.load import RunData
 from analysis.metrics import request_metrics, run_span, timelines
 from analysis.recovery import RecoveryParams, recovery
+from analysis.sla import SlaSpec, evaluate
+from analysis.sla_metrics import Evidence
 from analysis.stats import grouped_percentiles
 
 SCHEMA_VERSION = 1
@@ -96,8 +98,10 @@ def run_section(run: RunData, t0: float, end: float) -> dict[str, Any]:
     }
 
 
-def build_summary(run: RunData, *, sla: Any = None, options: AnalysisOptions | None = None) -> dict[str, Any]:
-    """The whole summary of one run; ``sla`` is an ``analysis.sla.SlaSpec`` or None (no verdict section)."""
+def build_summary(
+    run: RunData, *, sla: SlaSpec | None = None, options: AnalysisOptions | None = None
+) -> dict[str, Any]:
+    """The whole summary of one run; without an SLA the ``sla`` section is null."""
     options = options or AnalysisOptions()
     open_model = run.manifest.load_model == "open"
     span = run_span(run.requests)
@@ -162,9 +166,8 @@ def build_summary(run: RunData, *, sla: Any = None, options: AnalysisOptions | N
     }
     summary = _clean(summary)
     if sla is not None:
-        from analysis.sla import evaluate  # local: sla imports summary's field paths, not the other way
-
-        summary["sla"] = _clean(evaluate(sla, summary))
+        evidence = Evidence(summary, run.requests, messages, replies, run.webhooks, t0)
+        summary["sla"] = _clean(evaluate(sla, evidence))
     return summary
 
 

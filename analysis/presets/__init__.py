@@ -1,0 +1,1 @@
+"""SLA presets shipped with scrmbench (``--sla standard`` / ``--sla enterprise``); each criterion cites its source."""

@@ -1,0 +1,286 @@
+"""SLA files, presets and verdicts (design.md "Scoring"; chaos-and-scoring-anchors.md §2.1 Keptn, §3.2).
+
+An SLA file is YAML: a name and a list of criteria (metric, aggregation, target, comparison, warn, weight,
+critical, min_samples, scope, source). Each criterion of a run gets a status:
+
+    pass          the measured value meets the target                                 1 point
+    warn          it misses the target but meets the warn bound                       0.5
+    fail          it meets neither                                                    0
+    inconclusive  fewer than min_samples, or the 95% interval straddles the target    0.5 (shown grey)
+    not_applicable  the run has nothing to measure it by (no fault, no inbound...)    left out of the score
+
+score = 100 × Σ w·points / Σ w over applicable criteria; ≥ 90 PASS, ≥ 75 CONDITIONAL, else FAIL; a failed
+critical criterion makes the verdict FAIL whatever the score (Keptn key_sli).
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from analysis.sla_metrics import METRICS, Evidence, Measurement, aggregation_allowed, format_value
+from harness.config.loading import load_model, parse_yaml, validate
+from harness.errors import ConfigError
+
+Status = Literal["pass", "warn", "fail", "inconclusive", "not_applicable"]
+POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0, "inconclusive": 0.5}
+PRESETS = ("standard", "enterprise")
+
+
+class Scope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operation: str | None = None
+    scenario: str | None = None
+    fault: str | None = None
+
+
+class CriterionSpec(BaseModel):
+    """One SLA criterion. Unknown keys are refused (a typo must not silently drop a target)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    title: str | None = None
+    metric: str
+    aggregation: str = "value"
+    target: float
+    comparison: Literal["<=", ">="] | None = None  # default: the metric's better direction
+    warn: float | None = None
+    weight: float = Field(1.0, gt=0, le=1000)
+    critical: bool = False
+    min_samples: int = Field(1, ge=0)
+    scope: Scope | str | None = None  # a bare string is an operation name
+    source: str = ""
+
+    @field_validator("target", "warn")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in METRICS:
+            raise ValueError(f"unknown metric; known metrics: {', '.join(sorted(METRICS))}")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CriterionSpec:
+        metric = METRICS[self.metric]
+        if not aggregation_allowed(metric, self.aggregation):
+            raise ValueError(
+                f"aggregation {self.aggregation!r} does not apply to {self.metric}; use one of "
+                f"{', '.join(metric.aggregations)} (percentiles as p50, p95, p99.9, at most p100)"
+            )
+        for name in ("target", "warn"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if metric.bounded_ratio and not 0 <= value <= 1:
+                raise ValueError(f"{name} {value} is a share and must lie between 0 and 1 (write 1% as 0.01)")
+            if value < 0 and not metric.may_be_negative:
+                raise ValueError(f"{name} {value} is negative; a {metric.label} cannot be")
+        if self.warn is not None:
+            looser = self.warn >= self.target if self.direction == "<=" else self.warn <= self.target
+            if not looser:
+                raise ValueError(f"warn {self.warn} must be looser than target {self.target} ({self.direction})")
+        return self
+
+    @property
+    def direction(self) -> str:
+        return self.comparison or METRICS[self.metric].direction
+
+    @property
+    def scope_model(self) -> Scope:
+        if isinstance(self.scope, str):
+            return Scope(operation=self.scope)
+        return self.scope or Scope()
+
+
+class Bands(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pass_: float = Field(90.0, alias="pass", ge=0, le=100)
+    conditional: float = Field(75.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bands:
+        if self.conditional > self.pass_:
+            raise ValueError("the conditional band must not be above the pass band")
+        return self
+
+
+class SlaSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    bands: Bands = Field(default_factory=lambda: Bands.model_validate({}))
+    criteria: list[CriterionSpec] = Field(min_length=1)
+    source: str = ""  # filled by the loader: preset name or file path
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> SlaSpec:
+        seen: set[str] = set()
+        for index, criterion in enumerate(self.criteria):
+            if criterion.id is None:
+                scope = criterion.scope_model.operation or criterion.scope_model.scenario
+                criterion.id = f"{criterion.metric}.{criterion.aggregation}" + (f".{scope}" if scope else "")
+            if criterion.id in seen:
+                criterion.id = f"{criterion.id}.{index + 1}"
+            seen.add(criterion.id)
+        return self
+
+
+def load_sla(path: Path | str) -> SlaSpec:
+    spec = load_model(SlaSpec, path)
+    return spec.model_copy(update={"source": str(path)})
+
+
+def load_preset(name: str) -> SlaSpec:
+    if name not in PRESETS:
+        raise ConfigError(
+            "unknown SLA preset", field="--sla", value=name, fix=f"use one of {', '.join(PRESETS)} or a YAML file path"
+        )
+    text = resources.files("analysis.presets").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+    spec = validate(SlaSpec, parse_yaml(text, source=f"preset {name}"), source=f"preset {name}")
+    return spec.model_copy(update={"source": f"preset:{name}"})
+
+
+def resolve_sla(value: str) -> SlaSpec:
+    """``--sla`` value: a preset name, else a path to a YAML file."""
+    if value in PRESETS:
+        return load_preset(value)
+    path = Path(value)
+    if not path.exists():
+        raise ConfigError(
+            "no such SLA preset or file",
+            field="--sla",
+            value=value,
+            fix=f"use {' or '.join(PRESETS)} or an existing YAML file",
+        )
+    return load_sla(path)
+
+
+def sla_from_criteria(name: str, criteria: list[dict[str, Any]], *, source: str) -> SlaSpec:
+    """Build an SLA from a scenario's default criteria (``Criterion.as_dict()``), validated like a file."""
+    return validate(SlaSpec, {"name": name, "criteria": criteria}, source=source).model_copy(update={"source": source})
+
+
+def _meets(value: float, bound: float, direction: str) -> bool:
+    return value <= bound if direction == "<=" else value >= bound
+
+
+def _status(c: CriterionSpec, m: Measurement) -> Status:
+    assert m.value is not None
+    if m.samples < c.min_samples:
+        return "inconclusive"
+    if m.ci95 is not None:
+        lo, hi = m.ci95
+        if _meets(lo, c.target, c.direction) != _meets(hi, c.target, c.direction):
+            return "inconclusive"
+    if _meets(m.value, c.target, c.direction):
+        return "pass"
+    if c.warn is not None and _meets(m.value, c.warn, c.direction):
+        return "warn"
+    return "fail"
+
+
+def _reason(c: CriterionSpec, m: Measurement, status: Status) -> str:
+    metric = METRICS[c.metric]
+    plain = c.aggregation in ("value", "count", "ratio", "rate", "max", "theil_sen") or c.aggregation.startswith(
+        "delivery_"
+    )
+    what = c.title or (metric.label if plain else f"{c.aggregation} {metric.label}")
+    scope = c.scope_model.operation
+    where = f" ({scope})" if scope else ""
+    if status == "not_applicable":
+        return f"{what}{where} not measured: {m.detail or 'nothing to measure in this run'}"
+    measured = format_value(m.value, metric.unit)
+    target = f"target {'≤' if c.direction == '<=' else '≥'} {format_value(c.target, metric.unit)}"
+    detail = f"; {m.detail}" if m.detail else ""
+    if status == "inconclusive":
+        why = (
+            f"only {m.samples} samples, {c.min_samples} needed"
+            if m.samples < c.min_samples
+            else "the 95% interval "
+            + "–".join(format_value(v, metric.unit) for v in (m.ci95 or ()))
+            + " straddles the target: needs more samples or runs"
+        )
+        return f"{what}{where} {measured}, {target}: inconclusive ({why})"
+    return f"{what}{where} was {measured}, {target}{detail}"
+
+
+def evaluate_criterion(c: CriterionSpec, evidence: Evidence) -> dict[str, Any]:
+    metric = METRICS[c.metric]
+    scope = c.scope_model
+    run = evidence.summary["run"]
+    if scope.scenario is not None and scope.scenario != run["scenario"]:
+        m = Measurement(None, 0, detail=f"applies to the {scope.scenario} scenario only")
+    else:
+        m = metric.resolver(evidence, c.aggregation, scope.operation or scope.fault)
+    status: Status = "not_applicable" if m.value is None else _status(c, m)
+    return {
+        "id": c.id,
+        "title": c.title or metric.label,
+        "metric": c.metric,
+        "aggregation": c.aggregation,
+        "scope": scope.model_dump(exclude_none=True),
+        "direction": "lower" if c.direction == "<=" else "higher",
+        "comparison": c.direction,
+        "target": c.target,
+        "warn": c.warn,
+        "unit": metric.unit,
+        "weight": c.weight,
+        "critical": c.critical,
+        "min_samples": c.min_samples,
+        "measured": m.value,
+        "samples": m.samples,
+        "ci95": list(m.ci95) if m.ci95 else None,
+        "status": status,
+        "points": POINTS.get(status),
+        "reason": _reason(c, m, status),
+        "detail": m.detail,
+        "source": c.source,
+    }
+
+
+def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
+    """All criteria, the score, the band and the verdict (see the module docstring)."""
+    rows = [evaluate_criterion(c, evidence) for c in spec.criteria]
+    scored = [r for r in rows if r["status"] != "not_applicable"]
+    weight = sum(r["weight"] for r in scored)
+    score = 100.0 * sum(r["weight"] * r["points"] for r in scored) / weight if weight else None
+    band = "FAIL"
+    if score is not None and score >= spec.bands.pass_:
+        band = "PASS"
+    elif score is not None and score >= spec.bands.conditional:
+        band = "CONDITIONAL"
+    critical = [r["id"] for r in rows if r["critical"] and r["status"] == "fail"]
+    verdict = "FAIL" if critical or score is None else band
+    order = {"fail": 0, "warn": 1, "inconclusive": 2}
+    flagged = sorted(
+        (r for r in rows if r["status"] in order), key=lambda r: (not r["critical"], order[r["status"]], -r["weight"])
+    )
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in (*POINTS, "not_applicable")}
+    return {
+        "name": spec.name,
+        "source": spec.source,
+        "description": spec.description,
+        "score": score,
+        "band": band,
+        "verdict": verdict,
+        "met": verdict == "PASS",
+        "critical_failures": critical,
+        "reasons": [("CRITICAL: " if r["critical"] and r["status"] == "fail" else "") + r["reason"] for r in flagged],
+        "counts": counts,
+        "bands": {"pass": spec.bands.pass_, "conditional": spec.bands.conditional},
+        "criteria": rows,
+    }

@@ -1,0 +1,434 @@
+"""The metrics an SLA criterion can name: a registry of resolvers over one run's evidence.
+
+Each resolver returns a ``Measurement``: the value, how many samples it rests on, a 95% interval when one is
+meaningful (order-statistic interval for percentiles, Wilson for rates; none for counts and single values),
+and a detail in plain words ("worst at minute 5: 8.4 s"). ``None`` as value means "not measured in this run"
+(no faults, no inbound traffic, no ledger), with the reason in ``detail``.
+
+The names are the ones the scenarios' default criteria use (scenarios/*.py) and the presets use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from analysis.metrics import event_time
+from analysis.stats import quantile_interval, rank_index, wilson_interval
+
+Unit = Literal["ms", "s", "ratio", "count", "rps", "ms/h", "x", "score"]
+Direction = Literal["<=", ">="]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    value: float | None
+    samples: int
+    ci95: tuple[float, float] | None = None
+    detail: str = ""
+
+
+@dataclass
+class Evidence:
+    """What a criterion may look at: the summary plus the frames it was built from."""
+
+    summary: dict[str, Any]
+    requests: pd.DataFrame
+    messages: pd.DataFrame
+    replies: pd.DataFrame
+    webhooks: pd.DataFrame
+    t0: float
+
+
+Resolver = Callable[[Evidence, str, str | None], Measurement]
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    resolver: Resolver
+    unit: Unit
+    direction: Direction
+    aggregations: tuple[str, ...]  # allowed names; "pNN" means any percentile 0 < NN <= 100
+    label: str
+    bounded_ratio: bool = False  # target and warn must lie in [0, 1]
+    may_be_negative: bool = False
+
+
+PCT = re.compile(r"p(\d{1,3}(?:[._]\d+)?)")
+_NAMED_PCT = {"median": 50.0, "p99_9": 99.9}
+
+
+def parse_percentile(aggregation: str) -> float | None:
+    """'p95' → 95.0, 'p99.9' / 'p99_9' → 99.9, 'median' → 50; None when it is no percentile or out of (0, 100]."""
+    if aggregation in _NAMED_PCT:
+        return _NAMED_PCT[aggregation]
+    match = PCT.fullmatch(aggregation)
+    if not match:
+        return None
+    value = float(match.group(1).replace("_", "."))
+    return value if 0 < value <= 100 else None
+
+
+def _minute_detail(times: np.ndarray, values: np.ndarray, pct: float, t0: float) -> str:
+    if values.size < 2:
+        return ""
+    minutes = np.floor((times - t0) / 60.0).astype("int64")
+    worst_minute, worst = None, -np.inf
+    for minute in np.unique(minutes).tolist():
+        chunk = np.sort(values[minutes == minute])
+        value = chunk[rank_index(chunk.size, pct)]
+        if value > worst:
+            worst_minute, worst = minute, value
+    if worst_minute is None or np.unique(minutes).size < 2:
+        return ""
+    return f"worst at minute {worst_minute + 1}: {format_value(float(worst), 'ms')}"
+
+
+def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: float) -> Measurement:
+    mask = ~np.isnan(values)
+    values, times = values[mask], times[mask]
+    if values.size == 0:
+        return Measurement(None, 0, detail="no samples")
+    order = np.sort(values)
+    if aggregation == "mean":
+        return Measurement(float(order.mean()), int(order.size))
+    if aggregation == "min":
+        return Measurement(float(order[0]), int(order.size))
+    pct = 100.0 if aggregation == "max" else parse_percentile(aggregation)
+    assert pct is not None  # validated when the SLA was loaded
+    value = float(order[rank_index(order.size, pct)])
+    interval = quantile_interval(order, pct) if pct < 100 else None
+    return Measurement(value, int(order.size), interval, _minute_detail(times, values, pct, t0))
+
+
+def _scoped(requests: pd.DataFrame, scope: str | None) -> pd.DataFrame:
+    if scope is None:
+        return requests
+    return requests[requests["operation"].astype("str") == scope]
+
+
+def _started(requests: pd.DataFrame) -> pd.DataFrame:
+    return requests[requests["outcome"].astype("str") != "dropped"]
+
+
+def request_latency(column: str) -> Resolver:
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        frame = _started(_scoped(ev.requests, scope))
+        values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+        return _distribution(values, event_time(frame), aggregation, ev.t0)
+
+    return resolve
+
+
+def _rate(bad: int, n: int, what: str) -> Measurement:
+    if n == 0:
+        return Measurement(None, 0, detail=f"no {what}")
+    return Measurement(bad / n, n, wilson_interval(bad, n), f"{bad} of {n} {what}")
+
+
+def error_rate(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    frame = _started(_scoped(ev.requests, scope))
+    ok = int(frame["ok"].fillna(False).astype(bool).sum())
+    return _rate(len(frame) - ok, len(frame), "requests failed")
+
+
+def availability(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    frame = _started(_scoped(ev.requests, scope))
+    ok = int(frame["ok"].fillna(False).astype(bool).sum())
+    return _rate(ok, len(frame), "requests succeeded")
+
+
+def error_count(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    frame = _started(_scoped(ev.requests, scope))
+    bad = len(frame) - int(frame["ok"].fillna(False).astype(bool).sum())
+    return Measurement(float(bad), len(frame), detail=f"{bad} of {len(frame)} requests failed")
+
+
+def _accounting_ready(ev: Evidence) -> str | None:
+    acc = ev.summary["accounting"]
+    if not acc["measured"]:
+        return "no ledger: delivery could not be observed"
+    if acc["attempted"] == 0:
+        return "no messages were sent"
+    return None
+
+
+def accounting_count(key: str, noun: str) -> Resolver:
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        missing = _accounting_ready(ev)
+        acc = ev.summary["accounting"]
+        if missing:
+            return Measurement(None, 0, detail=missing)
+        detail = f"{acc[key]} {noun} of {acc['acked']} acknowledged"
+        if key == "lost" and acc["lost"] == 0 and acc["loss_upper_95"] is not None:
+            detail += f" (loss below {format_value(acc['loss_upper_95'], 'ratio')} with 95% confidence)"
+        return Measurement(float(acc[key]), int(acc["acked"]), detail=detail)
+
+    return resolve
+
+
+def duplicate_rate(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    missing = _accounting_ready(ev)
+    acc = ev.summary["accounting"]
+    return Measurement(None, 0, detail=missing) if missing else _rate(acc["duplicated"], acc["attempted"], "sent twice")
+
+
+def delivery_rate(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    missing = _accounting_ready(ev)
+    acc = ev.summary["accounting"]
+    return Measurement(None, 0, detail=missing) if missing else _rate(acc["delivered"], acc["attempted"], "delivered")
+
+
+def delivery_latency(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    missing = _accounting_ready(ev)
+    if missing:
+        return Measurement(None, 0, detail=missing)
+    m = ev.messages[(ev.messages["status"] != "unexpected") & (ev.messages["copies"] > 0)]
+    values = (m["delivered_at"] - m["sent_at"]).to_numpy(dtype="float64") * 1000.0
+    return _distribution(values, m["sent_at"].to_numpy(dtype="float64"), aggregation, ev.t0)
+
+
+def delayed_share(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    """Share of sent messages delivered later than N s (``delivery_over_Ns``) or never (lost counts as late)."""
+    missing = _accounting_ready(ev)
+    if missing:
+        return Measurement(None, 0, detail=missing)
+    bound_s = float(aggregation.removeprefix("delivery_over_").removesuffix("s"))
+    m = ev.messages[ev.messages["outcome"] == "ok"]
+    delay = (m["delivered_at"] - m["sent_at"]).to_numpy(dtype="float64")
+    late = int((np.isnan(delay) | (delay > bound_s)).sum())
+    return _rate(late, len(m), f"acknowledged messages arrived after {bound_s:g} s or never")
+
+
+def reply_latency(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    if ev.replies.empty:
+        return Measurement(None, 0, detail="no customer messages in this run")
+    values = ev.replies["reply_ms"].to_numpy(dtype="float64")
+    return _distribution(values, ev.replies["delivered_at"].to_numpy(dtype="float64"), aggregation, ev.t0)
+
+
+def unanswered_ratio(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    if ev.replies.empty:
+        return Measurement(None, 0, detail="no customer messages in this run")
+    unanswered = int(ev.replies["replied_at"].isna().sum())
+    return _rate(unanswered, len(ev.replies), "customer messages got no reply")
+
+
+def reply_drift(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    timeline = ev.summary.get("reply_timeline") or {}
+    p95 = timeline.get("p95_ms") or []
+    if len(p95) < 2 or not p95[0]:
+        return Measurement(None, len(p95), detail="fewer than two minutes of replies")
+    return Measurement(
+        p95[-1] / p95[0],
+        int(sum(timeline["count"])),
+        detail=f"p95 {format_value(p95[0], 'ms')} in minute 1, {format_value(p95[-1], 'ms')} in minute {len(p95)}",
+    )
+
+
+def phase_growth(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    """p95 in the last phase ÷ p95 in the first; phases = equal-count slices of the scope's records in time order
+    (one per ``scenario_params.sizes`` entry, else thirds), which holds whatever seeding pauses lie between."""
+    frame = _started(_scoped(ev.requests, scope))
+    sizes = ev.summary["run"]["scenario_params"].get("sizes")
+    phases = len(sizes) if isinstance(sizes, list) and len(sizes) >= 2 else 3
+    if len(frame) < 2 * phases:
+        return Measurement(None, len(frame), detail="too few records to compare phases")
+    values = frame["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)[
+        np.argsort(event_time(frame), kind="stable")
+    ]
+    chunks = np.array_split(values, phases)
+    first, last = (float(np.sort(c)[rank_index(c.size, 95.0)]) for c in (chunks[0], chunks[-1]))
+    detail = f"p95 {format_value(first, 'ms')} in the first phase, {format_value(last, 'ms')} in the last"
+    return Measurement(last / first if first > 0 else None, len(frame), detail=detail)
+
+
+def recovery_figure(key: str) -> Resolver:
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        faults = [f for f in ev.summary["recovery"]["faults"] if scope is None or f["fault"] == scope]
+        if not faults:
+            return Measurement(None, 0, detail="no fault was injected in this run")
+        values = []
+        for fault in faults:
+            if fault[key] is None:
+                # Not recovered within the run: the truth is "at least this long".
+                values.append(float("inf"))
+            else:
+                values.append(float(fault[key]))
+        array = np.array(values)
+        value = float(np.max(array) if aggregation in ("max", "value") else np.median(array))
+        unrecovered = [f["fault_id"] for f in faults if f[key] is None]
+        if unrecovered:
+            bound = max(f["ttr_lower_bound_s"] or 0.0 for f in faults)
+            detail = f"{', '.join(unrecovered)} did not recover within the run (watched {format_value(bound, 's')})"
+        else:
+            worst = max(faults, key=lambda f: f[key])
+            detail = f"worst: {worst['fault_id']} ({worst['fault']})"
+        return Measurement(value, len(faults), detail=detail)
+
+    return resolve
+
+
+def recovery_point(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    faults = ev.summary["recovery"]["faults"]
+    if not faults:
+        return Measurement(None, 0, detail="no fault was injected in this run")
+    spans = [f["recovery_point"]["span_s"] if f["recovery_point"] else 0.0 for f in faults]
+    return Measurement(
+        float(max(spans)), len(faults), detail=f"{sum(f['lost_messages'] for f in faults)} lost around faults"
+    )
+
+
+def summary_value(path: tuple[str, ...], what: str) -> Resolver:
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        node: Any = ev.summary
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return Measurement(None, 0, detail=f"{what} was not measured in this run")
+        return Measurement(float(node), 1)
+
+    return resolve
+
+
+def webhook_latency(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    answered = ev.webhooks[~ev.webhooks["outcome"].astype("str").isin(["timeout", "connect_error"])]
+    values = answered["response_ms"].to_numpy(dtype="float64", na_value=np.nan)
+    return _distribution(values, answered["sent_at"].to_numpy(dtype="float64", na_value=np.nan), aggregation, ev.t0)
+
+
+def webhook_share(slow: bool) -> Resolver:
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        outcome = ev.webhooks["outcome"].astype("str")
+        if slow:
+            response = ev.webhooks["response_ms"].to_numpy(dtype="float64", na_value=np.nan)
+            bad = int((outcome.isin(["timeout", "connect_error"]).to_numpy() | (response > 1000.0)).sum())
+            return _rate(bad, len(ev.webhooks), "webhook posts took over 1 s or got no answer")
+        return _rate(int((outcome != "ok").sum()), len(ev.webhooks), "webhook posts failed")
+
+    return resolve
+
+
+LATENCY_AGGS = ("pNN", "median", "mean", "min", "max")
+RATIO_AGGS = ("ratio", "rate", "value")
+METRICS: dict[str, MetricDef] = {
+    "latency_ms": MetricDef(request_latency("latency_ms"), "ms", "<=", LATENCY_AGGS, "request latency"),
+    "corrected_latency_ms": MetricDef(
+        request_latency("corrected_latency_ms"), "ms", "<=", LATENCY_AGGS, "corrected request latency"
+    ),
+    "error_rate": MetricDef(error_rate, "ratio", "<=", RATIO_AGGS, "error rate", bounded_ratio=True),
+    "availability": MetricDef(availability, "ratio", ">=", RATIO_AGGS, "availability", bounded_ratio=True),
+    "upload_failures": MetricDef(error_count, "count", "<=", ("count", "value"), "failed requests"),
+    "error_count": MetricDef(error_count, "count", "<=", ("count", "value"), "failed requests"),
+    "lost_messages": MetricDef(accounting_count("lost", "lost"), "count", "<=", ("count", "value"), "lost messages"),
+    "duplicated_messages": MetricDef(
+        accounting_count("duplicated", "duplicated"), "count", "<=", ("count", "value"), "duplicated messages"
+    ),
+    "duplicate_rate": MetricDef(duplicate_rate, "ratio", "<=", RATIO_AGGS, "duplicate rate", bounded_ratio=True),
+    "delivery_rate": MetricDef(delivery_rate, "ratio", ">=", RATIO_AGGS, "delivery rate", bounded_ratio=True),
+    "delayed_share": MetricDef(
+        delayed_share, "ratio", "<=", ("delivery_over_Ns",), "late deliveries", bounded_ratio=True
+    ),
+    "delivery_latency_ms": MetricDef(delivery_latency, "ms", "<=", LATENCY_AGGS, "delivery latency"),
+    "reply_latency_ms": MetricDef(reply_latency, "ms", "<=", LATENCY_AGGS, "reply latency"),
+    "reply_latency_drift_ratio": MetricDef(
+        reply_drift, "x", "<=", ("last_over_first_minute", "value"), "reply latency drift"
+    ),
+    "unanswered_ratio": MetricDef(unanswered_ratio, "ratio", "<=", RATIO_AGGS, "unanswered share", bounded_ratio=True),
+    "search_growth_factor": MetricDef(
+        phase_growth, "x", "<=", ("p95_last_over_first_phase", "value"), "p95 growth between phases"
+    ),
+    "sustained_recovery_s": MetricDef(
+        recovery_figure("ttr_sustained_s"), "s", "<=", ("max", "median", "value"), "sustained recovery time"
+    ),
+    "first_success_s": MetricDef(
+        recovery_figure("ttr_first_s"), "s", "<=", ("max", "median", "value"), "time to first success"
+    ),
+    "recovery_point_s": MetricDef(recovery_point, "s", "<=", ("max", "value"), "recovery point (lost span)"),
+    "latency_p95_slope_ms_per_hour": MetricDef(
+        summary_value(("degradation", "slope_ms_per_hour"), "the p95 slope"),
+        "ms/h",
+        "<=",
+        ("theil_sen", "value"),
+        "p95 latency slope",
+        may_be_negative=True,
+    ),
+    "latency_p95_ratio": MetricDef(
+        summary_value(("degradation", "last_first_ratio"), "the p95 ratio"),
+        "x",
+        "<=",
+        ("last_over_first", "value"),
+        "p95 last/first window",
+    ),
+    "capacity_practical_rps": MetricDef(
+        summary_value(("capacity", "practical_rps"), "practical capacity"),
+        "rps",
+        ">=",
+        ("value",),
+        "practical capacity",
+    ),
+    "capacity_crash_rps": MetricDef(
+        summary_value(("capacity", "crash_rps"), "a crash point"), "rps", ">=", ("value",), "crash point"
+    ),
+    "webhook_ack_ms": MetricDef(webhook_latency, "ms", "<=", LATENCY_AGGS, "webhook acknowledgement"),
+    "webhook_ack_over_1s_share": MetricDef(
+        webhook_share(slow=True), "ratio", "<=", RATIO_AGGS, "webhook acks over 1 s", bounded_ratio=True
+    ),
+    "webhook_failure_rate": MetricDef(
+        webhook_share(slow=False), "ratio", "<=", RATIO_AGGS, "webhook failures", bounded_ratio=True
+    ),
+    "apdex_delivery": MetricDef(
+        summary_value(("apdex", "delivery", "score"), "delivery Apdex"),
+        "score",
+        ">=",
+        ("value",),
+        "delivery Apdex",
+        bounded_ratio=True,
+    ),
+    "apdex_reply": MetricDef(
+        summary_value(("apdex", "reply", "score"), "reply Apdex"),
+        "score",
+        ">=",
+        ("value",),
+        "reply Apdex",
+        bounded_ratio=True,
+    ),
+}
+
+
+def aggregation_allowed(metric: MetricDef, aggregation: str) -> bool:
+    if aggregation in metric.aggregations:
+        return True
+    if "pNN" in metric.aggregations and parse_percentile(aggregation) is not None:
+        return True
+    if "delivery_over_Ns" in metric.aggregations:
+        return re.fullmatch(r"delivery_over_\d+(\.\d+)?s", aggregation) is not None
+    return False
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """Plain-words rendering: 8400 ms → '8.4 s', 0.0123 → '1.23%', 95 s → '95 s', 600 s → '10 min'."""
+    if value is None:
+        return "n/a"
+    if value == float("inf"):
+        return "never"
+    if unit == "ms":
+        return f"{value / 1000:.3g} s" if abs(value) >= 1000 else f"{value:.3g} ms"
+    if unit == "s":
+        return f"{value / 60:.3g} min" if abs(value) >= 120 else f"{value:.3g} s"
+    if unit == "ratio":
+        return f"{value * 100:.3g}%"
+    if unit == "count":
+        return f"{value:.0f}"
+    if unit == "x":
+        return f"{value:.3g}×"
+    if unit == "rps":
+        return f"{value:.3g}/s"
+    if unit == "ms/h":
+        return f"{value:+.3g} ms/hour"
+    return f"{value:.3g}"
