@@ -1,0 +1,262 @@
+"""Arrange loaded runs into a Scorecard: vendors ranked, headline rows, the criteria grid, accounting, conditions.
+
+The analysis decides each criterion's status, each run's score and verdict; this module reads them from
+``summary.json`` tolerantly (a missing field shows as "not measured", never as a crash) and pools a vendor's
+runs: the vendor's verdict is its worst run's, its score the weight-pooled score of all its criteria.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Iterable
+from typing import Any
+
+from analysis.scorecard import wording
+from analysis.scorecard.headline import headline_rows
+from analysis.scorecard.inputs import RunBundle
+from analysis.scorecard.model import (
+    VERDICT_ORDER,
+    Accounting,
+    Criterion,
+    RunInfo,
+    Scorecard,
+    Status,
+    VendorResult,
+    Verdict,
+)
+
+_POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0, "inconclusive": 0.5}
+_STATUS_ALIASES: dict[str, Status] = {
+    "pass": "pass",
+    "passed": "pass",
+    "ok": "pass",
+    "warn": "warn",
+    "warning": "warn",
+    "fail": "fail",
+    "failed": "fail",
+    "inconclusive": "inconclusive",
+    "unknown": "inconclusive",
+}
+ACCOUNTING_KEYS = (
+    "attempted",
+    "acked",
+    "delivered",
+    "lost",
+    "duplicated",
+    "unexpected",
+    "recovered",
+    "unresolved",
+    "policy_rejected",
+)
+
+
+def _first(data: dict[str, Any], *keys: str, default: Any = None) -> Any:
+    for key in keys:
+        if key in data and data[key] is not None:
+            return data[key]
+    return default
+
+
+def _pair(value: Any) -> tuple[float | None, float | None]:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return value[0], value[1]
+    if isinstance(value, dict):
+        return _first(value, "lo", "low", "lower"), _first(value, "hi", "high", "upper")
+    return None, None
+
+
+def criterion_from(raw: dict[str, Any], scenario: str) -> Criterion:
+    """One entry of ``summary.json``'s ``criteria`` list in the scorecard's words."""
+    unit = str(_first(raw, "unit", default=""))
+    status = _STATUS_ALIASES.get(
+        str(_first(raw, "status", "verdict", "result", default="inconclusive")).lower(), "inconclusive"
+    )
+    value = _first(raw, "measured", "value", "observed")
+    value = float(value) if isinstance(value, int | float) else None
+    lo, hi = _pair(_first(raw, "ci95", "interval", "ci"))
+    target_text = wording.target(_first(raw, "target"), str(_first(raw, "direction", "op", default="<=")), unit)
+    measured = wording.number(value, unit)
+    label = str(_first(raw, "label", "title", "name", "metric", "id", default="criterion"))
+    reason = str(_first(raw, "reason", "explanation", default=""))
+    if status == "inconclusive" and not reason:
+        reason = "needs more runs"
+    return Criterion(
+        id=str(_first(raw, "id", "name", "metric", default=label)),
+        label=label,
+        scenario=scenario,
+        metric=str(_first(raw, "metric", "id", default="")),
+        target=target_text,
+        measured=measured,
+        interval=wording.interval(lo, hi, unit),
+        status=status,
+        weight=float(_first(raw, "weight", default=1.0)),
+        critical=bool(_first(raw, "critical", default=False)),
+        reason=reason,
+        value=value,
+        samples=_first(raw, "samples", "n"),
+        aggregation=str(_first(raw, "aggregation", default="")),
+    )
+
+
+def _run_verdict(bundle: RunBundle, criteria: list[Criterion]) -> Verdict:
+    if not bundle.manifest.complete and not bundle.sla.get("verdict"):
+        return "INCOMPLETE"
+    raw = str(bundle.sla.get("verdict", "")).upper()
+    if raw in VERDICT_ORDER:
+        return raw  # type: ignore[return-value]
+    score = _pooled_score(criteria)
+    if any(c.critical and c.status == "fail" for c in criteria):
+        return "FAIL"
+    if score is None:
+        return "INCOMPLETE"
+    return "PASS" if score >= 90 else "CONDITIONAL" if score >= 75 else "FAIL"
+
+
+def _pooled_score(criteria: Iterable[Criterion]) -> float | None:
+    pairs = [(c.weight, _POINTS[c.status]) for c in criteria]
+    total = sum(w for w, _ in pairs)
+    return round(100 * sum(w * p for w, p in pairs) / total, 1) if total else None
+
+
+def _reasons(criteria: list[Criterion]) -> list[str]:
+    failing = [c for c in criteria if c.status == "fail"]
+    failing.sort(key=lambda c: (not c.critical, -c.weight))
+    sentences = [wording.failure_sentence(c.scenario, c.label, c.measured, c.target, c.reason) for c in failing]
+    return (
+        sentences
+        or [
+            f"{c.scenario}: {c.label}: warning, {c.measured} against {c.target}" for c in criteria if c.status == "warn"
+        ][:3]
+    )
+
+
+def vendor_results(bundles: list[RunBundle]) -> list[VendorResult]:
+    by_vendor: dict[str, list[RunBundle]] = {}
+    for bundle in bundles:
+        by_vendor.setdefault(bundle.vendor, []).append(bundle)
+    results = []
+    for vendor, runs in by_vendor.items():
+        criteria: list[Criterion] = []
+        verdicts: list[Verdict] = []
+        unmeasured: dict[str, str] = {}
+        for bundle in runs:
+            run_criteria = [criterion_from(c, bundle.scenario) for c in bundle.sla.get("criteria") or []]
+            criteria.extend(run_criteria)
+            verdicts.append(_run_verdict(bundle, run_criteria))
+            unmeasured.update(
+                {f"{bundle.scenario}: {k}": str(v) for k, v in (bundle.summary.get("unmeasured") or {}).items()}
+            )
+        verdict = max(verdicts, key=lambda v: VERDICT_ORDER[v])
+        reasons = _reasons(criteria)
+        if verdict == "INCOMPLETE":
+            reasons.insert(0, "a run did not complete; its figures are partial")
+        results.append(
+            VendorResult(
+                vendor,
+                verdict,
+                _pooled_score(criteria),
+                0,
+                reasons,
+                [b.manifest.run_id for b in runs],
+                criteria,
+                unmeasured,
+            )
+        )
+    results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], -(r.score or 0.0), r.name))
+    for rank, result in enumerate(results, start=1):
+        result.rank = rank
+    return results
+
+
+def criteria_columns(vendors: list[VendorResult]) -> list[tuple[str, str, float, bool]]:
+    seen: dict[str, tuple[str, str, float, bool]] = {}
+    for vendor in vendors:
+        for c in vendor.criteria:
+            key = f"{c.scenario}/{c.id}"
+            seen.setdefault(key, (key, f"{c.scenario}: {c.label}", c.weight, c.critical))
+    return list(seen.values())
+
+
+def accounting(bundles: list[RunBundle]) -> list[Accounting]:
+    rows = []
+    for bundle in bundles:
+        raw = bundle.summary.get("accounting") or {}
+        if raw and raw.get("measured", True):
+            counts = {k: raw.get(k) for k in ACCOUNTING_KEYS if k in raw}
+            rows.append(Accounting(bundle.manifest.run_id, bundle.vendor, bundle.scenario, counts))
+    return rows
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "?"
+    return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def run_info(bundle: RunBundle) -> RunInfo:
+    m = bundle.manifest
+    params = m.scenario_params
+    duration = (m.ended_at - m.started_at) if m.ended_at else None
+    load_words = f"{m.load_model} model" + "".join(
+        f", {k.replace('_', ' ')} {v}" for k, v in params.items() if isinstance(v, int | float | str)
+    )
+    faults = [
+        f"{e.fault} on {e.target or 'target'} at +{e.at - m.started_at:.0f} s"
+        + (f" ({', '.join(f'{k}={v}' for k, v in e.params.items())})" if e.params else "")
+        for e in bundle.faults
+        if e.action == "inject"
+    ]
+    return RunInfo(
+        m.run_id,
+        bundle.vendor,
+        bundle.scenario,
+        _when(m.started_at),
+        duration,
+        m.complete,
+        load_words,
+        faults,
+        list(m.notes),
+    )
+
+
+def conditions(bundles: list[RunBundle], vendors: list[VendorResult]) -> dict[str, Any]:
+    starts = [b.manifest.started_at for b in bundles]
+    ends = [b.manifest.ended_at for b in bundles if b.manifest.ended_at]
+    host = bundles[0].manifest.host if bundles else {}
+    versions: dict[str, str] = {}
+    for bundle in bundles:
+        versions.update(bundle.manifest.versions)
+    drains = {str(b.manifest.scenario_params.get("drain_s", "")) for b in bundles} - {""}
+    return {
+        "dates": f"{_when(min(starts))} to {_when(max(ends) if ends else None)}" if starts else "",
+        "machine": ", ".join(f"{k}: {v}" for k, v in host.items()) or platform.platform(),
+        "runs": len(bundles),
+        "drain": ", ".join(sorted(f"{d} s" for d in drains)) or "not recorded",
+        "versions": versions,
+        "unmeasured": {v.name: v.unmeasured for v in vendors if v.unmeasured},
+    }
+
+
+def build_scorecard(
+    bundles: list[RunBundle],
+    *,
+    title: str = "SCRM vendor trial",
+    now: float | None = None,
+    head_to_head: list[str] | None = None,
+) -> Scorecard:
+    vendors = vendor_results(bundles)
+    slas = {str(b.sla.get("name") or b.manifest.sla or "") for b in bundles} - {""}
+    stamp = dt.datetime.fromtimestamp(now, tz=dt.UTC) if now is not None else dt.datetime.now(tz=dt.UTC)
+    return Scorecard(
+        title=title,
+        generated_at=stamp.strftime("%Y-%m-%d %H:%M UTC"),
+        sla_name=", ".join(sorted(slas)) or "default",
+        vendors=vendors,
+        headline=headline_rows(vendors, bundles),
+        criteria_columns=criteria_columns(vendors),
+        head_to_head=head_to_head or [],
+        accounting=accounting(bundles),
+        runs=[run_info(b) for b in bundles],
+        conditions=conditions(bundles, vendors),
+    )

@@ -1,0 +1,163 @@
+"""Choose and build the evidence charts for a set of runs: one group per scenario, only charts with data.
+
+A chart without data is never drawn; it is listed under "what could not be shown" with the reason instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from analysis.scorecard import figures, series
+from analysis.scorecard.figures import Mark
+from analysis.scorecard.inputs import RunBundle
+from analysis.scorecard.model import Chart
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def marks_for(bundle: RunBundle) -> list[Mark]:
+    """Fault injections and clears from ``faults.jsonl``; recovery moments from the summary's recovery section."""
+    t0 = bundle.manifest.started_at
+    marks = [
+        Mark(bundle.vendor, e.at - t0, "fault" if e.action == "inject" else "clear", e.fault)
+        for e in bundle.faults
+        if e.action in ("inject", "clear")
+    ]
+    section = bundle.summary.get("recovery")
+    faults = section.get("faults") if isinstance(section, dict) else None
+    for entry in faults if isinstance(faults, list) else []:
+        injected = _number(entry.get("injected_at")) if isinstance(entry, dict) else None
+        if injected is None:
+            continue
+        for key, kind in (("ttr_first_s", "first_success"), ("ttr_sustained_s", "sustained")):
+            offset = _number(entry.get(key))
+            if offset is not None:
+                label = f"{bundle.vendor}: {kind.replace('_', ' ')} {offset:.0f} s after the fault"
+                marks.append(Mark(bundle.vendor, injected - t0 + offset, kind, label))  # type: ignore[arg-type]
+    return marks
+
+
+def figure_json(fig: go.Figure) -> str:
+    """The figure as JSON safe inside a ``<script type="application/json">`` block: no ``<``, ``>``, ``&``."""
+    text = str(pio.to_json(fig, validate=False, pretty=False))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.charts: list[Chart] = []
+        self.omitted: list[str] = []
+
+    def add(self, section: str, title: str, caption: str, fig: go.Figure) -> None:
+        if not figures.has_data(fig):
+            self.omitted.append(f"{title}: no data in these runs")
+            return
+        chart_id = f"chart-{len(self.charts) + 1}"
+        self.charts.append(Chart(chart_id, section, title, caption, figure_json(fig)))
+
+
+def _per_vendor(runs: list[RunBundle], fn: Callable[[RunBundle], Any]) -> dict[str, Any]:
+    tables = {}
+    for bundle in runs:
+        table = fn(bundle)
+        if table is not None and not table.empty:
+            tables[bundle.vendor] = table
+    return tables
+
+
+def _scenario_charts(out: _Collector, scenario: str, runs: list[RunBundle]) -> None:
+    marks = [m for b in runs for m in marks_for(b)]
+    window = 10.0 if max((len(b.requests) for b in runs), default=0) > 200 else 5.0
+    lat = _per_vendor(runs, lambda b: series.latency_windows(b.requests, b.manifest.started_at, window))
+    out.add(
+        scenario,
+        f"{scenario}: latency over time",
+        "p95 per vendor (click the legend for p50 and p99); shaded: fault active; ○ first success, "
+        "★ sustained recovery.",
+        figures.latency_over_time(lat, marks, title=f"{scenario}: latency over time"),
+    )
+    tput = _per_vendor(runs, lambda b: series.throughput_windows(b.requests, b.manifest.started_at, window))
+    out.add(
+        scenario,
+        f"{scenario}: throughput and errors",
+        "Successful requests per second and errors per second.",
+        figures.throughput_over_time(tput, marks, title=f"{scenario}: throughput and errors"),
+    )
+    cdf = _per_vendor(runs, lambda b: series.latency_cdf(b.requests))
+    out.add(
+        scenario,
+        f"{scenario}: latency distribution",
+        "Share of requests answered within a given time; further left and steeper is better.",
+        figures.latency_cdf(cdf, title=f"{scenario}: latency distribution"),
+    )
+    uploads = _per_vendor(runs, lambda b: series.upload_failures(b.requests))
+    if uploads:
+        firsts = {b.vendor: series.first_failure_index(b.requests) for b in runs}
+        words = "; ".join(
+            f"{v}: " + (f"first failure at upload {i}" if i else "no failed upload") for v, i in firsts.items()
+        )
+        out.add(
+            scenario,
+            f"{scenario}: media-upload failures",
+            f"Failed uploads per block of 50. {words}.",
+            figures.upload_failures(uploads, title=f"{scenario}: media-upload failures"),
+        )
+    if scenario == "soak":
+        hours = _per_vendor(
+            runs,
+            lambda b: series.hourly(
+                b.requests, b.manifest.started_at, float(b.manifest.scenario_params.get("hour_s", 3600.0))
+            ),
+        )
+        out.add(
+            scenario,
+            "soak: hour by hour",
+            "p95 and error rate per (compressed) hour: drift shows as a slope.",
+            figures.soak_hourly(hours),
+        )
+    growth = _per_vendor(runs, lambda b: series.search_growth(b.requests))
+    if growth:
+        out.add(
+            scenario,
+            f"{scenario}: search latency as data grows",
+            "Conversation search p95 at each store size.",
+            figures.data_volume_growth(growth),
+        )
+    if scenario == "capacity":
+        steps = _per_vendor(
+            runs,
+            lambda b: series.capacity_steps(
+                b.requests, b.manifest.started_at, float(b.manifest.scenario_params.get("step_s", 0) or 0)
+            ),
+        )
+        knees = {
+            b.vendor: {
+                k: float(v)
+                for k, v in (b.summary.get("capacity") or {}).items()
+                if k in ("practical", "crash") and isinstance(v, int | float)
+            }
+            for b in runs
+        }
+        out.add(
+            scenario,
+            "capacity curve",
+            "Achieved against offered load; the dotted diagonal is ideal.",
+            figures.capacity_curve(steps, knees),
+        )
+
+
+def build_charts(bundles: list[RunBundle]) -> tuple[list[Chart], list[str]]:
+    """All evidence charts, grouped by scenario in the order the runs were given, and what was left out."""
+    by_scenario: dict[str, list[RunBundle]] = {}
+    for bundle in bundles:
+        by_scenario.setdefault(bundle.scenario, []).append(bundle)
+    out = _Collector()
+    for scenario, runs in by_scenario.items():
+        _scenario_charts(out, scenario, runs)
+    return out.charts, out.omitted

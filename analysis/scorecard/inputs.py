@@ -1,0 +1,113 @@
+"""Read what the scorecard needs from results folders: the analysis's loaded run plus its summary.
+
+``summary.json`` is used when the folder has one (written by ``scrmbench score``); otherwise the summary is
+built on the spot with the analysis, scored against ``sla`` when one is given, so ``scrmbench report`` works
+straight after ``scrmbench run``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.load import RunData, load_run
+from analysis.summary import build_summary
+from harness.errors import AnalysisError, ConfigError
+from harness.records import FaultEvent, RunManifest
+
+
+@dataclass
+class RunBundle:
+    """One results folder, loaded, with its summary."""
+
+    data: RunData
+    summary: dict[str, Any]
+
+    @property
+    def path(self) -> Path:
+        return self.data.path
+
+    @property
+    def manifest(self) -> RunManifest:
+        return self.data.manifest
+
+    @property
+    def requests(self) -> pd.DataFrame:
+        return self.data.requests
+
+    @property
+    def faults(self) -> list[FaultEvent]:
+        return self.data.faults
+
+    @property
+    def run(self) -> dict[str, Any]:
+        section = self.summary.get("run")
+        return section if isinstance(section, dict) else {}
+
+    @property
+    def vendor(self) -> str:
+        name = self.run.get("vendor") or self.manifest.vendor.get("name") or self.manifest.run_id
+        return str(name)
+
+    @property
+    def scenario(self) -> str:
+        return str(self.run.get("scenario") or self.manifest.scenario)
+
+    @property
+    def sla(self) -> dict[str, Any]:
+        section = self.summary.get("sla")
+        return section if isinstance(section, dict) else {}
+
+
+def resolve_sla(sla: str | None) -> Any:
+    """An SLA preset name or file, loaded by the analysis's SLA module; None when not given."""
+    if sla is None:
+        return None
+    module = importlib.import_module("analysis.sla")
+    for name in ("load_sla", "resolve_sla", "load"):
+        loader = getattr(module, name, None)
+        if callable(loader):
+            return loader(sla)
+    raise AnalysisError("analysis.sla has no SLA loader; score the runs with `scrmbench score` first")
+
+
+def _read_summary(file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AnalysisError(
+            f"{file}: not valid JSON ({exc.msg} at line {exc.lineno}); rebuild it with `scrmbench score {file.parent}`"
+        ) from exc
+    if not isinstance(data, dict):
+        raise AnalysisError(f"{file}: expected a JSON object; rebuild it with `scrmbench score {file.parent}`")
+    return data
+
+
+def load_bundle(path: Path, *, sla: Any = None, rescore: bool = False) -> RunBundle:
+    """Load one results folder; a wrong path is the user's input (exit 2), a damaged folder the harness's (3)."""
+    if not path.is_dir():
+        raise ConfigError(
+            "not a results folder",
+            field="RUN_DIR",
+            value=str(path),
+            fix="pass a folder under results/ written by `scrmbench run`",
+        )
+    data = load_run(path)
+    file = path / "summary.json"
+    if file.is_file() and not rescore:
+        summary = _read_summary(file)
+    else:
+        summary = build_summary(data, sla=sla)
+    return RunBundle(data, summary)
+
+
+def load_bundles(paths: list[Path], *, sla: str | None = None) -> list[RunBundle]:
+    if not paths:
+        raise ConfigError("no results folder given", field="RUN_DIR", fix="pass one or more folders under results/")
+    spec = resolve_sla(sla)
+    return [load_bundle(p, sla=spec, rescore=spec is not None) for p in paths]

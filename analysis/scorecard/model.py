@@ -1,0 +1,121 @@
+"""What the scorecard shows, as plain data: built once, rendered as HTML, Markdown, JSON or CSV.
+
+The view is assembled from each run's ``summary.json`` (analysis) and record frames; nothing here computes a
+verdict of its own: the verdict, score and criteria statuses are the analysis's, the scorecard only arranges
+them for a reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["pass", "warn", "fail", "inconclusive"]
+Verdict = Literal["PASS", "CONDITIONAL", "FAIL", "INCOMPLETE"]
+VERDICT_ORDER: dict[str, int] = {"PASS": 0, "CONDITIONAL": 1, "FAIL": 2, "INCOMPLETE": 3}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One SLA criterion's result for one run."""
+
+    id: str
+    label: str
+    scenario: str
+    metric: str
+    target: str  # as a reader sees it: "≤ 2,000 ms"
+    measured: str  # "8,400 ms" or "not measured"
+    interval: str  # "95% CI 7,900–8,900 ms" or ""
+    status: Status
+    weight: float
+    critical: bool
+    reason: str  # plain words for a failure; "needs more runs" for inconclusive
+    value: float | None = None
+    samples: int | None = None
+    aggregation: str = ""
+
+
+@dataclass(frozen=True)
+class HeadlineCell:
+    measured: str
+    interval: str = ""
+    status: Status | None = None
+
+
+@dataclass(frozen=True)
+class HeadlineRow:
+    """One headline figure: its target and, per vendor, what was measured."""
+
+    key: str
+    label: str
+    target: str
+    cells: dict[str, HeadlineCell]
+
+
+@dataclass(frozen=True)
+class Accounting:
+    run_id: str
+    vendor: str
+    scenario: str
+    counts: dict[str, int | float | None]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    vendor: str
+    scenario: str
+    started: str
+    duration_s: float | None
+    complete: bool
+    load: str  # "open model, 40/s for 120 s" in words
+    faults: list[str]
+    notes: list[str]
+
+
+@dataclass
+class VendorResult:
+    name: str
+    verdict: Verdict
+    score: float | None
+    rank: int
+    reasons: list[str]
+    runs: list[str]
+    criteria: list[Criterion] = field(default_factory=list)
+    unmeasured: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "PASS"
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    section: str
+    title: str
+    caption: str
+    spec: str  # the plotly figure as JSON ("<" escaped); drawn by the page's one script
+
+
+@dataclass
+class Scorecard:
+    title: str
+    generated_at: str
+    sla_name: str
+    vendors: list[VendorResult]
+    headline: list[HeadlineRow]
+    criteria_columns: list[tuple[str, str, float, bool]]  # (key, label, weight, critical)
+    head_to_head: list[str]
+    accounting: list[Accounting]
+    runs: list[RunInfo]
+    conditions: dict[str, Any]
+    charts: list[Chart] = field(default_factory=list)
+    omitted_charts: list[str] = field(default_factory=list)
+
+    def cell(self, vendor: str, key: str) -> Criterion | None:
+        """The criterion ``key`` (scenario/id) of ``vendor``, for the grid."""
+        for vendor_result in self.vendors:
+            if vendor_result.name == vendor:
+                return next((c for c in vendor_result.criteria if f"{c.scenario}/{c.id}" == key), None)
+        return None

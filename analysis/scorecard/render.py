@@ -1,0 +1,210 @@
+"""Write a Scorecard as one self-contained HTML page, or as Markdown, JSON or CSV for procurement files.
+
+HTML: jinja2 with autoescape on, plotly.js embedded inline, and a Content-Security-Policy that allows only the
+page's own two scripts (by hash) and no network at all, so even text a vendor slipped past escaping could not
+run or phone home.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import plotly.offline
+
+from analysis.scorecard.build import ACCOUNTING_KEYS
+from analysis.scorecard.model import Scorecard
+from harness import __version__
+
+Format = Literal["html", "md", "json", "csv"]
+FORMATS: tuple[str, ...] = ("html", "md", "json", "csv")
+
+
+@cache
+def _asset(name: str) -> str:
+    return resources.files("analysis.scorecard").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@cache
+def _plotly_js() -> str:
+    return str(plotly.offline.get_plotlyjs())
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(_asset),
+        autoescape=True,  # every vendor-supplied string is text, whatever it contains
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+    )
+
+
+def render_html(card: Scorecard) -> str:
+    plotly_js, boot_js = _plotly_js(), _asset("boot.js")
+    csp = (
+        "default-src 'none'; "
+        f"script-src {_sha256(plotly_js)} {_sha256(boot_js)}; "
+        "style-src 'unsafe-inline'; img-src data: blob:; font-src data:; connect-src 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    figures_json = "{" + ",".join(f"{json.dumps(c.id)}:{c.spec}" for c in card.charts) + "}"
+    template = _environment().get_template("scorecard.html.j2")
+    return template.render(
+        card=card,
+        csp=csp,
+        css=_asset("scorecard.css"),
+        plotly_js=plotly_js,
+        boot_js=boot_js,
+        figures_json=figures_json,
+        accounting_keys=[k for k in ACCOUNTING_KEYS if any(k in row.counts for row in card.accounting)],
+        version=__version__,
+    )
+
+
+def _md(text: object) -> str:
+    """Text for a Markdown table cell: no pipes, no raw HTML, one line."""
+    value = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(card: Scorecard) -> str:
+    names = [v.name for v in card.vendors]
+    lines = [
+        f"# {_md(card.title)}",
+        "",
+        f"SLA: {_md(card.sla_name)} · generated {card.generated_at}",
+        "",
+        "## Verdict",
+        "",
+    ]
+    for v in card.vendors:
+        score = f"{v.score:.0f}/100" if v.score is not None else "–"
+        why = "; ".join(v.reasons) if v.reasons else "met every criterion it was measured on"
+        lines.append(f"{v.rank}. **{v.verdict}** {_md(v.name)}, {score}: {_md(why)}")
+    lines += [
+        "",
+        "## Headline figures",
+        "",
+        "| Figure | Target | " + " | ".join(_md(n) for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for row in card.headline:
+        cells = [
+            row.cells[n].measured + (f" ({row.cells[n].interval})" if row.cells[n].interval else "") for n in names
+        ]
+        lines.append(f"| {_md(row.label)} | {_md(row.target)} | " + " | ".join(_md(c) for c in cells) + " |")
+    lines += [
+        "",
+        "## Criteria",
+        "",
+        "| Criterion | Weight | " + " | ".join(_md(n) for n in names) + " |",
+        "|---|---|" + "---|" * len(names),
+    ]
+    for key, label, weight, critical in card.criteria_columns:
+        cells = []
+        for n in names:
+            c = card.cell(n, key)
+            cells.append(f"{c.status.upper()} {c.measured}" if c else "not run")
+        lines.append(
+            f"| {_md(label)}{' (critical)' if critical else ''} | {weight:g} | "
+            + " | ".join(_md(c) for c in cells)
+            + " |"
+        )
+    lines += ["", "## Head to head", ""] + [f"- {_md(s)}" for s in card.head_to_head or ["one vendor only"]]
+    lines += ["", "## Test conditions", ""]
+    lines += [f"- {k}: {_md(v)}" for k, v in card.conditions.items() if k not in ("unmeasured", "versions")]
+    lines.append("- versions: " + _md(", ".join(f"{k} {v}" for k, v in card.conditions["versions"].items())))
+    for vendor, items in card.conditions["unmeasured"].items():
+        lines += [f"- not measured for {_md(vendor)}: {_md(what)}: {_md(why)}" for what, why in items.items()]
+    return "\n".join(lines) + "\n"
+
+
+def as_dict(card: Scorecard) -> dict[str, Any]:
+    data = dataclasses.asdict(card)
+    data["charts"] = [{"id": c.id, "section": c.section, "title": c.title} for c in card.charts]
+    data["schema"] = "scrmbench.scorecard/1"
+    return data
+
+
+def render_json(card: Scorecard) -> str:
+    return json.dumps(as_dict(card), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _cell(value: object) -> object:
+    """Defuse spreadsheet formulas: a vendor text starting with = + - @ must not run in Excel."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+CSV_COLUMNS = (
+    "vendor",
+    "rank",
+    "verdict",
+    "score",
+    "scenario",
+    "criterion",
+    "weight",
+    "critical",
+    "target",
+    "measured",
+    "interval",
+    "status",
+    "reason",
+)
+
+
+def render_csv(card: Scorecard) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for v in card.vendors:
+        for c in v.criteria or []:
+            writer.writerow(
+                [
+                    _cell(x)
+                    for x in (
+                        v.name,
+                        v.rank,
+                        v.verdict,
+                        v.score,
+                        c.scenario,
+                        c.label,
+                        c.weight,
+                        c.critical,
+                        c.target,
+                        c.measured,
+                        c.interval,
+                        c.status,
+                        c.reason,
+                    )
+                ]
+            )
+        if not v.criteria:
+            writer.writerow([_cell(x) for x in (v.name, v.rank, v.verdict, v.score)] + [""] * 9)
+    return out.getvalue()
+
+
+RENDERERS = {"html": render_html, "md": render_markdown, "json": render_json, "csv": render_csv}
+
+
+def write(card: Scorecard, path: Path, fmt: str = "html") -> Path:
+    text = RENDERERS[fmt](card)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # a reader never sees half a scorecard
+    return path

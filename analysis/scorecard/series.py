@@ -1,0 +1,144 @@
+"""Tidy tables for the scorecard's charts, computed from the record frames (harness/records.py schemas).
+
+Pure functions: DataFrames in, DataFrames out, no I/O. Times are seconds since the run's start so runs of the
+same scenario against different vendors line up on one axis.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+PERCENTILES = (50, 95, 99)
+_SIZE_IN_NAME = re.compile(r"(\d[\d_]*)")
+
+
+def _elapsed(frame: pd.DataFrame, column: str, started_at: float) -> pd.Series:
+    return frame[column].astype("float64") - started_at
+
+
+def felt_latency(requests: pd.DataFrame) -> pd.Series:
+    """Corrected latency (from the scheduled slot) where the run had a schedule, else plain latency, in ms."""
+    corrected = pd.to_numeric(requests["corrected_latency_ms"], errors="coerce").astype("float64")
+    return corrected.fillna(pd.to_numeric(requests["latency_ms"], errors="coerce").astype("float64"))
+
+
+def latency_windows(requests: pd.DataFrame, started_at: float, window_s: float = 10.0) -> pd.DataFrame:
+    """p50/p95/p99 of the latency a customer felt (corrected latency where the run had a schedule) per window.
+
+    Columns: ``t`` (window start, s since run start), ``p50``, ``p95``, ``p99`` (ms), ``n``.
+    """
+    if requests.empty:
+        return pd.DataFrame(columns=["t", "p50", "p95", "p99", "n"])
+    frame = requests.assign(t=(_elapsed(requests, "started_at", started_at) // window_s) * window_s)
+    frame = frame.assign(felt_ms=felt_latency(frame))
+    grouped = frame.groupby("t")["felt_ms"]
+    table = pd.DataFrame({f"p{p}": grouped.quantile(p / 100) for p in PERCENTILES})
+    table["n"] = grouped.size()
+    return table.reset_index().sort_values("t", ignore_index=True)
+
+
+def throughput_windows(requests: pd.DataFrame, started_at: float, window_s: float = 10.0) -> pd.DataFrame:
+    """Successful and failed requests per second per window. Columns: ``t``, ``ok_per_s``, ``errors_per_s``."""
+    if requests.empty:
+        return pd.DataFrame(columns=["t", "ok_per_s", "errors_per_s"])
+    t = (_elapsed(requests, "started_at", started_at) // window_s) * window_s
+    ok = requests["ok"].astype(bool)
+    table = pd.DataFrame({"t": t, "ok": ok.astype(int), "err": (~ok).astype(int)}).groupby("t").sum()
+    return pd.DataFrame(
+        {"t": table.index, "ok_per_s": table["ok"].to_numpy() / window_s, "errors_per_s": table["err"] / window_s}
+    ).reset_index(drop=True)
+
+
+def latency_cdf(requests: pd.DataFrame, points: int = 200) -> pd.DataFrame:
+    """The empirical CDF of the felt latency, thinned to at most ``points`` rows (quantile grid, tail kept)."""
+    latency = felt_latency(requests).dropna().to_numpy(dtype="float64")
+    if latency.size == 0:
+        return pd.DataFrame(columns=["latency_ms", "fraction"])
+    # A quantile grid denser near 1 so the tail a customer remembers is drawn, not averaged away.
+    grid = 1.0 - np.geomspace(1.0, 1.0 / max(latency.size, 2), num=points)
+    grid = np.unique(np.clip(np.concatenate([grid, [0.0, 1.0]]), 0.0, 1.0))
+    return pd.DataFrame({"latency_ms": np.quantile(latency, grid), "fraction": grid})
+
+
+def upload_failures(requests: pd.DataFrame, bin_size: int = 50) -> pd.DataFrame:
+    """Media uploads in the order they started, failures counted per block of ``bin_size`` uploads.
+
+    Columns: ``first_index`` (1-based index of the block's first upload), ``uploads``, ``failures``.
+    """
+    uploads = requests[requests["operation"] == "upload_media"].sort_values("started_at", kind="stable")
+    if uploads.empty:
+        return pd.DataFrame(columns=["first_index", "uploads", "failures"])
+    block = np.arange(len(uploads)) // bin_size
+    failed = (~uploads["ok"].astype(bool)).astype(int).to_numpy()
+    table = pd.DataFrame({"block": block, "failed": failed}).groupby("block")["failed"].agg(["size", "sum"])
+    return pd.DataFrame(
+        {"first_index": table.index * bin_size + 1, "uploads": table["size"], "failures": table["sum"]}
+    ).reset_index(drop=True)
+
+
+def first_failure_index(requests: pd.DataFrame) -> int | None:
+    """The 1-based index of the first failed media upload, or None when every upload succeeded."""
+    uploads = requests[requests["operation"] == "upload_media"].sort_values("started_at", kind="stable")
+    failed = np.flatnonzero(~uploads["ok"].astype(bool).to_numpy())
+    return int(failed[0]) + 1 if failed.size else None
+
+
+def hourly(requests: pd.DataFrame, started_at: float, hour_s: float = 3600.0) -> pd.DataFrame:
+    """Soak hour by hour: p95 latency and error rate per (possibly compressed) hour.
+
+    Columns: ``hour`` (1-based), ``p95``, ``error_rate``, ``n``.
+    """
+    if requests.empty:
+        return pd.DataFrame(columns=["hour", "p95", "error_rate", "n"])
+    hour = (_elapsed(requests, "started_at", started_at) // hour_s).astype(int) + 1
+    latency = felt_latency(requests)
+    frame = pd.DataFrame({"hour": hour, "ms": latency, "err": (~requests["ok"].astype(bool)).astype(float)})
+    grouped = frame.groupby("hour")
+    return pd.DataFrame(
+        {"p95": grouped["ms"].quantile(0.95), "error_rate": grouped["err"].mean(), "n": grouped.size()}
+    ).reset_index()
+
+
+def search_growth(requests: pd.DataFrame) -> pd.DataFrame:
+    """Conversation-search latency by store size, the size read from the request name (``search@100000``).
+
+    Columns: ``size``, ``p50``, ``p95``, ``n``.
+    """
+    searches = requests[requests["operation"] == "search_conversations"]
+    sizes = searches["name"].astype("string").str.extract(_SIZE_IN_NAME, expand=False).str.replace("_", "")
+    searches = searches.assign(size=pd.to_numeric(sizes, errors="coerce")).dropna(subset=["size"])
+    if searches.empty:
+        return pd.DataFrame(columns=["size", "p50", "p95", "n"])
+    searches = searches.assign(ms=pd.to_numeric(searches["latency_ms"], errors="coerce").astype("float64"))
+    grouped = searches.groupby("size")["ms"]
+    return pd.DataFrame(
+        {"p50": grouped.quantile(0.5), "p95": grouped.quantile(0.95), "n": grouped.size()}
+    ).reset_index()
+
+
+def capacity_steps(requests: pd.DataFrame, started_at: float, step_s: float) -> pd.DataFrame:
+    """A stepped ramp seen per step: offered rate (attempts/s), achieved throughput, p95 and error rate.
+
+    Columns: ``step`` (1-based), ``offered_per_s``, ``ok_per_s``, ``p95``, ``error_rate``.
+    """
+    if requests.empty or step_s <= 0:
+        return pd.DataFrame(columns=["step", "offered_per_s", "ok_per_s", "p95", "error_rate"])
+    scheduled = pd.to_numeric(requests["scheduled_at"], errors="coerce").astype("float64")
+    base = scheduled.fillna(requests["started_at"].astype("float64"))
+    step = ((base - started_at) // step_s).astype(int) + 1
+    latency = felt_latency(requests)
+    ok = requests["ok"].astype(bool)
+    frame = pd.DataFrame({"step": step, "ms": latency, "ok": ok.astype(int), "err": (~ok).astype(float)})
+    grouped = frame.groupby("step")
+    table = pd.DataFrame(
+        {
+            "offered_per_s": grouped.size() / step_s,
+            "ok_per_s": grouped["ok"].sum() / step_s,
+            "p95": grouped["ms"].quantile(0.95),
+            "error_rate": grouped["err"].mean(),
+        }
+    )
+    return table.reset_index()

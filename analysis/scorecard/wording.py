@@ -1,0 +1,59 @@
+"""Numbers and criteria in words a manager reads without help: units, thousands separators, targets."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+_UNITS = {"ms": " ms", "s": " s", "%": "%", "ratio": "", "count": "", "messages": " messages", "": ""}
+
+
+def number(value: float | int | None, unit: str = "") -> str:
+    """``8400.0, "ms"`` → ``"8,400 ms"``; ratios become percentages; None is "not measured"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not measured"
+    if unit in {"ratio", "fraction"}:
+        return f"{value * 100:.3g}%" if value < 0.999 else f"{value * 100:.2f}%"
+    if unit == "ms" and abs(value) >= 10_000:
+        return f"{value / 1000:,.1f} s"
+    if float(value).is_integer() and abs(value) >= 1:
+        text = f"{int(value):,}"
+    elif abs(value) >= 100:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:.3g}"
+    return text + _UNITS.get(unit, f" {unit}")
+
+
+def interval(lo: float | None, hi: float | None, unit: str = "") -> str:
+    if lo is None or hi is None:
+        return ""
+    return f"95% CI {number(lo, unit)} – {number(hi, unit)}"
+
+
+_DIRECTION = {
+    "<=": "≤",
+    "lte": "≤",
+    "max": "≤",
+    "lower": "≤",
+    ">=": "≥",
+    "gte": "≥",
+    "min": "≥",
+    "higher": "≥",
+    "<": "<",
+    ">": ">",
+}
+
+
+def target(value: Any, direction: str = "<=", unit: str = "") -> str:
+    if value is None:
+        return "no target"
+    symbol = _DIRECTION.get(str(direction).lower(), "≤")
+    return f"{symbol} {number(float(value), unit)}"
+
+
+def failure_sentence(scenario: str, label: str, measured: str, target_text: str, reason: str = "") -> str:
+    """ "failover: lost acknowledged messages 37, target ≤ 0" unless the analysis gave its own words."""
+    if reason:
+        return f"{scenario}: {reason}"
+    return f"{scenario}: {label}: {measured} (target {target_text})"

@@ -1,0 +1,92 @@
+"""The scorecard's arrangement of scored runs: ranking, verdicts, plain reasons, headline, grid, conditions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.scorecard import make_scorecard
+from analysis.scorecard.build import criterion_from
+from tests.fixtures.scorecard import vendor_run
+
+
+def test_bakeoff_is_ranked_with_plain_reasons(bakeoff_runs: list[Path]) -> None:
+    card = make_scorecard(bakeoff_runs)
+    verdicts = {v.name: (v.verdict, v.rank) for v in card.vendors}
+    assert verdicts["steady"] == ("PASS", 1)
+    # lossy fails a critical criterion; degrading only a weight-10 one: 45/55 = 82 is CONDITIONAL.
+    assert verdicts["degrading"] == ("CONDITIONAL", 2)
+    assert verdicts["lossy"] == ("FAIL", 3)
+    lossy = next(v for v in card.vendors if v.name == "lossy")
+    assert lossy.reasons[0] == "failover: lost 37 acknowledged messages during failover"
+    degrading = next(v for v in card.vendors if v.name == "degrading")
+    assert any("target 2 s" in r for r in degrading.reasons)
+    steady = card.vendors[0]
+    assert steady.reasons == [] and steady.score == 100.0
+
+
+def test_headline_puts_target_beside_measured(bakeoff_runs: list[Path]) -> None:
+    card = make_scorecard(bakeoff_runs)
+    rows = {r.key: r for r in card.headline}
+    assert rows["lost"].target == "≤ 0"
+    assert rows["lost"].cells["lossy"].measured == "37"
+    assert rows["lost"].cells["lossy"].status == "fail"
+    assert rows["api_p95"].target == "≤ 2,000 ms"
+    assert rows["api_p95"].cells["steady"].interval.startswith("95% CI")
+    # No criterion on availability in this SLA: measured from the summary, shown without a status.
+    assert rows["availability"].target == "no target in this SLA"
+    assert rows["availability"].cells["steady"].measured.endswith("%")
+    assert rows["availability"].cells["steady"].status is None
+    assert "monthly allowance" in rows["budget"].cells["lossy"].measured
+
+
+def test_grid_accounting_and_conditions(bakeoff_runs: list[Path]) -> None:
+    card = make_scorecard(bakeoff_runs)
+    keys = [k for k, *_ in card.criteria_columns]
+    assert keys == ["failover/lost_acked", "failover/api_p95", "failover/recovery"]
+    assert card.criteria_columns[0][2:] == (25.0, True)
+    cell = card.cell("lossy", "failover/lost_acked")
+    assert cell is not None and cell.status == "fail"
+    assert {a.vendor: a.counts["lost"] for a in card.accounting} == {"steady": 0, "lossy": 37, "degrading": 0}
+    assert card.conditions["runs"] == 3
+    assert card.conditions["versions"] == {"scrmbench": "test"}
+    assert card.conditions["unmeasured"]["steady"] == {
+        "failover: memory": "the candidate's process is not ours to sample"
+    }
+    assert all(r.faults == ["process-kill on vendor-a at +100 s"] for r in card.runs)
+
+
+def test_inconclusive_is_grey_and_says_needs_more_runs(results_dir: Path) -> None:
+    run = vendor_run(results_dir / "x", vendor="x", inconclusive=True)
+    card = make_scorecard([run])
+    cell = card.cell("x", "failover/recovery")
+    assert cell is not None and cell.status == "inconclusive" and cell.reason == "needs more runs"
+
+
+def test_head_to_head_names_the_faster_vendor(bakeoff_runs: list[Path]) -> None:
+    card = make_scorecard(bakeoff_runs)
+    line = next(s for s in card.head_to_head if "degrading" in s and "steady" in s)
+    assert line.startswith("failover: steady answers faster than degrading")
+    assert "meaningful" in line
+
+
+def test_criterion_reader_tolerates_missing_fields() -> None:
+    c = criterion_from({"metric": "reply_latency_ms", "status": "weird"}, "peak")
+    assert (c.status, c.measured, c.target, c.reason) == (
+        "inconclusive",
+        "not measured",
+        "no target",
+        "needs more runs",
+    )
+    higher = criterion_from(
+        {
+            "id": "a",
+            "metric": "availability",
+            "direction": "higher",
+            "target": 0.999,
+            "unit": "ratio",
+            "measured": 0.9995,
+            "status": "pass",
+        },
+        "peak",
+    )
+    assert higher.target == "≥ 99.90%" and higher.measured == "99.95%"
