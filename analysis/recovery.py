@@ -82,7 +82,9 @@ def _buckets(requests: pd.DataFrame, t0: float, bucket_s: float, end: float) -> 
     latency = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     plain = requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     latency = np.where(np.isnan(latency), plain, latency)
-    n_buckets = max(0, math.ceil((end - t0) / bucket_s))
+    # Up to the last record's bucket: an empty tail after the load stopped is no outage.
+    last = np.nanmax(times[~dropped]) if (~dropped).any() else np.nan
+    n_buckets = int(math.floor((min(last, end) - t0) / bucket_s)) + 1 if np.isfinite(last) and last >= t0 else 0
     index = np.floor((times - t0) / bucket_s)
     keep = (index >= 0) & (index < n_buckets) & ~dropped
     index = index[keep].astype("int64")
@@ -174,7 +176,8 @@ def recover_one(
     outage = float((~healthy[first_bad:end_bucket]).sum()) * seconds if unhealthy.size else 0.0
     out["outage_s"] = outage
     errors = float((started - oks)[first_bad:end_bucket].sum()) if unhealthy.size else 0.0
-    rate = float(started.sum()) / (started.size * seconds) if started.size else 0.0
+    watched = run_end - t0
+    rate = float(started.sum()) / watched if watched > 0 else 0.0  # requests per second from T0 to the end
     out["errors_during_fault"] = int(errors)
     out["budget"] = {
         f"{sla * 100:g}": {
