@@ -1,0 +1,214 @@
+"""Play a fault schedule during a run, and always clear what was injected: at the end, on errors and on Ctrl-C.
+
+The runner is asyncio-based and waits on the injected clock, so unit tests run a five-minute schedule in
+microseconds with a ``FakeClock``. Fault actions are blocking calls (signals, the docker SDK, HTTP control
+calls); they run in a worker thread under a timeout, so a hung control call (Toxiproxy issues #159, #254)
+becomes a recorded ``error`` and a :class:`FaultError` instead of a hung run.
+
+The clean-up sits in a ``finally``: every fault whose inject was *attempted* is cleared (clears are idempotent),
+in reverse order. A clear that fails is recorded; if the run itself succeeded it is raised as a FaultError,
+otherwise the original error wins and the clear failure stays in ``faults.jsonl`` and the log.
+
+:class:`BackgroundFaults` runs the same runner in its own thread and event loop for callers that are not
+asyncio (Locust's gevent world); its ``stop()`` and ``with`` exit cancel the runner and wait for the clean-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal
+
+from harness.clock import Clock, SystemClock
+from harness.errors import FaultError
+from harness.faults.base import REGISTRY, Fault, FaultRegistry, FaultTargets
+from harness.faults.schedule import FaultSchedule, Occurrence, plan
+from harness.faults.timeline import FaultTimeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Step:
+    at_s: float
+    action: Literal["inject", "clear"]
+    index: int  # occurrence index
+
+
+class FaultRunner:
+    def __init__(
+        self,
+        occurrences: Sequence[Occurrence],
+        targets: FaultTargets,
+        timeline: FaultTimeline,
+        *,
+        clock: Clock | None = None,
+        registry: FaultRegistry = REGISTRY,
+        action_timeout_s: float = 60.0,
+    ) -> None:
+        self.occurrences = list(occurrences)
+        self.timeline = timeline
+        self.clock: Clock = clock or timeline.clock or SystemClock()
+        self.action_timeout_s = action_timeout_s
+        # Build every fault before the run starts: a bad target or parameter is a ConfigError up front,
+        # not a surprise at minute 40.
+        self.faults: list[Fault] = [registry.get(o.fault).create(o.params, targets, o.target) for o in self.occurrences]
+        self.active: dict[int, str] = {}  # occurrence index -> fault id, in inject order
+
+    @classmethod
+    def from_schedule(
+        cls,
+        schedule: FaultSchedule,
+        run_s: float,
+        targets: FaultTargets,
+        timeline: FaultTimeline,
+        **kwargs: object,
+    ) -> FaultRunner:
+        registry = kwargs.get("registry", REGISTRY)
+        assert isinstance(registry, FaultRegistry)
+        return cls(plan(schedule, run_s, registry=registry), targets, timeline, **kwargs)  # type: ignore[arg-type]
+
+    def steps(self) -> list[_Step]:
+        steps: list[_Step] = []
+        for index, occurrence in enumerate(self.occurrences):
+            steps.append(_Step(occurrence.at_s, "inject", index))
+            if occurrence.happens:
+                steps.append(_Step(occurrence.clear_at_s, "clear", index))
+        # At equal times a clear goes before an inject, so back-to-back windows do not overlap.
+        steps.sort(key=lambda s: (s.at_s, 0 if s.action == "clear" else 1, s.index))
+        return steps
+
+    async def run(self, until_s: float | None = None) -> None:
+        """Play the schedule; stop at ``until_s`` (clearing what is active) or when the last step is done."""
+        origin = self.clock.monotonic()
+        failed = True
+        try:
+            for step in self.steps():
+                if until_s is not None and step.at_s > until_s:
+                    break
+                await self._wait_until(origin + step.at_s)
+                await self._do(step)
+            if until_s is not None:
+                await self._wait_until(origin + until_s)
+            failed = False
+        finally:
+            errors = await self.clear_all()
+            if errors and not failed:
+                raise FaultError(f"{len(errors)} fault(s) could not be cleared: " + "; ".join(map(str, errors)))
+
+    async def _wait_until(self, deadline: float) -> None:
+        delay = deadline - self.clock.monotonic()
+        if delay > 0:
+            await self.clock.sleep(delay)
+
+    async def _do(self, step: _Step) -> None:
+        occurrence, fault = self.occurrences[step.index], self.faults[step.index]
+        if step.action == "inject":
+            if not occurrence.happens:
+                self.timeline.record(
+                    "note",
+                    fault.name,
+                    target=fault.target,
+                    params=fault.params.model_dump(mode="json"),
+                    detail=f"skipped: probability {occurrence.params.probability:g} draw said no",
+                )
+                return
+            fault_id = self.timeline.new_id(fault)
+            # Marked active before the attempt: a half-done inject still gets its clear.
+            self.active[step.index] = fault_id
+            await self._act(fault, "inject", fault_id)
+        elif step.index in self.active:
+            fault_id = self.active.pop(step.index)
+            await self._act(fault, "clear", fault_id)
+
+    async def _act(self, fault: Fault, action: Literal["inject", "clear"], fault_id: str) -> None:
+        try:
+            await asyncio.wait_for(
+                asyncio.to_thread(self.timeline.apply, fault, action, fault_id), timeout=self.action_timeout_s
+            )
+        except TimeoutError:
+            detail = f"{action} did not finish within {self.action_timeout_s:g} s"
+            self.timeline.error(fault, fault_id, detail)
+            raise FaultError(f"fault {fault.name!r} on {fault.target}: {detail}") from None
+
+    async def clear_all(self) -> list[FaultError]:
+        """Clear every active fault, newest first; return (not raise) the failures, each already recorded."""
+        errors: list[FaultError] = []
+        cancelled = False
+        for index in reversed(list(self.active)):
+            fault_id = self.active.pop(index)
+            try:
+                await self._act(self.faults[index], "clear", fault_id)
+            except FaultError as exc:
+                log.error("%s", exc)
+                errors.append(exc)
+            except asyncio.CancelledError:
+                # A second Ctrl-C during clean-up: finish clearing anyway, then let the cancel through.
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        return errors
+
+
+class BackgroundFaults:
+    """Run a :class:`FaultRunner` in its own thread; ``stop()`` (or leaving the ``with``) clears everything."""
+
+    def __init__(self, runner: FaultRunner, *, until_s: float | None = None) -> None:
+        self.runner = runner
+        self.until_s = until_s
+        self.error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._started = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="scrmbench-faults", daemon=True)
+
+    def start(self) -> BackgroundFaults:
+        self._thread.start()
+        self._started.wait(timeout=10)
+        return self
+
+    def _main(self) -> None:
+        asyncio.run(self._body())
+
+    async def _body(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._started.set()
+        try:
+            await self.runner.run(self.until_s)
+        except asyncio.CancelledError:
+            pass  # stop() asked for it; the runner's finally has cleared the faults
+        except BaseException as exc:
+            self.error = exc
+
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def stop(self, timeout_s: float = 120.0) -> None:
+        """Cancel the schedule, wait for every fault to be cleared, and raise any fault failure."""
+        if self._loop is not None and self._task is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            raise FaultError(f"fault clean-up did not finish within {timeout_s:g} s; check faults.jsonl")
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def __enter__(self) -> BackgroundFaults:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is None:
+            self.stop()
+            return
+        try:
+            self.stop()
+        except Exception:
+            log.exception("fault clean-up failed while the run was already failing")
