@@ -143,9 +143,14 @@ class Timeouts(_Strict):
 
 
 class LaunchConfig(_Strict):
-    """What the runner starts on loopback before a trial; ``none`` means the vendor is already running."""
+    """What the runner starts on loopback before a trial; ``none`` means the vendor is already running.
 
-    kind: Literal["none", "reference", "ha-pair", "facade"] = "none"
+    ``reference`` / ``ha-pair``: the mock and a reference vendor (``profile`` names its behaviour, e.g. steady or
+    fast-failover); ``facade``: the mock and a BSP facade of ``dialect``; ``mock``: the mock alone, which is then
+    the target itself (the Cloud API shape spoken directly).
+    """
+
+    kind: Literal["none", "reference", "ha-pair", "facade", "mock"] = "none"
     profile: str | None = None  # reference / ha-pair behaviour profile: steady, degrading, lossy, ...
     dialect: Literal["twilio", "wati", "360dialog"] | None = None  # facade kind only
     port: int | None = Field(default=None, ge=1024, le=65535)  # None: a free port, base_url rewritten

@@ -1,0 +1,107 @@
+"""``scrmbench vendors``: check a vendor profile before a trial, list the adapters.
+
+    scrmbench vendors check vendors/twilio-facade.yaml --launch
+    scrmbench vendors check vendors/acme.yaml --to +4915112345678 --i-own-this-target
+
+``check`` validates the profile (bad input: exit 2 with file, line, field, value and fix), refuses a target that
+is neither loopback nor allowlisted and confirmed, then runs the contract smoke test (``harness.smoke``): one
+call per declared operation, shown as a table. Exit 0 when every call passed, 1 when the vendor failed one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.adapters import registry
+from harness.adapters.executors import connect
+from harness.config.profiles import VendorProfile, load_profile
+from harness.errors import ConfigError
+from harness.secrets import redact
+from harness.smoke import CheckRow, smoke_test
+
+_STYLE = {"ok": "green", "skipped": "dim", "failed": "red", "indeterminate": "yellow"}
+_PHONE_FIX = "give an E.164 number such as +4915112345678"
+
+
+def _table(profile: VendorProfile, rows: list[CheckRow]) -> Table:
+    table = Table(title=f"{profile.name} ({profile.adapter}) at {profile.base_url}", title_justify="left")
+    for column in ("operation", "result", "HTTP", "ms", "vendor id", "detail"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        style = _STYLE.get(row.result, "")
+        table.add_row(
+            row.operation,
+            f"[{style}]{row.result}[/]",
+            str(row.http_status or ""),
+            "" if row.latency_ms is None else f"{row.latency_ms:.0f}",
+            row.vendor_id,
+            # A vendor's error text is untrusted: escape rich markup and scrub secrets it may echo.
+            redact(row.detail).replace("[", r"\["),
+        )
+    return table
+
+
+def run_check(profile: VendorProfile, *, to: str, owner_confirmed: bool, console: Console) -> list[CheckRow]:
+    client = connect(profile, owner_confirmed=owner_confirmed)
+    try:
+        rows = smoke_test(client, to=to)
+    finally:
+        close = getattr(client.executor, "close", None)
+        if close is not None:
+            close()
+    console.print(_table(profile, rows))
+    return rows
+
+
+def check(
+    file: Path = typer.Argument(..., help="The vendor profile (YAML)."),
+    launch: bool = typer.Option(False, "--launch", help="Start the mock and the profile's local vendor first."),
+    to: str = typer.Option("+4915112345678", "--to", help="Recipient for the test messages."),
+    i_own_this_target: bool = typer.Option(
+        False, "--i-own-this-target", help="Confirm you own (or may test) a non-loopback allowlisted target."
+    ),
+) -> None:
+    """Validate a vendor profile, then call each declared operation once and show the outcomes."""
+    if not to.lstrip("+").isdigit() or not 7 <= len(to.lstrip("+")) <= 15:
+        raise ConfigError("not a phone number", field="--to", value=to, fix=_PHONE_FIX)
+    profile = load_profile(file)
+    console = Console()
+    console.print(f"[green]valid[/] {file}: profile '{profile.name}', adapter '{profile.adapter}'")
+    if launch:
+        from harness.local_stack import local_stack
+
+        with (
+            tempfile.TemporaryDirectory(prefix="scrmbench-check-") as workdir,
+            local_stack(profile, Path(workdir)) as effective,
+        ):
+            rows = run_check(effective, to=to, owner_confirmed=i_own_this_target, console=console)
+    else:
+        rows = run_check(profile, to=to, owner_confirmed=i_own_this_target, console=console)
+    failed = [row.operation for row in rows if not row.passed]
+    if failed:
+        console.print(f"[red]contract check failed[/] for: {', '.join(failed)}")
+        raise typer.Exit(1)
+    console.print(f"[green]contract check passed[/]: {len(rows)} operation(s)")
+
+
+def adapters() -> None:
+    """List the built-in adapters and the operations each offers."""
+    table = Table(title="adapters", title_justify="left")
+    for column in ("name", "operations", "auth", "what"):
+        table.add_column(column, overflow="fold")
+    for name in registry.names():
+        spec = registry.get(name)
+        table.add_row(name, ", ".join(sorted(spec.operations)), ", ".join(sorted(spec.auth_schemes)), spec.summary)
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    vendors_app = typer.Typer(help="Vendor profiles: validate and contract-check them.", no_args_is_help=True)
+    vendors_app.command("check")(check)
+    vendors_app.command("adapters")(adapters)
+    app.add_typer(vendors_app, name="vendors")

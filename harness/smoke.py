@@ -1,0 +1,122 @@
+"""The contract smoke test behind ``scrmbench vendors check``: one call per declared operation, in an order
+where each call can use what the previous ones produced (an uploaded media id, a conversation found).
+
+It is a check of the dialect, not a load test: a handful of requests, each with a correlation token, each shown
+with its outcome so a broken profile is found before anyone spends an hour on a trial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.adapters.base import Outcome
+from harness.adapters.executors import VendorClient
+from mocks.whatsapp.correlation import make_token, new_run_tag
+
+ORDER = (
+    "health",
+    "upload_media",
+    "send_text",
+    "send_template",
+    "send_media",
+    "search_conversations",
+    "assign_conversation",
+)
+# A tiny JPEG (SOI, APP0/JFIF header, EOI): enough for every MIME and size check on the way.
+SMOKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 512 + b"\xff\xd9"
+SMOKE_LINK = "https://example.com/scrmbench-smoke.jpg"
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    operation: str
+    result: str  # ok | failed | indeterminate | skipped
+    http_status: int = 0
+    latency_ms: float | None = None
+    vendor_id: str = ""
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.result in ("ok", "skipped")
+
+
+def _row(outcome: Outcome, vendor_id: str = "", note: str = "") -> CheckRow:
+    detail = note if outcome.ok else f"{outcome.error_kind} {outcome.error_code or ''}: {outcome.error_text or ''}"
+    return CheckRow(
+        outcome.operation,
+        outcome.result,
+        outcome.http_status,
+        outcome.latency_ms,
+        vendor_id or outcome.vendor_message_id or "",
+        detail.strip(),
+    )
+
+
+def _transient(outcome: Outcome) -> bool:
+    return outcome.error_kind in ("timeout", "transport") or outcome.http_status >= 500
+
+
+def _once_more(call: Callable[[], Outcome]) -> tuple[Outcome, str]:
+    """Call; a transient failure (5xx, timeout, transport) is retried once, since the check is about the
+    dialect's shape, not the vendor's reliability. The first failure stays visible in the detail."""
+    outcome = call()
+    if outcome.ok or not _transient(outcome):
+        return outcome, ""
+    first = f"passed on retry after {outcome.http_status or outcome.error_kind} {outcome.error_code or ''}".strip()
+    retried = call()
+    return retried, first if retried.ok else ""
+
+
+def _call_for(
+    operation: str, client: VendorClient, found: dict[str, Any], to: str, agent: str, token: str
+) -> Callable[[], Outcome] | None:
+    """The call to make for ``operation``, using what earlier calls found; None when there is nothing to call."""
+    media_id = found.get("media_id")
+    calls: dict[str, Callable[[], Outcome]] = {
+        "health": lambda: client.health(),
+        "upload_media": lambda: client.upload_media(SMOKE_JPEG, "image/jpeg", "smoke.jpg"),
+        "send_text": lambda: client.send_text(to, "scrmbench contract check", correlation_id=token),
+        "send_template": lambda: client.send_template(to, "hello_world", ("check",), correlation_id=token),
+        "send_media": lambda: client.send_media(
+            to,
+            "image",
+            media_id=media_id,
+            link=None if media_id else SMOKE_LINK,
+            caption="scrmbench contract check",
+            content=SMOKE_JPEG,
+            filename="smoke.jpg",
+            correlation_id=token,
+        ),
+        "search_conversations": lambda: client.search_conversations("", 5),
+    }
+    if operation == "assign_conversation":
+        conversation = found.get("conversation_id")
+        return (lambda: client.assign_conversation(str(conversation), agent)) if conversation else None
+    return calls[operation]
+
+
+def smoke_test(client: VendorClient, *, to: str, agent: str = "agent-1", run_tag: str | None = None) -> list[CheckRow]:
+    tag = run_tag or new_run_tag()
+    found: dict[str, Any] = {}
+    rows: list[CheckRow] = []
+    for sequence, operation in enumerate(ORDER):
+        if operation not in client.capabilities:
+            continue
+        call = _call_for(operation, client, found, to, agent, make_token(tag, 0, sequence))
+        if call is None:
+            rows.append(CheckRow(operation, "skipped", detail="no conversation to assign (seed the vendor first)"))
+            continue
+        outcome, note = _once_more(call)
+        shown = outcome.vendor_message_id or ""
+        if operation == "upload_media":
+            found["media_id"] = outcome.data.get("media_id")
+            shown = str(found["media_id"] or "")
+        elif operation == "search_conversations":
+            items = outcome.data.get("items") or []
+            found["conversation_id"] = items[0].get("id") if items and isinstance(items[0], dict) else None
+            shown = f"{outcome.data.get('total', '')} found" if outcome.ok else ""
+        rows.append(_row(outcome, shown, note))
+    return rows
