@@ -39,7 +39,7 @@ from mocks.whatsapp.control import control_routes
 from mocks.whatsapp.errors import GraphError, render
 from mocks.whatsapp.fault_middleware import FaultMiddleware
 from mocks.whatsapp.faults import FaultSpec
-from mocks.whatsapp.graph import graph_routes
+from mocks.whatsapp.graph import graph_routes, send_routes
 from mocks.whatsapp.openapi import openapi_document
 from mocks.whatsapp.state import MockState
 
@@ -124,7 +124,8 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
-    routes: list[BaseRoute] = [Route("/_mock/openapi.json", openapi, methods=["GET"], name="openapi")]
+    routes = send_routes()
+    routes.append(Route("/_mock/openapi.json", openapi, methods=["GET"], name="openapi"))
     routes += control_routes()
     for plugin in chosen:
         routes += list(plugin.routes(state))

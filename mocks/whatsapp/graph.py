@@ -14,12 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mocks.whatsapp.correlation import find_token_in
-from mocks.whatsapp.errors import GraphError, expired_token, unknown_object
-from mocks.whatsapp.ledger import LedgerEntry
-from mocks.whatsapp.media import MAX_UPLOAD, check_fits
+from mocks.whatsapp.auth import check_token, token_from
+from mocks.whatsapp.errors import GraphError, unknown_object
+from mocks.whatsapp.media import MAX_UPLOAD
+from mocks.whatsapp.send import SendMessage
 from mocks.whatsapp.state import MockState
-from mocks.whatsapp.validation import Send, parse_send
 
 _VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
 _JSON = "application/json"
@@ -31,26 +30,7 @@ def _json(data: Any, status: int = 200) -> Response:
 
 
 def authorize(state: MockState, request: Request) -> None:
-    header = request.headers.get("authorization")
-    if header is None:
-        token = request.query_params.get("access_token")
-    else:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() not in ("bearer", "oauth"):
-            token = header
-    auth = state.config.auth
-    if not token:
-        raise GraphError(
-            auth.missing_token_code,
-            http_status=auth.missing_token_http_status,
-            title="An access token is required to request this resource.",
-            with_error_data=False,
-        )
-    if token in auth.access_tokens:
-        return
-    if token in auth.expired_tokens:
-        raise expired_token()
-    raise GraphError(190, http_status=401, with_error_data=False)
+    check_token(state.config.auth, token_from(request.headers.get("authorization"), request.scope["query_string"]))
 
 
 def _check_version(request: Request) -> None:
@@ -60,108 +40,10 @@ def _check_version(request: Request) -> None:
 
 
 def _phone_number(state: MockState, request: Request) -> str:
-    phone_number_id: str = request.path_params["phone_number_id"]
+    phone_number_id = str(request.path_params["phone_number_id"])
     if phone_number_id not in state.numbers:
         raise unknown_object(phone_number_id)
     return phone_number_id
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return orjson.loads(raw), len(raw)
-    except orjson.JSONDecodeError:
-        raise GraphError(100, "The request body could not be parsed as JSON.") from None
-
-
-async def send_message(request: Request) -> Response:
-    state: MockState = request.app.state.mock
-    _check_version(request)
-    authorize(state, request)
-    phone_number_id = _phone_number(state, request)
-    body, size = await _json_body(request)
-    send = parse_send(body)
-    if send.kind != "message":
-        return Response(_SUCCESS, media_type=_JSON)  # mark-as-read and typing indicator
-    entry = _admit(state, phone_number_id, send, size)
-    state.accepted(entry)
-    contact: dict[str, str] = {"input": send.to or send.recipient or "", "wa_id": entry.wa_id}
-    if send.recipient is not None:
-        contact["user_id"] = entry.user_id
-    return _json(
-        {
-            "messaging_product": "whatsapp",
-            "contacts": [contact],
-            "messages": [{"id": entry.wamid, "message_status": "accepted"}],
-        }
-    )
-
-
-def _admit(state: MockState, phone_number_id: str, send: Send, size: int) -> LedgerEntry:
-    """Apply identity, limiters, window, templates and media checks; build the ledger entry or raise."""
-    clock = state.clock
-    now, monotonic = clock.now(), clock.monotonic()
-    customer = state.customers.resolve(send.to, send.recipient)
-    async_error = None
-    if not state.customers.on_whatsapp(customer.wa_id):
-        if state.config.not_on_whatsapp_mode == "sync":
-            raise GraphError(133010, f"Recipient {customer.wa_id} is not a WhatsApp user.")
-        async_error = 131026
-    limiters = state.limiters
-    limiters.check_throughput(phone_number_id, monotonic)
-    limiters.check_pair(phone_number_id, customer.wa_id, monotonic)
-    number = state.numbers[phone_number_id]
-    category = "service"
-    window_open = state.customers.window_open(phone_number_id, customer.wa_id, now)
-    if send.template is not None:
-        category = _check_template(state, send.template)
-        if not window_open:
-            limiters.check_reach(number.waba_id, customer.user_id, now)
-    elif not window_open and limiters.config.enabled and limiters.config.enforce_customer_window:
-        raise GraphError(
-            131047,
-            "Message failed to send because more than 24 hours have passed since the customer last replied to "
-            "this number.",
-        )
-    if send.media is not None:
-        kind, media_id = send.media
-        media = state.media.get(media_id, now)
-        check_fits(kind, media.mime_type, len(media.data), media.data)
-    return LedgerEntry(
-        arrived_at=now,
-        arrived_monotonic=monotonic,
-        wamid=state.new_wamid(),
-        direction="outbound",
-        phone_number_id=phone_number_id,
-        recipient=send.to or send.recipient or "",
-        type=send.type,
-        size_bytes=size,
-        correlation_id=find_token_in(send.texts),
-        context_message_id=send.context_message_id,
-        biz_opaque_callback_data=send.biz_opaque_callback_data,
-        wa_id=customer.wa_id,
-        user_id=customer.user_id,
-        waba_id=number.waba_id,
-        category=category,
-        async_error_code=async_error,
-    )
-
-
-def _check_template(state: MockState, template: tuple[str, str, int]) -> str:
-    """With templates configured, the name/language must exist (132001) and the body parameter count match."""
-    if not state.templates:
-        return "marketing"
-    name, language, body_params = template
-    known = state.templates.get((name, language))
-    if known is None:
-        raise GraphError(132001, f"template name ({name}) does not exist in {language}")
-    if known.body_params != body_params:
-        raise GraphError(
-            132000,
-            f"body: number of localizable_params ({body_params}) does not match the expected number of params "
-            f"({known.body_params})",
-        )
-    return known.category
 
 
 async def upload_media(request: Request) -> Response:
@@ -257,13 +139,21 @@ async def download_media(request: Request) -> Response:
     return Response(media.data, media_type=media.mime_type)
 
 
+def send_routes() -> list[BaseRoute]:
+    endpoint = SendMessage()
+    """First in the route list: the hot path should not be matched against every other route first. The numeric
+    id and ``vNN.N`` prefix keep these from swallowing ``/_mock/.../messages`` routes of plug-ins."""
+    return [
+        Route("/v{major:int}.{minor:int}/{phone_number_id:int}/messages", endpoint, methods=["POST"], name="send"),
+        Route("/{phone_number_id:int}/messages", endpoint, methods=["POST"], name="send_unversioned"),
+    ]
+
+
 def graph_routes() -> list[BaseRoute]:
     return [
         Route("/mock-cdn/{media_id}/{expires}/{signature}", download_media, methods=["GET"], name="media_download"),
-        Route("/{version}/{phone_number_id}/messages", send_message, methods=["POST"], name="send_message"),
-        Route("/{phone_number_id}/messages", send_message, methods=["POST"], name="send_message_unversioned"),
-        Route("/{version}/{phone_number_id}/media", upload_media, methods=["POST"], name="upload_media"),
-        Route("/{phone_number_id}/media", upload_media, methods=["POST"], name="upload_media_unversioned"),
+        Route("/{version}/{phone_number_id:int}/media", upload_media, methods=["POST"], name="upload_media"),
+        Route("/{phone_number_id:int}/media", upload_media, methods=["POST"], name="upload_media_unversioned"),
         Route("/{version}/{object_id}", get_object, methods=["GET"], name="get_object"),
         Route("/{object_id}", get_object, methods=["GET"], name="get_object_unversioned"),
         Route("/{version}/{object_id}", delete_object, methods=["DELETE"], name="delete_object"),

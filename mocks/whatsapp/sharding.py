@@ -16,12 +16,17 @@ import multiprocessing
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from harness.errors import ConfigError
 from mocks.whatsapp.config import MockConfig
+
+if TYPE_CHECKING:
+    from mocks.whatsapp.app import MockPlugin
 
 
 class _DropFilter(logging.Filter):
@@ -33,11 +38,11 @@ class _DropFilter(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
-def serve_single(config: MockConfig) -> None:
+def serve_single(config: MockConfig, plugins: Sequence[MockPlugin] | None = None) -> None:
     from mocks.whatsapp.app import create_app
 
     logging.getLogger("uvicorn.error").addFilter(_DropFilter())
-    app = create_app(config)
+    app = create_app(config, plugins=plugins)
     uvicorn.run(
         app,
         host=config.host,

@@ -1,0 +1,99 @@
+"""Helpers shared by the mock benchmarks: start a bench server, drive it with wrk, parse wrk's report."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.net import free_port
+from harness.services import ServiceProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK = shutil.which("wrk")
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    errors: int
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(f"cannot read wrk latency {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse(report: str) -> WrkResult:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", report).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", report).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", report).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", report)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", report)
+    return WrkResult(
+        rps, p50, p99, total, int(non_2xx.group(1)) if non_2xx else 0, sum(map(int, errors.groups())) if errors else 0
+    )
+
+
+def lua_script(method: str, body: str | None, headers: dict[str, str], delay_ms: float | None) -> Path:
+    lines = [f'wrk.method = "{method}"']
+    if body is not None:
+        lines.append(f"wrk.body = [[{body}]]")
+    for name, value in headers.items():
+        lines.append(f'wrk.headers["{name}"] = "{value}"')
+    if delay_ms is not None:
+        # wrk's delay() paces each connection: an (approximately) fixed offered rate, not a closed loop.
+        lines.append(f"function delay() return {delay_ms:.3f} end")
+    handle = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    handle.write("\n".join(lines) + "\n")
+    handle.close()
+    return Path(handle.name)
+
+
+def run_wrk(
+    url: str,
+    *,
+    method: str = "GET",
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    seconds: float = 5.0,
+    connections: int = 32,
+    threads: int = 1,
+    delay_ms: float | None = None,
+) -> WrkResult:
+    if WRK is None:
+        sys.exit("wrk is not installed (apt-get install wrk); this benchmark needs it")
+    script = lua_script(method, body, headers or {}, delay_ms)
+    try:
+        args = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30, check=True)
+    finally:
+        script.unlink(missing_ok=True)
+    return parse(done.stdout)
+
+
+def start_server(module_args: list[str], log_name: str) -> tuple[ServiceProcess, int]:
+    """Start ``python bench/<script> --serve PORT ...`` and wait for its health URL."""
+    port = free_port()
+    script = ROOT / "bench" / log_name
+    process = ServiceProcess(
+        log_name,
+        [sys.executable, str(script), "--serve", str(port), *module_args],
+        health_url=f"http://127.0.0.1:{port}/_mock/health",
+        log_path=Path(tempfile.gettempdir()) / f"{log_name}-{port}.log",
+    )
+    process.start()
+    return process, port

@@ -1,0 +1,139 @@
+"""Throughput of the mock's send path against a bare endpoint on the same server stack (issue 2, "Speed").
+
+Run: ``.venv/bin/python bench/mock_throughput.py`` (needs ``wrk``). One server process (uvicorn, uvloop,
+httptools, the full mock app with fault middleware and routing) also serves ``GET /bench/bare``, a constant JSON.
+The same wrk (1 thread, 32 connections) then drives, in one run:
+
+1. ``GET /bench/bare`` flat out -> bare requests/s;
+2. ``POST /v22.0/{id}/messages`` (text, full validation, limiters on but set high, ledger on) flat out;
+3. both again paced by wrk's ``delay()`` at 50% of the send path's maximum rate -> p99 of each.
+
+The last line prints sends/s ÷ bare requests/s (goal ≥ 0.6); the p99 ratio at 50% load is printed before it
+(goal ≤ 3). Absolute numbers vary with the machine; the ratios are the result.
+
+Where time goes (py-spy, ``py-spy record -o profile.svg --pid <server>`` during step 2, 2-core box):
+FILLED IN BELOW after profiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+
+from bench._wrk import WrkResult, run_wrk, start_server
+
+PNID = "100000000000001"
+TEXT = json.dumps(
+    {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "4915112345678",
+        "type": "text",
+        "text": {"preview_url": False, "body": "Your order sb-abc123-2bk4 has shipped and arrives tomorrow."},
+    }
+)
+HIGH_LIMITS = {
+    "limits": {
+        "throughput_per_second": 1e9,
+        "pair_rate_per_6s": 1e9,
+        "pair_burst": 10**9,
+        "tier": "unlimited",
+        "enforce_customer_window": False,
+    }
+}
+
+
+def serve(port: int) -> None:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from mocks.whatsapp.config import MockConfig
+    from mocks.whatsapp.sharding import serve_single
+
+    class BarePlugin:
+        """Adds the constant-JSON endpoint to the very same app, so both paths share stack and middleware."""
+
+        name = "bench"
+
+        def routes(self, state: object) -> list[Route]:
+            body = b'{"messaging_product":"whatsapp","ok":true}'
+
+            async def bare(request: Request) -> Response:
+                return Response(body, media_type="application/json")
+
+            return [Route("/bench/bare", bare, methods=["GET", "POST"])]
+
+        async def startup(self, state: object) -> None: ...
+
+        async def shutdown(self, state: object) -> None: ...
+
+    config = MockConfig.model_validate({**HIGH_LIMITS, "port": port})
+    serve_single(config, plugins=[BarePlugin()])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    process, port = start_server([], "mock_throughput.py")
+    base = f"http://127.0.0.1:{port}"
+    bare_url, send_url = f"{base}/bench/bare", f"{base}/v22.0/{PNID}/messages"
+    headers = {"Authorization": "Bearer mock-access-token", "Content-Type": "application/json"}
+    conns, seconds = args.connections, args.seconds
+
+    def bare(delay_ms: float | None = None) -> WrkResult:
+        return run_wrk(bare_url, seconds=seconds, connections=conns, delay_ms=delay_ms)
+
+    def sends(delay_ms: float | None = None) -> WrkResult:
+        result = run_wrk(
+            send_url, method="POST", body=TEXT, headers=headers, seconds=seconds, connections=conns, delay_ms=delay_ms
+        )
+        if result.non_2xx or result.errors:
+            sys.exit(f"the send path answered {result.non_2xx} non-2xx and {result.errors} socket errors")
+        return result
+
+    try:
+        run_wrk(bare_url, seconds=1, connections=conns)  # warm-up of both paths
+        run_wrk(send_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)
+        # Interleaved rounds; the best of each series is the least disturbed by other load on the machine.
+        bare_max, send_max = [], []
+        for _ in range(args.rounds):
+            bare_max.append(bare())
+            send_max.append(sends())
+        best_bare = max(bare_max, key=lambda r: r.requests_per_s)
+        best_send = max(send_max, key=lambda r: r.requests_per_s)
+        half_rate = best_send.requests_per_s / 2
+        delay_ms = conns * 1000.0 / half_rate
+        bare_half, send_half = [], []
+        for _ in range(args.rounds):
+            bare_half.append(bare(delay_ms))
+            send_half.append(sends(delay_ms))
+    finally:
+        process.stop()
+    bare_p99 = min(r.p99_ms for r in bare_half)
+    send_p99 = min(r.p99_ms for r in send_half)
+    print(
+        "rounds (req/s): bare "
+        + " ".join(f"{r.requests_per_s:.0f}" for r in bare_max)
+        + " | send "
+        + " ".join(f"{r.requests_per_s:.0f}" for r in send_max)
+    )
+    print(f"bare GET:  {best_bare.requests_per_s:9.0f} req/s  p99 {best_bare.p99_ms:.2f} ms")
+    print(f"send POST: {best_send.requests_per_s:9.0f} req/s  p99 {best_send.p99_ms:.2f} ms")
+    print(f"paced at {half_rate:.0f}/s offered: bare p99 {bare_p99:.2f} ms, send p99 {send_p99:.2f} ms")
+    print(f"p99 ratio at 50% of max send rate (goal <= 3): {send_p99 / bare_p99:.2f}")
+    print(f"sends/s / bare requests/s (goal >= 0.6): {best_send.requests_per_s / best_bare.requests_per_s:.3f}")
+
+
+if __name__ == "__main__":
+    main()

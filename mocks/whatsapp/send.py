@@ -1,0 +1,153 @@
+"""``POST /{version}/{phone_number_id}/messages``: the mock's hot path, as a raw ASGI endpoint.
+
+Measured with bench/mock_throughput.py: Starlette's ``Request``/``Response`` wrappers and pydantic cost more
+than the mock's own work, so this endpoint reads the body and writes the answer through ASGI directly, validates
+with hand-written checks (validation.py) and serialises with orjson. Errors are raised as ``GraphError`` and
+rendered by the app's exception handler like everywhere else.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.types import Receive, Scope, Send
+
+from mocks.whatsapp.auth import check_token, token_from
+from mocks.whatsapp.correlation import find_token_in
+from mocks.whatsapp.errors import GraphError, unknown_object
+from mocks.whatsapp.ledger import LedgerEntry
+from mocks.whatsapp.media import check_fits
+from mocks.whatsapp.state import MockState
+from mocks.whatsapp.validation import Send as Outbound
+from mocks.whatsapp.validation import parse_send
+
+_SUCCESS = orjson.dumps({"success": True})
+_WINDOW_CLOSED = (
+    "Message failed to send because more than 24 hours have passed since the customer last replied to this number."
+)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
+
+
+async def _answer(send: Send, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class SendMessage:
+    """A raw ASGI endpoint (a class, so Starlette's Route does not wrap it in Request/Response)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send_message(scope, receive, send)
+
+
+async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
+    state: MockState = scope["app"].state.mock
+    authorization = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            authorization = value.decode("latin-1")
+            break
+    check_token(state.config.auth, token_from(authorization, scope["query_string"]))
+    phone_number_id = str(scope["path_params"]["phone_number_id"])
+    if phone_number_id not in state.numbers:
+        raise unknown_object(phone_number_id)
+    raw = await _read_body(receive)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise GraphError(100, "The request body could not be parsed as JSON.") from None
+    outbound = parse_send(body)
+    if outbound.kind != "message":
+        await _answer(send, _SUCCESS)  # mark-as-read and typing indicator
+        return
+    entry = admit(state, phone_number_id, outbound, len(raw))
+    state.accepted(entry)
+    contact: dict[str, str] = {"input": outbound.to or outbound.recipient or "", "wa_id": entry.wa_id}
+    if outbound.recipient is not None:
+        contact["user_id"] = entry.user_id
+    answer = {
+        "messaging_product": "whatsapp",
+        "contacts": [contact],
+        "messages": [{"id": entry.wamid, "message_status": "accepted"}],
+    }
+    await _answer(send, orjson.dumps(answer))
+
+
+def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int) -> LedgerEntry:
+    """Apply identity, limiters, the customer window, templates and media checks; build the entry or raise."""
+    clock = state.clock
+    now, monotonic = clock.now(), clock.monotonic()
+    customers = state.customers
+    customer = customers.resolve(outbound.to, outbound.recipient)
+    async_error = None
+    if not customers.on_whatsapp(customer.wa_id):
+        if state.config.not_on_whatsapp_mode == "sync":
+            raise GraphError(133010, f"Recipient {customer.wa_id} is not a WhatsApp user.")
+        async_error = 131026
+    limiters = state.limiters
+    limiters.check_throughput(phone_number_id, monotonic)
+    limiters.check_pair(phone_number_id, customer.wa_id, monotonic)
+    number = state.numbers[phone_number_id]
+    category = "service"
+    window_open = customers.window_open(phone_number_id, customer.wa_id, now)
+    if outbound.template is not None:
+        category = _check_template(state, outbound.template)
+        if not window_open:
+            limiters.check_reach(number.waba_id, customer.user_id, now)
+    elif not window_open and limiters.config.enabled and limiters.config.enforce_customer_window:
+        raise GraphError(131047, _WINDOW_CLOSED)
+    if outbound.media is not None:
+        kind, media_id = outbound.media
+        media = state.media.get(media_id, now)
+        check_fits(kind, media.mime_type, len(media.data), media.data)
+    return LedgerEntry(
+        arrived_at=now,
+        arrived_monotonic=monotonic,
+        wamid=state.new_wamid(),
+        direction="outbound",
+        phone_number_id=phone_number_id,
+        recipient=outbound.to or outbound.recipient or "",
+        type=outbound.type,
+        size_bytes=size,
+        correlation_id=find_token_in(outbound.texts),
+        context_message_id=outbound.context_message_id,
+        biz_opaque_callback_data=outbound.biz_opaque_callback_data,
+        wa_id=customer.wa_id,
+        user_id=customer.user_id,
+        waba_id=number.waba_id,
+        category=category,
+        async_error_code=async_error,
+    )
+
+
+def _check_template(state: MockState, template: tuple[str, str, int]) -> str:
+    """With templates configured, the name/language must exist (132001) and the body parameter count match."""
+    if not state.templates:
+        return "marketing"
+    name, language, body_params = template
+    known = state.templates.get((name, language))
+    if known is None:
+        raise GraphError(132001, f"template name ({name}) does not exist in {language}")
+    if known.body_params != body_params:
+        raise GraphError(
+            132000,
+            f"body: number of localizable_params ({body_params}) does not match the expected number of params "
+            f"({known.body_params})",
+        )
+    return known.category
