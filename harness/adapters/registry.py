@@ -20,8 +20,7 @@ from harness.adapters.generic_http import GenericHttpAdapter, GenericHttpOptions
 from harness.adapters.reference import ReferenceAdapter, ReferenceOptions
 from harness.adapters.twilio import TwilioAdapter, TwilioOptions
 from harness.adapters.wati import WatiAdapter, WatiOptions
-from harness.config.loading import validation_error
-from harness.config.profiles import VendorProfile, profile_error
+from harness.config.profiles import VendorProfile, profile_error, refined_error
 from harness.errors import ConfigError
 from harness.net import host_of, is_loopback
 from harness.secrets import read_secret
@@ -65,15 +64,8 @@ def options_for(profile: VendorProfile, *, source: str = "<profile>", data: Any 
         return spec.options_model.model_validate(profile.options)
     except ValidationError as exc:
         options_data = data.get("options") if isinstance(data, Mapping) else None
-        error = validation_error(exc, options_data if options_data is not None else profile.options, source=source)
-        raise ConfigError(
-            exc.errors()[0]["msg"],
-            source=source,
-            field=f"options.{error.field}",
-            value=error.value,
-            fix=error.fix,
-            line=error.line,
-        ) from None
+        raw = options_data if options_data is not None else profile.options
+        raise refined_error(exc, raw, source=source, prefix="options.") from None
 
 
 def check_profile(profile: VendorProfile, *, source: str = "<profile>", data: Any = None) -> None:

@@ -20,14 +20,15 @@ settings live under ``options`` and are checked by the adapter's own options mod
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from harness.adapters.base import OPERATIONS, Operation
-from harness.config.loading import read_yaml, validate
+from harness.config.loading import read_yaml, validate, validation_error
 from harness.errors import ConfigError
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
@@ -112,14 +113,12 @@ class Capabilities(_Strict):
 
     @field_validator("mock_url")
     @classmethod
-    def _mock_url(cls, value: str | None) -> str | None:
-        return None if value is None else _http_url(value)
-
-    @model_validator(mode="after")
-    def _mock_needs_flag(self) -> Capabilities:
-        if self.mock_url and not self.can_point_at_mock:
-            raise ValueError("mock_url is set but can_point_at_mock is false; set it to true or drop mock_url")
-        return self
+    def _mock_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not info.data.get("can_point_at_mock"):
+            raise ValueError("is set but can_point_at_mock is false; set can_point_at_mock: true or drop mock_url")
+        return _http_url(value)
 
 
 _Seconds = Field(default=None, gt=0, le=MAX_TIMEOUT_S)
@@ -234,9 +233,54 @@ def _http_url(value: str) -> str:
     return value
 
 
+# Fixes by the last part of the field's name, for errors whose generic fix would be "see the documentation".
+_FIELD_FIXES = {
+    "name": "use something like acme-prod (lower case, digits, '.', '_', '-')",
+    "base_url": "write it as http://127.0.0.1:PORT or https://api.vendor.com, credentials in auth env vars",
+    "mock_url": "write it as http://127.0.0.1:8900 and set can_point_at_mock: true",
+    "token_env": "name the variable (e.g. ACME_API_KEY) and export the secret in your shell",
+    "username_env": "name the variable (e.g. ACME_USER) and export the value in your shell",
+    "password_env": "name the variable (e.g. ACME_PASSWORD) and export the secret in your shell",
+    "header": "give the header's name, e.g. D360-API-KEY",
+    "auth": "see the auth block of the shipped examples in vendors/",
+    "number": "write it as +4915112345678",
+    "phone_numbers": 'list at least one number, e.g. - number: "+4915112345678"',
+    "allowed_targets": "list bare host names such as api.vendor.com",
+    "operations": "list each operation once, from: " + ", ".join(OPERATIONS),
+    "launch": "see the launch block of vendors/reference-steady.yaml or vendors/twilio-facade.yaml",
+    "account_sid": "copy the Account SID from the Twilio console: AC followed by 32 hex digits",
+    "api_prefix": "write it as /api/v1 or /{tenantId}/api/v1",
+    "api_version": "write it as v23.0",
+    "path": "write a path relative to base_url starting with '/', e.g. /v1/messages",
+    "status": "list HTTP status codes between 100 and 599",
+    "health_path": "write a path starting with '/'",
+}
+
+
+def refined_error(exc: ValidationError, data: Any, *, source: str, prefix: str = "") -> ConfigError:
+    """``validation_error`` with pydantic's "Value error, " prefix dropped and a field-specific fix."""
+    error = validation_error(exc, data, source=source)
+    first = exc.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    others = len(exc.errors()) - 1
+    if others:
+        message += f" ({others} more problem{'s' if others > 1 else ''} after this one)"
+    fix = error.fix
+    if first["type"] in ("value_error", "string_pattern_mismatch", "too_short", "assertion_error") or not fix:
+        last = str(next((part for part in reversed(first["loc"]) if isinstance(part, str)), ""))
+        fix = _FIELD_FIXES.get(last, fix)
+    field = f"{prefix}{error.field}" if error.field else prefix.rstrip(".")
+    return ConfigError(message, source=source, field=field, value=error.value, fix=fix, line=error.line)
+
+
 def parse_profile(data: Any, *, source: str) -> VendorProfile:
     """Validate parsed YAML, then check it against its adapter (known name, operations, options)."""
-    profile = validate(VendorProfile, data, source=source)
+    if not isinstance(data, Mapping):
+        validate(VendorProfile, data, source=source)  # raises the shared "empty file" / "expected a mapping"
+    try:
+        profile = VendorProfile.model_validate(dict(data))
+    except ValidationError as exc:
+        raise refined_error(exc, data, source=source) from None
     from harness.adapters.registry import check_profile  # late: the registry imports the built-in adapters
 
     check_profile(profile, source=source, data=data)
