@@ -1,6 +1,7 @@
 """Fixtures shared by all tests. Each concern keeps its fixtures in a module under tests/fixtures/."""
 
 pytest_plugins = [
+    "tests.fixtures.vendors",
     "tests.fixtures.runs",
     "tests.fixtures.scorecard",
     "tests.fixtures.webhook_receiver",

@@ -1,0 +1,153 @@
+"""``scrmbench vendor``: serve the reference SCRM (one profile, an HA pair, or a front) and seed its database."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+
+import typer
+
+from harness.errors import ConfigError
+from harness.net import is_loopback
+from mocks.vendors.profiles import DEFAULT_TIME_SCALE, PROFILES
+
+serve_app = typer.Typer(help="Serve a reference vendor, an HA pair, or an HA front on loopback.", no_args_is_help=True)
+vendor_app = typer.Typer(help="Reference SCRM vendors with known behaviour.", no_args_is_help=True)
+vendor_app.add_typer(serve_app, name="serve")
+
+PROFILE_HELP = f"Profile: {', '.join(sorted(PROFILES))}."
+SET_HELP = "Override a setting, KEY=VALUE (JSON value), repeatable; e.g. --set workers=2 --set retry.enabled=false."
+
+
+def _check_host(host: str, allow_non_loopback: bool) -> None:
+    if is_loopback(host):
+        return
+    if not allow_non_loopback:
+        raise ConfigError(
+            "the reference vendor binds loopback only by default",
+            field="--host",
+            value=host,
+            fix="use 127.0.0.1, or pass --allow-non-loopback if you mean to expose it",
+        )
+    logging.getLogger("scrmbench").warning("binding %s: the reference vendor is reachable from other hosts", host)
+
+
+def _serve(app: object, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)  # type: ignore[arg-type]
+
+
+@serve_app.command("reference")
+def serve_reference(
+    profile: str = typer.Option("steady", help=PROFILE_HELP),
+    host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless --allow-non-loopback)."),
+    port: int = typer.Option(8910, help="TCP port."),
+    whatsapp_url: str = typer.Option("http://127.0.0.1:8900", help="Graph API base URL (the mock by default)."),
+    db: Path = typer.Option(Path("reference-vendor.sqlite3"), help="SQLite database file (shared by an HA pair)."),
+    role: str = typer.Option("single", help="single, primary or standby (a standby waits to be promoted)."),
+    instance: str = typer.Option("ref-1", help="Instance name, used as the outbox lease owner."),
+    time_scale: float = typer.Option(DEFAULT_TIME_SCALE, help="Compression of the research's durations."),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP),
+    allow_non_loopback: bool = typer.Option(False, help="Allow a non-loopback --host (prints a warning)."),
+) -> None:
+    """Serve one reference SCRM instance."""
+    from mocks.vendors.app import create_vendor_app
+    from mocks.vendors.config import build_settings, parse_assignments
+
+    _check_host(host, allow_non_loopback)
+    overrides = parse_assignments(set_)
+    overrides.update({"whatsapp_url": whatsapp_url, "db_path": str(db), "role": role, "instance": instance})
+    settings, _ = build_settings(profile, overrides, time_scale=time_scale)
+    _serve(create_vendor_app(settings), host, port)
+
+
+@serve_app.command("front")
+def serve_front(
+    backend: list[str] = typer.Option(..., help="Backend base URL, primary first; repeat for the standby."),
+    profile: str = typer.Option("fast-failover", help="Profile whose front settings to use."),
+    host: str = typer.Option("127.0.0.1", help="Bind address."),
+    port: int = typer.Option(8920, help="TCP port."),
+    time_scale: float = typer.Option(DEFAULT_TIME_SCALE, help="Compression of the research's durations."),
+    set_: list[str] = typer.Option([], "--set", help="Front overrides, e.g. --set front.interval_s=0.2."),
+    allow_non_loopback: bool = typer.Option(False, help="Allow a non-loopback --host."),
+) -> None:
+    """Serve the embedded HA front over already running backends."""
+    from mocks.vendors.config import build_settings, parse_assignments
+    from mocks.vendors.front import create_front_app
+    from mocks.vendors.settings import API_KEY_ENV, FrontSettings
+
+    _check_host(host, allow_non_loopback)
+    if len(backend) < 2:
+        raise ConfigError(
+            "a front needs a primary and a standby", field="--backend", value=backend, fix="give --backend twice"
+        )
+    _, front = build_settings(profile, parse_assignments(set_), time_scale=time_scale)
+    api_key = os.environ.get(API_KEY_ENV, "reference-api-key")
+    _serve(create_front_app(front or FrontSettings(), backend, api_key=api_key), host, port)
+
+
+@serve_app.command("ha-pair")
+def serve_ha_pair(
+    profile: str = typer.Option("fast-failover", help="fast-failover or slow-failover."),
+    port: int = typer.Option(8920, help="Port of the front (the instances take free ports)."),
+    whatsapp_url: str = typer.Option("http://127.0.0.1:8900", help="Graph API base URL."),
+    db: Path = typer.Option(Path("reference-ha.sqlite3"), help="The database both instances share."),
+    time_scale: float = typer.Option(DEFAULT_TIME_SCALE, help="0.01 turns 47 minutes of manual failover into 28 s."),
+    set_: list[str] = typer.Option([], "--set", help=SET_HELP + " Keys under front. go to the front."),
+    log_dir: Path | None = typer.Option(None, help="Write each process's output here."),
+) -> None:
+    """Serve primary + standby + front until interrupted; prints the pids so a fault can kill the primary."""
+    from mocks.vendors.config import parse_assignments
+    from mocks.vendors.launch import launch_ha_pair
+    from mocks.vendors.profiles import is_ha_profile
+
+    if not is_ha_profile(profile):
+        raise ConfigError(
+            "not an HA profile", field="--profile", value=profile, fix="use fast-failover or slow-failover"
+        )
+    overrides = parse_assignments(set_)
+    front_overrides = overrides.pop("front", {})
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    pair = launch_ha_pair(
+        profile, whatsapp_url=whatsapp_url, db_path=db, port=port, overrides=overrides,
+        front_overrides=front_overrides, time_scale=time_scale, log_dir=log_dir,
+    )  # fmt: skip
+    try:
+        typer.echo(f"front   {pair.base_url} (pid {pair.front.pid})")
+        typer.echo(f"primary {pair.primary.base_url} (pid {pair.primary.pid})")
+        typer.echo(f"standby {pair.standby.base_url} (pid {pair.standby.pid})")
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        pair.stop()
+
+
+@vendor_app.command("seed")
+def seed(
+    conversations: int = typer.Option(..., min=1, help="How many conversations to generate."),
+    db: Path = typer.Option(Path("reference-vendor.sqlite3"), help="SQLite database file."),
+    messages_per_conversation: int = typer.Option(3, min=1, max=50, help="Messages in each conversation."),
+    tag: str | None = typer.Option(None, help="Tag every seeded contact (a broadcast segment)."),
+    seed_value: int = typer.Option(0, "--seed", help="Random seed (same seed, same data)."),
+) -> None:
+    """Generate N conversations with Faker, in bulk (a million in minutes)."""
+    from mocks.vendors.seed import seed_database
+
+    report = seed_database(
+        db, conversations, messages_per_conversation=messages_per_conversation, tag=tag, seed=seed_value
+    )
+    typer.echo(
+        f"seeded {report.conversations} conversations, {report.messages} messages into {db} "
+        f"in {report.seconds:.1f} s ({report.rows_per_s:,.0f} rows/s)"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(vendor_app, name="vendor")

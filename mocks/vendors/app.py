@@ -1,0 +1,137 @@
+"""``create_vendor_app(settings)``: the reference SCRM as a Starlette app (no module globals).
+
+Every ``/api/`` and ``/_vendor/`` route needs ``Authorization: Bearer <REFERENCE_API_KEY>``; ``/health``,
+``/openapi.json`` and the webhook routes do not (WhatsApp authenticates itself by signature).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from harness.clock import Clock, SystemClock
+from mocks.vendors import api, webhooks
+from mocks.vendors.openapi import openapi_document
+from mocks.vendors.settings import LatencySettings, VendorSettings
+from mocks.vendors.state import VendorState
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def sample_ms(latency: LatencySettings, rng: random.Random) -> float:
+    """One draw of the injected latency (the calibrated profile's truth), never negative."""
+    if latency.distribution == "fixed":
+        value = latency.ms
+    elif latency.distribution == "uniform":
+        value = rng.uniform(latency.min_ms, latency.max_ms)
+    elif latency.distribution == "normal":
+        value = rng.gauss(latency.mean_ms, latency.stddev_ms)
+    else:
+        # lognormal with the given mean and standard deviation of the *result*, not of its logarithm
+        mean, std = max(latency.mean_ms, 1e-9), latency.stddev_ms
+        sigma2 = math.log(1 + (std / mean) ** 2)
+        value = rng.lognormvariate(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+    return max(0.0, value)
+
+
+def guarded(handler: Handler) -> Handler:
+    """Auth, then the profile's injected latency and errors (zero for every profile but `calibrated`)."""
+
+    async def endpoint(request: Request) -> Response:
+        if not api.authorized(request):
+            return api.error(401, "unauthorized", "missing or wrong Authorization: Bearer <REFERENCE_API_KEY>")
+        state: VendorState = request.app.state.vendor
+        settings = state.settings
+        if settings.api_latency is not None or settings.api_error_rate:
+            rng: random.Random = request.app.state.fault_rng
+            if settings.api_latency is not None:
+                await state.clock.sleep(sample_ms(settings.api_latency, rng) / 1000.0)
+            if settings.api_error_rate and rng.random() < settings.api_error_rate:
+                return api.error(500, "injected_error", "calibrated profile: injected error")
+        return await handler(request)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+async def health(request: Request) -> Response:
+    state: VendorState = request.app.state.vendor
+    settings = state.settings
+    return JSONResponse(
+        {"status": "ok", "profile": settings.profile, "role": settings.role, "instance": settings.instance}
+    )
+
+
+async def stats(request: Request) -> Response:
+    state: VendorState = request.app.state.vendor
+    return JSONResponse(
+        {
+            "profile": state.settings.profile,
+            "role": state.settings.role,
+            "promoted": state.promoted,
+            "outbound": state.outbound.stats(),
+            "webhooks": dict(state.webhook_counts),
+            "inbox_depth": state.inbox.qsize(),
+        }
+    )
+
+
+async def promote(request: Request) -> Response:
+    state: VendorState = request.app.state.vendor
+    state.promote()
+    return JSONResponse({"promoted": True, "instance": state.settings.instance})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+def create_vendor_app(
+    settings: VendorSettings,
+    *,
+    clock: Clock | None = None,
+    graph_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """The app. ``graph_transport`` lets tests route Graph calls to an in-process fake."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state = VendorState(settings, clock or SystemClock(), graph_transport)
+        app.state.vendor = state
+        app.state.fault_rng = random.Random(settings.seed)
+        state.start()
+        state.tasks.append(asyncio.create_task(webhooks.process_inbox(state), name="inbox"))
+        try:
+            yield
+        finally:
+            await state.close()
+
+    g = guarded
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/webhooks/whatsapp", webhooks.verify_handshake, methods=["GET"]),
+        Route("/webhooks/whatsapp", webhooks.receive, methods=["POST"]),
+        Route("/api/messages", g(api.send_text), methods=["POST"]),
+        Route("/api/messages/template", g(api.send_template), methods=["POST"]),
+        Route("/api/messages/media", g(api.send_media), methods=["POST"]),
+        Route("/api/messages/{id}", g(api.message_status), methods=["GET"]),
+        Route("/api/media", g(api.upload_media), methods=["POST"]),
+        Route("/api/broadcasts", g(api.start_broadcast), methods=["POST"]),
+        Route("/api/broadcasts/{id}", g(api.broadcast_status), methods=["GET"]),
+        Route("/api/conversations", g(api.conversations), methods=["GET"]),
+        Route("/api/conversations/{id}/assign", g(api.assign), methods=["POST"]),
+        Route("/api/contacts/{wa_id}/tags", g(api.tag_contact), methods=["POST"]),
+        Route("/_vendor/stats", g(stats), methods=["GET"]),
+        Route("/_vendor/promote", g(promote), methods=["POST"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

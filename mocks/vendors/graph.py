@@ -1,0 +1,81 @@
+"""The reference vendor's WhatsApp Graph API client, with a configurable base URL (the mock by default).
+
+Errors are classified once, here: throttling (130429 throughput, 131056 pair rate), server errors (5xx) and
+transport errors are worth a retry; anything else (bad parameter, unknown template, expired window) is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from mocks.vendors.settings import VendorSettings
+
+RETRYABLE_CODES = frozenset({130429, 131056, 131000, 131016, 131057, 133004, 1, 2, 4, 80007})
+
+
+@dataclass
+class GraphError(Exception):
+    message: str
+    code: int | None = None
+    http_status: int = 0
+
+    @property
+    def retryable(self) -> bool:
+        return self.http_status == 0 or self.http_status >= 500 or self.code in RETRYABLE_CODES
+
+    def __str__(self) -> str:
+        return f"graph error {self.code} (HTTP {self.http_status}): {self.message}"
+
+
+class GraphClient:
+    def __init__(self, settings: VendorSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.http = httpx.AsyncClient(
+            base_url=f"{settings.whatsapp_url}/{settings.graph_version}",
+            headers={"Authorization": f"Bearer {settings.access_token.get_secret_value()}"},
+            timeout=settings.graph_timeout_s,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max(16, settings.workers * 2)),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def send_message(self, payload: dict[str, Any]) -> str:
+        """POST /{phone-number-id}/messages; the wamid on success."""
+        body = await self._call("POST", f"/{self.settings.phone_number_id}/messages", json=payload)
+        try:
+            return str(body["messages"][0]["id"])
+        except (KeyError, IndexError, TypeError) as exc:
+            raise GraphError(f"send answer without messages[0].id: {str(body)[:200]}", None, 200) from exc
+
+    async def upload_media(self, data: bytes, mime: str, filename: str) -> str:
+        """POST /{phone-number-id}/media (multipart); the media id."""
+        body = await self._call(
+            "POST",
+            f"/{self.settings.phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mime},
+            files={"file": (filename, data, mime)},
+        )
+        if "id" not in body:
+            raise GraphError(f"upload answer without id: {str(body)[:200]}", None, 200)
+        return str(body["id"])
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise GraphError(f"{type(exc).__name__}: {exc}", None, 0) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code >= 400 or not isinstance(body, dict) or "error" in body:
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            code = error.get("code") if isinstance(error, dict) else None
+            message = error.get("message", response.text[:200]) if isinstance(error, dict) else response.text[:200]
+            raise GraphError(str(message), int(code) if isinstance(code, int) else None, response.status_code)
+        return body

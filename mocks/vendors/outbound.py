@@ -1,0 +1,121 @@
+"""The outbound pipeline: accepted messages → queue → a bounded pool of workers → Graph API.
+
+Each worker takes a job, pays the profile's per-job service cost (the downstream CRM call every message
+makes), waits for the per-number pacer, and sends. Throttling and server errors are retried with exponential
+backoff, so a throttle delays messages instead of losing them, unless the profile turns retry off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import deque
+
+from harness.clock import Clock
+from mocks.vendors.graph import GraphClient, GraphError
+from mocks.vendors.queues import DurableQueue, Job, JobQueue, MemoryQueue
+from mocks.vendors.ratelimit import NumberLimiter
+from mocks.vendors.settings import VendorSettings
+from mocks.vendors.storage import Store
+
+log = logging.getLogger(__name__)
+
+DROPPED_KEPT = 100_000  # drops listed by /_vendor/stats; more than any test or demo run produces
+
+
+class Outbound:
+    def __init__(self, settings: VendorSettings, store: Store, graph: GraphClient, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.graph = graph
+        self.clock = clock
+        self.queue: JobQueue = (
+            DurableQueue(store, clock, settings.instance, settings.lease_s) if settings.durable_queue else MemoryQueue()
+        )
+        self.limiter = NumberLimiter(settings.send_rate_per_s, settings.send_burst, clock)
+        self.random = random.Random(settings.seed)
+        self.dropped: deque[str] = deque(maxlen=DROPPED_KEPT)
+        self.counts = {"accepted": 0, "sent": 0, "failed": 0, "dropped": 0, "retried": 0}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    def start(self) -> None:
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._worker(index), name=f"outbound-{index}")
+                for index in range(self.settings.workers)
+            ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    def accept(self, message_id: str, conn: object | None = None) -> None:
+        """Queue one stored message. ``conn`` is the open transaction that stored it (durable queue only)."""
+        self.counts["accepted"] += 1
+        settings = self.settings
+        if (
+            settings.loss_fraction > 0
+            and self.queue.depth() >= settings.loss_queue_threshold
+            and self.random.random() < settings.loss_fraction
+        ):
+            # The lossy vendor's defect: under pressure it acknowledges and silently discards.
+            self.dropped.append(message_id)
+            self.counts["dropped"] += 1
+            return
+        if conn is not None and isinstance(self.queue, DurableQueue):
+            self.queue.put_in(conn, message_id)
+        else:
+            self.queue.put(message_id)
+
+    async def _worker(self, index: int) -> None:
+        while True:
+            job = await self.queue.get()
+            try:
+                await self._process(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad job must not kill the worker
+                log.exception("outbound worker %d failed on %s", index, job.message_id)
+
+    async def _process(self, job: Job) -> None:
+        payload = self.store.message_payload(job.message_id)
+        if payload is None:
+            self.queue.ack(job)
+            return
+        if self.settings.service_ms:
+            await self.clock.sleep(self.settings.service_ms / 1000.0)
+        await self.limiter.acquire(self.settings.phone_number_id)
+        try:
+            wamid = await self.graph.send_message(payload)
+        except GraphError as exc:
+            retry = self.settings.retry
+            if exc.retryable and retry.enabled and job.attempts + 1 < retry.max_attempts:
+                self.counts["retried"] += 1
+                self.queue.retry(job, retry.delay(job.attempts))
+                return
+            self.counts["failed"] += 1
+            self.store.mark_failed(job.message_id, str(exc)[:500], job.attempts + 1)
+            self.queue.ack(job)
+            return
+        self.store.mark_sent(job.message_id, wamid, self.clock.now(), job.attempts + 1)
+        self.counts["sent"] += 1
+        self.queue.ack(job)
+
+    def stats(self) -> dict[str, object]:
+        return {
+            **self.counts,
+            "queue_depth": self.queue.depth(),
+            "durable": isinstance(self.queue, DurableQueue),
+            "workers_running": len(self._tasks),
+            "dropped_ids": list(self.dropped),
+        }
+
+
+__all__ = ["MemoryQueue", "Outbound"]

@@ -1,0 +1,170 @@
+"""The reference vendor's profiles: named, known behaviours the harness must measure correctly.
+
+Each profile is a function registered under its name. Its docstring is its *truth*: the figure the harness
+must recover when it runs against it (calibration). The function returns the ``VendorSettings`` overrides and,
+for the HA profiles, the ``FrontSettings`` of the pair's front.
+
+``time_scale`` compresses the research's durations (47 minutes of manual failover) so a run fits a test or a
+demo: 0.01 turns 47 minutes into 28.2 s.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import ConfigError
+from mocks.vendors.settings import FrontSettings
+
+MANUAL_FAILOVER_S = 47 * 60.0  # research: low-end systems need 47 minutes (manual) to switch to a standby
+DEFAULT_TIME_SCALE = 0.01
+
+
+@dataclass(frozen=True)
+class ProfileSpec:
+    overrides: dict[str, Any]
+    front: FrontSettings | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+ProfileFactory = Callable[[float], ProfileSpec]
+PROFILES: dict[str, ProfileFactory] = {}
+
+
+def profile(name: str) -> Callable[[ProfileFactory], ProfileFactory]:
+    def register(factory: ProfileFactory) -> ProfileFactory:
+        PROFILES[name] = factory
+        return factory
+
+    return register
+
+
+def get_profile(name: str, time_scale: float = DEFAULT_TIME_SCALE) -> ProfileSpec:
+    if name not in PROFILES:
+        raise ConfigError(
+            "unknown reference vendor profile",
+            field="profile",
+            value=name,
+            fix=f"use one of: {', '.join(sorted(PROFILES))}",
+        )
+    if not 0 < time_scale <= 1:
+        raise ConfigError(
+            "time scale must be in (0, 1]", field="time_scale", value=time_scale, fix="e.g. 0.01 (47 min → 28 s)"
+        )
+    spec = PROFILES[name](time_scale)
+    return ProfileSpec({"profile": name, **spec.overrides}, spec.front, spec.notes)
+
+
+def truth(name: str) -> str:
+    """The documented truth of a profile (its docstring)."""
+    get_profile(name)
+    return inspect.getdoc(PROFILES[name]) or ""
+
+
+def is_ha_profile(name: str) -> bool:
+    return get_profile(name).front is not None
+
+
+@profile("steady")
+def steady(time_scale: float) -> ProfileSpec:
+    """The good vendor. 8 workers, a durable SQLite outbox, 60 msg/s per number, retry with backoff.
+
+    Truth: zero acknowledged messages lost; under a WhatsApp throttle (130429/131056) every message is
+    delayed, none lost (the ledger holds every token exactly once, duplicates only after a crash); API latency
+    is dominated by one SQLite insert (tens of ms at most on a laptop); reply time to keywords is one Graph
+    round trip.
+    """
+    return ProfileSpec({"workers": 8, "durable_queue": True})
+
+
+@profile("degrading")
+def degrading(time_scale: float) -> ProfileSpec:
+    """System A of the research: a bounded worker pool in front of an unbounded in-memory queue.
+
+    2 workers, each job pays a 50 ms downstream call, so capacity μ = 2 / 0.05 s = 40 messages/s. Truth: below
+    40 msg/s the reply time stays flat; at an offered rate λ above it, the queue grows by (λ − μ) jobs/s and
+    the delay of a message sent t seconds into the overload is about t·(λ − μ)/μ: at λ = 48/s (20% over)
+    delivery delay climbs ~0.2 s per second, the research's 1.2 s → 8.5 s by minute 5 at λ ≈ 41/s. Nothing is
+    lost while the process lives; everything queued is lost if it dies.
+    """
+    return ProfileSpec({"workers": 2, "durable_queue": False, "service_ms": 50.0})
+
+
+@profile("flaky-media")
+def flaky_media(time_scale: float) -> ProfileSpec:
+    """System C of the research: media uploads answer 503 after the 700th upload in a one-hour window.
+
+    Truth: uploads 1..700 in any sliding 3600 s window succeed (201); every further upload in the window gets
+    HTTP 503 until old uploads age out. Text and template sends behave like `steady`.
+    """
+    return ProfileSpec({"media_fail_after": 700, "media_window_s": 3600.0})
+
+
+@profile("lossy")
+def lossy(time_scale: float) -> ProfileSpec:
+    """Acknowledges every send (202), then drops some under queue pressure; no retry, no durable queue.
+
+    Truth: while more than 20 jobs wait in its in-memory queue, each newly accepted message is dropped with
+    probability 0.1 (seeded); a Graph error is not retried (the message is lost). Every drop is listed at
+    GET /_vendor/stats "dropped", and the mock's ledger holds exactly the other messages: lost = dropped.
+    """
+    return ProfileSpec(
+        {
+            "workers": 2,
+            "durable_queue": False,
+            "service_ms": 20.0,
+            "loss_fraction": 0.1,
+            "loss_queue_threshold": 20,
+            "retry": {"enabled": False},
+        }
+    )
+
+
+@profile("fast-failover")
+def fast_failover(time_scale: float) -> ProfileSpec:
+    """High-end HA pair: automatic failover, durable shared queue.
+
+    Front checks every 0.5 s, switches after 3 consecutive failures. Truth: after the primary is killed the
+    front serves from the standby within interval × threshold + timeout ≈ 2 s (the research's "within 90 s"
+    class); acknowledged messages are not lost (the standby claims the dead primary's outbox rows after their
+    5 s lease), at most a few are duplicated (sent by the primary, not yet marked).
+    """
+    front = FrontSettings(interval_s=0.5, timeout_s=0.5, failure_threshold=3, failover="automatic")
+    return ProfileSpec({"durable_queue": True, "lease_s": 5.0}, front)
+
+
+@profile("slow-failover")
+def slow_failover(time_scale: float) -> ProfileSpec:
+    """Low-end HA pair: manual failover after 47 minutes (scaled), in-memory queue.
+
+    Truth: after the primary is killed the front answers 503 until the simulated operator switches to the
+    standby, 47 min × time_scale after detection (28.2 s at the default 0.01) plus detection (≈ 3 × 2 s);
+    messages waiting in the primary's in-memory queue when it died are lost.
+    """
+    front = FrontSettings(
+        interval_s=2.0,
+        timeout_s=1.0,
+        failure_threshold=3,
+        failover="manual",
+        manual_delay_s=MANUAL_FAILOVER_S * time_scale,
+    )
+    return ProfileSpec({"durable_queue": False, "workers": 4}, front, {"manual_failover_s": MANUAL_FAILOVER_S})
+
+
+@profile("calibrated")
+def calibrated(time_scale: float) -> ProfileSpec:
+    """Exact injected API latency and error rate, no other moving part.
+
+    Truth: every /api/ request waits a fixed 50 ms before it is handled, and fails with HTTP 500
+    (`injected_error`) with probability 0.02, drawn from a seeded generator; sends are otherwise `steady`
+    (no loss). The harness must report an API latency floor of 50 ms and an error rate of 2% ± its interval.
+    """
+    return ProfileSpec(
+        {
+            "api_latency": {"distribution": "fixed", "ms": 50.0},
+            "api_error_rate": 0.02,
+            "seed": 20260101,
+        }
+    )
