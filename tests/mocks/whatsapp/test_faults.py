@@ -97,7 +97,9 @@ def test_latency_distributions_have_the_asked_shape(params: dict[str, float]) ->
         assert mean == pytest.approx(100, rel=0.05)
 
 
-async def test_slow_fault_trickles_the_body(mock_app: Starlette, mock_client: httpx.AsyncClient, fake_clock: FakeClock) -> None:
+async def test_slow_fault_trickles_the_body(
+    mock_app: Starlette, mock_client: httpx.AsyncClient, fake_clock: FakeClock
+) -> None:
     await _fault(mock_client, kind="slow", bytes_per_second=100)
     before = fake_clock.now()
     response = await mock_client.post(SEND, json=template())

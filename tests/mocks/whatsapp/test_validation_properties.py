@@ -1,0 +1,104 @@
+"""Property tests (hypothesis) for send-body validation: total on any JSON, exact limits, token extraction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mocks.whatsapp.correlation import find_token_in, make_token
+from mocks.whatsapp.errors import GraphError
+from mocks.whatsapp.validation import MAX_TEXT, parse_send
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=25,
+)
+KEYS = st.sampled_from(
+    ["messaging_product", "to", "recipient", "type", "text", "image", "template", "interactive", "status", "context"]
+)
+NEAR_VALID = st.fixed_dictionaries(
+    {"messaging_product": st.sampled_from(["whatsapp", "sms", None])},
+    optional={"to": st.text(max_size=16) | st.integers(), "type": st.text(max_size=12)},
+).flatmap(lambda base: st.dictionaries(KEYS, JSON, max_size=4).map(lambda extra: {**extra, **base}))
+
+
+@given(st.one_of(JSON, NEAR_VALID))
+@settings(max_examples=400, deadline=None)
+def test_validation_is_total_it_accepts_or_raises_a_graph_error(body: Any) -> None:
+    try:
+        parse_send(body)
+    except GraphError as error:
+        assert error.code in {100, 131008, 131009}
+        assert error.details
+
+
+@given(st.integers(min_value=0, max_value=MAX_TEXT + 50))
+def test_text_length_limit_is_exact(length: int) -> None:
+    body = {"messaging_product": "whatsapp", "to": "4915112345678", "type": "text", "text": {"body": "x" * length}}
+    if 1 <= length <= MAX_TEXT:
+        assert parse_send(body).type == "text"
+    else:
+        try:
+            parse_send(body)
+        except GraphError as error:
+            assert error.code == (131008 if length == 0 else 100)
+        else:
+            raise AssertionError(f"a text of {length} characters was accepted")
+
+
+@given(st.integers(min_value=0, max_value=6))
+def test_reply_buttons_are_one_to_three(count: int) -> None:
+    buttons = [{"type": "reply", "reply": {"id": f"b{i}", "title": f"t{i}"}} for i in range(count)]
+    body = {
+        "messaging_product": "whatsapp",
+        "to": "4915112345678",
+        "type": "interactive",
+        "interactive": {"type": "button", "body": {"text": "pick"}, "action": {"buttons": buttons}},
+    }
+    try:
+        parse_send(body)
+        accepted = True
+    except GraphError:
+        accepted = False
+    assert accepted == (1 <= count <= 3)
+
+
+PLACES = st.sampled_from(["text", "caption", "template", "opaque", "button_body"])
+
+
+@given(
+    place=PLACES,
+    tag=st.text(alphabet="0123456789abcdefghijklmnopqrstuvwxyz", min_size=6, max_size=6),
+    worker=st.integers(0, 1023),
+    sequence=st.integers(0, 2**40),
+    prefix=st.text(max_size=30).filter(lambda text: "sb-" not in text),
+)
+def test_the_token_is_found_wherever_the_harness_puts_it(
+    place: str, tag: str, worker: int, sequence: int, prefix: str
+) -> None:
+    token = make_token(tag, worker, sequence)
+    carried = f"{prefix} {token} end"
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "to": "4915112345678"}
+    if place == "text":
+        body |= {"type": "text", "text": {"body": carried}}
+    elif place == "caption":
+        body |= {"type": "image", "image": {"link": "https://example.com/a.png", "caption": carried}}
+    elif place == "template":
+        parameters = [{"type": "text", "text": "Ann"}, {"type": "text", "text": carried}]
+        template = {"name": "t", "language": {"code": "en"}, "components": [{"type": "body", "parameters": parameters}]}
+        body |= {"type": "template", "template": template}
+    elif place == "opaque":
+        body |= {"type": "text", "text": {"body": prefix or "hi"}, "biz_opaque_callback_data": token}
+    else:
+        body |= {
+            "type": "interactive",
+            "interactive": {
+                "type": "button",
+                "body": {"text": carried},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": "a", "title": "A"}}]},
+            },
+        }
+    assert find_token_in(parse_send(body).texts) == token
