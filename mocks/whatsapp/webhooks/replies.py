@@ -1,0 +1,80 @@
+"""Reply linking: which inbound customer message an outbound business message answers.
+
+A reply is linked to the inbound message it quotes (``context.message_id``), or else to the latest unanswered
+inbound message from that customer to that business number (the first outbound message after it). The outbound
+ledger row then carries ``reply_to_wamid`` and ``inbound_delivered_at``, so reply latency is one subtraction:
+``arrived_at - inbound_delivered_at``.
+
+``inbound_delivered_at`` is when the POST that got the receiver's 200 was *sent*: from then on the vendor had the
+message. (Its answer time would make a reply sent from inside the webhook handler look negative.) If the reply
+arrives before that is known (a retry still pending), the row is filled in when the delivery succeeds.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from mocks.whatsapp.ledger import LedgerEntry
+
+
+@dataclass(slots=True)
+class _Inbound:
+    entry: LedgerEntry
+    key: tuple[str, str]  # (phone number id, customer wa_id)
+    delivered_at: float | None = None
+    waiting_replies: list[LedgerEntry] = field(default_factory=list)
+
+
+class ReplyTracker:
+    def __init__(self, max_tracked: int = 500_000) -> None:
+        self.max_tracked = max_tracked
+        self._inbound: OrderedDict[str, _Inbound] = OrderedDict()
+        self._unanswered: dict[tuple[str, str], str] = {}
+        self.linked = 0
+
+    def note_inbound(self, entry: LedgerEntry, wa_id: str) -> None:
+        key = (entry.phone_number_id, wa_id)
+        self._inbound[entry.wamid] = _Inbound(entry, key)
+        self._unanswered[key] = entry.wamid
+        while len(self._inbound) > self.max_tracked:  # forget the oldest; a week-long soak stays bounded
+            wamid, old = self._inbound.popitem(last=False)
+            if self._unanswered.get(old.key) == wamid:
+                del self._unanswered[old.key]
+
+    def note_delivered(self, wamid: str, at: float) -> None:
+        inbound = self._inbound.get(wamid)
+        if inbound is None or inbound.delivered_at is not None:
+            return  # unknown, or a duplicate/second subscription: the first delivery counts
+        inbound.delivered_at = at
+        inbound.entry.inbound_delivered_at = at
+        for reply in inbound.waiting_replies:
+            reply.inbound_delivered_at = at
+        inbound.waiting_replies.clear()
+
+    def delivered_at(self, wamid: str) -> float | None:
+        inbound = self._inbound.get(wamid)
+        return inbound.delivered_at if inbound else None
+
+    def link(self, reply: LedgerEntry) -> str | None:
+        """Fill ``reply``'s link columns if it answers a tracked inbound message; returns that wamid."""
+        key = (reply.phone_number_id, reply.wa_id or reply.recipient)
+        inbound = self._inbound.get(reply.context_message_id or "")
+        if inbound is None:
+            wamid = self._unanswered.get(key)
+            inbound = self._inbound.get(wamid) if wamid else None
+        if inbound is None:
+            return None
+        if self._unanswered.get(inbound.key) == inbound.entry.wamid:
+            del self._unanswered[inbound.key]  # only the first message after the inbound one is its reply
+        reply.reply_to_wamid = inbound.entry.wamid
+        reply.inbound_delivered_at = inbound.delivered_at
+        if inbound.delivered_at is None:
+            inbound.waiting_replies.append(reply)
+        self.linked += 1
+        return inbound.entry.wamid
+
+    def reset(self) -> None:
+        self._inbound.clear()
+        self._unanswered.clear()
+        self.linked = 0

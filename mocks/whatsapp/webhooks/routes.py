@@ -1,0 +1,168 @@
+"""Control-plane routes of the webhook engine (admin token required, like every ``/_mock/`` route).
+
+    POST   /_mock/subscriptions               {"callback_url", "verify_token", "app_secret"?, "phone_number_id"?,
+                                               "waba_id"?, "skip_verification"?} -> 201 with the handshake result
+    GET    /_mock/subscriptions               -> {"subscriptions": [...]} (app secrets never shown)
+    DELETE /_mock/subscriptions/{id}          -> 200; queued webhooks for it are abandoned
+    POST   /_mock/subscriptions/{id}/verify   -> re-run the handshake (a vendor that started after the mock)
+    POST   /_mock/customers/messages          one message: SYNCHRONOUS by default, answers 200 once the first
+                                               POST to the receiver returned: {"id", "delivered_at", "status",
+                                               "wa_id", "user_id", "deliveries"}; with "wait": false, 202 {"id"}
+                                               and delivery is queued.
+                                              {"messages": [...]} or {"generate": {"count": N, ...}}: the BATCH
+                                               form, always QUEUED: 202 {"ids": [...], "queued", "dropped"}.
+    GET    /_mock/webhooks/attempts?since=&format=ndjson|parquet   rows of WEBHOOK_ATTEMPT_SCHEMA
+    GET    /_mock/webhooks/stats              queue depth, in-flight POSTs, lag percentiles, counters
+
+``delivered_at`` is the wall-clock time the accepted POST was sent (null when the receiver did not answer 200;
+the mock keeps retrying and fills the ledger in later). ``status`` is the receiver's HTTP status, 0 for none.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from harness.errors import ConfigError
+from mocks.whatsapp.control import _admin, _body, _invalid, _json, _since
+from mocks.whatsapp.errors import GraphError, unknown_object
+from mocks.whatsapp.webhooks.config import SubscriptionConfig
+from mocks.whatsapp.webhooks.engine import WebhookEngine
+from mocks.whatsapp.webhooks.inbound import CustomerMessage
+
+EXTENSION = "webhooks"
+BATCH_MAX = 100_000  # customer messages per call
+
+
+class Generate(BaseModel):
+    """``{"generate": {...}}``: ``count`` simulated customers (seeded) each send one message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=1, le=BATCH_MAX)
+    start_index: int = Field(default=0, ge=0)  # customers start_index .. start_index + count - 1
+    phone_number_id: str | None = None
+    text: str | None = None  # default: each customer's own language
+    intent: int | None = Field(default=None, ge=0)  # 0 = "do you have a discount code?" in their language
+
+
+def _engine(request: Request) -> WebhookEngine:
+    state = _admin(request)
+    engine = state.extensions.get(EXTENSION)
+    if not isinstance(engine, WebhookEngine):
+        raise GraphError(100, "The webhook engine is not running (the app's lifespan did not start).", http_status=503)
+    return engine
+
+
+def _parse(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+async def add_subscription(request: Request) -> Response:
+    engine = _engine(request)
+    spec = _parse(SubscriptionConfig, await _body(request))
+    try:
+        sub = await engine.subscribe(spec)
+    except ConfigError as exc:
+        raise GraphError(100, str(exc)) from None
+    return _json(sub.public(), status=201)
+
+
+async def list_subscriptions(request: Request) -> Response:
+    engine = _engine(request)
+    return _json({"subscriptions": [sub.public() for sub in engine.subscriptions.all()]})
+
+
+async def delete_subscription(request: Request) -> Response:
+    engine = _engine(request)
+    sub_id = request.path_params["sub_id"]
+    if not engine.subscriptions.remove(sub_id):
+        raise unknown_object(sub_id)
+    return _json({"deleted": sub_id})
+
+
+async def verify_subscription(request: Request) -> Response:
+    engine = _engine(request)
+    sub = engine.subscriptions.get(request.path_params["sub_id"])
+    if sub is None:
+        raise unknown_object(request.path_params["sub_id"])
+    await engine.verify(sub)
+    return _json(sub.public())
+
+
+def _batch(engine: WebhookEngine, body: dict[str, Any]) -> Response:
+    if "generate" in body:
+        gen = _parse(Generate, body["generate"])
+        messages = [
+            CustomerMessage(customer_index=index, phone_number_id=gen.phone_number_id, text=gen.text)
+            for index in range(gen.start_index, gen.start_index + gen.count)
+        ]
+        if gen.intent is not None and gen.text is None:
+            for message in messages:
+                customer = engine.customers.customer(message.customer_index or 0)
+                message.text = engine.customers.text(customer, intent=gen.intent)
+    else:
+        raw = body.get("messages")
+        if not isinstance(raw, list) or not 1 <= len(raw) <= BATCH_MAX:
+            raise GraphError(100, f"field 'messages' must be a list of 1 to {BATCH_MAX} customer messages")
+        messages = [_parse(CustomerMessage, item) for item in raw]
+    results = [engine.enqueue(message) for message in messages]
+    queued = sum(1 for result in results if result["queued"])
+    return _json(
+        {"ids": [result["id"] for result in results], "queued": queued, "dropped": len(results) - queued},
+        status=202,
+    )
+
+
+async def customer_messages(request: Request) -> Response:
+    engine = _engine(request)
+    body = await _body(request)
+    if not isinstance(body, dict):
+        raise GraphError(100, "The body must be a JSON object: one customer message, or {'messages': [...]}.")
+    if "messages" in body or "generate" in body:
+        return _batch(engine, body)
+    wait = body.pop("wait", True)
+    message = _parse(CustomerMessage, body)
+    if wait is False:
+        result = engine.enqueue(message)
+        return _json({"id": result["id"], "wa_id": result["wa_id"], "queued": result["queued"]}, status=202)
+    return _json(await engine.send_and_wait(message))
+
+
+async def attempts(request: Request) -> Response:
+    engine = _engine(request)
+    since = _since(request)
+    kind = request.query_params.get("format", "ndjson")
+    if kind == "parquet":
+        buffer = io.BytesIO()
+        pq.write_table(engine.dispatcher.log.to_table(since), buffer)
+        return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
+    if kind != "ndjson":
+        raise GraphError(100, f"Param format must be ndjson or parquet, got {kind!r}.")
+    return Response(engine.dispatcher.log.to_ndjson(since), media_type="application/x-ndjson")
+
+
+async def stats(request: Request) -> Response:
+    return Response(orjson.dumps(_engine(request).stats()), media_type="application/json")
+
+
+def webhook_routes() -> list[BaseRoute]:
+    return [
+        Route("/_mock/subscriptions", add_subscription, methods=["POST"], name="mock_add_subscription"),
+        Route("/_mock/subscriptions", list_subscriptions, methods=["GET"], name="mock_list_subscriptions"),
+        Route("/_mock/subscriptions/{sub_id}", delete_subscription, methods=["DELETE"], name="mock_del_subscription"),
+        Route("/_mock/subscriptions/{sub_id}/verify", verify_subscription, methods=["POST"], name="mock_verify_sub"),
+        Route("/_mock/customers/messages", customer_messages, methods=["POST"], name="mock_customer_messages"),
+        Route("/_mock/webhooks/attempts", attempts, methods=["GET"], name="mock_webhook_attempts"),
+        Route("/_mock/webhooks/stats", stats, methods=["GET"], name="mock_webhook_stats"),
+    ]
