@@ -125,7 +125,7 @@ def _graph_paths() -> dict[str, Any]:
             }
         },
     }
-    security = [{"graphToken": []}]
+    security: list[dict[str, list[str]]] = [{"graphToken": []}]
     return {
         "/{version}/{phone_number_id}/messages": {
             "post": {
