@@ -74,6 +74,9 @@ class CriterionSpec(BaseModel):
     @model_validator(mode="after")
     def _coherent(self) -> CriterionSpec:
         metric = METRICS[self.metric]
+        if "aggregation" not in self.model_fields_set and not aggregation_allowed(metric, self.aggregation):
+            # No aggregation given: the metric's natural one (p95 for latencies, count for counts).
+            self.aggregation = {"pNN": "p95"}.get(metric.aggregations[0], metric.aggregations[0])
         if not aggregation_allowed(metric, self.aggregation):
             raise ValueError(
                 f"aggregation {self.aggregation!r} does not apply to {self.metric}; use one of "

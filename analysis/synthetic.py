@@ -85,13 +85,13 @@ def _request_table(
 
 
 def _ledger_table(idx: np.ndarray, info: dict[str, np.ndarray], lost_ids: np.ndarray, dup_ids: np.ndarray) -> pa.Table:
-    # Acked and not chosen as lost → delivered 300 ms after its slot; the timeouts with an even index got through.
+    # Acked and not chosen as lost → delivered delivery_ms after its slot; the timeouts with an even index got through.
     recovered = info["timeout"] & (idx % 2 == 0)
     delivered = (info["ok"] & ~np.isin(idx, lost_ids)) | recovered
     rows = np.concatenate([idx[delivered], dup_ids[np.isin(dup_ids, idx[delivered])]])
     order = np.argsort(rows, kind="stable")
     rows = rows[order]
-    arrived = info["scheduled_base"] + rows / info["rate"] + 0.3
+    arrived = info["scheduled_base"] + rows / info["rate"] + info["delivery_s"]
     n = rows.size
     return pa.Table.from_pydict(
         {
@@ -168,6 +168,7 @@ def write_synthetic_run(
     duplicated: int = 2,
     inbound: int = 50,
     reply_ms: float = 1500.0,
+    delivery_ms: float = 300.0,
     shards: int = 2,
     seed: int = 7,
     complete: bool = True,
@@ -196,7 +197,9 @@ def write_synthetic_run(
                 counts["timeout"] += int(info["timeout"].sum())
                 counts["failed"] += int((~info["ok"] & ~info["timeout"]).sum())
                 counts["recovered"] += int((info["timeout"] & (idx % 2 == 0)).sum())
-                info.update({"scheduled_base": np.array(T0), "rate": np.array(rate)})
+                info.update(
+                    {"scheduled_base": np.array(T0), "rate": np.array(rate), "delivery_s": np.array(delivery_ms / 1000)}
+                )
                 ledger_parts.append(_ledger_table(idx, info, lost_ids, dup_ids))
     inbound_ledger, attempts = _inbound_tables(inbound, reply_ms, duration_s)
     pq.write_table(pa.concat_tables([*ledger_parts, inbound_ledger]), folder / "ledger.parquet")

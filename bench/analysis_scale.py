@@ -1,0 +1,100 @@
+"""Scoring a big run vs just reading its Parquet files with pyarrow: time and peak memory ratios.
+
+    .venv/bin/python bench/analysis_scale.py [--rows 5000000] [--quick]
+
+Writes a synthetic run (analysis/synthetic.py) of ``--rows`` request records and about as many ledger rows to a
+temporary folder, then, each in a fresh child process so neither inherits the other's memory:
+
+- baseline: ``pyarrow.parquet.read_table`` of every request shard, the ledger and the webhook attempts;
+- scoring:  ``load_run`` + ``build_summary`` with the ``standard`` SLA + writing summary.json.
+
+Memory is each child's peak RSS above its RSS after imports (both children import the same modules), so the
+ratio compares the work, not the interpreter. Targets: time ≤ 4×, memory ≤ 3×. The last line ends with the
+time ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+import psutil
+import pyarrow.parquet as pq
+import orjson
+from analysis.load import load_run
+from analysis.sla import load_preset
+from analysis.summary import build_summary
+
+def peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+folder = Path(sys.argv[2])
+base = psutil.Process().memory_info().rss / 2**20
+start = time.perf_counter()
+if sys.argv[1] == "read":
+    tables = [pq.read_table(p) for p in sorted((folder / "requests").glob("*.parquet"))]
+    tables += [pq.read_table(folder / "ledger.parquet"), pq.read_table(folder / "webhooks.parquet")]
+    rows = sum(t.num_rows for t in tables)
+else:
+    run = load_run(folder)
+    summary = build_summary(run, sla=load_preset("standard"))
+    (folder / "summary.json").write_bytes(orjson.dumps(summary))
+    rows = len(run.requests) + len(run.ledger)
+elapsed = time.perf_counter() - start
+print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb(), "base_mb": base, "rows": rows}))
+"""
+
+
+def child(mode: str, folder: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(folder)], check=True, capture_output=True, text=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--quick", action="store_true", help="200,000 rows instead")
+    args = parser.parse_args()
+    rows = 200_000 if args.quick else args.rows
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from analysis.synthetic import write_synthetic_run
+
+    with tempfile.TemporaryDirectory(prefix="scrmbench-scale-") as tmp:
+        folder = Path(tmp) / "big-run"
+        rate = 1000.0
+        started = time.perf_counter()
+        built = write_synthetic_run(
+            folder,
+            duration_s=rows / rate,
+            rate=rate,
+            fault_at_s=rows / rate / 2,
+            fault_s=30.0,
+            lost=50,
+            duplicated=20,
+            inbound=10_000,
+            shards=4,
+            chunk_rows=500_000,
+        )
+        print(f"wrote {built.requests:,} request records in {time.perf_counter() - started:.1f} s")
+        read = child("read", folder)
+        score = child("score", folder)
+        print(f"read with pyarrow: {read['seconds']:.2f} s, {read['peak_mb'] - read['base_mb']:.0f} MB above imports")
+        print(
+            f"score:             {score['seconds']:.2f} s, {score['peak_mb'] - score['base_mb']:.0f} MB above imports"
+        )
+        memory_ratio = (score["peak_mb"] - score["base_mb"]) / max(1.0, read["peak_mb"] - read["base_mb"])
+        time_ratio = score["seconds"] / read["seconds"]
+        print(f"memory ratio (target <= 3): {memory_ratio:.2f}")
+        print(f"time ratio (target <= 4): {time_ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

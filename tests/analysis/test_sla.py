@@ -1,0 +1,308 @@
+"""SLA files: safe loading with file/field/value/fix errors, verdict rules, and every preset criterion on a
+pass case and a fail case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from analysis.load import load_run
+from analysis.sla import PRESETS, SlaSpec, evaluate, evaluate_criterion, load_preset, load_sla, resolve_sla
+from analysis.sla_metrics import Evidence
+from analysis.summary import build_summary
+from harness.errors import ConfigError
+from tests.analysis import frames as f
+
+GOOD = {"metric": "latency_ms", "aggregation": "p95", "target": 500}
+
+# (what is wrong, YAML text, the field the message must name)
+BAD_FILES: list[tuple[str, str, str]] = [
+    ("unknown top key", "name: x\ncriteria: [{metric: latency_ms, target: 1}]\ncolour: red\n", "colour"),
+    (
+        "unknown criterion key",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, treshold: 2}\n",
+        "criteria.0.treshold",
+    ),
+    ("unknown metric", "name: x\ncriteria:\n  - {metric: latncy_ms, target: 1}\n", "criteria.0.metric"),
+    ("p101", "name: x\ncriteria:\n  - {metric: latency_ms, aggregation: p101, target: 1}\n", "criteria.0"),
+    ("p0", "name: x\ncriteria:\n  - {metric: latency_ms, aggregation: p0, target: 1}\n", "criteria.0"),
+    ("percentile word", "name: x\ncriteria:\n  - {metric: latency_ms, aggregation: p9x, target: 1}\n", "criteria.0"),
+    (
+        "aggregation for a rate",
+        "name: x\ncriteria:\n  - {metric: error_rate, aggregation: p95, target: 0.01}\n",
+        "criteria.0",
+    ),
+    ("negative latency", "name: x\ncriteria:\n  - {metric: latency_ms, aggregation: p95, target: -5}\n", "criteria.0"),
+    ("negative rate", "name: x\ncriteria:\n  - {metric: error_rate, target: -0.01}\n", "criteria.0"),
+    ("rate as percent", "name: x\ncriteria:\n  - {metric: error_rate, target: 5}\n", "criteria.0"),
+    ("availability over 1", "name: x\ncriteria:\n  - {metric: availability, target: 99.9}\n", "criteria.0"),
+    ("negative warn", "name: x\ncriteria:\n  - {metric: lost_messages, target: 0, warn: -1}\n", "criteria.0"),
+    (
+        "warn tighter than target",
+        "name: x\ncriteria:\n  - {metric: latency_ms, aggregation: p95, target: 500, warn: 400}\n",
+        "criteria.0",
+    ),
+    (
+        "warn tighter, higher-better",
+        "name: x\ncriteria:\n  - {metric: availability, target: 0.99, warn: 0.999}\n",
+        "criteria.0",
+    ),
+    ("target text", "name: x\ncriteria:\n  - {metric: latency_ms, target: fast}\n", "criteria.0.target"),
+    ("target infinite", "name: x\ncriteria:\n  - {metric: latency_ms, target: .inf}\n", "criteria.0.target"),
+    ("target NaN", "name: x\ncriteria:\n  - {metric: latency_ms, target: .nan}\n", "criteria.0.target"),
+    ("missing target", "name: x\ncriteria:\n  - {metric: latency_ms}\n", "criteria.0.target"),
+    ("missing metric", "name: x\ncriteria:\n  - {target: 1}\n", "criteria.0.metric"),
+    ("zero weight", "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, weight: 0}\n", "criteria.0.weight"),
+    ("negative weight", "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, weight: -2}\n", "criteria.0.weight"),
+    ("weight text", "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, weight: heavy}\n", "criteria.0.weight"),
+    (
+        "critical text",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, critical: maybe}\n",
+        "criteria.0.critical",
+    ),
+    (
+        "negative min_samples",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, min_samples: -1}\n",
+        "criteria.0.min_samples",
+    ),
+    (
+        "fractional min_samples",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, min_samples: 2.5}\n",
+        "criteria.0.min_samples",
+    ),
+    (
+        "bad comparison",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, comparison: '<'}\n",
+        "criteria.0.comparison",
+    ),
+    (
+        "unknown scope key",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, scope: {region: eu}}\n",
+        "criteria.0.scope",
+    ),
+    ("empty criteria", "name: x\ncriteria: []\n", "criteria"),
+    ("no criteria", "name: x\n", "criteria"),
+    ("criteria not a list", "name: x\ncriteria: {metric: latency_ms}\n", "criteria"),
+    ("empty name", "name: ''\ncriteria: [{metric: latency_ms, target: 1}]\n", "name"),
+    ("bands over 100", "name: x\nbands: {pass: 120}\ncriteria: [{metric: latency_ms, target: 1}]\n", "bands.pass"),
+    (
+        "bands reversed",
+        "name: x\nbands: {pass: 70, conditional: 80}\ncriteria: [{metric: latency_ms, target: 1}]\n",
+        "bands",
+    ),
+    ("top level list", "- metric: latency_ms\n", ""),
+    ("duplicate key", "name: x\nname: y\ncriteria: [{metric: latency_ms, target: 1}]\n", "name"),
+    ("not YAML", "name: x\ncriteria: [unclosed\n", ""),
+    ("python tag (unsafe YAML)", "name: !!python/object/apply:os.system ['echo hi']\ncriteria: []\n", ""),
+    (
+        "delayed share without N",
+        "name: x\ncriteria:\n  - {metric: delayed_share, aggregation: delivery_over_s, target: 0.1}\n",
+        "criteria.0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "field"), BAD_FILES, ids=[case for case, _, _ in BAD_FILES])
+def test_bad_sla_files_are_refused_with_file_field_and_fix(tmp_path: Path, case: str, text: str, field: str) -> None:
+    path = tmp_path / "sla.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_sla(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert f"field '{field}" in message if field else True
+    assert info.value.exit_code == 2
+    assert "Fix:" in message or "line" in message
+
+
+def test_at_least_thirty_bad_inputs() -> None:
+    assert len(BAD_FILES) >= 30
+
+
+def test_missing_file_and_unknown_preset() -> None:
+    with pytest.raises(ConfigError, match="Fix:"):
+        resolve_sla("no-such-preset-or-file")
+    with pytest.raises(ConfigError, match="unknown SLA preset"):
+        load_preset("gold")
+
+
+def test_good_file_gets_ids_and_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "sla.yaml"
+    path.write_text(
+        "name: mine\ncriteria:\n  - {metric: latency_ms, aggregation: p99.9, target: 500, scope: send_text}\n"
+        "  - {metric: latency_ms, aggregation: p99.9, target: 900, scope: send_text}\n",
+        encoding="utf-8",
+    )
+    spec = load_sla(path)
+    assert [c.id for c in spec.criteria] == ["latency_ms.p99.9.send_text", "latency_ms.p99.9.send_text.2"]
+    assert spec.criteria[0].direction == "<="
+    assert spec.source == str(path)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_load_and_cite_their_sources(name: str) -> None:
+    spec = load_preset(name)
+    assert spec.name == name
+    assert all(c.source for c in spec.criteria), "every preset criterion cites a market figure or the design"
+    assert any(c.critical for c in spec.criteria)
+
+
+def _spec(**criterion: Any) -> SlaSpec:
+    return SlaSpec.model_validate({"name": "t", "criteria": [criterion]})
+
+
+@pytest.fixture(scope="module")
+def good_and_bad(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from analysis.synthetic import write_synthetic_run
+
+    root = tmp_path_factory.mktemp("sla")
+    # good: quick, no errors, no loss, no duplicates, replies in 1 s, an unnoticed fault; long enough for min_samples.
+    good = write_synthetic_run(
+        root / "good",
+        duration_s=400,
+        rate=120,
+        base_ms=40,
+        drift_ms=10,
+        fault_at_s=200,
+        fault_s=0,
+        lost=0,
+        duplicated=0,
+        inbound=400,
+        reply_ms=1000,
+    )
+    # bad: slow, 5% errors over a long fault, lost and duplicated messages, 4 s replies.
+    bad = write_synthetic_run(
+        root / "bad",
+        duration_s=400,
+        rate=120,
+        base_ms=900,
+        drift_ms=2000,
+        fault_at_s=300,
+        fault_s=60,
+        lost=40,
+        duplicated=500,
+        inbound=400,
+        reply_ms=4000,
+        delivery_ms=2500,
+    )
+    return good.path, bad.path
+
+
+def _statuses(path: Path, preset: str) -> dict[str, str]:
+    summary = build_summary(load_run(path), sla=load_preset(preset))
+    return {c["id"]: c["status"] for c in summary["sla"]["criteria"]}
+
+
+# The preset criteria this synthetic pair cannot exercise are tested on hand-made evidence below.
+NOT_IN_SYNTHETIC = {
+    "soak-drift",
+    "reply-drift",
+    "webhook-ack-median",
+    "webhook-ack-slow",
+    "sustained-recovery",
+    "recovery-point",
+}
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_each_preset_criterion_passes_on_good_and_fails_on_bad(good_and_bad: tuple[Path, Path], preset: str) -> None:
+    good, bad = (_statuses(path, preset) for path in good_and_bad)
+    for criterion in load_preset(preset).criteria:
+        if criterion.id in NOT_IN_SYNTHETIC:
+            continue
+        assert good[criterion.id] == "pass", (preset, criterion.id, good[criterion.id])
+        assert bad[criterion.id] in ("fail", "warn"), (preset, criterion.id, bad[criterion.id])
+        if criterion.warn is None:
+            assert bad[criterion.id] == "fail"
+
+
+def _evidence(good: bool) -> Evidence:
+    ttr = 20.0 if good else None  # bad: never recovered within the run
+    fault = {
+        "fault_id": "f1",
+        "fault": "process-kill",
+        "ttr_sustained_s": ttr,
+        "ttr_first_s": 5.0,
+        "ttr_lower_bound_s": None if good else 900.0,
+        "lost_messages": 0 if good else 9,
+        "recovery_point": None if good else {"first_s": -1.0, "last_s": 400.0, "span_s": 401.0},
+    }
+    summary = {
+        "run": {"scenario": "soak", "scenario_params": {}},
+        "recovery": {"faults": [fault]},
+        "degradation": {"slope_ms_per_hour": 5.0 if good else 900.0},
+        "reply_timeline": {"t": [0, 60], "count": [50, 50], "p95_ms": [1000.0, 1100.0 if good else 8400.0]},
+        "accounting": {"measured": True, "attempted": 0},
+    }
+    ms = 100.0 if good else 2000.0
+    hooks = f.attempts([{"sent_at": f.T0 + i, "delivery_id": f"d{i}", "response_ms": ms} for i in range(600)])
+    empty = pd.DataFrame()
+    return Evidence(summary, f.requests([]), empty, empty, hooks, f.T0)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_preset_criteria_on_hand_made_evidence(preset: str) -> None:
+    for criterion in load_preset(preset).criteria:
+        if criterion.id not in NOT_IN_SYNTHETIC:
+            continue
+        assert evaluate_criterion(criterion, _evidence(True))["status"] == "pass", criterion.id
+        bad = evaluate_criterion(criterion, _evidence(False))
+        assert bad["status"] == "fail", (criterion.id, bad["reason"])
+
+
+def test_reason_names_the_worst_minute_and_the_target() -> None:
+    criterion = load_preset("enterprise").criteria[
+        [c.id for c in load_preset("enterprise").criteria].index("reply-drift")
+    ]
+    reason = evaluate_criterion(criterion, _evidence(False))["reason"]
+    assert "8.4 s in minute 2" in reason
+    assert "target ≤ 1.5×" in reason
+
+
+def test_score_bands_and_critical_override() -> None:
+    ev = _evidence(True)
+    spec = SlaSpec.model_validate(
+        {
+            "name": "t",
+            "criteria": [
+                {
+                    "id": "a",
+                    "metric": "latency_p95_slope_ms_per_hour",
+                    "target": 10,
+                    "weight": 9,
+                    "scope": {"scenario": "soak"},
+                },
+                {"id": "b", "metric": "sustained_recovery_s", "target": 10, "warn": 30, "weight": 1},
+                {"id": "c", "metric": "capacity_crash_rps", "target": 10, "weight": 5},
+            ],
+        }
+    )
+    result = evaluate(spec, ev)
+    assert [c["status"] for c in result["criteria"]] == ["pass", "warn", "not_applicable"]
+    assert result["score"] == pytest.approx(95.0)  # (9·1 + 1·0.5) / 10; c has nothing to measure
+    assert (result["band"], result["verdict"], result["met"]) == ("PASS", "PASS", True)
+    spec.criteria[1].critical = True
+    spec.criteria[1].warn = None
+    failed = evaluate(spec, ev)
+    assert failed["score"] == pytest.approx(90.0)
+    assert (failed["band"], failed["verdict"], failed["critical_failures"]) == ("PASS", "FAIL", ["b"])
+    assert failed["reasons"][0].startswith("CRITICAL: ")
+
+
+def test_inconclusive_when_too_few_samples_or_interval_straddles() -> None:
+    ev = _evidence(True)
+    few = SlaSpec.model_validate(
+        {"name": "t", "criteria": [{"metric": "webhook_ack_ms", "target": 250, "min_samples": 1000}]}
+    )
+    assert evaluate(few, ev)["criteria"][0]["status"] == "inconclusive"
+    ev.webhooks = f.attempts([{"sent_at": f.T0, "delivery_id": "d", "response_ms": 100.0 + i} for i in range(100)])
+    straddle = SlaSpec.model_validate(
+        {"name": "t", "criteria": [{"metric": "webhook_ack_ms", "aggregation": "p50", "target": 150}]}
+    )
+    row = evaluate(straddle, ev)["criteria"][0]
+    assert row["status"] == "inconclusive"
+    assert row["ci95"][0] < 150 < row["ci95"][1]
+    assert row["points"] == 0.5
