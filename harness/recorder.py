@@ -15,6 +15,7 @@ dispatcher put them there): ``scheduled_at``, ``operation``, ``outcome``, ``erro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -115,7 +116,8 @@ class ShardSink:
                 with self._lock:
                     self._rows[:0] = rows
                 self.error = exc
-                temporary.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # the disk that failed the write may fail this too
+                    temporary.unlink(missing_ok=True)
                 log.error("recorder could not write %s: %s", final, exc)
                 return None
             self._sequence += 1
