@@ -1,0 +1,74 @@
+"""Partial runs load and are marked; `scrmbench score` / `compare` exit codes and files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.load import load_run
+from analysis.summary import build_summary
+from harness.cli import main
+from harness.errors import AnalysisError
+
+
+def test_complete_run_is_not_partial(synthetic_run) -> None:
+    run = load_run(synthetic_run(duration_s=60, fault_at_s=20, fault_s=5).path)
+    assert run.partial is False
+    assert len(run.requests) == 1200
+
+
+def test_truncated_shard_missing_ledger_and_incomplete_manifest_load_as_partial(synthetic_run) -> None:
+    built = synthetic_run(duration_s=60, fault_at_s=20, fault_s=5, complete=False)
+    shard = sorted((built.path / "requests").glob("*.parquet"))[-1]
+    shard.write_bytes(shard.read_bytes()[:200])  # a worker killed mid-write
+    (built.path / "ledger.parquet").unlink()
+    with (built.path / "faults.jsonl").open("a") as handle:
+        handle.write('{"at": 1, "act')  # half a line
+    run = load_run(built.path)
+    assert run.partial
+    text = " ".join(run.partial_reasons)
+    assert "complete: false" in text and shard.name in text and "ledger.parquet missing" in text
+    assert "faults.jsonl line 3" in text
+    assert len(run.requests) == 600
+    summary = build_summary(run)
+    assert summary["run"]["partial"] is True
+    assert summary["accounting"]["measured"] is False
+    assert "accounting" in summary["unmeasured"]
+
+
+def test_missing_manifest_is_inferred_and_empty_folder_refused(synthetic_run, tmp_path: Path) -> None:
+    built = synthetic_run(duration_s=30, fault_at_s=10, fault_s=2)
+    (built.path / "manifest.json").unlink()
+    run = load_run(built.path)
+    assert run.partial and run.manifest.scenario == "failover"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(AnalysisError):
+        load_run(tmp_path / "empty")
+
+
+def test_score_writes_summary_and_exits_by_verdict(synthetic_run, tmp_path: Path) -> None:
+    bad = synthetic_run("bad", duration_s=60, fault_at_s=20, fault_s=5).path
+    assert main(["score", str(bad), "--sla", "standard"]) == 1
+    summary = json.loads((bad / "summary.json").read_text())
+    assert summary["schema_version"] == 1 and summary["sla"]["verdict"] == "FAIL"
+    assert (bad / "summary-requests.csv").read_text().startswith("operation,")
+    lenient = tmp_path / "lenient.yaml"
+    lenient.write_text("name: lenient\ncriteria:\n  - {metric: latency_ms, aggregation: p50, target: 60000}\n")
+    assert main(["score", str(bad), "--sla", str(lenient)]) == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: x\ncriteria:\n  - {metric: latency_ms, aggregation: p101, target: 1}\n")
+    assert main(["score", str(bad), "--sla", str(broken)]) == 2
+    assert main(["score", str(tmp_path / "nowhere")]) == 3
+
+
+def test_compare_writes_comparison(synthetic_run, tmp_path: Path) -> None:
+    runs = [str(synthetic_run(f"r{i}", duration_s=30, fault_at_s=10, fault_s=2, seed=i).path) for i in range(2)]
+    out = tmp_path / "cmp.json"
+    assert main(["compare", *runs, "--sla", "standard", "-o", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["kind"] == "scrmbench.comparison"
+    (group,) = result["groups"]
+    assert group["ranking"][0]["vendor"] == "synthetic"
+    assert main(["compare", runs[0]]) == 2
