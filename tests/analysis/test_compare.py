@@ -78,5 +78,5 @@ def test_close_vendors_share_a_rank_and_single_runs_are_insufficient() -> None:
 
 
 def test_groups_by_scenario() -> None:
-    runs = _runs("a", [100, 100], 90.0) + [RunInput(_summary("a", "x", 100, 1, 90.0, scenario="soak"))]
+    runs = [*_runs("a", [100, 100], 90.0), RunInput(_summary("a", "x", 100, 1, 90.0, scenario="soak"))]
     assert [g["scenario"] for g in compare(runs, CompareOptions(resamples=200))["groups"]] == ["peak", "soak"]
