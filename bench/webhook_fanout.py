@@ -1,0 +1,180 @@
+"""Webhook fan-out: the mock's delivery engine vs a plain async client, against the same fast receiver.
+
+    .venv/bin/python bench/webhook_fanout.py [--webhooks 4000] [--concurrency 64] [--rounds 3] [--batch-max 1]
+
+A receiver answering 200 at once runs in a child process (uvicorn, 127.0.0.1, a free port). In this process,
+alternately:
+
+- baseline: ``httpx.AsyncClient`` with ``concurrency`` tasks POSTing one pre-signed status webhook each time;
+- engine:   the mock's ``Dispatcher`` with ``concurrency`` workers: each status update is submitted, serialised,
+  signed, sent and recorded in the attempt log, as in the running mock.
+
+Both count webhook updates delivered per second. The ratio engine / baseline (median over rounds) is the last
+number on the last line; the target is >= 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from harness.clock import SystemClock  # noqa: E402
+from harness.net import free_port  # noqa: E402
+from mocks.whatsapp.webhooks.config import LadderConfig, WebhookConfig  # noqa: E402
+from mocks.whatsapp.webhooks.dispatcher import Delivery, Dispatcher  # noqa: E402
+from mocks.whatsapp.webhooks.ladder import OutboundMessage, StatusLadder  # noqa: E402
+from mocks.whatsapp.webhooks.payloads import Contact, Update, batch_payload  # noqa: E402
+from mocks.whatsapp.webhooks.signing import serialize, signed_headers  # noqa: E402
+from mocks.whatsapp.webhooks.subscriptions import Subscription  # noqa: E402
+from mocks.whatsapp.webhooks.transport import HttpxTransport  # noqa: E402
+
+SECRET = "bench-secret"
+
+
+async def _receiver_app(scope: dict, receive: object, send: object) -> None:  # raw ASGI: as fast as it gets
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()  # type: ignore[operator]
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})  # type: ignore[operator]
+    await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
+
+
+def serve_receiver(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(_receiver_app, host="127.0.0.1", port=port, log_level="error", access_log=False, lifespan="off")
+
+
+def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--serve-receiver", str(port)])
+    url = f"http://127.0.0.1:{port}/webhook"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(url, content=b"{}", timeout=1.0, trust_env=False)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the bench receiver did not start within 20 s")
+
+
+def status_updates(count: int) -> list[Update]:
+    ladder = StatusLadder(LadderConfig(failed_rate=0.0, read_share=0.0), seed=1)
+    updates: list[Update] = []
+    n = 0
+    while len(updates) < count:
+        message = OutboundMessage(
+            wamid=f"wamid.bench{n}",
+            waba_id="200000000000001",
+            phone_number_id="100000000000001",
+            display_phone_number="15550000001",
+            contact=Contact(wa_id=f"49151{n:08d}", user_id=f"DE.{n}"),
+            type="text",
+            accepted_at=time.time(),
+        )
+        updates += [update for _, update in ladder.updates(message)]
+        n += 1
+    return updates[:count]
+
+
+async def baseline(url: str, updates: list[Update], concurrency: int) -> float:
+    body = serialize(batch_payload(updates[:1]))
+    headers = signed_headers(SECRET, body)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    remaining = iter(range(len(updates)))
+    async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
+
+        async def worker() -> None:
+            for _ in remaining:
+                response = await client.post(url, content=body, headers=headers)
+                if response.status_code != 200:
+                    raise SystemExit(f"receiver answered {response.status_code}")
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return len(updates) / (time.perf_counter() - start)
+
+
+async def engine(url: str, updates: list[Update], concurrency: int, batch_max: int) -> float:
+    config = WebhookConfig(workers=concurrency, batch_max=batch_max, queue_max=len(updates) + 1)
+    dispatcher = Dispatcher(config, clock=SystemClock(), transport=HttpxTransport(concurrency))
+    sub = Subscription(id="sub_bench", callback_url=url, verify_token="", app_secret=SECRET, verified=True)
+    done = asyncio.Event()
+    delivered = 0
+
+    def on_delivered(delivery: Delivery, _at: float) -> None:
+        nonlocal delivered
+        delivered += len(delivery.updates)
+        if delivered >= len(updates):
+            done.set()
+
+    dispatcher.on_delivered.append(on_delivered)
+    await dispatcher.start()
+    try:
+        start = time.perf_counter()
+        for update in updates:
+            dispatcher.submit(update, sub)
+        await asyncio.wait_for(done.wait(), timeout=300)
+        elapsed = time.perf_counter() - start
+    finally:
+        await dispatcher.stop()
+    if dispatcher.counters["attempts_failed"]:
+        raise SystemExit(f"{dispatcher.counters['attempts_failed']} webhook attempts failed against a fast receiver")
+    return len(updates) / elapsed
+
+
+async def measure(args: argparse.Namespace, url: str) -> None:
+    updates = status_updates(args.webhooks)
+    await baseline(url, updates[:500], args.concurrency)  # warm up both paths (imports, connections)
+    await engine(url, updates[:500], args.concurrency, args.batch_max)
+    ratios = []
+    for round_no in range(1, args.rounds + 1):
+        base = await baseline(url, updates, args.concurrency)
+        eng = await engine(url, updates, args.concurrency, args.batch_max)
+        ratios.append(eng / base)
+        print(f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}")
+    print(
+        f"webhooks={args.webhooks} concurrency={args.concurrency} batch_max={args.batch_max}: "
+        f"engine / plain client (median of {args.rounds}) = {statistics.median(ratios):.3f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--webhooks", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch-max", type=int, default=1)
+    parser.add_argument("--serve-receiver", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_receiver is not None:
+        serve_receiver(args.serve_receiver)
+        return
+    process, url = start_receiver()
+    try:
+        asyncio.run(measure(args, url))
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+if __name__ == "__main__":
+    main()
