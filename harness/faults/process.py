@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 
 import psutil
 from pydantic import Field
@@ -96,18 +97,41 @@ class ProcessKill(_ProcessFault):
             self._start_again()
 
 
+class FreezeParams(FaultParams):
+    wait_s: float = Field(5.0, gt=0, description="how long to wait for the kernel to show the process stopped")
+
+
+def wait_status(pid: int, *, stopped: bool, within_s: float) -> None:
+    """Signals are delivered asynchronously; confirm the state the fault promises before reporting it done."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            status = psutil.Process(pid).status()
+        except psutil.NoSuchProcess:
+            return
+        if (status == psutil.STATUS_STOPPED) == stopped:
+            return
+        if time.monotonic() > deadline:
+            raise FaultError(f"pid {pid} is still {status!r} {within_s:g} s after the signal")
+        time.sleep(0.005)  # waiting on the kernel, bounded by the deadline above
+
+
 @register_fault("process-freeze")
 class ProcessFreeze(_ProcessFault):
     """Freeze a local candidate process with SIGSTOP; SIGCONT on clear (a hung, not dead, server)."""
 
-    Params = FaultParams
+    Params = FreezeParams
+    params: FreezeParams
 
     def inject(self) -> None:
-        signal_group(owned_pid(self.service), signal.SIGSTOP)
+        pid = owned_pid(self.service)
+        signal_group(pid, signal.SIGSTOP)
+        wait_status(pid, stopped=True, within_s=self.params.wait_s)
 
     def clear(self) -> None:
         if self.service.process is not None and self.service.process.poll() is None:
             signal_group(self.service.process.pid, signal.SIGCONT)
+            wait_status(self.service.process.pid, stopped=False, within_s=self.params.wait_s)
 
 
 class RestartParams(FaultParams):

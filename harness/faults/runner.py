@@ -127,9 +127,10 @@ class FaultRunner:
 
     async def _act(self, fault: Fault, action: Literal["inject", "clear"], fault_id: str) -> None:
         try:
-            await asyncio.wait_for(
-                asyncio.to_thread(self.timeline.apply, fault, action, fault_id), timeout=self.action_timeout_s
-            )
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel (Ctrl-C) that lands just
+            # as the action finishes.
+            async with asyncio.timeout(self.action_timeout_s):
+                await asyncio.to_thread(self.timeline.apply, fault, action, fault_id)
         except TimeoutError:
             detail = f"{action} did not finish within {self.action_timeout_s:g} s"
             self.timeline.error(fault, fault_id, detail)

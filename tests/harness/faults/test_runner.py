@@ -22,8 +22,13 @@ pytestmark = pytest.mark.timeout(60)
 class HeldClock(FakeClock):
     """A fake clock that advances through short waits but holds long ones until the waiter is cancelled."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+
     async def sleep(self, seconds: float) -> None:
         if seconds > 100:
+            self.holding.set()
             await asyncio.Event().wait()
         await super().sleep(seconds)
 
@@ -102,8 +107,9 @@ def test_cancel_mid_run_clears_active_faults(flags: FaultRegistry, flag_board: B
 
     async def main() -> None:
         task = asyncio.create_task(runner.run())
-        while "a" not in flag_board.active:
+        while not fake_clock.holding.is_set():
             await asyncio.sleep(0.001)
+        assert flag_board.active == {"a"}
         task.cancel()  # what asyncio.run does on Ctrl-C
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -137,8 +143,8 @@ def test_background_runner_clears_when_the_with_block_raises(flags: FaultRegistr
     seen = []
     runner.timeline.add_listener(seen.append)
     with pytest.raises(KeyboardInterrupt), BackgroundFaults(runner):
-        while "bg" not in flag_board.active:
-            threading.Event().wait(0.001)  # polling the runner thread's progress
+        assert fake_clock.holding.wait(10)
+        assert flag_board.active == {"bg"}
         raise KeyboardInterrupt  # Ctrl-C in the main thread while faults run in the background
     assert flag_board.active == set()
     assert [e.action for e in seen] == ["inject", "clear"]
