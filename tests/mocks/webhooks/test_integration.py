@@ -6,6 +6,7 @@ import io
 from collections.abc import AsyncIterator
 
 import httpx
+import orjson
 import pyarrow.parquet as pq
 import pytest
 from starlette.applications import Starlette
@@ -225,3 +226,25 @@ def test_bad_webhook_config_names_the_field() -> None:
     with pytest.raises(ConfigError) as caught:
         create_plugin(MockConfig(webhooks={"batch_max": 0}))
     assert "batch_max" in str(caught.value)
+
+
+@pytest.mark.parametrize("webhook_settings", [{"ladder": FAST_LADDER, "workers": 4, "time_compression": 10080.0}])
+async def test_receiver_down_then_up_loses_nothing_on_the_compressed_retry_curve(
+    client: httpx.AsyncClient, webhook_receiver: WebhookReceiver
+) -> None:
+    import asyncio
+    import time
+
+    await subscribe(client, webhook_receiver)
+    webhook_receiver.down()
+    ids = (await client.post("/_mock/customers/messages", json={"generate": {"count": 20}})).json()["ids"]
+    deadline = time.monotonic() + 30
+    while (await client.get("/_mock/webhooks/stats")).json()["attempts_failed"] < 60 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)  # wait (bounded) until each message failed a few times against the closed port
+    webhook_receiver.up()
+    assert await webhook_receiver.wait_for_async(lambda r: {m["id"] for _, m in r.updates()} >= set(ids))
+    stats = (await client.get("/_mock/webhooks/stats")).json()
+    assert stats["dropped_horizon"] == 0 and stats["attempts_failed"] >= 60
+    rows = [orjson.loads(line) for line in (await client.get("/_mock/webhooks/attempts")).content.splitlines()]
+    assert {"connect_error", "ok"} <= {row["outcome"] for row in rows}
+    assert max(row["attempt"] for row in rows) >= 3
