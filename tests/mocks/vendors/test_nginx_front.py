@@ -45,7 +45,17 @@ def test_nginx_fails_over_to_the_standby_on_passive_checks(tmp_path, mock_server
     db = tmp_path / "ha.sqlite3"
     common = {"whatsapp_url": mock_server.base_url, "db_path": db, "log_dir": tmp_path, "overrides": {"lease_s": 1.0}}
     primary = launch_reference("fast-failover", role="primary", instance="primary", **common)
-    standby = launch_reference("fast-failover", role="standby", instance="standby", **common)
+    handles = [primary]
+    try:
+        standby = launch_reference("fast-failover", role="standby", instance="standby", **common)
+        handles.append(standby)
+        _run_through_nginx(tmp_path, mock_server, primary, standby)
+    finally:
+        for handle in reversed(handles):
+            handle.stop()
+
+
+def _run_through_nginx(tmp_path, mock_server, primary, standby):
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     port = free_port()
@@ -80,5 +90,3 @@ def test_nginx_fails_over_to_the_standby_on_passive_checks(tmp_path, mock_server
         assert len(ledger_tokens(mock_server)) == len(tokens)
     finally:
         nginx.stop()
-        standby.stop()
-        primary.stop()

@@ -1,0 +1,61 @@
+"""Seeding: N conversations in bulk, searchable through the FTS index, deterministic per seed."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from harness.cli import main
+from mocks.vendors.seed import seed_database
+from mocks.vendors.storage import Store
+
+
+def counts(path) -> tuple[int, int, int]:
+    conn = sqlite3.connect(path)
+    try:
+        return tuple(
+            conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("contacts", "conversations", "messages")
+        )  # type: ignore[return-value]
+    finally:
+        conn.close()
+
+
+def test_seed_writes_conversations_messages_and_a_searchable_index(tmp_path):
+    path = tmp_path / "seed.sqlite3"
+    report = seed_database(path, 1_000, messages_per_conversation=3, tag="vip", seed=1, batch=300)
+    assert (report.conversations, report.messages) == (1_000, 3_000)
+    assert counts(path) == (1_000, 1_000, 3_000)
+    assert report.rows == 1_000 + 1_000 + 3_000 + 1_000
+    store = Store(path)
+    try:
+        items, total = store.search_conversations("discount", 5)
+        assert 0 < total < 1_000 and len(items) == 5
+        assert len(store.tagged_contacts("vip")) == 1_000
+    finally:
+        store.close()
+
+
+def test_seeding_appends_and_the_same_seed_gives_the_same_rows(tmp_path):
+    a, b = tmp_path / "a.sqlite3", tmp_path / "b.sqlite3"
+    seed_database(a, 200, seed=5)
+    seed_database(b, 200, seed=5)
+    query = "SELECT body FROM messages ORDER BY seq"
+    assert sqlite3.connect(a).execute(query).fetchall() == sqlite3.connect(b).execute(query).fetchall()
+    seed_database(a, 50, seed=6)
+    assert counts(a)[1] == 250
+
+
+def test_seed_command(tmp_path, capsys):
+    path = tmp_path / "cli.sqlite3"
+    assert main(["vendor", "seed", "--conversations", "300", "--db", str(path)]) == 0
+    assert "seeded 300 conversations" in capsys.readouterr().out
+    assert counts(path)[1] == 300
+
+
+def test_vendor_commands_reject_bad_input_with_exit_2(tmp_path, capsys):
+    assert main(["vendor", "serve", "reference", "--profile", "nope", "--db", str(tmp_path / "x.db")]) == 2
+    assert "unknown reference vendor profile" in capsys.readouterr().err
+    assert main(["vendor", "serve", "reference", "--set", "workers=0", "--db", str(tmp_path / "x.db")]) == 2
+    assert main(["vendor", "serve", "reference", "--host", "0.0.0.0", "--db", str(tmp_path / "x.db")]) == 2
+    assert "loopback" in capsys.readouterr().err
+    assert main(["vendor", "serve", "ha-pair", "--profile", "steady"]) == 2
