@@ -11,6 +11,7 @@ import itertools
 
 import numpy as np
 
+from analysis.compare import RunInput, compare
 from analysis.scorecard import series
 from analysis.scorecard.inputs import RunBundle
 
@@ -53,7 +54,20 @@ def sentence(scenario: str, name_a: str, a: np.ndarray, name_b: str, b: np.ndarr
     )
 
 
-def head_to_head(bundles: list[RunBundle]) -> list[str]:
+def run_level(bundles: list[RunBundle]) -> list[str]:
+    """The analysis's comparison (runs as the unit, Holm-corrected): its sentences and notes per scenario."""
+    inputs = [RunInput(b.summary, _felt_latency(b)) for b in bundles if b.summary.get("run")]
+    if len({b.vendor for b in bundles}) < 2 or not inputs:
+        return []
+    lines = []
+    for group in compare(inputs)["groups"]:
+        scenario = group["scenario"]
+        lines += [f"{scenario}: {pair['sentence']}." for pair in group["pairs"] if pair.get("sentence")]
+        lines += [f"{scenario}: {note}." for note in group["notes"]]
+    return lines
+
+
+def within_runs(bundles: list[RunBundle]) -> list[str]:
     by_scenario: dict[str, dict[str, np.ndarray]] = {}
     for bundle in bundles:
         values = _felt_latency(bundle)
@@ -64,9 +78,14 @@ def head_to_head(bundles: list[RunBundle]) -> list[str]:
     for scenario, vendors in by_scenario.items():
         for (name_a, a), (name_b, b) in itertools.combinations(vendors.items(), 2):
             lines.append(sentence(scenario, name_a, a, name_b, b))
-    if lines:
-        lines.append(
-            "Intervals resample the requests of one run per vendor and scenario; more runs per vendor "
-            "give run-level intervals (scrmbench compare)."
-        )
+    return lines
+
+
+def head_to_head(bundles: list[RunBundle]) -> list[str]:
+    """Run-level comparison first; then, per scenario, the p95 gap within the runs (requests resampled)."""
+    lines = run_level(bundles)
+    inside = within_runs(bundles)
+    if inside:
+        lines.append("Within the runs (requests resampled; one run per vendor cannot speak for other days):")
+        lines += inside
     return lines

@@ -7,7 +7,6 @@ straight after ``scrmbench run``.
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,16 +63,12 @@ class RunBundle:
         return section if isinstance(section, dict) else {}
 
 
-def resolve_sla(sla: str | None) -> Any:
-    """An SLA preset name or file, loaded by the analysis's SLA module; None when not given."""
-    if sla is None:
-        return None
-    module = importlib.import_module("analysis.sla")
-    for name in ("load_sla", "resolve_sla", "load"):
-        loader = getattr(module, name, None)
-        if callable(loader):
-            return loader(sla)
-    raise AnalysisError("analysis.sla has no SLA loader; score the runs with `scrmbench score` first")
+def _choose_sla(data: RunData, option: str | None) -> Any:
+    """The SLA ``scrmbench score`` would use: ``--sla``, else the manifest's, the scenario's, ``standard``."""
+    # Imported late: the choice lives with the score command, which imports the analysis, not the reverse.
+    from harness.commands.score import choose_sla
+
+    return choose_sla(data, option)
 
 
 def _read_summary(file: Path) -> dict[str, Any]:
@@ -88,8 +83,12 @@ def _read_summary(file: Path) -> dict[str, Any]:
     return data
 
 
-def load_bundle(path: Path, *, sla: Any = None, rescore: bool = False) -> RunBundle:
-    """Load one results folder; a wrong path is the user's input (exit 2), a damaged folder the harness's (3)."""
+def load_bundle(path: Path, *, sla: str | None = None) -> RunBundle:
+    """Load one results folder; a wrong path is the user's input (exit 2), a damaged folder the harness's (3).
+
+    Its ``summary.json`` is used as written unless ``sla`` asks for scoring against another SLA, or the run
+    has never been scored.
+    """
     if not path.is_dir():
         raise ConfigError(
             "not a results folder",
@@ -99,15 +98,14 @@ def load_bundle(path: Path, *, sla: Any = None, rescore: bool = False) -> RunBun
         )
     data = load_run(path)
     file = path / "summary.json"
-    if file.is_file() and not rescore:
+    if file.is_file() and sla is None:
         summary = _read_summary(file)
-    else:
-        summary = build_summary(data, sla=sla)
-    return RunBundle(data, summary)
+        if summary.get("sla") is not None:
+            return RunBundle(data, summary)
+    return RunBundle(data, build_summary(data, sla=_choose_sla(data, sla)))
 
 
 def load_bundles(paths: list[Path], *, sla: str | None = None) -> list[RunBundle]:
     if not paths:
         raise ConfigError("no results folder given", field="RUN_DIR", fix="pass one or more folders under results/")
-    spec = resolve_sla(sla)
-    return [load_bundle(p, sla=spec, rescore=spec is not None) for p in paths]
+    return [load_bundle(p, sla=sla) for p in paths]

@@ -1,0 +1,176 @@
+"""``scrmbench demo``: the one-command bake-off of the reference vendors, ending in a scorecard.
+
+Plan: three reference vendors with known behaviour (steady, degrading, lossy) × three short scenarios (peak,
+media-burst, failover), each run through the runner's Python API with the ``standard`` SLA, then one
+scorecard. The demo checks its own call: steady must pass and the other two must not; it says so if not.
+
+Before any load it proves the loop is alive: the mock starts on a free loopback port and accepts a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from analysis.scorecard import Scorecard, make_scorecard, render
+from harness.errors import HarnessError
+from harness.local_stack import start_mock
+
+MOCK_TOKEN = "mock-access-token"  # the mock's documented development default (docs/contracts.md)
+MOCK_PHONE_ID = "100000000000001"
+VENDORS = ("reference-steady", "reference-degrading", "reference-lossy")
+EXPECTED = {"reference-steady": "PASS"}  # the others must not pass
+SCENARIOS = ("peak", "media-burst", "failover")
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "vendors"
+RUN_TIMEOUT_S = {True: 60.0, False: 150.0}  # per run, quick or not: the demo is bounded whatever happens
+Progress = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    mock_check: str
+    runs: list[Path] = field(default_factory=list)
+    scorecard: Path | None = None
+    verdicts: dict[str, tuple[str, float | None, str]] = field(default_factory=dict)  # vendor → verdict, score, why
+    skipped: str = ""
+    failures: list[str] = field(default_factory=list)
+    card: Scorecard | None = None
+
+    @property
+    def right_call(self) -> bool:
+        """Steady passes and every other vendor does not: the demo ranks the references as designed."""
+        if not self.verdicts:
+            return False
+        for vendor, (verdict, _, _) in self.verdicts.items():
+            expected_pass = EXPECTED.get(vendor) == "PASS"
+            if (verdict == "PASS") != expected_pass:
+                return False
+        return True
+
+
+def prove_mock(folder: Path, progress: Progress) -> str:
+    """Start the mock, send one message through its Graph API, read it back from the ledger; stop the mock."""
+    with ExitStack() as stack:
+        progress("starting the mock WhatsApp Cloud API on loopback")
+        workdir = folder / "preflight"
+        workdir.mkdir(parents=True, exist_ok=True)
+        base = start_mock(workdir, stack)
+        body = {
+            "messaging_product": "whatsapp",
+            "to": "15550001111",
+            "type": "text",
+            "text": {"body": "scrmbench demo preflight"},
+        }
+        with httpx.Client(base_url=base, timeout=10.0, trust_env=False) as client:
+            sent = client.post(
+                f"/v23.0/{MOCK_PHONE_ID}/messages", json=body, headers={"Authorization": f"Bearer {MOCK_TOKEN}"}
+            )
+            if sent.status_code != 200:
+                raise HarnessError(f"the mock refused the preflight message: HTTP {sent.status_code} {sent.text[:200]}")
+            wamid = sent.json()["messages"][0]["id"]
+            ledger = client.get(
+                "/_mock/ledger", params={"format": "ndjson"}, headers={"Authorization": "Bearer mock-admin-token"}
+            )
+        rows = [line for line in ledger.text.splitlines() if line.strip()]
+        found = any(wamid in line for line in rows)
+        check = f"mock at {base} accepted a message ({wamid}) and its ledger {'holds' if found else 'lacks'} it"
+        progress(check)
+        if not found:
+            raise HarnessError("the mock's ledger does not hold the message it accepted; see preflight/mock.log")
+        return check
+
+
+def runner_available() -> bool:
+    """True once ``scrmbench run`` exists in this checkout (harness/commands/run.py, issue 6)."""
+    return importlib.util.find_spec("harness.commands.run") is not None
+
+
+def find_run_folder(out: Path) -> Path | None:
+    """The results folder ``scrmbench run --out`` wrote: ``out`` itself or the one run folder inside it."""
+    if (out / "manifest.json").is_file():
+        return out
+    found = sorted(p.parent for p in out.glob("*/manifest.json"))
+    return found[-1] if found else None
+
+
+def run_one(vendor: str, scenario: str, out: Path, *, quick: bool, timeout_s: float) -> tuple[Path | None, str]:
+    """One scenario against one reference vendor, through ``scrmbench run`` in its own process."""
+    args = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "run",
+        "--vendor",
+        str(VENDOR_DIR / f"{vendor}.yaml"),
+        "--scenario",
+        scenario,
+        "--sla",
+        "standard",
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+    ]
+    if quick:
+        args.append("--quick")
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return find_run_folder(out), f"did not finish within {timeout_s:.0f} s"
+    # 0 = SLA met, 1 = SLA missed: both are results; anything else is a failed run.
+    if done.returncode not in (0, 1):
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return find_run_folder(out), f"exit {done.returncode}: {tail[0][:300]}"
+    return find_run_folder(out), ""
+
+
+def demo_folder(root: Path, now: dt.datetime | None = None) -> Path:
+    stamp = (now or dt.datetime.now(tz=dt.UTC)).strftime("%Y%m%d-%H%M%S")
+    return root / f"demo-{stamp}"
+
+
+def run_bakeoff(result: DemoResult, *, quick: bool, progress: Progress) -> DemoResult:
+    """Every vendor × scenario, then one scorecard of all the runs that produced records."""
+    total = len(VENDORS) * len(SCENARIOS)
+    for index, (vendor, scenario) in enumerate(((v, s) for v in VENDORS for s in SCENARIOS), start=1):
+        progress(f"[{index}/{total}] {scenario} against {vendor}")
+        folder, problem = run_one(
+            vendor, scenario, result.folder / f"{vendor}-{scenario}", quick=quick, timeout_s=RUN_TIMEOUT_S[quick]
+        )
+        if problem:
+            result.failures.append(f"{vendor} {scenario}: {problem}")
+            progress(f"    {problem}")
+        if folder is not None:
+            result.runs.append(folder)
+    if not result.runs:
+        raise HarnessError("no run of the bake-off produced records: " + "; ".join(result.failures))
+    progress("scoring with the standard SLA and writing the scorecard")
+    card = make_scorecard(result.runs, title="scrmbench demo: reference vendors")
+    result.card = card
+    result.scorecard = render.write(card, result.folder / "scorecard.html", "html")
+    for fmt in ("md", "json", "csv"):
+        render.write(card, result.folder / f"scorecard.{fmt}", fmt)
+    for scored in card.vendors:
+        result.verdicts[scored.name] = (scored.verdict, scored.score, "; ".join(scored.reasons[:2]))
+    return result
+
+
+def run_demo(root: Path, *, quick: bool, progress: Progress) -> DemoResult:
+    """Preflight the mock, then the bake-off when the runner is installed; the scorecard last."""
+    folder = demo_folder(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = DemoResult(folder, prove_mock(folder, progress))
+    if not runner_available():
+        result.skipped = "`scrmbench run` is not installed in this checkout yet; only the mock was checked"
+        return result
+    return run_bakeoff(result, quick=quick, progress=progress)

@@ -1,0 +1,113 @@
+"""``scrmbench report`` and ``scrmbench doctor`` end to end through the CLI, and the demo's own checks."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.scorecard.browser import find_chromium
+from harness import bakeoff, doctor
+from harness.cli import main
+
+
+def test_report_writes_the_scorecard_and_prints_the_verdicts(bakeoff_runs: list[Path], tmp_path: Path, capsys) -> None:
+    out = tmp_path / "card.html"
+    assert main(["report", *map(str, bakeoff_runs), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and 'class="badge">PASS<' in page
+    printed = capsys.readouterr().out
+    assert "steady" in printed and "PASS" in printed and str(out) in printed
+
+
+def test_report_default_path_and_other_formats(bakeoff_runs: list[Path]) -> None:
+    assert main(["report", str(bakeoff_runs[0]), "--format", "md"]) == 0
+    assert (bakeoff_runs[0] / "scorecard.md").read_text(encoding="utf-8").startswith("# SCRM vendor trial")
+    assert main(["report", *map(str, bakeoff_runs), "--format", "csv"]) == 0
+    rows = list(csv.DictReader((bakeoff_runs[0].parent / "scorecard.csv").open(encoding="utf-8")))
+    assert {r["vendor"] for r in rows} == {"steady", "lossy", "degrading"}
+    assert (
+        main(["report", *map(str, bakeoff_runs), "--format", "json", "-o", str(bakeoff_runs[0].parent / "s.json")]) == 0
+    )
+    assert json.loads((bakeoff_runs[0].parent / "s.json").read_text())["vendors"][0]["name"] == "steady"
+
+
+def test_report_rescores_against_another_sla(bakeoff_runs: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "card.json"
+    assert main(["report", str(bakeoff_runs[1]), "--sla", "enterprise", "--format", "json", "-o", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["sla_name"] == "enterprise"
+    assert data["vendors"][0]["verdict"] == "FAIL"  # 37 lost messages fail any SLA
+
+
+def test_report_bad_input_is_exit_2_without_traceback(tmp_path: Path, capsys) -> None:
+    assert main(["report", str(tmp_path / "nope")]) == 2
+    assert main(["report", str(tmp_path), "--format", "docx"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Fix:" in err
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_report_pdf(bakeoff_runs: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "card.html"
+    assert main(["report", *map(str, bakeoff_runs), "-o", str(out), "--pdf"]) == 0
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_doctor_checks_report_findings_and_fixes(tmp_path: Path) -> None:
+    assert doctor.check_python((3, 10)).status == "fail"
+    assert doctor.check_python((3, 12)).status == "ok"
+
+    def version_of(name: str) -> str:
+        if name == "plotly":
+            raise doctor.importlib.metadata.PackageNotFoundError(name)
+        return "1.0"
+
+    missing = doctor.check_packages(("httpx", "plotly"), version_of)
+    assert missing.status == "fail" and "plotly" in missing.found and "pip install" in missing.fix
+
+    def no_engine() -> None:
+        raise ConnectionError("no socket")
+
+    assert doctor.check_docker(no_engine).status == "warn"
+    assert doctor.check_chromium(lambda: None).fix.startswith("only `report --pdf`")
+    busy = doctor.check_ports({8900: "mock"}, bindable=lambda port: False)
+    assert busy.status == "warn" and "8900 (mock)" in busy.found
+    assert doctor.check_loopback().status == "ok"
+    assert doctor.check_results(tmp_path).status == "ok"
+    assert doctor.check_results(tmp_path, min_free_bytes=1 << 60).status == "warn"
+
+
+def test_doctor_command_prints_every_check(capsys) -> None:
+    code = main(["doctor", "--results", "."])
+    printed = capsys.readouterr().out
+    assert code in (0, 3)
+    for name in ("Python", "packages", "docker engine", "chromium", "free ports", "loopback", "results folder"):
+        assert name in printed
+
+
+def test_demo_judges_its_own_call(tmp_path: Path) -> None:
+    result = bakeoff.DemoResult(tmp_path, "ok")
+    assert not result.right_call  # nothing scored is never a right call
+    result.verdicts = {"reference-steady": ("PASS", 95.0, ""), "reference-lossy": ("FAIL", 40.0, "lost 3")}
+    assert result.right_call
+    result.verdicts["reference-degrading"] = ("PASS", 91.0, "")
+    assert not result.right_call
+
+
+def test_find_run_folder(tmp_path: Path) -> None:
+    assert bakeoff.find_run_folder(tmp_path) is None
+    (tmp_path / "run-1").mkdir()
+    (tmp_path / "run-1" / "manifest.json").write_text("{}")
+    assert bakeoff.find_run_folder(tmp_path) == tmp_path / "run-1"
+
+
+@pytest.mark.slow
+def test_demo_preflight_starts_the_mock_and_sees_a_message_in_its_ledger(tmp_path: Path) -> None:
+    lines: list[str] = []
+    check = bakeoff.prove_mock(tmp_path, lines.append)
+    assert "ledger holds it" in check
+    assert lines[0].startswith("starting the mock")
