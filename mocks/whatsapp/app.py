@@ -117,6 +117,7 @@ def create_app(
                     await plugin.shutdown(state)
                 except Exception:
                     log.exception("plug-in %s failed to shut down", plugin.name)
+            await state.shards.close()
             state.close()
 
     document = orjson.dumps(openapi_document(config))

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import psutil
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.faults import FaultSpec
+from mocks.whatsapp.shards import FAULT_ID, LOCAL, Relayed
 from mocks.whatsapp.state import MockState
 
 _JSON = "application/json"
@@ -67,6 +69,14 @@ async def _body(request: Request) -> Any:
         raise GraphError(100, "The request body must be JSON.") from None
 
 
+async def _others(request: Request, state: MockState, body: bytes = b"", **extra: str) -> list[Relayed]:
+    """Repeat this control request on the other shards (sharded mock only; never for a repeated request)."""
+    if not state.shards.active or request.headers.get(LOCAL):
+        return []
+    headers = [(name, value) for name, value in request.headers.items()] + list(extra.items())
+    return await state.shards.to_others(request.method, request.url.path, request.scope["query_string"], headers, body)
+
+
 def _invalid(exc: ValidationError) -> GraphError:
     first = exc.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "(body)"
@@ -82,12 +92,22 @@ async def ledger(request: Request) -> Response:
     state = _admin(request)
     since = _since(request)
     kind = request.query_params.get("format", "ndjson")
-    if kind == "parquet":
-        buffer = io.BytesIO()
-        pq.write_table(state.ledger.table_since(since), buffer)
-        return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
-    if kind != "ndjson":
+    if kind not in ("ndjson", "parquet"):
         raise GraphError(100, f"Param format must be ndjson or parquet, got {kind!r}.")
+    others = await _others(request, state)
+    if kind == "parquet":
+        table = state.ledger.table_since(since)
+        if others:
+            tables = [table, *(pq.read_table(io.BytesIO(answer.body)) for answer in others)]
+            table = pa.concat_tables(tables).sort_by("arrived_at")
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
+        return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
+    if others:
+        merged = list(state.ledger.records_since(since))
+        merged += [orjson.loads(line) for answer in others for line in answer.body.splitlines() if line]
+        merged.sort(key=lambda record: record["arrived_at"])
+        return Response(b"".join(orjson.dumps(record) + b"\n" for record in merged), media_type="application/x-ndjson")
     records = state.ledger.records_since(since)
     return StreamingResponse((orjson.dumps(record) + b"\n" for record in records), media_type="application/x-ndjson")
 
@@ -95,6 +115,7 @@ async def ledger(request: Request) -> Response:
 async def reset(request: Request) -> Response:
     state = _admin(request)
     state.reset()
+    await _others(request, state)
     return _json({"status": "reset"})
 
 
@@ -107,7 +128,9 @@ async def add_fault(request: Request) -> Response:
         spec = FaultSpec.model_validate(body)
     except ValidationError as exc:
         raise _invalid(exc) from None
-    return _json({"id": state.add_fault(spec)}, status=201)
+    fault_id = state.add_fault(spec, fault_id=request.headers.get(FAULT_ID))
+    await _others(request, state, orjson.dumps(body), **{FAULT_ID: fault_id})
+    return _json({"id": fault_id}, status=201)
 
 
 async def list_faults(request: Request) -> Response:
@@ -121,12 +144,15 @@ async def delete_fault(request: Request) -> Response:
     fault_id = request.path_params["fault_id"]
     if not state.remove_fault(fault_id):
         raise unknown_object(fault_id)
+    await _others(request, state)
     return _json({"deleted": fault_id})
 
 
 async def clear_faults(request: Request) -> Response:
     state = _admin(request)
-    return _json({"deleted": state.clear_faults()})
+    deleted = state.clear_faults()
+    await _others(request, state)
+    return _json({"deleted": deleted})
 
 
 def _limits_view(state: MockState) -> dict[str, Any]:
@@ -152,29 +178,40 @@ async def patch_limits(request: Request) -> Response:
     except ValidationError as exc:
         raise _invalid(exc) from None
     state.set_limits(limits)
+    await _others(request, state, orjson.dumps(body))
     return _json(_limits_view(state))
 
 
 async def events(request: Request) -> Response:
     state = _admin(request)
-    return _json({"events": state.events.since(_since(request))})
+    merged = state.events.since(_since(request))
+    for answer in await _others(request, state):
+        merged += orjson.loads(answer.body)["events"]
+    if state.shards.active:
+        merged.sort(key=lambda event: event["at"])
+    return _json({"events": merged})
 
 
 async def stats(request: Request) -> Response:
     """Counters and memory, for the overload benchmark and for operators."""
     state = _admin(request)
-    return _json(
-        {
-            **state.counters,
-            "ledger_rows": len(state.ledger),
-            "ledger_memory_rows": state.ledger.memory_size,
-            "media": len(state.media),
-            "media_bytes": state.media.total_bytes,
-            "customers": len(state.customers),
-            "pair_limiters": state.limiters.pair_count(),
-            "rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
-        }
-    )
+    local = {
+        "shard": state.config.shard_index,
+        **state.counters,
+        "ledger_rows": len(state.ledger),
+        "ledger_memory_rows": state.ledger.memory_size,
+        "media": len(state.media),
+        "media_bytes": state.media.total_bytes,
+        "customers": len(state.customers),
+        "pair_limiters": state.limiters.pair_count(),
+        "rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
+    }
+    others = [orjson.loads(answer.body) for answer in await _others(request, state)]
+    if not others:
+        return _json(local)
+    shards = [local, *others]
+    totals = {key: sum(shard[key] for shard in shards) for key in local if key != "shard"}
+    return _json({**totals, "shards": shards})
 
 
 async def customer(request: Request) -> Response:
@@ -186,6 +223,12 @@ async def customer(request: Request) -> Response:
     if found is None:
         raise unknown_object(key)
     return _json({"wa_id": found.wa_id, "user_id": found.user_id, "username": found.username, "name": found.name})
+
+
+async def shards(request: Request) -> Response:
+    """The shard map of a sharded mock (empty list when it runs as one process)."""
+    state = _admin(request)
+    return _json({"shards": state.shards.describe()})
 
 
 def control_routes() -> list[BaseRoute]:
@@ -202,4 +245,5 @@ def control_routes() -> list[BaseRoute]:
         Route("/_mock/events", events, methods=["GET"], name="mock_events"),
         Route("/_mock/stats", stats, methods=["GET"], name="mock_stats"),
         Route("/_mock/customers/{key}", customer, methods=["GET"], name="mock_customer"),
+        Route("/_mock/shards", shards, methods=["GET"], name="mock_shards"),
     ]

@@ -122,15 +122,17 @@ class EventLog:
 
 
 class FaultSet:
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, id_prefix: str = "f") -> None:
         self._seed = seed
+        self._prefix = id_prefix
         self._ids = itertools.count(1)
         self.faults: dict[str, ActiveFault] = {}
 
-    def add(self, spec: FaultSpec, now: float) -> ActiveFault:
+    def add(self, spec: FaultSpec, now: float, fault_id: str | None = None) -> ActiveFault:
+        """Add a fault; ``fault_id`` is given when a sharded mock repeats another shard's fault under its id."""
         number = next(self._ids)
         seed = spec.seed if spec.seed is not None else self._seed * 1_000_003 + number
-        fault = ActiveFault(f"f{number}", spec, now, random.Random(seed))
+        fault = ActiveFault(fault_id or f"{self._prefix}{number}", spec, now, random.Random(seed))
         self.faults[fault.id] = fault
         return fault
 

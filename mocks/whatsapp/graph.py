@@ -18,6 +18,7 @@ from mocks.whatsapp.auth import check_token, token_from
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.media import MAX_UPLOAD
 from mocks.whatsapp.send import SendMessage
+from mocks.whatsapp.shards import FORWARDED
 from mocks.whatsapp.state import MockState
 
 _VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
@@ -51,6 +52,9 @@ async def upload_media(request: Request) -> Response:
     _check_version(request)
     authorize(state, request)
     phone_number_id = _phone_number(state, request)
+    owner = _owner_elsewhere(state, number=phone_number_id)
+    if owner is not None:
+        return await _relayed(state, request, owner)
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_UPLOAD + 64 * 1024:
         raise GraphError(131053, f"Media upload error: {length} bytes is over the 100 MB limit.")
@@ -78,6 +82,26 @@ async def upload_media(request: Request) -> Response:
     return _json({"id": media.id})
 
 
+async def _relayed(state: MockState, request: Request, shard: int) -> Response:
+    if request.headers.get(FORWARDED):
+        raise GraphError(131000, f"request was forwarded to shard {state.shards.index}, which does not own it")
+    body = await request.body()
+    headers = [(name, value) for name, value in request.headers.items()]
+    answer = await state.shards.relay(
+        shard, request.method, request.url.path, request.scope["query_string"], headers, body, FORWARDED
+    )
+    return Response(answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+
+def _owner_elsewhere(state: MockState, *, number: str | None = None, media_id: str | None = None) -> int | None:
+    """The shard to forward to, or None when this process owns the object (or the mock is not sharded)."""
+    shards = state.shards
+    if not shards.active:
+        return None
+    owner = shards.number_owner(number) if number is not None else shards.media_owner(media_id or "")
+    return None if owner == shards.index else owner
+
+
 def _phone_info(state: MockState, phone_number_id: str) -> dict[str, Any]:
     number = state.numbers[phone_number_id]
     level = "HIGH" if state.limiters.config.throughput_per_second >= 1_000 else "STANDARD"
@@ -102,6 +126,9 @@ async def get_object(request: Request) -> Response:
         return _json(_phone_info(state, object_id))
     if not object_id.isdigit():
         raise unknown_object(object_id)
+    owner = _owner_elsewhere(state, media_id=object_id)
+    if owner is not None:
+        return await _relayed(state, request, owner)
     now = state.clock.now()
     media = state.media.get(object_id, now)
     base = str(request.base_url).rstrip("/")
@@ -124,6 +151,9 @@ async def delete_object(request: Request) -> Response:
     object_id: str = request.path_params["object_id"]
     if not object_id.isdigit() or object_id in state.numbers:
         raise unknown_object(object_id)
+    owner = _owner_elsewhere(state, media_id=object_id)
+    if owner is not None:
+        return await _relayed(state, request, owner)
     state.media.delete(object_id, state.clock.now())
     return Response(_SUCCESS, media_type=_JSON)
 
@@ -133,6 +163,9 @@ async def download_media(request: Request) -> Response:
     state: MockState = request.app.state.mock
     authorize(state, request)
     params = request.path_params
+    owner = _owner_elsewhere(state, media_id=params["media_id"])
+    if owner is not None:
+        return await _relayed(state, request, owner)
     media = state.media.download(params["media_id"], params["expires"], params["signature"], state.clock.now())
     if media is None:
         return Response(b"Not Found", status_code=404, media_type="text/plain")

@@ -77,7 +77,9 @@ class Media:
 
 
 class MediaStore:
-    def __init__(self, *, url_ttl_s: float, retention_s: float, max_total_bytes: int) -> None:
+    def __init__(
+        self, *, url_ttl_s: float, retention_s: float, max_total_bytes: int, shard_index: int = 0, shard_count: int = 1
+    ) -> None:
         self.url_ttl_s = url_ttl_s
         self.retention_s = retention_s
         self.max_total_bytes = max_total_bytes
@@ -85,7 +87,9 @@ class MediaStore:
         self._items: OrderedDict[str, Media] = OrderedDict()
         self._bytes = 0
         # Media ids are numeric strings (clients check); start high and random so ids do not look like counters.
-        self._ids = itertools.count(10**15 + int.from_bytes(os.urandom(5), "big"))
+        # With N shards, shard i hands out ids congruent to i modulo N, so any shard knows where a media id lives.
+        self._ids = itertools.count(10**14 + int.from_bytes(os.urandom(5), "big"))
+        self._shard_index, self._shard_count = shard_index, shard_count
 
     def put(self, phone_number_id: str, mime_type: str, data: bytes, now: float, filename: str = "") -> Media:
         kinds = kinds_for(mime_type)
@@ -97,7 +101,8 @@ class MediaStore:
             raise GraphError(131053, "Media upload error: the file is empty.")
         check_fits(kinds[0], mime_type, len(data), data)  # each MIME type belongs to one kind
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-        media = Media(str(next(self._ids)), phone_number_id, mime_type, data, digest, now, filename)
+        media_id = str(next(self._ids) * self._shard_count + self._shard_index)
+        media = Media(media_id, phone_number_id, mime_type, data, digest, now, filename)
         self._items[media.id] = media
         self._bytes += len(data)
         while self._bytes > self.max_total_bytes and len(self._items) > 1:

@@ -16,6 +16,7 @@ from mocks.whatsapp.correlation import find_token_in
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.ledger import LedgerEntry
 from mocks.whatsapp.media import check_fits
+from mocks.whatsapp.shards import FORWARDED
 from mocks.whatsapp.state import MockState
 from mocks.whatsapp.validation import Send as Outbound
 from mocks.whatsapp.validation import parse_send
@@ -36,6 +37,20 @@ async def _read_body(receive: Receive) -> bytes:
         message = await receive()
         chunks.append(message.get("body", b""))
     return b"".join(chunks)
+
+
+async def relay_raw(state: MockState, scope: Scope, body: bytes, send: Send, shard: int) -> None:
+    """Forward this request to the shard that owns its phone number and pass its answer back unchanged."""
+    headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+    if any(name == FORWARDED for name, _ in headers):
+        raise GraphError(131000, f"request was forwarded to shard {state.shards.index}, which does not own it")
+    answer = await state.shards.relay(
+        shard, scope["method"], scope["path"], scope["query_string"], headers, body, FORWARDED
+    )
+    encoded = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers]
+    encoded.append((b"content-length", str(len(answer.body)).encode()))
+    await send({"type": "http.response.start", "status": answer.status, "headers": encoded})
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 async def _answer(send: Send, body: bytes) -> None:
@@ -68,6 +83,10 @@ async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
     if phone_number_id not in state.numbers:
         raise unknown_object(phone_number_id)
     raw = await _read_body(receive)
+    shards = state.shards
+    if shards.active and shards.number_owner(phone_number_id) != shards.index:
+        await relay_raw(state, scope, raw, send, shards.number_owner(phone_number_id))
+        return
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

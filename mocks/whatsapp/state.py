@@ -6,7 +6,7 @@ Other parts reach in through a few documented members (docs/contracts.md):
   engine schedules the status ladder from it). A listener that raises is logged and does not fail the send.
 - ``on_reset``: callables run by ``POST /_mock/reset`` after the core state is cleared (webhook queues...).
 - ``customers`` (identity registry and 24 h window), ``ledger``, ``limiters``, ``media``, ``faults``, ``events``,
-  ``config``, ``clock``, ``numbers`` (phone number id -> its config).
+  ``config``, ``clock``, ``numbers`` (phone number id -> its config), ``shards`` (who owns what when sharded).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from mocks.whatsapp.faults import EventLog, FaultSet, FaultSpec
 from mocks.whatsapp.ledger import Ledger, LedgerEntry
 from mocks.whatsapp.limiters import Limiters
 from mocks.whatsapp.media import MediaStore
+from mocks.whatsapp.shards import ShardMap
 
 log = logging.getLogger("mocks.whatsapp")
 
@@ -44,8 +45,12 @@ class MockState:
             url_ttl_s=config.media.url_ttl_s,
             retention_s=config.media.retention_s,
             max_total_bytes=config.media.max_total_bytes,
+            shard_index=config.shard_index,
+            shard_count=max(1, len(config.shard_ports)),
         )
-        self.faults = FaultSet(seed=config.seed)
+        self.shards = ShardMap(config)
+        sharded = len(config.shard_ports) > 1
+        self.faults = FaultSet(seed=config.seed, id_prefix=f"s{config.shard_index}f" if sharded else "f")
         self.events = EventLog()
         self.trace_ids = TraceIds()
         self.on_accepted: list[AcceptedListener] = []
@@ -70,9 +75,9 @@ class MockState:
             except Exception:  # a broken listener must not turn an accepted send into a 500
                 log.exception("on_accepted listener %r failed for %s", listener, entry.wamid)
 
-    def add_fault(self, spec: FaultSpec, *, source: str = "control") -> str:
+    def add_fault(self, spec: FaultSpec, *, source: str = "control", fault_id: str | None = None) -> str:
         now = self.clock.now()
-        fault = self.faults.add(spec, now)
+        fault = self.faults.add(spec, now, fault_id=fault_id)
         self.events.add(now, "fault_added", fault_id=fault.id, source=source, fault=spec.model_dump())
         return fault.id
 
