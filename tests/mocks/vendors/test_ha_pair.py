@@ -81,3 +81,31 @@ def test_slow_failover_waits_for_the_operator_and_loses_the_in_memory_queue(refe
     delivered = set(ledger_tokens(mock_server))
     lost = set(before) - delivered
     assert lost, "the primary died with messages in its in-memory queue"
+
+
+def test_serve_ha_pair_command_starts_three_processes_and_stops_them_all(tmp_path, mock_server):
+    import os
+    import re
+
+    from harness.net import free_port
+    from harness.services import ServiceProcess
+
+    port = free_port()
+    log = tmp_path / "ha-pair.log"
+    args = ["vendor", "serve", "ha-pair", "--port", str(port), "--whatsapp-url", mock_server.base_url]
+    args += ["--db", str(tmp_path / "ha.sqlite3"), "--log-dir", str(tmp_path)]
+    service = ServiceProcess.python_module("ha-pair", args, health_url=f"http://127.0.0.1:{port}/health", log_path=log)
+    with service:
+        assert httpx.get(f"http://127.0.0.1:{port}/_front/status", timeout=5).json()["active"] == "primary"
+        text = wait_until(lambda: "standby" in (t := log.read_text()) and t, 10, "the pids printed")
+    pids = [int(pid) for pid in re.findall(r"\(pid (\d+)\)", text)]
+    assert len(pids) == 3
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_until(lambda: all(gone(pid) for pid in pids), 15, "front, primary and standby stopped")
