@@ -1,0 +1,106 @@
+"""``scrmbench run`` and ``scrmbench scenarios list``.
+
+Exit codes: 0 the SLA was met (or no scorer is installed and the run completed), 1 the SLA failed, 2 bad input,
+3 harness error (see ``harness.errors``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
+
+
+def run(
+    vendor: Path = typer.Option(..., "--vendor", help="Vendor profile YAML (vendors/*.yaml)."),
+    scenario: str = typer.Option(..., "--scenario", help="Scenario name (see `scrmbench scenarios list`)."),
+    duration: float | None = typer.Option(None, "--duration", help="Seconds of load (scenario default otherwise)."),
+    users: int | None = typer.Option(None, "--users", help="Closed model: concurrent users."),
+    rate: float | None = typer.Option(None, "--rate", help="Open model: arrivals per second."),
+    workers: int = typer.Option(0, "--workers", min=0, max=64, help="Locust worker processes (0: one local runner)."),
+    master_host: str = typer.Option("127.0.0.1", "--master-host", help="Address the master binds for workers."),
+    sla: str | None = typer.Option(None, "--sla", help="SLA preset name or SLA YAML file."),
+    seed: int = typer.Option(0, "--seed", help="Seed for customers, arrivals and media."),
+    out: Path = typer.Option(Path("results"), "--out", help="Results root folder."),
+    quick: bool = typer.Option(False, "--quick", help="The scenario's quick size (well under two minutes)."),
+    param: list[str] = typer.Option([], "--param", help="Scenario parameter KEY=VALUE (repeatable)."),
+    i_own_this_target: bool = typer.Option(False, "--i-own-this-target", help="Confirm a non-loopback target."),
+    no_progress: bool = typer.Option(False, "--no-progress", help="No live display (CI logs)."),
+) -> None:
+    """Run one scenario against one vendor and score it."""
+    from harness.runner import RunRequest, execute
+
+    if users is not None and rate is not None:
+        raise ScenarioError(
+            "give --users (closed model) or --rate (open model), not both",
+            field="--users",
+            value=users,
+            fix="drop one of them",
+        )
+    overrides: dict[str, object] = _parse_params(param)
+    if duration is not None:
+        overrides["duration_s"] = duration
+    if rate is not None:
+        overrides["rate"] = rate
+    if users is not None:
+        overrides.update({"users": users, "load_model": "closed"})
+    request = RunRequest(
+        vendor=vendor,
+        scenario=scenario,
+        overrides=overrides,
+        quick=quick,
+        workers=workers,
+        master_host=master_host,
+        seed=seed,
+        results_root=out,
+        sla=sla,
+        owner_confirmed=i_own_this_target,
+        show_progress=not no_progress,
+    )
+    result = execute(request)
+    console = Console(stderr=True)
+    state = "complete" if result.manifest.complete else "partial"
+    console.print(f"results: {result.run_dir} ({state})")
+    if result.sla_met is False:
+        console.print("[bold red]SLA not met[/]")
+        raise typer.Exit(EXIT_SLA_FAILED)
+    if not result.manifest.complete:
+        raise typer.Exit(EXIT_HARNESS_ERROR)
+    raise typer.Exit(EXIT_OK)
+
+
+def _parse_params(items: list[str]) -> dict[str, object]:
+    import yaml
+
+    parsed: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ScenarioError("expected KEY=VALUE", field="--param", value=item, fix="write e.g. --param rate=20")
+        parsed[key.strip()] = yaml.safe_load(value)
+    return parsed
+
+
+def scenarios_list() -> None:
+    """One line per scenario: name, load model and what it measures."""
+    from scenarios.registry import SCENARIOS
+
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("scenario")
+    table.add_column("quick")
+    table.add_column("what it measures")
+    for name, scenario in SCENARIOS.items():
+        quick = scenario.plan(quick=True)
+        table.add_row(name, f"{quick.duration_s:.0f} s", scenario.summary)
+    Console(width=160).print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    scenarios_app = typer.Typer(help="The scenarios from the buyers' checklist.", no_args_is_help=True)
+    scenarios_app.command("list")(scenarios_list)
+    app.add_typer(scenarios_app, name="scenarios")

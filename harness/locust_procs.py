@@ -1,0 +1,119 @@
+"""Run Locust for one phase as separate processes: one local runner, or a master plus N worker processes.
+
+Locust monkey-patches the standard library with gevent, so it never runs inside the runner's (or pytest's)
+process; these are plain ``locust -f locustfile.py`` processes with the scrmbench options, the same command a user
+would type, so ``scrmbench run`` and a hand-started Locust record identically.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.net import free_port
+
+LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfile.py"
+
+
+@dataclass
+class LocustPhase:
+    args: list[str]  # scrmbench options shared by every process
+    run_dir: Path
+    phase: int
+    workers: int = 0  # 0: one local runner; N: master + N local workers
+    master_host: str = "127.0.0.1"
+    stop_timeout_s: float = 10.0
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def _spawn(self, name: str, extra: list[str]) -> None:
+        log_path = self.run_dir / "logs" / f"locust-{name}-p{self.phase}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log:
+            command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *extra]
+            self.processes[name] = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.run_dir,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
+    def start(self) -> None:
+        common = [
+            *self.args,
+            "--phase",
+            str(self.phase),
+            "--stop-timeout",
+            f"{self.stop_timeout_s:g}",
+            "--exit-code-on-error",
+            "0",
+            "--only-summary",
+        ]
+        if self.workers <= 0:
+            self._spawn("local", ["--headless", *common])
+            return
+        port = free_port(self.master_host)
+        self._spawn(
+            "master",
+            [
+                "--headless",
+                "--master",
+                "--master-bind-host",
+                self.master_host,
+                "--master-bind-port",
+                str(port),
+                "--expect-workers",
+                str(self.workers),
+                "--expect-workers-max-wait",
+                "60",
+                "--worker-total",
+                str(self.workers),
+                *common,
+            ],
+        )
+        for index in range(self.workers):
+            self._spawn(
+                f"worker{index}",
+                ["--worker", "--master-host", self.master_host, "--master-port", str(port), *self.args],
+            )
+
+    @property
+    def coordinator(self) -> subprocess.Popen[bytes]:
+        return self.processes["master" if self.workers > 0 else "local"]
+
+    def running(self) -> bool:
+        return self.coordinator.poll() is None
+
+    def worker_pids(self) -> dict[str, int]:
+        return {name: p.pid for name, p in self.processes.items() if name.startswith("worker")}
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        """SIGTERM the coordinator first (Locust stops its workers), then anything left over; never by name."""
+        for name in sorted(self.processes, key=lambda n: 0 if n in ("master", "local") else 1):
+            process = self.processes[name]
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=timeout_s)
+
+    def wait(self, timeout_s: float | None = None) -> int:
+        code = self.coordinator.wait(timeout=timeout_s)
+        for name, process in self.processes.items():
+            if name != "master" and process.poll() is None:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+        return code

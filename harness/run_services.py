@@ -1,0 +1,126 @@
+"""Start what a vendor profile says to start, on loopback, for one run; stop it all afterwards.
+
+``launch.kind`` in the profile decides: ``reference`` / ``ha-pair`` start the mock WhatsApp API and a reference
+vendor (``mocks.vendors.launch``) pointed at it, subscribe the vendor's webhook receiver at the mock, and write
+an *effective* profile (the real base URL and mock URL) into the results folder; ``none`` starts nothing and
+uses the profile as written. Every URL is checked with ``harness.net.check_target`` before any request.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from harness.config.profiles import VendorProfile
+from harness.errors import HarnessError
+from harness.faults.base import FaultTargets, UpstreamTarget
+from harness.net import check_target, free_port
+from harness.services import ServiceProcess
+
+log = logging.getLogger(__name__)
+
+MOCK_ADMIN_TOKEN = "mock-admin-token"  # the mock's documented development default (docs/contracts.md)
+
+
+@dataclass
+class RunServices:
+    profile: VendorProfile
+    profile_path: Path
+    mock_url: str = ""
+    mock: ServiceProcess | None = None
+    vendor_handle: Any = None
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    stack: ExitStack = field(default_factory=ExitStack)
+
+    def fault_targets(self) -> FaultTargets:
+        upstream = {"mock": UpstreamTarget(self.mock_url, MOCK_ADMIN_TOKEN)} if self.mock_url else {}
+        return FaultTargets(processes=dict(self.processes), upstream=upstream)
+
+    def crashed(self) -> list[str]:
+        """Names of services the run started that are no longer running (reported on the timeline)."""
+        return [name for name, service in self.processes.items() if service.process is not None and not service.alive()]
+
+    def close(self) -> None:
+        self.stack.close()
+
+
+def _start_mock(run_dir: Path, stack: ExitStack) -> tuple[str, ServiceProcess]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    service = ServiceProcess.python_module(
+        "mock",
+        ["mock", "serve", "--port", str(port)],
+        health_url=f"{base}/_mock/health",
+        log_path=run_dir / "logs" / "mock.log",
+    )
+    stack.callback(service.stop)
+    service.start()
+    return base, service
+
+
+def _subscribe(mock_url: str, vendor_url: str) -> None:
+    body = {"callback_url": f"{vendor_url}/webhooks/whatsapp", "verify_token": "scrmbench", "skip_verification": True}
+    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
+    try:
+        answer = httpx.post(f"{mock_url}/_mock/subscriptions", json=body, headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        raise HarnessError(f"could not subscribe the vendor's webhooks at the mock ({exc})") from exc
+    if answer.status_code >= 300:
+        raise HarnessError(f"the mock refused the webhook subscription: {answer.status_code} {answer.text[:200]}")
+
+
+def start_services(profile: VendorProfile, run_dir: Path, *, owner_confirmed: bool = False) -> RunServices:
+    """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder."""
+    stack = ExitStack()
+    try:
+        return _start(profile, run_dir, stack, owner_confirmed)
+    except BaseException:
+        stack.close()
+        raise
+
+
+def _start(profile: VendorProfile, run_dir: Path, stack: ExitStack, owner_confirmed: bool) -> RunServices:
+    launch = profile.launch
+    processes: dict[str, ServiceProcess] = {}
+    handle: Any = None
+    mock: ServiceProcess | None = None
+    if launch.kind == "none":
+        check_target(profile.base_url, profile.allowed_targets, owner_confirmed=owner_confirmed)
+        mock_url = profile.capabilities.mock_url or ""
+        effective = profile
+    elif launch.kind in ("reference", "ha-pair"):
+        from mocks.vendors.launch import launch as launch_vendor
+
+        mock_url, mock = _start_mock(run_dir, stack)
+        processes["mock"] = mock
+        handle = launch_vendor(
+            launch.profile or "steady",
+            whatsapp_url=mock_url,
+            db_path=run_dir / "vendor.db",
+            port=launch.port,
+            log_dir=run_dir / "logs",
+        )
+        stack.callback(handle.stop)
+        for role in ("primary", "standby", "front"):
+            member = getattr(handle, role, None)
+            if member is not None and getattr(member, "service", None) is not None:
+                processes[role] = member.service
+        if getattr(handle, "service", None) is not None:
+            processes["primary"] = handle.service
+        _subscribe(mock_url, handle.base_url)
+        capabilities = profile.capabilities.model_copy(update={"can_point_at_mock": True, "mock_url": mock_url})
+        effective = profile.model_copy(update={"base_url": handle.base_url, "capabilities": capabilities})
+    else:
+        raise HarnessError(
+            f"launch kind {launch.kind!r} is not started by the runner yet; start the facade yourself and set "
+            "launch.kind: none with its base_url"
+        )
+    path = run_dir / "vendor-profile.yaml"
+    path.write_text(yaml.safe_dump(effective.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    return RunServices(effective, path, mock_url, mock, handle, processes, stack)

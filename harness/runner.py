@@ -1,0 +1,335 @@
+"""``scrmbench run``: one trial from vendor profile and scenario to a scored results folder.
+
+    resolve scenario + profile (bad input → exit 2) → results folder + manifest → start mock and vendor →
+    check targets → setup steps → fault schedule in the background → Locust per phase (local or master + N
+    workers) with a live display → drain → export the mock's ledger and webhook attempts → complete the manifest
+    (which workers went missing, which services crashed) → score with analysis → exit 0 / 1 / 3
+
+A crash of the mock or the vendor mid-run is recorded as a ``note`` on the fault timeline, never a harness
+crash; a full disk while writing results is a ``HarnessError`` naming the folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+
+from harness import __version__
+from harness.config.profiles import VendorProfile, load_profile
+from harness.errors import HarnessError, ScenarioError
+from harness.faults.timeline import FaultTimeline
+from harness.locust_procs import LocustPhase
+from harness.progress import read_live, render
+from harness.recorder import complete_manifest, run_directory, write_manifest
+from harness.records import RunManifest
+from harness.run_faults import start_faults
+from harness.run_services import MOCK_ADMIN_TOKEN, RunServices, start_services
+from mocks.whatsapp.correlation import new_run_tag
+from scenarios.base import LoadPlan, SetupStep
+from scenarios.registry import get as get_scenario
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunRequest:
+    vendor: Path
+    scenario: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    quick: bool = False
+    workers: int = 0
+    master_host: str = "127.0.0.1"
+    seed: int = 0
+    results_root: Path = Path("results")
+    run_id: str = ""
+    sla: str | None = None
+    owner_confirmed: bool = False
+    show_progress: bool = True
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    manifest: RunManifest
+    summary: dict[str, Any] | None
+    sla_met: bool | None
+
+
+def _disk_guard(run_dir: Path, exc: OSError) -> HarnessError:
+    if exc.errno == errno.ENOSPC:
+        return HarnessError(
+            f"disk full while writing results to {run_dir}; what was written so far stays readable there. "
+            "Free space (or pass --out on another disk) and run again"
+        )
+    return HarnessError(f"could not write results to {run_dir}: {exc}")
+
+
+def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunManifest]:
+    scenario = get_scenario(request.scenario)
+    plan = scenario.plan(request.overrides, quick=request.quick)
+    profile = load_profile(request.vendor)
+    missing = [op for op in scenario.needs if op not in profile.capabilities.operations]
+    if missing:
+        raise ScenarioError(
+            f"the vendor profile does not offer {', '.join(missing)}, which this scenario needs",
+            source=str(request.vendor),
+            field="capabilities.operations",
+            value=profile.capabilities.operations,
+            fix="pick another scenario or add the operation if the vendor supports it",
+        )
+    run_tag = new_run_tag()
+    run_id = request.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{scenario.name}-{profile.name}-{run_tag}"
+    run_dir = run_directory(request.results_root, run_id)
+    manifest = RunManifest(
+        run_id=run_id,
+        run_tag=run_tag,
+        scenario=scenario.name,
+        scenario_params={
+            **scenario.params(request.overrides, quick=request.quick).model_dump(mode="json"),
+            "quick": request.quick,
+        },
+        vendor=profile.model_dump(mode="json"),
+        sla=request.sla,
+        seed=request.seed,
+        load_model=plan.load_model,
+        versions={"scrmbench": __version__, "python": platform.python_version()},
+        host={"name": platform.node(), "platform": platform.platform(), "workers": request.workers},
+        started_at=time.time(),
+        notes=[],
+    )
+    manifest.criteria = [c.as_dict() for c in plan.criteria]  # type: ignore[attr-defined]
+    manifest.phases = []  # type: ignore[attr-defined]
+    try:
+        write_manifest(run_dir, manifest)
+    except OSError as exc:
+        raise _disk_guard(run_dir, exc) from exc
+    return plan, profile, run_dir, manifest
+
+
+def _setup(step: SetupStep, services: RunServices, timeline: FaultTimeline) -> None:
+    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
+    if step.action == "mock-limits" and services.mock_url:
+        httpx.patch(f"{services.mock_url}/_mock/limits", json=dict(step.params), headers=headers, timeout=10)
+    elif step.action == "vendor-seed":
+        _seed_vendor(services, int(step.params.get("conversations", 0)), int(step.params.get("seed", 0)))
+    timeline.record("note", f"setup:{step.action}", params=dict(step.params))
+
+
+def _seed_vendor(services: RunServices, conversations: int, seed: int) -> None:
+    import subprocess
+
+    handle = services.vendor_handle
+    db_path = getattr(handle, "db_path", None)
+    if db_path is None:
+        raise HarnessError(
+            "the data-volume scenario seeds a reference vendor's store; this vendor was not started here"
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "harness.cli",
+        "vendor",
+        "seed",
+        "--db",
+        str(db_path),
+        "--conversations",
+        str(conversations),
+        "--seed",
+        str(seed),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+    if done.returncode != 0:
+        raise HarnessError(f"seeding the vendor to {conversations} conversations failed: {done.stderr[-300:]}")
+
+
+def _locust_args(request: RunRequest, services: RunServices, manifest: RunManifest, run_dir: Path) -> list[str]:
+    args = [
+        "--scenario", request.scenario, "--vendor", str(services.profile_path),
+        "--scenario-params", json.dumps(request.overrides), "--seed", str(request.seed),
+        "--results-dir", str(run_dir), "--run-id", manifest.run_id, "--run-tag", manifest.run_tag,
+    ]  # fmt: skip
+    if services.mock_url:
+        args += ["--mock-url", services.mock_url]
+    if request.quick:
+        args.append("--quick")
+    if request.owner_confirmed:
+        args.append("--i-own-this-target")
+    return args
+
+
+def _run_phase(
+    locust: LocustPhase,
+    *,
+    plan: LoadPlan,
+    phase_name: str,
+    planned_s: float,
+    services: RunServices,
+    timeline: FaultTimeline,
+    run_dir: Path,
+    show: bool,
+) -> None:
+    console = Console(stderr=True)
+    started = time.monotonic()
+    reported: set[str] = set()
+    deadline = started + planned_s + 120  # a phase that overruns its plan by 2 minutes is stopped
+    with Live(console=console, refresh_per_second=2, transient=not show) as live:
+        while locust.running():
+            if time.monotonic() > deadline:
+                timeline.record(
+                    "note", "locust-overrun", detail=f"phase {phase_name} stopped after {planned_s:g} s + 120 s"
+                )
+                locust.stop()
+                break
+            for name in services.crashed():
+                if name not in reported:
+                    reported.add(name)
+                    timeline.record(
+                        "note",
+                        "service-crash",
+                        target=name,
+                        ok=False,
+                        detail=f"{name} exited during the run (not injected by the schedule)",
+                    )
+            if show:
+                live.update(
+                    render(
+                        read_live(run_dir),
+                        scenario=plan.scenario,
+                        phase=phase_name,
+                        elapsed_s=time.monotonic() - started,
+                        planned_s=planned_s,
+                        faults=timeline.events,
+                    )
+                )
+            time.sleep(0.5)  # polling child processes for the display, not pacing any load
+    locust.wait(timeout_s=60)
+
+
+def _export(services: RunServices, run_dir: Path) -> list[str]:
+    """The mock's ledger and webhook attempts, as Parquet; returns notes for the manifest."""
+    if not services.mock_url:
+        return ["no mock in this run: delivery and webhook figures cannot be measured"]
+    notes = []
+    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
+    for route, name in (("/_mock/ledger", "ledger.parquet"), ("/_mock/webhooks/attempts", "webhooks.parquet")):
+        try:
+            answer = httpx.get(
+                f"{services.mock_url}{route}", params={"format": "parquet"}, headers=headers, timeout=120
+            )
+        except httpx.HTTPError as exc:
+            notes.append(f"{name} not exported: {type(exc).__name__} (the mock may have crashed)")
+            continue
+        if answer.status_code != 200:
+            notes.append(f"{name} not exported: the mock answered {answer.status_code}")
+            continue
+        try:
+            (run_dir / name).write_bytes(answer.content)
+        except OSError as exc:
+            raise _disk_guard(run_dir, exc) from exc
+    return notes
+
+
+def _missing_workers(run_dir: Path, ended_at: float) -> list[dict[str, Any]]:
+    try:
+        workers = json.loads((run_dir / "workers.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+    return [
+        {"worker": name, "missing_from": info["missing_since"], "missing_to": ended_at}
+        for name, info in sorted(workers.items())
+        if info.get("missing_since")
+    ]
+
+
+def execute(request: RunRequest) -> RunResult:
+    plan, profile, run_dir, manifest = prepare(request)
+    timeline = FaultTimeline(run_dir / "faults.jsonl")
+    complete = False
+    notes: list[str] = []
+    phases: list[dict[str, Any]] = []
+    services = start_services(profile, run_dir, owner_confirmed=request.owner_confirmed)
+    try:
+        for step in plan.setup:
+            _setup(step, services, timeline)
+        with start_faults(plan, services, timeline):
+            for index, phase in enumerate(plan.phases):
+                for step in phase.setup:
+                    _setup(step, services, timeline)
+                timeline.record("note", "phase-start", target=phase.name)
+                phases.append({"name": phase.name, "started_at": time.time()})
+                locust = LocustPhase(
+                    _locust_args(request, services, manifest, run_dir),
+                    run_dir,
+                    index,
+                    workers=request.workers,
+                    master_host=request.master_host,
+                )
+                locust.start()
+                try:
+                    _run_phase(
+                        locust,
+                        plan=plan,
+                        phase_name=phase.name,
+                        planned_s=phase.profile.duration_s,
+                        services=services,
+                        timeline=timeline,
+                        run_dir=run_dir,
+                        show=request.show_progress,
+                    )
+                finally:
+                    locust.stop()
+                phases[-1]["ended_at"] = time.time()
+        time.sleep(plan.drain_s)  # the drain period: late deliveries and webhooks reach the ledger
+        notes += _export(services, run_dir)
+        complete = True
+    except KeyboardInterrupt:
+        notes.append("interrupted by the user")
+        raise
+    except OSError as exc:
+        raise _disk_guard(run_dir, exc) from exc
+    finally:
+        services.close()
+        timeline.close()
+        ended = time.time()
+        missing = _missing_workers(run_dir, ended)
+        notes += [
+            f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
+            f"to {m['missing_to']:.0f} is absent"
+            for m in missing
+        ]
+        try:
+            manifest = complete_manifest(
+                run_dir,
+                ended_at=ended,
+                complete=complete and not missing,
+                notes=notes,
+                phases=phases,
+                missing_workers=missing,
+            )
+        except OSError as exc:
+            raise _disk_guard(run_dir, exc) from exc
+    summary, met = score(run_dir, request.sla)
+    return RunResult(run_dir, manifest, summary, met)
+
+
+def score(run_dir: Path, sla: str | None) -> tuple[dict[str, Any] | None, bool | None]:
+    """Score with analysis when it is installed; None when it cannot say."""
+    try:
+        from analysis.scoring_entry import score_run  # type: ignore[import-not-found]
+    except ImportError:
+        return None, None
+    summary = score_run(run_dir, sla)
+    verdict = summary.get("verdict", {}) if isinstance(summary, dict) else {}
+    met = verdict.get("met") if isinstance(verdict, dict) else None
+    return summary, met if isinstance(met, bool) else None
