@@ -18,7 +18,7 @@ from harness import __version__
 from harness.errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, ScrmbenchError
 
 # Modules under harness/commands/ that add commands; each has ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report")
+COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run")
 
 _DEBUG = {"on": False}
 
