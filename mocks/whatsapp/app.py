@@ -41,6 +41,7 @@ from mocks.whatsapp.fault_middleware import FaultMiddleware
 from mocks.whatsapp.faults import FaultSpec
 from mocks.whatsapp.graph import graph_routes, send_routes
 from mocks.whatsapp.openapi import openapi_document
+from mocks.whatsapp.shedding import ShedMiddleware
 from mocks.whatsapp.state import MockState
 
 log = logging.getLogger("mocks.whatsapp")
@@ -133,7 +134,7 @@ def create_app(
     routes += graph_routes()
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(FaultMiddleware)],
+        middleware=[Middleware(ShedMiddleware), Middleware(FaultMiddleware)],
         exception_handlers={GraphError: _graph_error, HTTPException: _http_error},
         lifespan=lifespan,
     )

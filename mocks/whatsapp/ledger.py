@@ -1,8 +1,10 @@
 """The ledger: every message the mock accepted, as rows of ``harness.records.LEDGER_SCHEMA``.
 
 Rows live in memory up to ``memory_rows``; past that the oldest rows are written to a Parquet segment on disk and
-dropped from memory, so a long soak keeps memory bounded. Export (``rows_since``/``table_since``) reads segments
-and memory together, in arrival order, while the mock keeps running.
+dropped from memory, so a long soak keeps memory bounded. The write happens in a background thread (converting
+200k rows and writing Parquet takes about half a second, which on the event loop would be a latency spike in the
+middle of a trial); rows being written stay visible to exports until their segment is on disk. Export
+(``records_since``/``table_since``) reads segments and memory together, in arrival order, while the mock runs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import operator
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,27 +76,50 @@ class Ledger:
         self._memory: list[LedgerEntry] = []
         self._segments: list[tuple[Path, float]] = []  # (file, newest arrived_at in it)
         self._spilled_rows = 0
+        self._writing: list[LedgerEntry] = []  # rows handed to the spill thread, not yet in a segment
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def append(self, entry: LedgerEntry) -> None:
         self._memory.append(entry)
         if len(self._memory) >= self.memory_rows:
             self.spill()
 
-    def spill(self) -> None:
-        """Write the in-memory rows to a new Parquet segment and forget them."""
+    def spill(self, *, wait: bool = False) -> None:
+        """Hand the in-memory rows to a background writer that puts them in a new Parquet segment."""
+        self.wait_spilled()
         if not self._memory:
             return
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="scrmbench-ledger-"))
         self._dir.mkdir(parents=True, exist_ok=True)
         path = self._dir / f"ledger-{len(self._segments):06d}.parquet"
-        pq.write_table(_table([entry.row() for entry in self._memory]), path)
-        self._segments.append((path, self._memory[-1].arrived_at))
-        self._spilled_rows += len(self._memory)
-        self._memory = []
+        self._writing, self._memory = self._memory, []
+        self._writer = threading.Thread(target=self._write, args=(path, self._writing), daemon=True)
+        self._writer.start()
+        if wait:
+            self.wait_spilled()
+
+    def _write(self, path: Path, rows: list[LedgerEntry]) -> None:
+        pq.write_table(_table([entry.row() for entry in rows]), path)
+        with self._lock:
+            self._segments.append((path, rows[-1].arrived_at))
+            self._spilled_rows += len(rows)
+            self._writing = []
+
+    def wait_spilled(self) -> None:
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
+
+    def _snapshot(self) -> tuple[list[tuple[Path, float]], list[LedgerEntry]]:
+        """Segments on disk and the rows not yet in one (being written, then in memory), consistently."""
+        with self._lock:
+            return list(self._segments), [*self._writing, *self._memory]
 
     def __len__(self) -> int:
-        return self._spilled_rows + len(self._memory)
+        with self._lock:
+            return self._spilled_rows + len(self._writing) + len(self._memory)
 
     @property
     def memory_size(self) -> int:
@@ -104,24 +130,27 @@ class Ledger:
         return list(self._memory)
 
     def table_since(self, since: float | None = None) -> pa.Table:
-        tables = [pq.read_table(path) for path, newest in self._segments if since is None or newest >= since]
-        tables.append(_table([entry.row() for entry in self._memory if since is None or entry.arrived_at >= since]))
+        segments, pending = self._snapshot()
+        tables = [pq.read_table(path) for path, newest in segments if since is None or newest >= since]
+        tables.append(_table([entry.row() for entry in pending if since is None or entry.arrived_at >= since]))
         table = pa.concat_tables(tables)
         if since is not None and len(tables) > 1:
             table = table.filter(pc.greater_equal(table["arrived_at"], since))
         return table
 
     def records_since(self, since: float | None = None) -> Iterator[dict[str, Any]]:
-        for path, newest in self._segments:
+        segments, pending = self._snapshot()
+        for path, newest in segments:
             if since is None or newest >= since:
                 for record in pq.read_table(path).to_pylist():
                     if since is None or record["arrived_at"] >= since:
                         yield record
-        for entry in list(self._memory):
+        for entry in pending:
             if since is None or entry.arrived_at >= since:
                 yield entry.as_record()
 
     def reset(self) -> None:
+        self.wait_spilled()
         for path, _ in self._segments:
             path.unlink(missing_ok=True)
         self._segments.clear()

@@ -62,8 +62,7 @@ class ReachWindow:
     def admit(self, user: str, now: float, limit: int | None) -> bool:
         self._expire(now)
         if user in self._first_seen or limit is None:
-            self._first_seen.setdefault(user, now)
-            return True
+            return True  # unlimited tier: nothing to count and nothing kept, so memory stays bounded
         if len(self._first_seen) >= limit:
             return False
         self._first_seen[user] = now

@@ -57,7 +57,7 @@ class MockState:
         self.on_reset: list[Callable[[], None]] = []
         self.extensions: dict[str, Any] = {}  # plug-ins keep their own objects here, by plug-in name
         self.templates = {(template.name, template.language): template for template in config.templates}
-        self.counters: dict[str, int] = {"accepted": 0, "rejected": 0}
+        self.counters: dict[str, int] = {"accepted": 0, "rejected": 0, "shed": 0}
         # wamids: "wamid." + base64 of a per-process nonce and a counter: unique, opaque, cheap.
         self._wamid_nonce = os.urandom(6)
         self._wamid_counter = itertools.count(1)
