@@ -19,6 +19,7 @@ from analysis.scorecard.model import (
     VERDICT_ORDER,
     Accounting,
     Criterion,
+    ErrorRow,
     RunInfo,
     Scorecard,
     Status,
@@ -188,6 +189,44 @@ def accounting(bundles: list[RunBundle]) -> list[Accounting]:
     return rows
 
 
+MAX_ERROR_TEXT = 200
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)[:MAX_ERROR_TEXT]
+
+
+def error_rows(bundles: list[RunBundle], top: int = 5) -> list[ErrorRow]:
+    """The most frequent (kind, code) errors per run, each with one example text and vendor message id."""
+    rows = []
+    for bundle in bundles:
+        requests = bundle.requests
+        failed = requests[~requests["ok"].fillna(False).astype(bool)]
+        if failed.empty:
+            continue
+        keys = failed[["error_kind", "error_code"]].astype("string").fillna("(none)")
+        counts = keys.value_counts().head(top)
+        for pair, count in counts.items():
+            parts: tuple[object, ...] = tuple(pair)  # type: ignore[arg-type]
+            kind, code = str(parts[0]), str(parts[1])
+            example = failed[(keys["error_kind"] == kind) & (keys["error_code"] == code)].iloc[0]
+            rows.append(
+                ErrorRow(
+                    bundle.manifest.run_id,
+                    bundle.vendor,
+                    bundle.scenario,
+                    str(kind),
+                    str(code),
+                    int(count),
+                    _text(example["error_text"]),
+                    _text(example["vendor_message_id"]),
+                )
+            )
+    return rows
+
+
 def _when(ts: float | None) -> str:
     if ts is None:
         return "?"
@@ -258,5 +297,6 @@ def build_scorecard(
         head_to_head=head_to_head or [],
         accounting=accounting(bundles),
         runs=[run_info(b) for b in bundles],
+        errors=error_rows(bundles),
         conditions=conditions(bundles, vendors),
     )

@@ -61,6 +61,20 @@ class Accounting:
 
 
 @dataclass(frozen=True)
+class ErrorRow:
+    """One kind of error a run saw, with an example of the vendor's own words (shown as text, never markup)."""
+
+    run_id: str
+    vendor: str
+    scenario: str
+    kind: str
+    code: str
+    count: int
+    example_text: str
+    example_id: str
+
+
+@dataclass(frozen=True)
 class RunInfo:
     run_id: str
     vendor: str
@@ -110,6 +124,7 @@ class Scorecard:
     accounting: list[Accounting]
     runs: list[RunInfo]
     conditions: dict[str, Any]
+    errors: list[ErrorRow] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     omitted_charts: list[str] = field(default_factory=list)
 
