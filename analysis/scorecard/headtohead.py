@@ -8,6 +8,7 @@ page is reproducible), "no practical difference" when the interval stays inside 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -54,16 +55,41 @@ def sentence(scenario: str, name_a: str, a: np.ndarray, name_b: str, b: np.ndarr
     )
 
 
+METRIC_WORDS = {
+    "request_p95_ms": "API latency p95",
+    "request_p99_ms": "API latency p99",
+    "delivery_p95_ms": "delivery latency p95",
+    "delivery_p99_ms": "delivery latency p99",
+    "reply_p95_ms": "reply latency p95",
+    "sla_score": "SLA score",
+    "error_rate": "error rate",
+    "loss_rate": "loss rate",
+    "sustained_recovery_s": "sustained recovery",
+}
+SEPARATED = ("meaningful", "no practical difference")
+
+
+def _words(pair: dict[str, Any]) -> str:
+    metric = str(pair["metric"])
+    return str(pair["sentence"]).replace(metric, METRIC_WORDS.get(metric, metric.replace("_", " ")), 1)
+
+
 def run_level(bundles: list[RunBundle]) -> list[str]:
-    """The analysis's comparison (runs as the unit, Holm-corrected): its sentences and notes per scenario."""
+    """The analysis's comparison (runs as the unit, Holm-corrected): what it could separate, per scenario, and
+    one line naming what it could not (a manager needs the decision, not every inconclusive pair)."""
     inputs = [RunInput(b.summary, _felt_latency(b)) for b in bundles if b.summary.get("run")]
     if len({b.vendor for b in bundles}) < 2 or not inputs:
         return []
     lines = []
     for group in compare(inputs)["groups"]:
         scenario = group["scenario"]
-        lines += [f"{scenario}: {pair['sentence']}." for pair in group["pairs"] if pair.get("sentence")]
-        lines += [f"{scenario}: {note}." for note in group["notes"]]
+        pairs = [p for p in group["pairs"] if p.get("sentence")]
+        lines += [f"{scenario}: {_words(p)}." for p in pairs if p.get("verdict") in SEPARATED]
+        open_ = sorted({METRIC_WORDS.get(p["metric"], p["metric"]) for p in pairs if p.get("verdict") not in SEPARATED})
+        if open_:
+            lines.append(
+                f"{scenario}: not separable with these runs: {', '.join(open_)}; more runs per vendor would tell."
+            )
     return lines
 
 

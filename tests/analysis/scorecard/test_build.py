@@ -64,8 +64,10 @@ def test_inconclusive_is_grey_and_says_needs_more_runs(results_dir: Path) -> Non
 
 def test_head_to_head_names_the_faster_vendor(bakeoff_runs: list[Path]) -> None:
     card = make_scorecard(bakeoff_runs)
-    # Run-level (the analysis's comparison): one run each cannot separate vendors, and it says so.
-    assert any(s.startswith("failover: steady vs degrading") and "insufficient runs" in s for s in card.head_to_head)
+    # Run-level (the analysis's comparison): what it separates in words, the rest named on one line.
+    assert any(s.startswith("failover: lossy vs degrading: error rate") for s in card.head_to_head)
+    assert any(s.startswith("failover: not separable with these runs: API latency p95") for s in card.head_to_head)
+    assert not any("request_p95_ms" in s for s in card.head_to_head)
     # Within the runs: the request-level gap, with its interval.
     line = next(s for s in card.head_to_head if s.startswith("failover: steady answers faster than degrading"))
     assert "95% CI" in line and line.endswith("meaningful.")
