@@ -50,12 +50,20 @@ class RunServices:
         self.stack.close()
 
 
+# A trial loads the vendor, not WhatsApp's business policy: business-initiated free-form text and more than 250
+# new users a day would otherwise be refused by the mock before the vendor is measured. Scenarios that test the
+# limits (throttle) change them live through the control plane.
+RUN_MOCK_CONFIG: dict[str, Any] = {"limits": {"enforce_customer_window": False, "tier": "unlimited"}}
+
+
 def _start_mock(run_dir: Path, stack: ExitStack) -> tuple[str, ServiceProcess]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    config = run_dir / "mock-config.yaml"
+    config.write_text(yaml.safe_dump(RUN_MOCK_CONFIG), encoding="utf-8")
     service = ServiceProcess.python_module(
         "mock",
-        ["mock", "serve", "--port", str(port)],
+        ["mock", "serve", "--port", str(port), "--config", str(config)],
         health_url=f"{base}/_mock/health",
         log_path=run_dir / "logs" / "mock.log",
     )

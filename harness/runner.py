@@ -95,10 +95,8 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
         run_id=run_id,
         run_tag=run_tag,
         scenario=scenario.name,
-        scenario_params={
-            **scenario.params(request.overrides, quick=request.quick).model_dump(mode="json"),
-            "quick": request.quick,
-        },
+        # The full validated parameters (quick size and overrides applied), so scoring rebuilds the same plan.
+        scenario_params=scenario.params(request.overrides, quick=request.quick).model_dump(mode="json"),
         vendor=profile.model_dump(mode="json"),
         sla=request.sla,
         seed=request.seed,
@@ -108,6 +106,7 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
         started_at=time.time(),
         notes=[],
     )
+    manifest.quick = request.quick  # type: ignore[attr-defined]
     manifest.criteria = [c.as_dict() for c in plan.criteria]  # type: ignore[attr-defined]
     manifest.phases = []  # type: ignore[attr-defined]
     try:
@@ -192,7 +191,7 @@ def _run_phase(
                 locust.stop()
                 break
             for name in services.crashed():
-                if name not in reported:
+                if name not in reported and not _injected(timeline, name):
                     reported.add(name)
                     timeline.record(
                         "note",
@@ -214,6 +213,18 @@ def _run_phase(
                 )
             time.sleep(0.5)  # polling child processes for the display, not pacing any load
     locust.wait(timeout_s=60)
+
+
+def _injected(timeline: FaultTimeline, name: str) -> bool:
+    """True while a scheduled fault holds ``name`` down (its exit is the fault, not a crash)."""
+    state = False
+    for event in timeline.events:
+        if event.target.endswith(f":{name}") or event.target == name:
+            if event.action == "inject":
+                state = True
+            elif event.action == "clear":
+                state = False
+    return state
 
 
 def _export(services: RunServices, run_dir: Path) -> list[str]:
@@ -324,12 +335,18 @@ def execute(request: RunRequest) -> RunResult:
 
 
 def score(run_dir: Path, sla: str | None) -> tuple[dict[str, Any] | None, bool | None]:
-    """Score with analysis when it is installed; None when it cannot say."""
+    """Score with analysis (as ``scrmbench score`` does); None when the run cannot be scored."""
+    from analysis.load import load_run
+    from analysis.summary import build_summary
+    from harness.commands.score import choose_sla, criteria_rows, operation_rows, write_csv, write_json
+
+    run = load_run(run_dir)
+    summary = build_summary(run, sla=choose_sla(run, sla))
     try:
-        from analysis.scoring_entry import score_run  # type: ignore[import-not-found]
-    except ImportError:
-        return None, None
-    summary = score_run(run_dir, sla)
-    verdict = summary.get("verdict", {}) if isinstance(summary, dict) else {}
-    met = verdict.get("met") if isinstance(verdict, dict) else None
-    return summary, met if isinstance(met, bool) else None
+        write_json(run_dir / "summary.json", summary)
+        write_csv(run_dir / "summary-requests.csv", operation_rows(summary))
+        write_csv(run_dir / "summary-criteria.csv", criteria_rows(summary))
+    except OSError as exc:
+        raise _disk_guard(run_dir, exc) from exc
+    verdict = summary.get("sla", {}).get("verdict")
+    return summary, None if verdict is None else verdict == "PASS"

@@ -23,7 +23,7 @@ from locust.runners import STATE_MISSING, MasterRunner
 
 from harness.loadgen.locust_engine import OpenEngine, is_load_process
 from harness.loadgen.options import EngineOptions, add_arguments
-from harness.loadgen.session import build_session, plan_for
+from harness.loadgen.session import build_session, params_for, plan_for
 from mocks.whatsapp.correlation import new_run_tag
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,12 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
         run_id=options.run_id,
         run_tag=options.run_tag,
         scenario=options.scenario,
-        scenario_params={**options.params, "quick": options.quick},
+        scenario_params=params_for(environment).model_dump(mode="json"),
         vendor={"profile": options.vendor},
         seed=options.seed,
         load_model=plan.load_model,
         started_at=time.time(),
-        notes=["started with locust -f locustfile.py"],
+        notes=["started with locust -f locustfile.py" + (" --quick" if options.quick else "")],
     )
     write_manifest(run_dir, manifest)
 
