@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from harness.clock import Clock, SystemClock
 from harness.errors import HarnessError
-from harness.records import REQUEST_SCHEMA
+from harness.records import REQUEST_COLUMNS, REQUEST_SCHEMA
 from harness.secrets import REGISTRY, SecretRegistry
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,14 @@ log = logging.getLogger(__name__)
 REQUESTS_DIR = "requests"
 MAX_ERROR_TEXT = 500
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# RequestRecorder.row builds tuples in this order; if the shared schema changes, fail at import, not silently.
+_ROW_ORDER = (
+    "scheduled_at", "started_at", "ended_at", "latency_ms", "corrected_latency_ms", "operation", "name", "status",
+    "ok", "outcome", "error_kind", "error_code", "error_text", "bytes_sent", "bytes_received", "correlation_id",
+    "vendor_message_id", "worker", "vendor", "scenario",
+)  # fmt: skip
+if _ROW_ORDER != REQUEST_COLUMNS:
+    raise RuntimeError("harness.recorder is out of step with harness.records.REQUEST_SCHEMA; update _ROW_ORDER")
 
 
 def safe_name(text: str, *, fallback: str = "worker") -> str:
@@ -72,7 +80,8 @@ class ShardSink:
         self.schema = schema
         # A per-instance tag keeps two processes that share a worker name from overwriting each other's shards.
         self._prefix = f"{self.worker}-{secrets.token_hex(3)}"
-        self._rows: list[dict[str, Any]] = []
+        self._columns = tuple(schema.names)
+        self._rows: list[tuple[Any, ...]] = []  # tuples in schema order: cheap to append, fast to transpose
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._sequence = 0
@@ -85,8 +94,12 @@ class ShardSink:
         directory.mkdir(parents=True, exist_ok=True)
 
     def append(self, row: Mapping[str, Any]) -> None:
+        self.append_values(tuple(row.get(name) for name in self._columns))
+
+    def append_values(self, values: tuple[Any, ...]) -> None:
+        """One row as a tuple in schema order (the hot path: no dict per request)."""
         with self._lock:
-            self._rows.append(dict(row))
+            self._rows.append(values)
 
     def pending(self) -> int:
         return len(self._rows)
@@ -109,7 +122,9 @@ class ShardSink:
             final = self.directory / name
             temporary = self.directory / f".{name}.tmp"
             try:
-                table = pa.Table.from_pylist(rows, schema=self.schema)
+                columns = zip(*rows, strict=True)
+                arrays = [pa.array(column, type=spec.type) for column, spec in zip(columns, self.schema, strict=True)]
+                table = pa.Table.from_arrays(arrays, schema=self.schema)
                 pq.write_table(table, temporary, compression="zstd")
                 os.replace(temporary, final)
             except (OSError, pa.ArrowException) as exc:
@@ -182,7 +197,9 @@ class RequestRecorder:
         url: str | None = None,
         **_: Any,
     ) -> None:
-        self.sink.append(self.row(name, response_time, response_length, response, context or {}, exception, start_time))
+        self.sink.append_values(
+            self.row(name, response_time, response_length, response, context or {}, exception, start_time)
+        )
 
     def row(
         self,
@@ -193,7 +210,8 @@ class RequestRecorder:
         ctx: Mapping[str, Any],
         exception: BaseException | None,
         start_time: float | None,
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        """One request as a tuple in ``REQUEST_SCHEMA`` order (see ``REQUEST_COLUMNS``)."""
         latency_ms = float(response_time or 0.0)
         started_at = float(start_time) if start_time is not None else self.clock.now() - latency_ms / 1000
         ended_at = started_at + latency_ms / 1000
@@ -207,28 +225,28 @@ class RequestRecorder:
         error_kind = ctx.get("error_kind") or ("none" if ok else ("http" if status else "transport"))
         error_code = ctx.get("error_code") or (None if ok else (str(status) if status else type(exception).__name__))
         error_text = ctx.get("error_text") or (None if ok or exception is None else str(exception))
-        return {
-            "scheduled_at": scheduled_at,
-            "started_at": started_at,
-            "ended_at": ended_at,
-            "latency_ms": latency_ms,
-            "corrected_latency_ms": (ended_at - scheduled_at) * 1000 if scheduled_at is not None else latency_ms,
-            "operation": ctx.get("operation") or name,
-            "name": name,
-            "status": int(status),
-            "ok": ok,
-            "outcome": outcome,
-            "error_kind": error_kind,
-            "error_code": None if error_code is None else self.registry.redact(str(error_code)),
-            "error_text": None if error_text is None else self.registry.redact(str(error_text))[:MAX_ERROR_TEXT],
-            "bytes_sent": int(ctx.get("bytes_sent") or 0),
-            "bytes_received": int(response_length or 0),
-            "correlation_id": ctx.get("correlation_id"),
-            "vendor_message_id": ctx.get("vendor_message_id"),
-            "worker": ctx.get("worker") or self.worker,
-            "vendor": ctx.get("vendor") or self.vendor,
-            "scenario": ctx.get("scenario") or self.scenario,
-        }
+        return (
+            scheduled_at,
+            started_at,
+            ended_at,
+            latency_ms,
+            (ended_at - scheduled_at) * 1000 if scheduled_at is not None else latency_ms,
+            ctx.get("operation") or name,
+            name,
+            int(status),
+            ok,
+            outcome,
+            error_kind,
+            None if error_code is None else self.registry.redact(str(error_code)),
+            None if error_text is None else self.registry.redact(str(error_text))[:MAX_ERROR_TEXT],
+            int(ctx.get("bytes_sent") or 0),
+            int(response_length or 0),
+            ctx.get("correlation_id"),
+            ctx.get("vendor_message_id"),
+            ctx.get("worker") or self.worker,
+            ctx.get("vendor") or self.vendor,
+            ctx.get("scenario") or self.scenario,
+        )
 
     # Locust's EventHook shape, so the httpx executors can report straight into the recorder.
     def fire(self, **kwargs: Any) -> None:

@@ -1,0 +1,111 @@
+"""Cost of the recorder on the load generator (issue 5, "Recorder ... Overhead").
+
+Run: ``.venv/bin/python bench/loadgen_overhead.py [--seconds 4] [--rounds 3] [--users 8]``.
+
+One mock process (limiters off, so it never sheds) serves every round. Each round runs the same Locust
+FastHttpUser task twice, in separate processes (``harness.adapters.locust_probe``): a text send through the
+``cloud-api`` adapter and ``LocustExecutor``, once with the recorder attached to ``events.request`` (rows to
+Parquet shards flushed every second) and once without. The order alternates between rounds so drift on the
+noisy machine hits both sides alike, and the mock's ledger is reset before each run. Each round gives one
+paired ratio (with ÷ without, run back to back); the result is the median of those ratios, printed last
+(goal ≥ 0.85). Absolute requests/s vary with the machine; the ratio is the result. Every recorded run is also
+checked to have written exactly one row per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from harness.config.profiles import load_profile
+from harness.net import free_port
+from harness.recorder import read_requests
+from harness.services import ServiceProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_mock(workdir: Path) -> tuple[ServiceProcess, str]:
+    port = free_port()
+    config = workdir / "mock.yaml"
+    config.write_text(yaml.safe_dump({"port": port, "limits": {"enabled": False}}), encoding="utf-8")
+    url = f"http://127.0.0.1:{port}"
+    service = ServiceProcess.python_module(
+        "mock", ["mock", "serve", "--config", str(config)], health_url=f"{url}/_mock/health",
+        log_path=workdir / "mock.log",
+    )  # fmt: skip
+    return service.start(), url
+
+
+def reset_mock(url: str) -> None:
+    answer = httpx.post(f"{url}/_mock/reset", headers={"Authorization": "Bearer mock-admin-token"}, timeout=30)
+    answer.raise_for_status()
+
+
+def probe(profile_file: Path, run_dir: Path, seconds: float, users: int, recorder: bool) -> float:
+    args = [
+        sys.executable, "-m", "harness.adapters.locust_probe", str(profile_file), str(run_dir),
+        "--requests", "100000000", "--seconds", str(seconds), "--users", str(users), "--operations", "send_text",
+    ]  # fmt: skip
+    if not recorder:
+        args.append("--no-recorder")
+    done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, cwd=ROOT, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"probe failed: {done.stderr[-1500:]}")
+    last = done.stdout.strip().splitlines()[-1]
+    fields = dict(item.split("=", 1) for item in last.split())
+    requests = int(fields["requests"])
+    if recorder:
+        recorded = read_requests(run_dir).num_rows
+        if recorded != requests:
+            raise SystemExit(f"the recorder lost rows: {recorded} recorded of {requests} sent")
+    return float(fields["rps"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--users", type=int, default=8)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="scrmbench-bench-") as tmp:
+        workdir = Path(tmp)
+        mock, url = start_mock(workdir)
+        try:
+            profile = load_profile(ROOT / "vendors" / "cloud-api-mock.yaml")
+            profile_file = workdir / "profile.yaml"
+            effective = profile.model_copy(update={"base_url": url})
+            profile_file.write_text(yaml.safe_dump(effective.model_dump(mode="json")), encoding="utf-8")
+            with_recorder: list[float] = []
+            without: list[float] = []
+            ratios: list[float] = []
+            for index in range(options.rounds):
+                order = (True, False) if index % 2 == 0 else (False, True)
+                for recorder in order:
+                    run_dir = workdir / f"run-{index}-{'rec' if recorder else 'bare'}"
+                    reset_mock(url)  # an empty ledger each time, so a growing mock never favours one side
+                    rps = probe(profile_file, run_dir, options.seconds, options.users, recorder)
+                    (with_recorder if recorder else without).append(rps)
+                    print(f"round {index + 1}: {'with' if recorder else 'without'} recorder {rps:8.1f} requests/s")
+                ratios.append(with_recorder[-1] / without[-1])
+                print(f"round {index + 1}: with ÷ without {ratios[-1]:.3f}")
+        finally:
+            mock.stop()
+    print(
+        f"median requests/s with recorder {statistics.median(with_recorder):.1f}, "
+        f"without {statistics.median(without):.1f}; median of paired ratios, with ÷ without (goal >= 0.85): "
+        f"{statistics.median(ratios):.3f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
