@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.common",
     "tests.fixtures.facades",
     "tests.fixtures.faults",
+    "tests.fixtures.proxy",
 ]
