@@ -78,7 +78,7 @@ def run_wrk(
         sys.exit("wrk is not installed (apt-get install wrk); this benchmark needs it")
     script = lua_script(method, body, headers or {}, delay_ms)
     try:
-        args = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script), url]
+        args = [WRK, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
         done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30, check=True)
     finally:
         script.unlink(missing_ok=True)
