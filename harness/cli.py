@@ -10,12 +10,15 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import traceback
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from harness import __version__
 from harness.errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, ScrmbenchError
+from harness.secrets import install_log_redaction, redact
 
 # Modules under harness/commands/ that add commands; each has ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run")
@@ -29,6 +32,7 @@ def _root_callback(
     """scrmbench: load and reliability trials of WhatsApp SCRM systems, scored against SLA targets."""
     _DEBUG["on"] = debug
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()  # secrets read from the environment never reach a log line, even with --debug
 
 
 def build_app() -> typer.Typer:
@@ -60,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=argv, standalone_mode=False)
     except ScrmbenchError as exc:
         if _DEBUG["on"]:
-            console.print_exception()
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            console.print(redact(traceback.format_exc()), markup=False, highlight=False)
+        console.print(f"[bold red]error:[/] {escape(redact(str(exc)))}", highlight=False, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
@@ -79,9 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         if "Abort" in names:
             return EXIT_INTERRUPTED
         if _DEBUG["on"]:
-            console.print_exception()
+            console.print(redact(traceback.format_exc()), markup=False, highlight=False)
         else:
-            console.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for details)")
+            detail = escape(redact(f"{type(exc).__name__}: {exc}"))
+            console.print(f"[bold red]internal error:[/] {detail} (run with --debug for details)")
         return EXIT_HARNESS_ERROR
     # With standalone_mode off, click hands back typer.Exit's code as the return value.
     return result if isinstance(result, int) else 0

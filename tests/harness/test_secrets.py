@@ -154,3 +154,17 @@ def test_the_public_profile_carries_variable_names_only() -> None:
         "password_env": "TWILIO_AUTH_TOKEN",
         "header": None,
     }
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_cli_errors_and_debug_tracebacks_are_scrubbed(tmp_path, monkeypatch, capsys, debug) -> None:
+    from harness.cli import main
+
+    secret = "sk-cli-" + secrets.token_hex(8)
+    monkeypatch.setenv("ACME_TOKEN", secret)
+    read_secret("ACME_TOKEN")  # what connecting to a vendor does first
+    missing = tmp_path / f"profile-{secret}.yaml"  # any error text that happens to carry the value
+    assert main([*(["--debug"] if debug else []), "vendors", "check", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert secret not in captured.out + captured.err
+    assert REDACTED in captured.err
