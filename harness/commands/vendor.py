@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
 import typer
 
-from harness.errors import ConfigError
+from harness.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, ConfigError, ScrmbenchError
 from harness.net import is_loopback
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, PROFILES
 
@@ -151,3 +152,27 @@ def seed(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(vendor_app, name="vendor")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Only the vendor commands, for ``python -m harness.commands.vendor``: launch.py starts processes this way
+    because the full CLI imports the analysis stack (seconds per process on a busy machine)."""
+    app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+    register(app)
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except ScrmbenchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if "ClickException" in {cls.__name__ for cls in type(exc).__mro__}:
+            exc.show()  # type: ignore[attr-defined]
+            return EXIT_BAD_INPUT
+        raise
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

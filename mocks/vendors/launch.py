@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,9 +103,9 @@ class HAPairHandle:
 def _service(
     name: str, args: list[str], port: int, log_dir: Path | None, env: Mapping[str, str] | None, start_timeout: float
 ) -> ServiceProcess:
-    return ServiceProcess.python_module(
+    return ServiceProcess(
         name,
-        args,
+        [sys.executable, "-m", "harness.commands.vendor", *args],
         health_url=f"http://127.0.0.1:{port}/health",
         log_path=(log_dir / f"{name}.log") if log_dir else None,
         env=dict(env or {}),
