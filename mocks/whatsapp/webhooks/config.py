@@ -96,6 +96,7 @@ class WebhookConfig(BaseModel):
     reorder_delay: Delay = Field(default_factory=lambda: Delay(distribution="uniform", min_ms=200, max_ms=2000))
     duplicate_delay: Delay = Field(default_factory=lambda: Delay(distribution="uniform", min_ms=50, max_ms=1000))
     workers: int = Field(default=64, ge=1, le=4096)  # concurrent POSTs (the delivery task pool)
+    transport: Literal["raw", "httpx"] = "raw"  # raw: lean HTTP/1.1 client for http:// receivers (https via httpx)
     queue_max: int = Field(default=200_000, ge=1)  # pending updates; beyond it new updates are dropped and counted
     timeout_s: float = Field(default=10.0, gt=0)
     time_compression: float = Field(default=1.0, ge=1.0)  # 10080 squeezes Meta's 7-day retry horizon into 60 s

@@ -34,7 +34,7 @@ from mocks.whatsapp.webhooks.ladder import OutboundMessage, StatusLadder
 from mocks.whatsapp.webhooks.payloads import Contact, Update, message_body
 from mocks.whatsapp.webhooks.replies import ReplyTracker
 from mocks.whatsapp.webhooks.subscriptions import Subscription, SubscriptionRegistry, verify
-from mocks.whatsapp.webhooks.transport import HttpxTransport, WebhookTransport
+from mocks.whatsapp.webhooks.transport import WebhookTransport, make_transport
 
 log = logging.getLogger("mocks.whatsapp.webhooks")
 
@@ -46,9 +46,7 @@ class WebhookEngine:
         self.subscriptions = SubscriptionRegistry(
             default_app_secret=state.config.app_secret, allowed_hosts=settings.allowed_callback_hosts
         )
-        self.dispatcher = Dispatcher(
-            settings, clock=state.clock, transport=transport or HttpxTransport(settings.workers)
-        )
+        self.dispatcher = Dispatcher(settings, clock=state.clock, transport=transport or make_transport(settings))
         self.dispatcher.on_delivered.append(self._delivered)
         self.ladder = StatusLadder(settings.ladder, settings.seed)
         self.replies = ReplyTracker()
