@@ -21,7 +21,7 @@ from harness.errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED,
 from harness.secrets import install_log_redaction, redact
 
 # Modules under harness/commands/ that add commands; each has ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run")
+COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run", "proxy")
 
 _DEBUG = {"on": False}
 

@@ -6,7 +6,10 @@ See docs/adding-a-fault.md for writing a new one.
 
 from __future__ import annotations
 
-from harness.faults import process  # noqa: F401  (registers process-kill, process-freeze, process-restart)
+from harness.faults import (  # noqa: F401  (each module registers its faults)
+    process,
+    proxy_faults,
+)
 from harness.faults.base import REGISTRY, Fault, FaultParams, FaultTargets, ProxyTarget, UpstreamTarget, register_fault
 from harness.faults.runner import BackgroundFaults, FaultRunner
 from harness.faults.schedule import FaultSchedule, at, every, load_schedule, plan, randomly
