@@ -38,7 +38,6 @@ from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.control import control_routes
 from mocks.whatsapp.errors import GraphError, render
 from mocks.whatsapp.fault_middleware import FaultMiddleware
-from mocks.whatsapp.faults import FaultSpec
 from mocks.whatsapp.graph import graph_routes, send_routes
 from mocks.whatsapp.openapi import openapi_document
 from mocks.whatsapp.shedding import ShedMiddleware
@@ -101,8 +100,8 @@ def create_app(
     config = config or MockConfig()
     state = MockState(config, clock or SystemClock())
     chosen = list(default_plugins(config) if plugins is None else plugins)
-    for index, body in enumerate(config.faults):
-        state.add_fault(FaultSpec.model_validate(body), source=f"config faults[{index}]")
+    for index, spec in enumerate(config.faults):
+        state.add_fault(spec, source=f"config faults[{index}]")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

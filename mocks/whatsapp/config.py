@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mocks.whatsapp.faults import FaultSpec
+
 TIERS: dict[str, int | None] = {"250": 250, "2K": 2_000, "10K": 10_000, "100K": 100_000, "unlimited": None}
 THROUGHPUT_PRESETS = {"coexistence": 20.0, "standard": 80.0, "high": 1_000.0}
 
@@ -90,7 +92,7 @@ class MockConfig(_Strict):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
     templates: list[TemplateConfig] = Field(default_factory=list)  # empty: any template name is accepted
-    faults: list[dict[str, Any]] = Field(default_factory=list)  # bodies as for POST /_mock/faults
+    faults: list[FaultSpec] = Field(default_factory=list)  # bodies as for POST /_mock/faults, active from start
     # Settings of the webhook engine (mocks/whatsapp/webhooks), validated by that package's own model.
     webhooks: dict[str, Any] = Field(default_factory=dict)
     # Set by ``scrmbench mock serve --workers N``: this process's shard and every shard's port.
