@@ -60,8 +60,8 @@ class WebhookEngine:
     async def start(self) -> None:
         self._handshake_client = httpx.AsyncClient(trust_env=False)
         await self.dispatcher.start()
-        for spec in self.settings.subscriptions:
-            sub = self._add(spec)
+        for index, spec in enumerate(self.settings.subscriptions):
+            sub = self._add(spec, f"sub_config{index}")  # the same id on every shard of a sharded mock
             # The vendor may start after the mock: verify in the background; POST .../verify re-runs it.
             task = asyncio.create_task(self.verify(sub))
             self._background.add(task)
@@ -82,11 +82,11 @@ class WebhookEngine:
 
     # ---- subscriptions ----------------------------------------------------------------------------------
 
-    def _add(self, spec: SubscriptionConfig) -> Subscription:
-        return self.subscriptions.add(**spec.model_dump())
+    def _add(self, spec: SubscriptionConfig, sub_id: str | None = None) -> Subscription:
+        return self.subscriptions.add(**spec.model_dump(), sub_id=sub_id)
 
-    async def subscribe(self, spec: SubscriptionConfig) -> Subscription:
-        sub = self._add(spec)
+    async def subscribe(self, spec: SubscriptionConfig, sub_id: str | None = None) -> Subscription:
+        sub = self._add(spec, sub_id)
         await self.verify(sub)
         return sub
 

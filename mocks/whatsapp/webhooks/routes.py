@@ -14,6 +14,10 @@
     GET    /_mock/webhooks/attempts?since=&format=ndjson|parquet   rows of WEBHOOK_ATTEMPT_SCHEMA
     GET    /_mock/webhooks/stats              queue depth, in-flight POSTs, lag percentiles, counters
 
+Sharded mock (``--workers N``): subscription changes are repeated on every shard under one id; a customer
+message goes to the shard that owns its phone number (batches are split by owner); attempts and stats are
+merged from all shards, so the harness can keep talking to the base port.
+
 ``delivered_at`` is the wall-clock time the accepted POST was sent (null when the receiver did not answer 200;
 the mock keeps retrying and fills the ledger in later). ``status`` is the receiver's HTTP status, 0 for none.
 """
@@ -24,6 +28,7 @@ import io
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -31,13 +36,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from harness.errors import ConfigError
-from mocks.whatsapp.control import _admin, _body, _invalid, _json, _since
+from mocks.whatsapp.control import _admin, _body, _invalid, _json, _others, _since
 from mocks.whatsapp.errors import GraphError, unknown_object
+from mocks.whatsapp.shards import FORWARDED, Relayed
 from mocks.whatsapp.webhooks.config import SubscriptionConfig
 from mocks.whatsapp.webhooks.engine import WebhookEngine
 from mocks.whatsapp.webhooks.inbound import CustomerMessage
 
 EXTENSION = "webhooks"
+SUBSCRIPTION_ID = "x-mock-subscription-id"  # the id a shard gave a subscription, repeated to the other shards
 BATCH_MAX = 100_000  # customer messages per call
 
 
@@ -70,11 +77,13 @@ def _parse(model: type[BaseModel], data: Any) -> Any:
 
 async def add_subscription(request: Request) -> Response:
     engine = _engine(request)
+    raw = await request.body()
     spec = _parse(SubscriptionConfig, await _body(request))
     try:
-        sub = await engine.subscribe(spec)
+        sub = await engine.subscribe(spec, request.headers.get(SUBSCRIPTION_ID))
     except ConfigError as exc:
         raise GraphError(100, str(exc)) from None
+    await _others(request, engine.state, raw, **{SUBSCRIPTION_ID: sub.id})
     return _json(sub.public(), status=201)
 
 
@@ -88,6 +97,7 @@ async def delete_subscription(request: Request) -> Response:
     sub_id = request.path_params["sub_id"]
     if not engine.subscriptions.remove(sub_id):
         raise unknown_object(sub_id)
+    await _others(request, engine.state)
     return _json({"deleted": sub_id})
 
 
@@ -97,10 +107,30 @@ async def verify_subscription(request: Request) -> Response:
     if sub is None:
         raise unknown_object(request.path_params["sub_id"])
     await engine.verify(sub)
+    await _others(request, engine.state)
     return _json(sub.public())
 
 
-def _batch(engine: WebhookEngine, body: dict[str, Any]) -> Response:
+def _owner(engine: WebhookEngine, request: Request, phone_number_id: str | None) -> int | None:
+    """The shard that owns the message's number, or None when it is this one (or the mock is not sharded)."""
+    shards = engine.state.shards
+    if not shards.active or request.headers.get(FORWARDED):
+        return None
+    owner = shards.number_owner(phone_number_id or next(iter(engine.state.numbers)))
+    return None if owner == shards.index else owner
+
+
+async def _relay(request: Request, engine: WebhookEngine, shard: int, body: dict[str, Any]) -> Relayed:
+    headers = list(request.headers.items())
+    path = request.url.path
+    return await engine.state.shards.relay(shard, "POST", path, b"", headers, orjson.dumps(body), FORWARDED)
+
+
+def _relayed(answer: Relayed) -> Response:
+    return Response(answer.body, status_code=answer.status, media_type="application/json")
+
+
+def _batch_messages(engine: WebhookEngine, body: dict[str, Any]) -> list[CustomerMessage]:
     if "generate" in body:
         gen = _parse(Generate, body["generate"])
         messages = [
@@ -111,17 +141,35 @@ def _batch(engine: WebhookEngine, body: dict[str, Any]) -> Response:
             for message in messages:
                 customer = engine.customers.customer(message.customer_index or 0)
                 message.text = engine.customers.text(customer, intent=gen.intent)
-    else:
-        raw = body.get("messages")
-        if not isinstance(raw, list) or not 1 <= len(raw) <= BATCH_MAX:
-            raise GraphError(100, f"field 'messages' must be a list of 1 to {BATCH_MAX} customer messages")
-        messages = [_parse(CustomerMessage, item) for item in raw]
-    results = [engine.enqueue(message) for message in messages]
-    queued = sum(1 for result in results if result["queued"])
-    return _json(
-        {"ids": [result["id"] for result in results], "queued": queued, "dropped": len(results) - queued},
-        status=202,
-    )
+        return messages
+    raw = body.get("messages")
+    if not isinstance(raw, list) or not 1 <= len(raw) <= BATCH_MAX:
+        raise GraphError(100, f"field 'messages' must be a list of 1 to {BATCH_MAX} customer messages")
+    return [_parse(CustomerMessage, item) for item in raw]
+
+
+async def _batch(request: Request, engine: WebhookEngine, body: dict[str, Any]) -> Response:
+    messages = _batch_messages(engine, body)
+    groups: dict[int | None, list[int]] = {}
+    for position, message in enumerate(messages):
+        groups.setdefault(_owner(engine, request, message.phone_number_id), []).append(position)
+    ids: list[str] = [""] * len(messages)
+    queued = 0
+    for owner, positions in groups.items():
+        if owner is None:
+            for position in positions:
+                result = engine.enqueue(messages[position])
+                ids[position], queued = result["id"], queued + bool(result["queued"])
+            continue
+        part = [messages[p].model_dump(by_alias=True, exclude_none=True) for p in positions]
+        answer = await _relay(request, engine, owner, {"messages": part})
+        if answer.status != 202:
+            return _relayed(answer)
+        data = orjson.loads(answer.body)
+        for position, wamid in zip(positions, data["ids"], strict=True):
+            ids[position] = wamid
+        queued += data["queued"]
+    return _json({"ids": ids, "queued": queued, "dropped": len(ids) - queued}, status=202)
 
 
 async def customer_messages(request: Request) -> Response:
@@ -130,7 +178,10 @@ async def customer_messages(request: Request) -> Response:
     if not isinstance(body, dict):
         raise GraphError(100, "The body must be a JSON object: one customer message, or {'messages': [...]}.")
     if "messages" in body or "generate" in body:
-        return _batch(engine, body)
+        return await _batch(request, engine, body)
+    owner = _owner(engine, request, body.get("phone_number_id"))
+    if owner is not None:
+        return _relayed(await _relay(request, engine, owner, body))
     wait = body.pop("wait", True)
     message = _parse(CustomerMessage, body)
     if wait is False:
@@ -143,17 +194,38 @@ async def attempts(request: Request) -> Response:
     engine = _engine(request)
     since = _since(request)
     kind = request.query_params.get("format", "ndjson")
-    if kind == "parquet":
-        buffer = io.BytesIO()
-        pq.write_table(engine.dispatcher.log.to_table(since), buffer)
-        return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
-    if kind != "ndjson":
+    if kind not in ("ndjson", "parquet"):
         raise GraphError(100, f"Param format must be ndjson or parquet, got {kind!r}.")
-    return Response(engine.dispatcher.log.to_ndjson(since), media_type="application/x-ndjson")
+    others = await _others(request, engine.state)
+    if kind == "parquet":
+        table = engine.dispatcher.log.to_table(since)
+        if others:
+            tables = [table, *(pq.read_table(io.BytesIO(answer.body)) for answer in others)]
+            table = pa.concat_tables(tables).sort_by("sent_at")
+        buffer = io.BytesIO()
+        pq.write_table(table, buffer)
+        return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
+    local = engine.dispatcher.log.to_ndjson(since)
+    if not others:
+        return Response(local, media_type="application/x-ndjson")
+    lines = [line for chunk in (local, *(answer.body for answer in others)) for line in chunk.splitlines() if line]
+    lines.sort(key=lambda line: orjson.loads(line)["sent_at"])
+    return Response(b"".join(line + b"\n" for line in lines), media_type="application/x-ndjson")
 
 
 async def stats(request: Request) -> Response:
-    return Response(orjson.dumps(_engine(request).stats()), media_type="application/json")
+    engine = _engine(request)
+    local = {"shard": engine.state.config.shard_index, **engine.stats()}
+    others = await _others(request, engine.state)
+    if not others:
+        return _json(local)
+    shards = [local, *(orjson.loads(answer.body) for answer in others)]
+    totals = {
+        key: sum(shard.get(key) or 0 for shard in shards)
+        for key, value in local.items()
+        if isinstance(value, int | float) and not isinstance(value, bool) and key not in ("shard", "queue_max")
+    }
+    return _json({**totals, "shards": shards})
 
 
 def webhook_routes() -> list[BaseRoute]:

@@ -69,6 +69,7 @@ class SubscriptionRegistry:
         phone_number_id: str | None = None,
         waba_id: str | None = None,
         skip_verification: bool = False,
+        sub_id: str | None = None,  # given when another shard created it, so every shard uses the same id
     ) -> Subscription:
         try:
             check_target(callback_url, self.allowed_hosts)
@@ -80,7 +81,7 @@ class SubscriptionRegistry:
                 fix="use http://127.0.0.1:PORT/... or add the host to webhooks.allowed_callback_hosts",
             ) from exc
         sub = Subscription(
-            id="sub_" + secrets.token_hex(6),
+            id=sub_id or "sub_" + secrets.token_hex(6),
             callback_url=callback_url,
             verify_token=verify_token,
             app_secret=app_secret or self.default_app_secret,
