@@ -248,3 +248,31 @@ async def test_receiver_down_then_up_loses_nothing_on_the_compressed_retry_curve
     rows = [orjson.loads(line) for line in (await client.get("/_mock/webhooks/attempts")).content.splitlines()]
     assert {"connect_error", "ok"} <= {row["outcome"] for row in rows}
     assert max(row["attempt"] for row in rows) >= 3
+
+
+async def test_config_subscriptions_are_verified_at_startup_and_reset_clears_queues(webhook_receiver) -> None:
+    import asyncio
+
+    settings = {
+        "ladder": {**FAST_LADDER, "sent": {"ms": 60_000}},  # statuses far in the future: they stay queued
+        "subscriptions": [{"callback_url": webhook_receiver.url, "verify_token": webhook_receiver.verify_token}],
+    }
+    app = create_app(MockConfig(webhooks=settings), clock=SystemClock())
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock.test", headers=ADMIN) as client:
+            for _ in range(500):  # the handshake runs in the background at startup; bounded wait
+                listed = (await client.get("/_mock/subscriptions")).json()["subscriptions"]
+                if listed and listed[0]["verified"]:
+                    break
+                await asyncio.sleep(0.01)
+            assert listed[0]["id"] == "sub_config0" and listed[0]["verified"] is True
+            await client.post("/_mock/customers/messages", json={"from": "4915112345678"})
+            assert (await send_text(client, "4915112345678")).status_code == 200
+            before = (await client.get("/_mock/webhooks/stats")).json()
+            assert before["scheduled"] >= 1 and before["posts"] == 1
+            assert (await client.post("/_mock/reset")).status_code == 200
+            after = (await client.get("/_mock/webhooks/stats")).json()
+            assert (after["scheduled"], after["pending_updates"], after["posts"]) == (0, 0, 0)
+            assert (await client.get("/_mock/webhooks/attempts")).content == b""
+            assert len((await client.get("/_mock/subscriptions")).json()["subscriptions"]) == 1
