@@ -43,8 +43,11 @@ def sample_ms(latency: LatencySettings, rng: random.Random) -> float:
     return max(0.0, value)
 
 
-def guarded(handler: Handler) -> Handler:
-    """Auth, then the profile's injected latency and errors (zero for every profile but `calibrated`)."""
+def guarded(handler: Handler, *, inject: bool = True) -> Handler:
+    """Auth, then the profile's injected latency and errors (zero for every profile but `calibrated`).
+
+    ``inject=False`` for the ``/_vendor/`` routes: observing the truth must not consume the seeded draws.
+    """
 
     async def endpoint(request: Request) -> Response:
         if not api.authorized(request):
@@ -54,7 +57,7 @@ def guarded(handler: Handler) -> Handler:
             # A balancer that knows nothing of promotion (nginx) fails over by sending traffic here: take over.
             state.promote()
         settings = state.settings
-        if settings.api_latency is not None or settings.api_error_rate:
+        if inject and (settings.api_latency is not None or settings.api_error_rate):
             rng: random.Random = request.app.state.fault_rng
             if settings.api_latency is not None:
                 await state.clock.sleep(sample_ms(settings.api_latency, rng) / 1000.0)
@@ -134,7 +137,7 @@ def create_vendor_app(
         Route("/api/conversations", g(api.conversations), methods=["GET"]),
         Route("/api/conversations/{id}/assign", g(api.assign), methods=["POST"]),
         Route("/api/contacts/{wa_id}/tags", g(api.tag_contact), methods=["POST"]),
-        Route("/_vendor/stats", g(stats), methods=["GET"]),
-        Route("/_vendor/promote", g(promote), methods=["POST"]),
+        Route("/_vendor/stats", g(stats, inject=False), methods=["GET"]),
+        Route("/_vendor/promote", g(promote, inject=False), methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -67,6 +67,8 @@ class FrontState:
             return
         backend.down = True
         self.note("detected", backend, reason=reason, failures=backend.failures)
+        if backend is not self.current:
+            return  # a failed standby only stops being a failover target
         if self.settings.failover == "automatic":
             self.tasks.append(asyncio.create_task(self._switch("automatic")))
         elif self.settings.manual_delay_s is not None:
@@ -74,6 +76,9 @@ class FrontState:
 
     def record_success(self, backend: Backend) -> None:
         backend.failures = 0
+        if backend.down:
+            backend.down = False
+            self.note("recovered", backend)
 
     async def _operator(self, delay_s: float) -> None:
         await self.clock.sleep(delay_s)
@@ -84,6 +89,8 @@ class FrontState:
 
     async def failover(self, how: str) -> bool:
         """Switch to the next backend that is not down, and promote it."""
+        if how == "automatic" and not self.current.down:
+            return False  # another check already switched
         for offset in range(1, len(self.backends)):
             index = (self.active + offset) % len(self.backends)
             target = self.backends[index]
@@ -102,19 +109,25 @@ class FrontState:
             return True
         return False
 
+    async def check(self, backend: Backend) -> None:
+        try:
+            response = await self.client.get(f"{backend.url}/health", timeout=self.settings.timeout_s)
+            ok = response.status_code == 200
+            reason = f"health answered {response.status_code}"
+        except httpx.HTTPError as exc:
+            ok, reason = False, type(exc).__name__
+        if ok:
+            self.record_success(backend)
+        else:
+            self.record_failure(backend, reason)
+
     async def check_loop(self) -> None:
+        """Check every backend each interval, so a standby that dies is known before it is needed, and a
+        restarted one is usable again (no automatic failback: the active backend stays until it fails)."""
         while True:
-            backend = self.current
-            try:
-                response = await self.client.get(f"{backend.url}/health", timeout=self.settings.timeout_s)
-                ok = response.status_code == 200
-                reason = f"health answered {response.status_code}"
-            except httpx.HTTPError as exc:
-                ok, reason = False, type(exc).__name__
-            if ok:
-                self.record_success(backend)
-            else:
-                self.record_failure(backend, reason)
+            await asyncio.gather(*(self.check(backend) for backend in self.backends))
+            if self.current.down and self.settings.failover == "automatic":
+                await self.failover("automatic")
             await self.clock.sleep(self.settings.interval_s)
 
 

@@ -109,3 +109,18 @@ def test_serve_ha_pair_command_starts_three_processes_and_stops_them_all(tmp_pat
         return False
 
     wait_until(lambda: all(gone(pid) for pid in pids), 15, "front, primary and standby stopped")
+
+
+def test_manual_failover_without_an_operator_delay_waits_for_the_manual_step(reference_vendor, mock_server):
+    front = {**QUICK_FRONT, "failover": "manual", "manual_delay_s": None}
+    pair = reference_vendor("slow-failover", front_overrides=front)
+    pair.primary.kill()
+    wait_until(lambda: "detected" in events_of(pair), 20, "detection")
+    # Detection alone changes nothing: still 503, still the dead primary, for as long as nobody acts.
+    for _ in range(3):
+        assert httpx.get(f"{pair.base_url}/health", timeout=5).status_code == 503
+    assert front_status(pair)["active"] == "primary"
+    switched = httpx.post(f"{pair.base_url}/_front/failover", timeout=10).json()
+    assert switched == {"switched": True, "active": "standby"}
+    assert httpx.get(f"{pair.base_url}/health", timeout=5).json()["role"] == "standby"
+    assert front_status(pair)["events"][-1]["how"] == "manual (operator request)"

