@@ -20,6 +20,7 @@ class FailoverParams(ScenarioParams):
     kill_at_s: float = Field(60.0, ge=0)
     down_s: float = Field(30.0, ge=0, description="how long the primary stays down before it is restored")
     rto_s: float = Field(90.0, gt=0, description="SLA: sustained recovery within this many seconds")
+    stall: bool = Field(False, description="freeze the primary (SIGSTOP/SIGCONT) instead of killing it")
     drain_s: float = Field(15.0, ge=0, le=3600)
 
     @model_validator(mode="after")
@@ -40,7 +41,14 @@ def build(params: FailoverParams) -> LoadPlan:
         think_time_s=params.think_time_s,
         customers=params.customers,
         drain_s=params.drain_s,
-        faults=(FaultStep(params.kill_at_s, "failover", target="primary", duration_s=params.down_s),),
+        faults=(
+            FaultStep(
+                params.kill_at_s,
+                "process-freeze" if params.stall else "failover",
+                target="primary",
+                duration_s=params.down_s,
+            ),
+        ),
         criteria=(
             Criterion("lost_messages", 0, aggregation="count", critical=True, weight=3, source=SOURCE),
             Criterion(

@@ -162,7 +162,7 @@ class Performer:
         person = self.customers.customer(sequence * 7919 + self.worker_index)
         body = {
             "from": person.wa_id,
-            "name": person.name,
+            "profile_name": person.name,
             "text": f"{self.customers.question(sequence)} {token}",
             "phone_number_id": self.mock.phone_number_id,
         }
