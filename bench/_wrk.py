@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -78,11 +79,37 @@ def run_wrk(
         sys.exit("wrk is not installed (apt-get install wrk); this benchmark needs it")
     script = lua_script(method, body, headers or {}, delay_ms)
     try:
-        args = [WRK, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", str(script), url]
+        args = [
+            WRK,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ]
         done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30, check=True)
     finally:
         script.unlink(missing_ok=True)
     return parse(done.stdout)
+
+
+def adjacent_free_ports(count: int) -> int:
+    """A port p such that p .. p + count - 1 were all free a moment ago (a sharded mock needs neighbours)."""
+    import socket
+
+    for _ in range(100):
+        port = free_port()
+        with contextlib.ExitStack() as stack:
+            try:
+                for offset in range(1, count):
+                    probe = stack.enter_context(socket.socket())
+                    probe.bind(("127.0.0.1", port + offset))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no {count} neighbouring free ports on 127.0.0.1")
 
 
 def start_server(module_args: list[str], log_name: str) -> tuple[ServiceProcess, int]:
