@@ -9,6 +9,7 @@ from __future__ import annotations
 from harness.faults import (  # noqa: F401  (each module registers its faults)
     process,
     proxy_faults,
+    upstream,
 )
 from harness.faults.base import REGISTRY, Fault, FaultParams, FaultTargets, ProxyTarget, UpstreamTarget, register_fault
 from harness.faults.runner import BackgroundFaults, FaultRunner
