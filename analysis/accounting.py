@@ -20,33 +20,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.columns import text_in, text_is, text_present
 from analysis.stats import latency_summary, rule_of_three, wilson_interval
 
 # Operations whose records are the harness asking the mock to deliver a customer's message (inbound traffic):
 # their tokens travel the other way and are not sends the vendor must deliver.
 INBOUND_OPERATIONS = frozenset({"customer_message", "customer_messages", "inbound"})
 
-_RANK = {"failed": 0, "indeterminate": 1, "ok": 2}
-_NAMES = np.array(["failed", "indeterminate", "ok"])
+_NAMES = ["failed", "indeterminate", "ok"]
+STATUSES = ["delivered", "lost", "recovered", "unresolved", "failed", "delivered_after_fail", "unexpected"]
 
 
 def _send_records(requests: pd.DataFrame) -> pd.DataFrame:
-    operation = requests["operation"].astype("str")
     mask = (
-        requests["correlation_id"].notna()
-        & (requests["correlation_id"].astype("str") != "")
-        & (requests["outcome"].astype("str") != "dropped")
-        & ~operation.isin(INBOUND_OPERATIONS)
+        text_present(requests["correlation_id"])
+        & ~text_is(requests["outcome"], "dropped")
+        & ~text_in(requests["operation"], INBOUND_OPERATIONS)
     )
     return requests.loc[mask, ["correlation_id", "outcome", "ok", "scheduled_at", "started_at"]]
 
 
 def _outbound_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
-    mask = (
-        (ledger["direction"].astype("str") == "outbound")
-        & ledger["correlation_id"].notna()
-        & (ledger["correlation_id"].astype("str") != "")
-    )
+    mask = text_is(ledger["direction"], "outbound") & text_present(ledger["correlation_id"])
     return ledger.loc[mask, ["correlation_id", "arrived_at", "reply_to_wamid"]]
 
 
@@ -59,15 +54,28 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
     """
     sends = _send_records(requests)
     arrivals = _outbound_ledger(ledger)
-    # Replies to a customer's message are accounted as replies, not as sends we never made.
-    arrivals = arrivals[arrivals["reply_to_wamid"].isna() | arrivals["correlation_id"].isin(sends["correlation_id"])]
     tokens = pd.concat([sends["correlation_id"], arrivals["correlation_id"]], ignore_index=True)
-    codes, uniques = pd.factorize(tokens.astype("str"))
+    codes, uniques = pd.factorize(tokens)
     send_codes, arrival_codes = codes[: len(sends)], codes[len(sends) :]
     size = len(uniques)
+    # Replies to a customer's message are accounted as replies, not as sends we never made.
+    sent = np.zeros(size, dtype=bool)
+    sent[send_codes] = True
+    keep = ~text_present(arrivals["reply_to_wamid"]) | sent[arrival_codes]
+    arrivals, arrival_codes = arrivals[keep], arrival_codes[keep]
+    used = np.zeros(size, dtype=bool)
+    used[send_codes] = True
+    used[arrival_codes] = True
+    if not used.all():
+        # Tokens seen only on dropped reply rows: renumber so they do not show up as "unexpected".
+        remap = np.cumsum(used) - 1
+        send_codes, arrival_codes = remap[send_codes], remap[arrival_codes]
+        uniques = uniques[used]
+        size = len(uniques)
 
-    rank = sends["outcome"].astype("str").map(_RANK).fillna(0).to_numpy(dtype="int64")
-    rank = np.where(sends["ok"].fillna(False).to_numpy(dtype=bool), 2, rank)
+    outcome = sends["outcome"]
+    rank = np.where(text_is(outcome, "indeterminate"), 1, 0)
+    rank = np.where(text_is(outcome, "ok") | sends["ok"].fillna(False).to_numpy(dtype=bool), 2, rank)
     scheduled = sends["scheduled_at"].to_numpy(dtype="float64", na_value=np.nan)
     started = sends["started_at"].to_numpy(dtype="float64", na_value=np.nan)
     sent_time = np.where(np.isnan(scheduled), started, scheduled)
@@ -80,49 +88,54 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
     np.minimum.at(delivered_at, arrival_codes, arrivals["arrived_at"].to_numpy(dtype="float64", na_value=np.inf))
 
     attempted = best >= 0
-    outcome = np.where(attempted, _NAMES[np.clip(best, 0, 2)], "unsent")
     delivered = copies > 0
     status = np.select(
+        [~attempted, (best == 2) & delivered, best == 2, (best == 1) & delivered, best == 1, delivered],
         [
-            ~attempted,
-            (best == 2) & delivered,
-            best == 2,
-            (best == 1) & delivered,
-            best == 1,
-            delivered,
+            STATUSES.index(name)
+            for name in ("unexpected", "delivered", "lost", "recovered", "unresolved", "delivered_after_fail")
         ],
-        ["unexpected", "delivered", "lost", "recovered", "unresolved", "delivered_after_fail"],
-        default="failed",
+        default=STATUSES.index("failed"),
+    )
+    # Categoricals: a 5-million-row table of small codes, not 5 million Python strings.
+    best_answer = pd.Categorical.from_codes(
+        np.where(attempted, np.clip(best, 0, 2), 3).astype("int8"), dtype=pd.CategoricalDtype([*_NAMES, "unsent"])
     )
     return pd.DataFrame(
         {
-            "correlation_id": np.asarray(uniques, dtype=object),
+            "correlation_id": uniques.array,
             "sent_at": np.where(np.isinf(sent_at), np.nan, sent_at),
-            "outcome": outcome,
+            "outcome": best_answer,
             "copies": copies,
             "delivered_at": np.where(np.isinf(delivered_at), np.nan, delivered_at),
-            "status": status,
+            "status": pd.Categorical.from_codes(status.astype("int8"), dtype=pd.CategoricalDtype(STATUSES)),
         }
     )
 
 
 def accounting(messages: pd.DataFrame, *, ledger_available: bool = True, lost_sample: int = 20) -> dict[str, Any]:
     """The accounting figures of a ``message_table``; see the module docstring for each name."""
-    status = messages["status"].to_numpy()
+
+    def status_is(name: str) -> np.ndarray:
+        return np.asarray((messages["status"] == name).to_numpy(), dtype=bool)
+
     copies = messages["copies"].to_numpy()
-    attempted_mask = status != "unexpected"
-    counts = {name: int((status == name).sum()) for name in ("delivered", "lost", "recovered", "unresolved")}
-    failed = int(((status == "failed") | (status == "delivered_after_fail")).sum())
+    unexpected = status_is("unexpected")
+    attempted_mask = ~unexpected
+    counts = {name: int(status_is(name).sum()) for name in ("delivered", "lost", "recovered", "unresolved")}
+    after_fail = int(status_is("delivered_after_fail").sum())
+    failed = int(status_is("failed").sum()) + after_fail
     acked = counts["delivered"] + counts["lost"]
     dup_mask = attempted_mask & (copies > 1)
     lost = counts["lost"]
     interval = wilson_interval(lost, acked)
     latency_ms = (messages["delivered_at"] - messages["sent_at"]).to_numpy(dtype="float64") * 1000.0
     latency_ms = latency_ms[attempted_mask & (copies > 0)]
-    lost_rows = messages[status == "lost"].sort_values("sent_at")
+    lost_rows = messages[status_is("lost")].sort_values("sent_at")
+    attempted = int(attempted_mask.sum())
     return {
         "measured": ledger_available,
-        "attempted": int(attempted_mask.sum()),
+        "attempted": attempted,
         "acked": acked,
         "failed": failed,
         "indeterminate": counts["recovered"] + counts["unresolved"],
@@ -132,17 +145,17 @@ def accounting(messages: pd.DataFrame, *, ledger_available: bool = True, lost_sa
         "lost": lost,
         "duplicated": int(dup_mask.sum()),
         "duplicate_copies": int((copies[dup_mask] - 1).sum()),
-        "unexpected": int((status == "unexpected").sum()),
-        "unexpected_copies": int(copies[status == "unexpected"].sum()),
+        "unexpected": int(unexpected.sum()),
+        "unexpected_copies": int(copies[unexpected].sum()),
         "recovered": counts["recovered"],
         "unresolved": counts["unresolved"],
-        "delivered_after_fail": int((status == "delivered_after_fail").sum()),
+        "delivered_after_fail": after_fail,
         "loss_rate": lost / acked if acked else None,
         "loss_rate_ci95": list(interval) if interval else None,
         # Zero loss is "fewer than 3/N with 95% confidence", never "perfect".
         "loss_upper_95": (rule_of_three(acked) if lost == 0 else (interval[1] if interval else None)),
-        "duplicate_rate": int(dup_mask.sum()) / int(attempted_mask.sum()) if attempted_mask.any() else None,
-        "valid": lost == 0 and int((status == "unexpected").sum()) == 0,
+        "duplicate_rate": int(dup_mask.sum()) / attempted if attempted else None,
+        "valid": lost == 0 and not unexpected.any(),
         "delivery_latency_ms": latency_summary(latency_ms),
         "lost_sample": [str(token) for token in lost_rows["correlation_id"].head(lost_sample)],
         "lost_window": _span(lost_rows["sent_at"]),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.columns import text_is
 from analysis.metrics import event_time
 from analysis.stats import percentile
 
@@ -26,7 +27,7 @@ FLAT_GAIN = 0.02
 def step_table(requests: pd.DataFrame, t0: float, step_s: float) -> list[dict[str, Any]]:
     times = event_time(requests)
     steps = np.floor((times - t0) / step_s).astype("int64")
-    dropped = (requests["outcome"].astype("str") == "dropped").to_numpy()
+    dropped = text_is(requests["outcome"], "dropped")
     ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
     latency = requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     rows = []

@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.columns import text_is
 from analysis.metrics import event_time
 from analysis.stats import grouped_percentiles, theil_sen
 
 
 def _latency(requests: pd.DataFrame) -> np.ndarray:
-    dropped = (requests["outcome"].astype("str") == "dropped").to_numpy()
+    dropped = text_is(requests["outcome"], "dropped")
     corrected = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     plain = requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     values = np.where(np.isnan(corrected), plain, corrected)
@@ -57,7 +58,7 @@ def degradation(requests: pd.DataFrame, t0: float, *, window_s: float = 60.0) ->
 
 def hourly_table(requests: pd.DataFrame, t0: float, times: np.ndarray, latency: np.ndarray) -> list[dict[str, Any]]:
     hours = np.floor((times - t0) / 3600.0).astype("int64")
-    dropped = (requests["outcome"].astype("str") == "dropped").to_numpy()
+    dropped = text_is(requests["outcome"], "dropped")
     ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
     uniq, counts, p50, p95, p99 = grouped_percentiles(hours, latency, (50.0, 95.0, 99.0))
     rows = []

@@ -12,12 +12,14 @@ Definitions (the contract; docs/summary-schema.md repeats them):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.stats import grouped_percentiles, latency_summary
+from analysis.columns import text_is
+from analysis.stats import ValueRanks, grouped_percentiles, latency_summary, value_ranks
 
 WINDOWS_S: tuple[int, ...] = (1, 10, 60)
 TOP_ERROR_CODES = 20
@@ -53,36 +55,65 @@ def _count_by(series: pd.Series, limit: int | None = None) -> dict[str, int]:
     return dict(items)
 
 
-def operation_stats(frame: pd.DataFrame, duration_s: float, *, open_model: bool) -> dict[str, Any]:
-    """The headline figures of one group of request records (see the module docstring for definitions)."""
-    outcome = frame["outcome"].astype("str")
-    dropped_mask = (outcome == "dropped").to_numpy()
-    ok_mask = frame["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped_mask
-    started = int((~dropped_mask).sum())
-    ok = int(ok_mask.sum())
+@dataclass
+class RequestColumns:
+    """The request columns the metrics need, pulled out of the frame once as numpy arrays."""
+
+    frame: pd.DataFrame
+    dropped: np.ndarray
+    failed: np.ndarray
+    indeterminate: np.ndarray
+    ok: np.ndarray
+    latency: np.ndarray
+    corrected: np.ndarray
+    has_schedule: bool
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> RequestColumns:
+        dropped = text_is(frame["outcome"], "dropped")
+        return cls(
+            frame=frame,
+            dropped=dropped,
+            failed=text_is(frame["outcome"], "failed"),
+            indeterminate=text_is(frame["outcome"], "indeterminate"),
+            ok=frame["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped,
+            latency=frame["latency_ms"].to_numpy(dtype="float64", na_value=np.nan),
+            corrected=frame["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan),
+            has_schedule=bool(frame["scheduled_at"].notna().any()),
+        )
+
+
+def operation_stats(
+    cols: RequestColumns, mask: np.ndarray | None, duration_s: float, *, open_model: bool
+) -> dict[str, Any]:
+    """The headline figures of the records selected by ``mask`` (all when None); see the module docstring."""
+    select = np.ones(cols.dropped.size, dtype=bool) if mask is None else mask
+    dropped = cols.dropped & select
+    started_mask = select & ~cols.dropped
+    started = int(started_mask.sum())
+    ok = int((cols.ok & select).sum())
     errors = started - ok
-    failed_rows = frame[~ok_mask & ~dropped_mask]
-    latency = frame["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)[~dropped_mask]
+    failed_rows = cols.frame.loc[started_mask & ~cols.ok, ["error_kind", "error_code"]]
+    count = int(select.sum())
     stats: dict[str, Any] = {
-        "count": len(frame),
+        "count": count,
         "started": started,
         "ok": ok,
         "errors": errors,
-        "failed": int((outcome == "failed").sum()),
-        "indeterminate": int((outcome == "indeterminate").sum()),
-        "dropped_slots": int(dropped_mask.sum()),
+        "failed": int((cols.failed & select).sum()),
+        "indeterminate": int((cols.indeterminate & select).sum()),
+        "dropped_slots": int(dropped.sum()),
         "error_rate": errors / started if started else None,
-        "dropped_rate": float(dropped_mask.sum()) / len(frame) if len(frame) else None,
+        "dropped_rate": float(dropped.sum()) / count if count else None,
         "throughput_rps": started / duration_s if duration_s > 0 else None,
         "ok_rps": ok / duration_s if duration_s > 0 else None,
         "errors_by_kind": _count_by(failed_rows["error_kind"]),
         "errors_by_code": _count_by(failed_rows["error_code"], TOP_ERROR_CODES),
-        "latency_ms": latency_summary(latency),
+        "latency_ms": latency_summary(cols.latency[started_mask]),
         "corrected_latency_ms": None,
     }
-    if open_model and frame["scheduled_at"].notna().any():
-        corrected = frame["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)[~dropped_mask]
-        stats["corrected_latency_ms"] = latency_summary(corrected)
+    if open_model and cols.has_schedule:
+        stats["corrected_latency_ms"] = latency_summary(cols.corrected[started_mask])
     return stats
 
 
@@ -90,28 +121,31 @@ def request_metrics(requests: pd.DataFrame, *, open_model: bool) -> dict[str, An
     """``{"duration_s", "overall": stats, "by_operation": {op: stats}}``."""
     span = run_span(requests)
     duration = span[1] - span[0] if span else 0.0
+    cols = RequestColumns.of(requests)
+    codes, names = pd.factorize(requests["operation"].fillna("(none)"), sort=True)
     by_operation = {
-        str(op): operation_stats(group, duration, open_model=open_model)
-        for op, group in requests.groupby(requests["operation"].fillna("(none)").astype("str"), sort=True)
+        str(name): operation_stats(cols, codes == i, duration, open_model=open_model) for i, name in enumerate(names)
     }
     return {
         "duration_s": duration,
-        "overall": operation_stats(requests, duration, open_model=open_model),
+        "overall": operation_stats(cols, None, duration, open_model=open_model),
         "by_operation": by_operation,
     }
 
 
-def window_series(requests: pd.DataFrame, window_s: int, t0: float, *, open_model: bool) -> dict[str, list[Any]]:
+def window_series(
+    requests: pd.DataFrame, window_s: int, t0: float, *, open_model: bool, orders: dict[str, ValueRanks] | None = None
+) -> dict[str, list[Any]]:
     """Columnar per-window series: ``t`` (window start, s from t0), counts, rates and latency percentiles.
 
     Windows with no record are absent (a gap on a chart is honest; a zero would claim requests were made).
     """
     if requests.empty:
         return {"t": []}
+    orders = orders or {}
     times = event_time(requests)
     bucket = np.floor((times - t0) / window_s).astype("int64")
-    outcome = requests["outcome"].astype("str").to_numpy()
-    dropped = outcome == "dropped"
+    dropped = text_is(requests["outcome"], "dropped")
     ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
     uniq, counts = np.unique(bucket, return_counts=True)
     position = np.searchsorted(uniq, bucket)
@@ -129,16 +163,18 @@ def window_series(requests: pd.DataFrame, window_s: int, t0: float, *, open_mode
         "throughput_rps": (started_n / window_s).tolist(),
         "error_rate": [None if s == 0 else float((s - o) / s) for s, o in zip(started_n, ok_n, strict=True)],
     }
-    series.update(_window_percentiles(position, latency, uniq.size, "latency"))
+    series.update(_window_percentiles(position, latency, uniq.size, "latency", orders.get("latency")))
     if open_model and requests["scheduled_at"].notna().any():
         corrected = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
         corrected = np.where(dropped, np.nan, corrected)
-        series.update(_window_percentiles(position, corrected, uniq.size, "corrected"))
+        series.update(_window_percentiles(position, corrected, uniq.size, "corrected", orders.get("corrected")))
     return series
 
 
-def _window_percentiles(position: np.ndarray, values: np.ndarray, size: int, prefix: str) -> dict[str, list[Any]]:
-    keys, _, p50, p95, p99 = grouped_percentiles(position, values, (50.0, 95.0, 99.0))
+def _window_percentiles(
+    position: np.ndarray, values: np.ndarray, size: int, prefix: str, order: ValueRanks | None
+) -> dict[str, list[Any]]:
+    keys, _, p50, p95, p99 = grouped_percentiles(position, values, (50.0, 95.0, 99.0), ranks=order)
     out: dict[str, list[Any]] = {}
     for name, column in (("p50", p50), ("p95", p95), ("p99", p99)):
         full: list[float | None] = [None] * size
@@ -150,4 +186,10 @@ def _window_percentiles(position: np.ndarray, values: np.ndarray, size: int, pre
 
 def timelines(requests: pd.DataFrame, t0: float, *, open_model: bool) -> dict[str, dict[str, list[Any]]]:
     """The 1 s, 10 s and 1 min series, keyed by the window length in seconds as a string."""
-    return {str(w): window_series(requests, w, t0, open_model=open_model) for w in WINDOWS_S}
+    # One sort by latency per column serves every window length.
+    dropped = text_is(requests["outcome"], "dropped")
+    orders = {}
+    for name, column in (("latency", "latency_ms"), ("corrected", "corrected_latency_ms")):
+        values = requests[column].to_numpy(dtype="float64", na_value=np.nan)
+        orders[name] = value_ranks(np.where(dropped, np.nan, values))
+    return {str(w): window_series(requests, w, t0, open_model=open_model, orders=orders) for w in WINDOWS_S}

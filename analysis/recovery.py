@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.columns import text_is
 from analysis.metrics import event_time
 from analysis.stats import percentile
 from harness.records import FaultEvent
@@ -77,14 +78,14 @@ def _window_ok(ok_cum: np.ndarray, started_cum: np.ndarray, lo: int, hi: int, ta
 
 def _buckets(requests: pd.DataFrame, t0: float, bucket_s: float, end: float) -> tuple[np.ndarray, ...]:
     times = event_time(requests)
-    dropped = (requests["outcome"].astype("str") == "dropped").to_numpy()
+    dropped = text_is(requests["outcome"], "dropped")
     ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
     latency = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     plain = requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     latency = np.where(np.isnan(latency), plain, latency)
     # Up to the last record's bucket: an empty tail after the load stopped is no outage.
     last = np.nanmax(times[~dropped]) if (~dropped).any() else np.nan
-    n_buckets = int(math.floor((min(last, end) - t0) / bucket_s)) + 1 if np.isfinite(last) and last >= t0 else 0
+    n_buckets = math.floor((min(last, end) - t0) / bucket_s) + 1 if np.isfinite(last) and last >= t0 else 0
     index = np.floor((times - t0) / bucket_s)
     keep = (index >= 0) & (index < n_buckets) & ~dropped
     index = index[keep].astype("int64")

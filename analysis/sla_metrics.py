@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from analysis.columns import text_is
 from analysis.metrics import event_time
 from analysis.stats import grouped_percentiles, quantile_interval, rank_index, wilson_interval
 
@@ -106,11 +107,11 @@ def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: f
 def _scoped(requests: pd.DataFrame, scope: str | None) -> pd.DataFrame:
     if scope is None:
         return requests
-    return requests[requests["operation"].astype("str") == scope]
+    return requests[text_is(requests["operation"], scope)]
 
 
 def _started(requests: pd.DataFrame) -> pd.DataFrame:
-    return requests[requests["outcome"].astype("str") != "dropped"]
+    return requests[~text_is(requests["outcome"], "dropped")]
 
 
 def request_latency(column: str) -> Resolver:

@@ -15,6 +15,7 @@ import numpy as np
 from analysis import accounting as acc
 from analysis.apdex import apdex
 from analysis.capacity import capacity
+from analysis.columns import text_is
 from analysis.degradation import degradation
 from analysis.load import RunData
 from analysis.metrics import request_metrics, run_span, timelines
@@ -130,10 +131,10 @@ def build_summary(
         item["cleared_s"] = item["cleared_at"] - t0 if item["cleared_at"] is not None else None
 
     delivery_ms = (messages["delivered_at"] - messages["sent_at"]).to_numpy(dtype="float64") * 1000.0
-    acked_mask = messages["outcome"].to_numpy() == "ok"
+    acked_mask = np.asarray((messages["outcome"] == "ok").to_numpy(), dtype=bool)
     request_latency = run.requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
     request_ok = run.requests["ok"].fillna(False).to_numpy(dtype=bool)
-    not_dropped = (run.requests["outcome"].astype("str") != "dropped").to_numpy()
+    not_dropped = ~text_is(run.requests["outcome"], "dropped")
     apdex_section: dict[str, Any] = {
         "request": apdex(np.where(request_ok, request_latency, np.nan)[not_dropped], options.apdex_t_ms["request"]),
         "delivery": apdex(delivery_ms[acked_mask], options.apdex_t_ms["delivery"]) if run.has_ledger else None,

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.metrics import request_metrics, window_series
-from analysis.stats import latency_summary, percentile, quantile_interval, rule_of_three, wilson_interval
+from analysis.stats import (
+    grouped_percentiles,
+    latency_summary,
+    percentile,
+    quantile_interval,
+    rule_of_three,
+    wilson_interval,
+)
 from tests.analysis import frames as f
 
 
@@ -102,3 +111,23 @@ def test_quantile_interval_brackets_the_percentile() -> None:
     assert lo < 500 < hi
     assert hi - lo < 80
     assert quantile_interval(np.array([1.0]), 50.0) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-3, 5), st.one_of(st.floats(0, 1e4, allow_nan=False), st.just(float("nan")))),
+        max_size=80,
+    )
+)
+def test_grouped_percentiles_match_per_group_nearest_rank(rows: list[tuple[int, float]]) -> None:
+    keys = np.array([k for k, _ in rows], dtype="int64")
+    values = np.array([v for _, v in rows], dtype="float64")
+    uniq, counts, p50, p99 = grouped_percentiles(keys, values, (50.0, 99.0))
+    expected = sorted({k for k, v in rows if not np.isnan(v)})
+    assert uniq.tolist() == expected
+    for i, key in enumerate(expected):
+        group = values[(keys == key) & ~np.isnan(values)]
+        assert counts[i] == group.size
+        assert p50[i] == percentile(group, 50.0)
+        assert p99[i] == percentile(group, 99.0)
