@@ -1,7 +1,8 @@
 """``scrmbench demo``: the one-command bake-off of the reference vendors, ending in a scorecard.
 
 Plan: three reference vendors with known behaviour (steady, degrading, lossy) × three short scenarios (peak,
-media-burst, failover), each run through the runner's Python API with the ``standard`` SLA, then one
+media-burst, failover), each a ``scrmbench run`` of its own (several at once: a
+separate process per run keeps their mocks, vendors and Locust apart) with the ``standard`` SLA, then one
 scorecard. The demo checks its own call: steady must pass and the other two must not; it says so if not.
 
 Before any load it proves the loop is alive: the mock starts on a free loopback port and accepts a message.
@@ -12,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
-import subprocess
-import sys
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,16 +21,13 @@ from pathlib import Path
 import httpx
 
 from analysis.scorecard import Scorecard, make_scorecard, render
+from harness.bakeoff_jobs import MAX_PARALLEL, plan_jobs, run_jobs
 from harness.errors import HarnessError
 from harness.local_stack import start_mock
 
 MOCK_TOKEN = "mock-access-token"  # the mock's documented development default (docs/contracts.md)
 MOCK_PHONE_ID = "100000000000001"
-VENDORS = ("reference-steady", "reference-degrading", "reference-lossy")
 EXPECTED = {"reference-steady": "PASS"}  # the others must not pass
-SCENARIOS = ("peak", "media-burst", "failover")
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "vendors"
-RUN_TIMEOUT_S = {True: 60.0, False: 150.0}  # per run, quick or not: the demo is bounded whatever happens
 Progress = Callable[[str], None]
 
 
@@ -91,47 +87,16 @@ def prove_mock(folder: Path, progress: Progress) -> str:
 
 
 def runner_available() -> bool:
-    """True once ``scrmbench run`` exists in this checkout (harness/commands/run.py, issue 6)."""
+    """True once ``scrmbench run`` exists in this checkout (harness/commands/run.py)."""
     return importlib.util.find_spec("harness.commands.run") is not None
 
 
 def find_run_folder(out: Path) -> Path | None:
-    """The results folder ``scrmbench run --out`` wrote: ``out`` itself or the one run folder inside it."""
+    """The results folder ``scrmbench run --out`` wrote: ``out`` itself or the newest run folder inside it."""
     if (out / "manifest.json").is_file():
         return out
     found = sorted(p.parent for p in out.glob("*/manifest.json"))
     return found[-1] if found else None
-
-
-def run_one(vendor: str, scenario: str, out: Path, *, quick: bool, timeout_s: float) -> tuple[Path | None, str]:
-    """One scenario against one reference vendor, through ``scrmbench run`` in its own process."""
-    args = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "run",
-        "--vendor",
-        str(VENDOR_DIR / f"{vendor}.yaml"),
-        "--scenario",
-        scenario,
-        "--sla",
-        "standard",
-        "--seed",
-        "7",
-        "--out",
-        str(out),
-    ]
-    if quick:
-        args.append("--quick")
-    try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired:
-        return find_run_folder(out), f"did not finish within {timeout_s:.0f} s"
-    # 0 = SLA met, 1 = SLA missed: both are results; anything else is a failed run.
-    if done.returncode not in (0, 1):
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
-        return find_run_folder(out), f"exit {done.returncode}: {tail[0][:300]}"
-    return find_run_folder(out), ""
 
 
 def demo_folder(root: Path, now: dt.datetime | None = None) -> Path:
@@ -140,22 +105,18 @@ def demo_folder(root: Path, now: dt.datetime | None = None) -> Path:
 
 
 def run_bakeoff(result: DemoResult, *, quick: bool, progress: Progress) -> DemoResult:
-    """Every vendor × scenario, then one scorecard of all the runs that produced records."""
-    total = len(VENDORS) * len(SCENARIOS)
-    for index, (vendor, scenario) in enumerate(((v, s) for v in VENDORS for s in SCENARIOS), start=1):
-        progress(f"[{index}/{total}] {scenario} against {vendor}")
-        folder, problem = run_one(
-            vendor, scenario, result.folder / f"{vendor}-{scenario}", quick=quick, timeout_s=RUN_TIMEOUT_S[quick]
-        )
-        if problem:
-            result.failures.append(f"{vendor} {scenario}: {problem}")
-            progress(f"    {problem}")
+    """Every vendor × scenario (several at once, each its own ``scrmbench run``), then one scorecard."""
+    jobs = plan_jobs(result.folder, quick=quick)
+    for job in run_jobs(jobs, max_parallel=MAX_PARALLEL, progress=progress):
+        if job.problem:
+            result.failures.append(f"{job.vendor} {job.scenario}: {job.problem}")
+        folder = find_run_folder(job.out)
         if folder is not None:
             result.runs.append(folder)
     if not result.runs:
         raise HarnessError("no run of the bake-off produced records: " + "; ".join(result.failures))
     progress("scoring with the standard SLA and writing the scorecard")
-    card = make_scorecard(result.runs, title="scrmbench demo: reference vendors")
+    card = make_scorecard(sorted(result.runs), title="scrmbench demo: reference vendors")
     result.card = card
     result.scorecard = render.write(card, result.folder / "scorecard.html", "html")
     for fmt in ("md", "json", "csv"):

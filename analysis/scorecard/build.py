@@ -142,7 +142,12 @@ def vendor_results(bundles: list[RunBundle]) -> list[VendorResult]:
         verdicts: list[Verdict] = []
         unmeasured: dict[str, str] = {}
         for bundle in runs:
-            run_criteria = [criterion_from(c, bundle.scenario) for c in bundle.sla.get("criteria") or []]
+            # "not_applicable": the SLA names a figure this scenario does not produce; it counts nowhere.
+            run_criteria = [
+                criterion_from(c, bundle.scenario)
+                for c in bundle.sla.get("criteria") or []
+                if str(c.get("status", "")).lower() != "not_applicable"
+            ]
             criteria.extend(run_criteria)
             verdicts.append(_run_verdict(bundle, run_criteria))
             unmeasured.update(

@@ -111,3 +111,48 @@ def test_demo_preflight_starts_the_mock_and_sees_a_message_in_its_ledger(tmp_pat
     check = bakeoff.prove_mock(tmp_path, lines.append)
     assert "ledger holds it" in check
     assert lines[0].startswith("starting the mock")
+
+
+def test_demo_plan_covers_every_vendor_and_scenario(tmp_path: Path) -> None:
+    from harness.bakeoff_jobs import plan_jobs
+
+    jobs = plan_jobs(tmp_path, quick=True)
+    assert {(j.vendor, j.scenario) for j in jobs} == {
+        (v, s)
+        for v in ("reference-steady", "reference-degrading", "reference-lossy")
+        for s in ("peak", "media-burst", "failover")
+    }
+    assert jobs[0].scenario == "failover"  # longest first
+    failover = jobs[0].params
+    # Sustained recovery needs its 10 s window and 60 s confirmation after the restore, inside the run.
+    assert failover["kill_at_s"] + failover["down_s"] + 70 <= failover["duration_s"]
+    args = jobs[0].args()
+    assert args[args.index("--sla") + 1] == "standard" and "--param" in args
+
+
+def test_jobs_run_bounded_and_report_problems(tmp_path: Path) -> None:
+    import sys
+
+    from harness.bakeoff_jobs import Job, run_jobs
+
+    class Script(Job):
+        def __init__(self, name: str, code: str, budget_s: float) -> None:
+            super().__init__("v", name, {}, tmp_path / name, budget_s)
+            self.code = code
+
+        def args(self) -> list[str]:
+            return [sys.executable, "-c", self.code]
+
+    jobs = [
+        Script("met", "print('ok')", 60),
+        Script("missed", "import sys; sys.exit(1)", 60),
+        Script("broken", "import sys; print('no vendor profile'); sys.exit(3)", 60),
+        Script("hangs", "import time; time.sleep(600)", 1),
+    ]
+    lines: list[str] = []
+    done = {j.scenario: j for j in run_jobs(jobs, max_parallel=2, progress=lines.append, poll_s=0.1)}
+    assert done["met"].problem == "" and done["missed"].problem == ""  # SLA met or missed: both results
+    assert done["broken"].problem.startswith("exit 3: no vendor profile")
+    assert done["hangs"].problem == "stopped after 1 s, its time budget"
+    assert done["hangs"].process.returncode != 0
+    assert sum(line.startswith("started") for line in lines) == 4
