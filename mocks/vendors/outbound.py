@@ -49,6 +49,9 @@ class Outbound:
                 asyncio.create_task(self._worker(index), name=f"outbound-{index}")
                 for index in range(self.settings.workers)
             ]
+            if isinstance(self.queue, DurableQueue):
+                self.queue.release_own_claims()
+                self._tasks.append(asyncio.create_task(self.queue.keep_leases(), name="outbox-leases"))
 
     async def stop(self) -> None:
         for task in self._tasks:

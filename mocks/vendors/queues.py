@@ -111,6 +111,24 @@ class DurableQueue:
             except TimeoutError:
                 pass
 
+    def release_own_claims(self) -> None:
+        """At start: claims under this owner's name were made by a previous life of this instance, now dead."""
+        with self.store.tx() as conn:
+            conn.execute(
+                "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?", (self.owner,)
+            )
+
+    async def keep_leases(self) -> None:
+        """Renew this instance's leases while it lives: a slow Graph call must not let another worker (or the
+        standby) claim a job in flight and send it twice; only a dead instance's leases run out."""
+        while True:
+            await self.clock.sleep(self.lease_s / 3)
+            with self.store.tx() as conn:
+                conn.execute(
+                    "UPDATE outbox SET claimed_until = ? WHERE claimed_by = ?",
+                    (self.clock.now() + self.lease_s, self.owner),
+                )
+
     def ack(self, job: Job) -> None:
         with self.store.tx() as conn:
             conn.execute("DELETE FROM outbox WHERE seq = ?", (job.ref,))

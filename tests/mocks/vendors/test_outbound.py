@@ -86,3 +86,35 @@ def test_lossy_acknowledges_then_drops_under_pressure_and_lists_every_drop(in_pr
         assert (f"m{index}" in sent_texts) == (message_id not in dropped)
         if message_id in dropped:
             assert vendor.message(message_id)["status"] == "queued"  # the vendor never admits the loss
+
+
+def test_a_job_in_flight_keeps_its_lease_and_is_sent_once(in_process_vendor):
+    # The Graph call takes longer than the lease: without renewal a second worker would claim and resend it.
+    vendor = in_process_vendor(workers=4, lease_s=0.3, service_ms=900.0)
+    message_id = vendor.post("/api/messages", {"to": "4915100000001", "text": "once"}).json()["id"]
+    wait_until(lambda: vendor.message(message_id)["status"] == "sent")
+    wait_until(lambda: vendor.state.outbound.queue.depth() == 0)
+    assert vendor.graph.texts() == ["once"]
+
+
+def test_a_restarted_instance_takes_back_the_jobs_its_previous_life_claimed(in_process_vendor, tmp_path):
+    from mocks.vendors.storage import Store
+
+    db = tmp_path / "shared.sqlite3"
+    store = Store(db)
+    payload = (
+        '{"messaging_product": "whatsapp", "to": "4915100000001", "type": "text", "text": {"body": "left behind"}}'
+    )
+    store.conn.execute(
+        "INSERT INTO messages(id, direction, wa_id, type, body, status, payload)"
+        " VALUES ('msg_old', 'out', '4915100000001', 'text', 'left behind', 'queued', ?)",
+        (payload,),
+    )
+    # Claimed by this instance's previous life, with a lease far in the future: it died holding the job.
+    store.conn.execute(
+        "INSERT INTO outbox(message_id, available_at, claimed_by, claimed_until) VALUES ('msg_old', 0, 'ref-1', 9e12)"
+    )
+    store.close()
+    vendor = in_process_vendor(db_path=str(db), instance="ref-1")
+    wait_until(lambda: vendor.message("msg_old")["status"] == "sent", what="the orphaned job sent")
+    assert vendor.graph.texts() == ["left behind"]
