@@ -172,6 +172,28 @@ async def download_media(request: Request) -> Response:
     return Response(media.data, media_type=media.mime_type)
 
 
+async def message_templates(request: Request) -> Response:
+    """``GET /{waba_id}/message_templates``: the configured templates, all approved, in Graph's paging shape."""
+    state: MockState = request.app.state.mock
+    _check_version(request)
+    authorize(state, request)
+    waba_id = str(request.path_params["waba_id"])
+    if waba_id not in {number.waba_id for number in state.numbers.values()}:
+        raise unknown_object(waba_id)
+    data = [
+        {
+            "name": template.name,
+            "language": template.language,
+            "status": "APPROVED",
+            "category": template.category.upper(),
+            "id": str(10**15 + index),
+        }
+        for index, template in enumerate(state.config.templates)
+    ]
+    cursors = {"before": "QVFIUmFz", "after": "QVFIUmFz"}
+    return _json({"data": data, "paging": {"cursors": cursors}})
+
+
 def send_routes() -> list[BaseRoute]:
     endpoint = SendMessage()
     """First in the route list: the hot path should not be matched against every other route first. The numeric
@@ -187,6 +209,8 @@ def graph_routes() -> list[BaseRoute]:
         Route("/mock-cdn/{media_id}/{expires}/{signature}", download_media, methods=["GET"], name="media_download"),
         Route("/{version}/{phone_number_id:int}/media", upload_media, methods=["POST"], name="upload_media"),
         Route("/{phone_number_id:int}/media", upload_media, methods=["POST"], name="upload_media_unversioned"),
+        Route("/{version}/{waba_id:int}/message_templates", message_templates, methods=["GET"], name="templates"),
+        Route("/{waba_id:int}/message_templates", message_templates, methods=["GET"], name="templates_unversioned"),
         Route("/{version}/{object_id}", get_object, methods=["GET"], name="get_object"),
         Route("/{object_id}", get_object, methods=["GET"], name="get_object_unversioned"),
         Route("/{version}/{object_id}", delete_object, methods=["DELETE"], name="delete_object"),

@@ -8,6 +8,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from harness.clock import FakeClock
+from mocks.whatsapp.app import create_app
+from mocks.whatsapp.config import MockConfig, TemplateConfig
 from mocks.whatsapp.correlation import make_token
 from tests.mocks.whatsapp.helpers import PNID, SEND, error_of, open_window, template, text
 
@@ -249,3 +252,21 @@ async def test_unknown_route_answers_in_graph_envelope(mock_client: httpx.AsyncC
     response = await mock_client.put(f"/v22.0/{PNID}/nothing")
     assert response.status_code in (400, 405)
     assert error_of(response)["code"] == 100
+
+
+async def test_template_registry_checks_existence_and_parameter_count(fake_clock: FakeClock) -> None:
+    config = MockConfig(templates=[TemplateConfig(name="order_update", language="en_US", body_params=2)])
+    app = create_app(config, clock=fake_clock, plugins=[])
+    headers = {"Authorization": "Bearer mock-access-token"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://m", headers=headers
+    ) as client:
+        ok = await client.post(SEND, json=template(name="order_update", params=("Ann", TOKEN)))
+        assert ok.status_code == 200, ok.text
+        unknown = await client.post(SEND, json=template(name="nope", params=("a", "b")))
+        assert unknown.status_code == 404 and error_of(unknown)["code"] == 132001
+        wrong = await client.post(SEND, json=template(name="order_update", params=("only one",)))
+        assert wrong.status_code == 400 and error_of(wrong)["code"] == 132000
+        listed = (await client.get("/v22.0/200000000000001/message_templates")).json()
+        assert [(t["name"], t["status"]) for t in listed["data"]] == [("order_update", "APPROVED")]
+        assert (await client.get("/v22.0/999/message_templates")).status_code == 400
