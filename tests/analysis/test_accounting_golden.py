@@ -155,3 +155,16 @@ def test_accounting_invariants(sends: list[tuple[int, str]], arrivals: list[int]
     assert r["duplicate_copies"] + r["delivered"] + r["unexpected_copies"] == len(arrivals)
     acked = {token for token, outcome in sends if outcome == "ok"}
     assert r["lost"] == len(acked - set(arrivals))
+
+
+def test_replies_to_customers_are_not_unexpected_sends() -> None:
+    sends = f.requests([f.request(0, correlation_id="a")])
+    ledger = f.ledger(
+        [
+            f.arrival("a", 0.3),
+            f.arrival("cust-token", 2.0, reply_to_wamid="in1"),  # the vendor echoed the customer's token in a reply
+            f.arrival("a", 3.0, reply_to_wamid="in2"),  # a reply that carries one of our tokens still counts as a copy
+        ]
+    )
+    result = accounting(message_table(sends, ledger))
+    assert (result["unexpected"], result["delivered"], result["duplicated"]) == (0, 1, 1)
