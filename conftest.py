@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.facades",
     "tests.fixtures.faults",
     "tests.fixtures.proxy",
+    "tests.fixtures.docker",
 ]

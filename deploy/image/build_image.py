@@ -1,0 +1,169 @@
+"""Build a local Docker image without any registry: assemble a root filesystem, then ``docker import`` it.
+
+    python deploy/image/build_image.py busybox [--tag scrmbench-busybox:local]
+    python deploy/image/build_image.py python  [--tag scrmbench-python:local]
+
+``busybox``: one static busybox binary (Debian package ``busybox-static``) and its applet links, an ``/www``
+page for ``busybox httpd``. A few MB, built in a second; the container-fault tests use it.
+
+``python``: this interpreter, its standard library, the shared libraries ``ldd`` finds for it and for the
+compiled extension modules, and this virtual environment's site-packages (scrmbench itself included, as the
+editable install points at the source tree, which is copied too). Big (hundreds of MB) but needs nothing from
+outside this machine; run the reference vendor or the mock in it with host networking.
+
+Nothing is ever pulled: ``docker import`` reads the tarball we made. Images carry the label
+``org.scrmbench.image=true``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tarfile
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+# Not org.scrmbench.managed: containers inherit image labels, and that label must mark only containers the
+# harness itself started (harness/faults/container.py run_managed), never everything run from this image.
+LABEL = "org.scrmbench.image=true"
+ROOT = Path(__file__).resolve().parents[2]
+BUSYBOX_APPLETS = ("sh", "httpd", "wget", "sleep", "cat", "ls", "echo", "kill", "true", "false", "nc")
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def find_busybox() -> Path:
+    for candidate in ("/bin/busybox", "/usr/bin/busybox"):
+        path = Path(candidate)
+        if path.exists():
+            out = subprocess.run(["file", "-L", str(path)], capture_output=True, text=True, check=False).stdout
+            if "dynamically linked" not in out:
+                return path
+    raise BuildError(
+        "no static busybox found; install the Debian package busybox-static (apt-get install busybox-static)"
+    )
+
+
+def busybox_rootfs(root: Path) -> None:
+    (root / "bin").mkdir(parents=True)
+    shutil.copy2(find_busybox(), root / "bin" / "busybox")
+    for applet in BUSYBOX_APPLETS:
+        (root / "bin" / applet).symlink_to("busybox")
+    (root / "www").mkdir()
+    (root / "www" / "index.html").write_text("scrmbench test container\n")
+    (root / "tmp").mkdir()
+    (root / "etc").mkdir()
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\n")
+
+
+def shared_libraries(binaries: Iterable[Path]) -> set[Path]:
+    """Every shared library ``ldd`` reports for the given binaries, plus the dynamic loader."""
+    libs: set[Path] = set()
+    for binary in binaries:
+        out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=False).stdout
+        for match in re.finditer(r"(/\S+\.so[^\s]*)", out):
+            libs.add(Path(match.group(1)))
+    return {lib for lib in libs if lib.exists()}
+
+
+def _copy(src: Path, root: Path) -> None:
+    dest = root / src.resolve().relative_to("/")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if not dest.exists():
+        shutil.copy2(src.resolve(), dest)
+    if src.is_symlink() or src != src.resolve():
+        link = root / src.relative_to("/")
+        if not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(src.resolve())
+
+
+def python_rootfs(root: Path) -> None:
+    interpreter = Path(sys.executable).resolve()
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    ignore = shutil.ignore_patterns("test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip")
+    shutil.copytree(stdlib, root / stdlib.relative_to("/"), symlinks=True, ignore=ignore)
+    shutil.copytree(purelib, root / purelib.relative_to("/"), symlinks=True)
+    for source_dir in ("harness", "mocks", "analysis", "scenarios"):
+        shutil.copytree(
+            ROOT / source_dir, root / ROOT.relative_to("/") / source_dir, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    _copy(interpreter, root)
+    extensions = [*stdlib.rglob("*.so"), *purelib.rglob("*.so")]
+    for lib in shared_libraries([interpreter, *extensions]):
+        _copy(lib, root)
+    (root / "usr" / "local" / "bin").mkdir(parents=True, exist_ok=True)
+    (root / "usr" / "local" / "bin" / "python").symlink_to(interpreter)
+    (root / "tmp").mkdir(exist_ok=True)
+    busybox_rootfs_extras(root)
+
+
+def busybox_rootfs_extras(root: Path) -> None:
+    """A shell and a few tools in the Python image too (health checks, debugging)."""
+    (root / "bin").mkdir(exist_ok=True)
+    shutil.copy2(find_busybox(), root / "bin" / "busybox")
+    for applet in BUSYBOX_APPLETS:
+        link = root / "bin" / applet
+        if not link.exists():
+            link.symlink_to("busybox")
+
+
+def import_image(root: Path, tag: str, changes: Iterable[str]) -> str:
+    """Tar the root filesystem and ``docker import`` it; returns the image id."""
+    if shutil.which("docker") is None:
+        raise BuildError("the docker command is not installed (apt-get install docker.io)")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for entry in sorted(root.iterdir()):
+            tar.add(entry, arcname=entry.name)
+    args = ["docker", "import"]
+    for change in [f"LABEL {LABEL}", *changes]:
+        args += ["--change", change]
+    done = subprocess.run([*args, "-", tag], input=buffer.getvalue(), capture_output=True, check=False, timeout=600)
+    if done.returncode != 0:
+        raise BuildError(f"docker import failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout.decode().strip()
+
+
+def build(kind: str, tag: str) -> str:
+    with tempfile.TemporaryDirectory(prefix=f"scrmbench-{kind}-rootfs-") as tmp:
+        root = Path(tmp)
+        if kind == "busybox":
+            busybox_rootfs(root)
+            changes = ['CMD ["/bin/busybox", "httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"]']
+        elif kind == "python":
+            python_rootfs(root)
+            env_path = f"PATH=/usr/local/bin:{Path(sys.executable).parent}:/bin"
+            changes = [f"ENV {env_path}", f"ENV PYTHONPATH={ROOT}", f"WORKDIR {ROOT}", 'CMD ["python", "-V"]']
+        else:
+            raise BuildError(f"unknown image kind {kind!r}; use busybox or python")
+        return import_image(root, tag, changes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("kind", choices=["busybox", "python"])
+    parser.add_argument("--tag", default=None, help="image tag (default scrmbench-<kind>:local)")
+    args = parser.parse_args(argv)
+    try:
+        image_id = build(args.kind, args.tag or f"scrmbench-{args.kind}:local")
+    except (BuildError, OSError, subprocess.SubprocessError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    print(image_id)
+    return 0
+
+
+if __name__ == "__main__":
+    os.umask(0o022)
+    sys.exit(main())
