@@ -10,9 +10,11 @@ middle of a trial); rows being written stay visible to exports until their segme
 from __future__ import annotations
 
 import operator
+import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +81,8 @@ class Ledger:
         self._writing: list[LedgerEntry] = []  # rows handed to the spill thread, not yet in a segment
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
+        # Segment names carry the start time and pid, so a reused spill_dir never mixes two runs' files.
+        self._stem = f"ledger-{int(time.time())}-{os.getpid()}"
 
     def append(self, entry: LedgerEntry) -> None:
         self._memory.append(entry)
@@ -93,7 +97,7 @@ class Ledger:
         if self._dir is None:
             self._dir = Path(tempfile.mkdtemp(prefix="scrmbench-ledger-"))
         self._dir.mkdir(parents=True, exist_ok=True)
-        path = self._dir / f"ledger-{len(self._segments):06d}.parquet"
+        path = self._dir / f"{self._stem}-{len(self._segments):06d}.parquet"
         self._writing, self._memory = self._memory, []
         self._writer = threading.Thread(target=self._write, args=(path, self._writing), daemon=True)
         self._writer.start()
@@ -158,7 +162,12 @@ class Ledger:
         self._spilled_rows = 0
 
     def close(self) -> None:
-        self.reset()
-        if self._owns_dir and self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
+        """At shutdown: a temporary folder is removed; a configured ``spill_dir`` keeps every row as Parquet
+        segments (the last ones written now), so the ledger can be read after the mock stopped or was stopped."""
+        if self._owns_dir:
+            self.reset()
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir = None
+        else:
+            self.spill(wait=True)

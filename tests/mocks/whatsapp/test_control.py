@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import httpx
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from starlette.applications import Starlette
@@ -138,3 +140,16 @@ async def test_stats_and_customer_lookup(mock_client: httpx.AsyncClient, fake_cl
     assert found["wa_id"] == "491600000000"
     by_bsuid = (await mock_client.get(f"/_mock/customers/{found['user_id']}", headers=ADMIN)).json()
     assert by_bsuid == found
+
+
+def test_a_configured_spill_dir_keeps_the_ledger_after_shutdown(tmp_path: Path) -> None:
+    from mocks.whatsapp.ledger import Ledger, LedgerEntry
+
+    ledger = Ledger(memory_rows=3, spill_dir=str(tmp_path))
+    for i in range(5):
+        ledger.append(LedgerEntry(float(i), float(i), f"wamid.{i}", "outbound", "1", "49", "text", 10))
+    ledger.close()
+    files = sorted(tmp_path.glob("ledger-*.parquet"))
+    table = pa.concat_tables([pq.read_table(path) for path in files])
+    assert table.schema.equals(LEDGER_SCHEMA)
+    assert table.column("wamid").to_pylist() == [f"wamid.{i}" for i in range(5)]
