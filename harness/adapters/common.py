@@ -23,6 +23,7 @@ from harness.adapters.base import (
     SendText,
     UnsupportedOperation,
     UploadMedia,
+    json_body,
 )
 from harness.config.profiles import AuthConfig, VendorProfile
 
@@ -125,8 +126,6 @@ class DialectBase:
     ) -> HttpRequest:
         merged: dict[str, str] = {"Accept": "application/json", **self._auth, **(headers or {})}
         if json is not None:
-            from harness.adapters.base import json_body
-
             body, content_type = json_body(json), "application/json"
         if content_type:
             merged["Content-Type"] = content_type

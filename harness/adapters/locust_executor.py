@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from harness.adapters.base import Adapter, HttpRequest, HttpResponse, Outcome, TransportFailure, transport_outcome
@@ -83,6 +84,4 @@ class LocustExecutor:
 
 
 def _with_latency(result: Outcome, response_time: Any) -> Outcome:
-    from dataclasses import replace
-
     return replace(result, latency_ms=float(response_time)) if isinstance(response_time, int | float) else result

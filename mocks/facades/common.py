@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -150,8 +150,9 @@ def build_app(
     routes: list[BaseRoute],
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    exception_handlers: Mapping[Any, Callable[..., Any]] | None = None,
 ) -> Starlette:
+    """The facade app: its routes, ``/_facade/health``, and an upstream client living as long as the app."""
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.upstream = Upstream(settings, transport)
@@ -163,7 +164,6 @@ def build_app(
     app = Starlette(
         routes=[Route("/_facade/health", _health, methods=["GET"]), *routes],
         lifespan=lifespan,
-        exception_handlers=dict(exception_handlers or {}),
     )
     app.state.settings = settings
     return app
