@@ -6,7 +6,8 @@ Writes a synthetic run (analysis/synthetic.py) of ``--rows`` request records and
 temporary folder, then, each in a fresh child process so neither inherits the other's memory:
 
 - baseline: ``pyarrow.parquet.read_table`` of every request shard, the ledger and the webhook attempts;
-- scoring:  ``load_run`` + ``build_summary`` with the ``standard`` SLA + writing summary.json.
+- scoring:  ``load_run`` (the columns the analysis reads, as ``scrmbench score`` does) + ``build_summary``
+  with the ``standard`` SLA + writing summary.json.
 
 Memory is each child's peak RSS above its RSS after imports (both children import the same modules), so the
 ratio compares the work, not the interpreter. Targets: time ≤ 4×, memory ≤ 3×. The last line ends with the
@@ -29,7 +30,7 @@ from pathlib import Path
 import psutil
 import pyarrow.parquet as pq
 import orjson
-from analysis.load import load_run
+from analysis.load import ANALYSIS_COLUMNS, load_run
 from analysis.sla import load_preset
 from analysis.summary import build_summary
 
@@ -44,7 +45,7 @@ if sys.argv[1] == "read":
     tables += [pq.read_table(folder / "ledger.parquet"), pq.read_table(folder / "webhooks.parquet")]
     rows = sum(t.num_rows for t in tables)
 else:
-    run = load_run(folder)
+    run = load_run(folder, columns=ANALYSIS_COLUMNS)
     summary = build_summary(run, sla=load_preset("standard"))
     (folder / "summary.json").write_bytes(orjson.dumps(summary))
     rows = len(run.requests) + len(run.ledger)

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis.compare import RunInput, compare
-from analysis.load import RunData, load_run
+from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
 from analysis.sla import SlaSpec, load_preset, resolve_sla, sla_from_criteria
 from analysis.sla_metrics import format_value
 from analysis.summary import build_summary
@@ -164,7 +164,7 @@ def score_command(
 ) -> None:
     """Score one run: write summary.json and CSV tables beside it, print the verdict; exit 1 if the SLA is not met."""
     console = Console()
-    run = load_run(run_dir)
+    run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
     spec = choose_sla(run, sla)
     summary = build_summary(run, sla=spec)
     write_json(run.path / "summary.json", summary)
@@ -201,7 +201,7 @@ def compare_command(
         )
     inputs = []
     for run_dir in run_dirs:
-        run = load_run(run_dir)
+        run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
         inputs.append(RunInput(build_summary(run, sla=choose_sla(run, sla)), _latency_sample(run)))
     result = compare(inputs)
     target = output or Path(run_dirs[0]).resolve().parent / "comparison.json"

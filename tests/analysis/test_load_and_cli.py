@@ -72,3 +72,14 @@ def test_compare_writes_comparison(synthetic_run, tmp_path: Path) -> None:
     (group,) = result["groups"]
     assert group["ranking"][0]["vendor"] == "synthetic"
     assert main(["compare", runs[0]]) == 2
+
+
+def test_reading_only_the_analysis_columns_gives_the_same_summary(synthetic_run) -> None:
+    from analysis.load import ANALYSIS_COLUMNS
+    from analysis.sla import load_preset
+
+    path = synthetic_run(duration_s=60, fault_at_s=20, fault_s=5).path
+    full = build_summary(load_run(path), sla=load_preset("standard"))
+    lean_run = load_run(path, columns=ANALYSIS_COLUMNS)
+    assert list(lean_run.requests.columns) == list(ANALYSIS_COLUMNS)
+    assert build_summary(lean_run, sla=load_preset("standard")) == full
