@@ -60,7 +60,10 @@ class MemoryQueue:
 class DurableQueue:
     """The SQLite outbox. ``put`` commits before the API answers 202, so an acknowledged job survives a crash."""
 
-    POLL_S = 0.05  # how often an idle worker looks for jobs put by another instance or whose lease expired
+    # An idle worker looks for jobs put by another instance, due retries and expired leases every POLL_S,
+    # backing off to IDLE_POLL_S while nothing comes (a local put wakes it at once either way).
+    POLL_S = 0.02
+    IDLE_POLL_S = 0.25
 
     def __init__(self, store: Store, clock: Clock, owner: str, lease_s: float) -> None:
         self.store = store
@@ -101,15 +104,17 @@ class DurableQueue:
         return Job(str(row["message_id"]), int(row["attempts"]), int(row["seq"]))
 
     async def get(self) -> Job:
+        poll = self.POLL_S
         while True:
             job = self._claim()
             if job is not None:
                 return job
             self._wakeup.clear()
             try:
-                await asyncio.wait_for(self._wakeup.wait(), self.POLL_S)
+                await asyncio.wait_for(self._wakeup.wait(), poll)
+                poll = self.POLL_S
             except TimeoutError:
-                pass
+                poll = min(poll * 2, self.IDLE_POLL_S)
 
     def release_own_claims(self) -> None:
         """At start: claims under this owner's name were made by a previous life of this instance, now dead."""
