@@ -61,10 +61,11 @@ class SlaResult:
         )
 
     def __repr__(self) -> str:
+        # One line: pytest shows it inside the assertion message, where newlines would print as "\n".
         score = "–" if self.score is None else f"{self.score:.0f}/100"
-        lines = [f"{self.scenario} against {self.vendor}: {self.verdict} {score} ({self.run_dir})"]
-        lines += [f"    {line}" for line in self.failing]
-        return "SlaResult(" + "\n".join(lines) + ")"
+        failing = " | ".join(self.failing) or "nothing failed"
+        head = f"{self.scenario} against {self.vendor}: {self.verdict} {score}"
+        return f"SlaResult({head}; {failing}; run: {self.run_dir})"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
