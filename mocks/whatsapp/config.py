@@ -42,6 +42,9 @@ class LimitsConfig(_Strict):
     tier: Literal["250", "2K", "10K", "100K", "unlimited"] = "250"  # unique business-initiated users / 24 h
     enforce_customer_window: bool = True  # free-form outside 24 h of the customer's last message -> 131047
     tier_error_code: int = 131048  # Meta's exact code for the reach limit is unconfirmed (reference §4.4)
+    # WABA management calls (/{waba}, /{waba}/phone_numbers, /{waba}/message_templates) per hour -> 80007;
+    # 5000 for an active WABA, 200 otherwise (reference §4.3). None switches it off.
+    management_requests_per_hour: int | None = Field(default=5_000, ge=1)
 
     @property
     def tier_limit(self) -> int | None:

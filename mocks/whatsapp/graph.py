@@ -124,6 +124,9 @@ async def get_object(request: Request) -> Response:
     object_id: str = request.path_params["object_id"]
     if object_id in state.numbers:
         return _json(_phone_info(state, object_id))
+    if object_id in {number.waba_id for number in state.numbers.values()}:
+        _waba(state, request)
+        return _json({"id": object_id, "name": "scrmbench mock WABA", "currency": "USD", "timezone_id": "1"})
     if not object_id.isdigit():
         raise unknown_object(object_id)
     owner = _owner_elsewhere(state, media_id=object_id)
@@ -172,26 +175,47 @@ async def download_media(request: Request) -> Response:
     return Response(media.data, media_type=media.mime_type)
 
 
+def _waba(state: MockState, request: Request) -> str:
+    """The WABA of a management call, counted against the WABA's hourly allowance (80007 past it)."""
+    waba_id = str(request.path_params.get("waba_id", request.path_params.get("object_id")))
+    if waba_id not in {number.waba_id for number in state.numbers.values()}:
+        raise unknown_object(waba_id)
+    state.limiters.check_management(waba_id, state.clock.monotonic())
+    return waba_id
+
+
+def _paged(data: list[dict[str, Any]]) -> Response:
+    return _json({"data": data, "paging": {"cursors": {"before": "QVFIUmFz", "after": "QVFIUmFz"}}})
+
+
 async def message_templates(request: Request) -> Response:
     """``GET /{waba_id}/message_templates``: the configured templates, all approved, in Graph's paging shape."""
     state: MockState = request.app.state.mock
     _check_version(request)
     authorize(state, request)
-    waba_id = str(request.path_params["waba_id"])
-    if waba_id not in {number.waba_id for number in state.numbers.values()}:
-        raise unknown_object(waba_id)
-    data = [
-        {
-            "name": template.name,
-            "language": template.language,
-            "status": "APPROVED",
-            "category": template.category.upper(),
-            "id": str(10**15 + index),
-        }
-        for index, template in enumerate(state.config.templates)
-    ]
-    cursors = {"before": "QVFIUmFz", "after": "QVFIUmFz"}
-    return _json({"data": data, "paging": {"cursors": cursors}})
+    _waba(state, request)
+    templates = state.config.templates
+    return _paged(
+        [
+            {
+                "name": t.name,
+                "language": t.language,
+                "status": "APPROVED",
+                "category": t.category.upper(),
+                "id": str(10**15 + i),
+            }
+            for i, t in enumerate(templates)
+        ]
+    )
+
+
+async def waba_phone_numbers(request: Request) -> Response:
+    """``GET /{waba_id}/phone_numbers``: the WABA's numbers with the fields of ``GET /{phone_number_id}``."""
+    state: MockState = request.app.state.mock
+    _check_version(request)
+    authorize(state, request)
+    waba_id = _waba(state, request)
+    return _paged([_phone_info(state, n.id) for n in state.numbers.values() if n.waba_id == waba_id])
 
 
 def send_routes() -> list[BaseRoute]:
@@ -211,6 +235,8 @@ def graph_routes() -> list[BaseRoute]:
         Route("/{phone_number_id:int}/media", upload_media, methods=["POST"], name="upload_media_unversioned"),
         Route("/{version}/{waba_id:int}/message_templates", message_templates, methods=["GET"], name="templates"),
         Route("/{waba_id:int}/message_templates", message_templates, methods=["GET"], name="templates_unversioned"),
+        Route("/{version}/{waba_id:int}/phone_numbers", waba_phone_numbers, methods=["GET"], name="waba_numbers"),
+        Route("/{waba_id:int}/phone_numbers", waba_phone_numbers, methods=["GET"], name="waba_numbers_unversioned"),
         Route("/{version}/{object_id}", get_object, methods=["GET"], name="get_object"),
         Route("/{object_id}", get_object, methods=["GET"], name="get_object_unversioned"),
         Route("/{version}/{object_id}", delete_object, methods=["DELETE"], name="delete_object"),

@@ -3,7 +3,8 @@
 - per phone number throughput: a token bucket, 80 msg/s by default -> 130429;
 - per (phone number, recipient) pair: 1 per 6 s with a burst of 45 that borrows from the future -> 131056;
 - business-initiated reach: unique users per rolling 24 h per WABA, by tier -> the tier error;
-- the 24 h customer service window is checked here too, from the customer registry -> 131047.
+- the 24 h customer service window is checked here too, from the customer registry -> 131047;
+- WABA management calls per hour (5000 for an active WABA) -> 80007.
 
 A sharded mock (``--workers N``) gives every phone number to exactly one process, so these stay exact.
 """
@@ -82,17 +83,20 @@ class Limiters:
         self._numbers: dict[str, TokenBucket] = {}
         self._pairs: dict[tuple[str, str], TokenBucket] = {}
         self._reach: dict[str, ReachWindow] = {}
+        self._management: dict[str, TokenBucket] = {}
         self._since_prune = 0
 
     def update(self, config: LimitsConfig) -> None:
         self.config = config
         self._numbers.clear()  # new rates apply from now on with full buckets, as after a tier change
         self._pairs.clear()
+        self._management.clear()
 
     def reset(self) -> None:
         self._numbers.clear()
         self._pairs.clear()
         self._reach.clear()
+        self._management.clear()
 
     def check_throughput(self, phone_number_id: str, now: float) -> None:
         """Every message attempt that reaches a number counts against its throughput, accepted or not."""
@@ -134,6 +138,17 @@ class Limiters:
                 self.config.tier_error_code,
                 f"Business-initiated messaging limit reached: tier {self.config.tier} unique users in 24 hours.",
             )
+
+    def check_management(self, waba_id: str, now: float) -> None:
+        """WABA management calls per hour, as a bucket of the hourly allowance refilled evenly over the hour."""
+        limit = self.config.management_requests_per_hour
+        if not self.config.enabled or limit is None:
+            return
+        bucket = self._management.get(waba_id)
+        if bucket is None:
+            bucket = self._management[waba_id] = TokenBucket(limit / 3_600.0, float(limit), now)
+        if not bucket.take(now):
+            raise GraphError(80007, f"WhatsApp Business Account {waba_id} reached its limit of {limit} calls per hour.")
 
     def reach_count(self, waba_id: str) -> int:
         window = self._reach.get(waba_id)

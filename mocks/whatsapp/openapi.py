@@ -154,6 +154,14 @@ def _graph_paths() -> dict[str, Any]:
                 "responses": {"200": _ok({"type": "object"}), **_graph_errors()},
             }
         },
+        "/{version}/{waba_id}/phone_numbers": {
+            "get": {
+                "operationId": "listPhoneNumbers",
+                "parameters": [version, {**object_id, "name": "waba_id"}],
+                "security": security,
+                "responses": {"200": _ok({"type": "object"}), **_graph_errors()},
+            }
+        },
         "/{version}/{object_id}": {
             "get": {
                 "operationId": "getObject",

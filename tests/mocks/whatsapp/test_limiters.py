@@ -137,3 +137,22 @@ async def test_limiters_off_lets_everything_through(fake_clock: FakeClock) -> No
     ) as client:
         codes = {(await client.post(SEND, json=text())).status_code for _ in range(100)}
     assert codes == {200}
+
+
+async def test_waba_management_calls_are_limited_per_hour(fake_clock: FakeClock) -> None:
+    app = create_app(MockConfig(limits=LimitsConfig(management_requests_per_hour=3)), clock=fake_clock, plugins=[])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://m",
+        headers={"Authorization": "Bearer mock-access-token"},
+    ) as client:
+        waba = "200000000000001"
+        numbers = (await client.get(f"/v22.0/{waba}/phone_numbers")).json()
+        assert [item["id"] for item in numbers["data"]] == ["100000000000001"]
+        assert (await client.get(f"/v22.0/{waba}")).json()["id"] == waba
+        assert (await client.get(f"/{waba}/message_templates")).status_code == 200
+        limited = await client.get(f"/v22.0/{waba}/message_templates")
+        assert error_of(limited)["code"] == 80007
+        assert (await client.get("/v22.0/100000000000001")).status_code == 200  # phone number info is not counted
+        fake_clock.advance(3_600 / 3)
+        assert (await client.get(f"/v22.0/{waba}/phone_numbers")).status_code == 200
