@@ -1,4 +1,5 @@
-"""Helpers shared by the mock benchmarks: start a bench server, drive it with wrk, parse wrk's report."""
+"""Helpers shared by the benchmarks (wrk runner and report parser, bench server start); not a benchmark itself:
+run as a script it only says so."""
 
 from __future__ import annotations
 
@@ -124,3 +125,7 @@ def start_server(module_args: list[str], log_name: str) -> tuple[ServiceProcess,
     )
     process.start()
     return process, port
+
+
+if __name__ == "__main__":
+    print("bench/_wrk.py holds helpers for the other benchmarks; nothing to measure here")

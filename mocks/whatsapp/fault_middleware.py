@@ -7,6 +7,7 @@ faulted, so the harness can always clear a fault it set.
 
 from __future__ import annotations
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mocks.whatsapp.errors import GraphError, envelope, status_of
@@ -83,8 +84,6 @@ class FaultMiddleware:
 
 
 async def _graph_error(state: MockState, send: Send, error: GraphError) -> None:
-    import orjson
-
     body = orjson.dumps(envelope(error, state.trace_ids.next()))
     status = status_of(error, state.config.rate_limit_http_status)
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
