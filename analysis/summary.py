@@ -96,6 +96,9 @@ def run_section(run: RunData, t0: float, end: float) -> dict[str, Any]:
         "workers": list(m.workers),
         "notes": list(m.notes),
         "unmeasured": dict(m.unmeasured),
+        # Written by the runner beside the schema's fields: [{name, started_at, ended_at}] and lost workers.
+        "phases": list((m.model_extra or {}).get("phases") or []),
+        "missing_workers": list((m.model_extra or {}).get("missing_workers") or []),
     }
 
 

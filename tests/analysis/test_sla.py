@@ -306,3 +306,29 @@ def test_inconclusive_when_too_few_samples_or_interval_straddles() -> None:
     assert row["status"] == "inconclusive"
     assert row["ci95"][0] < 150 < row["ci95"][1]
     assert row["points"] == 0.5
+
+
+def test_search_growth_uses_the_runners_phase_times() -> None:
+    rows = [f.request(float(t), 100.0, operation="search_conversations") for t in range(10)]
+    rows += [f.request(float(t), 50.0, operation="send_text") for t in range(10, 20)]  # another operation
+    rows += [f.request(float(t), 700.0, operation="search_conversations") for t in range(30, 40)]
+    phases = [{"name": "1M", "started_at": f.T0, "ended_at": f.T0 + 20}, {"name": "5M", "started_at": f.T0 + 25}]
+    summary = {"run": {"scenario": "data-volume", "scenario_params": {}, "phases": phases}}
+    ev = Evidence(summary, f.requests(rows), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), f.T0)
+    spec = SlaSpec.model_validate(
+        {
+            "name": "t",
+            "criteria": [
+                {
+                    "metric": "search_growth_factor",
+                    "aggregation": "p95_last_over_first_phase",
+                    "target": 3,
+                    "scope": "search_conversations",
+                }
+            ],
+        }
+    )
+    row = evaluate(spec, ev)["criteria"][0]
+    assert row["measured"] == pytest.approx(7.0)
+    assert row["status"] == "fail"
+    assert "100 ms in the first phase, 700 ms in the last" in row["reason"]
