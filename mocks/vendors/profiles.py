@@ -126,9 +126,10 @@ def lossy(time_scale: float) -> ProfileSpec:
 def fast_failover(time_scale: float) -> ProfileSpec:
     """High-end HA pair: automatic failover, durable shared queue.
 
-    Front checks every 0.5 s, switches after 3 consecutive failures. Truth: after the primary is killed the
-    front serves from the standby within interval × threshold + timeout ≈ 2 s (the research's "within 90 s"
-    class); acknowledged messages are not lost (the standby claims the dead primary's outbox rows after their
+    Front checks every 0.5 s (0.5 s timeout), switches after 3 consecutive failures. Truth: after the primary
+    is killed the front serves from the standby within threshold × interval = 1.5 s (connection refused), at
+    worst threshold × (interval + timeout) = 3 s (a hung primary): the research's "within 90 s" class;
+    acknowledged messages are not lost (the standby claims the dead primary's outbox rows after their
     5 s lease), at most a few are duplicated (sent by the primary, not yet marked).
     """
     front = FrontSettings(interval_s=0.5, timeout_s=0.5, failure_threshold=3, failover="automatic")
@@ -140,7 +141,8 @@ def slow_failover(time_scale: float) -> ProfileSpec:
     """Low-end HA pair: manual failover after 47 minutes (scaled), in-memory queue.
 
     Truth: after the primary is killed the front answers 503 until the simulated operator switches to the
-    standby, 47 min × time_scale after detection (28.2 s at the default 0.01) plus detection (≈ 3 × 2 s);
+    standby, 47 min × time_scale after detection (28.2 s at the default 0.01), detection taking 3 × 2 s = 6 s
+    (9 s for a hung primary);
     messages waiting in the primary's in-memory queue when it died are lost.
     """
     front = FrontSettings(
