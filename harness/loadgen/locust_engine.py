@@ -48,11 +48,14 @@ class SlotQueue:
     def take(self, timeout: float = TAKE_TIMEOUT_S) -> tuple[Slot, str] | None:
         self._idle += 1
         try:
-            item = self._queue.get(timeout=timeout)
+            return self._queue.get(timeout=timeout)
         except Empty:
+            # A slot may have been handed between the timeout firing and this greenlet resuming; it already
+            # counted this user as busy, so take it rather than leave it stranded in the queue.
+            if not self._queue.empty():
+                return self._queue.get_nowait()
             self._idle -= 1
             return None
-        return item
 
 
 class OpenEngine:
@@ -182,27 +185,43 @@ class PlanShape(LoadTestShape):
 
     use_common_options = True
 
+    def _open_done(self, run_time: float, duration_s: float, spawn_s: float) -> bool:
+        """Stop when the local dispatcher has released every slot and no request is in flight, or at the limit.
+
+        A master cannot see its workers' dispatchers, so distributed runs stop at the time limit.
+        """
+        if run_time >= duration_s + spawn_s + OPEN_TAIL_S:
+            return True
+        assert self.runner is not None
+        engine = engine_of(self.runner.environment)
+        if engine is None or engine.dispatcher is None or not engine.dispatcher.finished:
+            return False
+        session = engine.session
+        return engine.queue.idle() >= session.plan.pool_size
+
     def tick(self) -> tuple[int, float, list[type]] | None:
         from harness.loadgen.session import plan_for
 
         assert self.runner is not None  # Locust sets it before the first tick
         plan, profile = plan_for(self.runner.environment)
         run_time = self.get_run_time()
-        if run_time >= profile.duration_s + _tail_s(self.runner.environment):
-            return None
         workers = _worker_count(self.runner)
         if plan.load_model == "open":
             users = plan.pool_size * workers
-            return users, float(min(max(users, 1), 100 * workers)), [OpenModelUser]
+            # Spawn the pool within about a second: the dispatcher starts its clock once the pool is idle.
+            spawn_rate = float(max(min(users, 1000), 1))
+            if self._open_done(run_time, profile.duration_s, users / spawn_rate):
+                return None
+            return users, spawn_rate, [OpenModelUser]
+        if run_time >= profile.duration_s:
+            return None
         peak = max(profile.rate_at(t) for t in _sample_times(profile.duration_s)) or 1.0
         level = profile.rate_at(min(run_time, profile.duration_s - 1e-6))
         users = max(1, round(session_users(self.runner.environment) * level / peak))
         return users, float(min(users, 100 * workers)), [ClosedModelUser]
 
 
-def _tail_s(environment: Environment) -> float:
-    # The open model's dispatcher starts once the pool is spawned; give the last slots time to go out.
-    return 2.0
+OPEN_TAIL_S = 12.0  # after the schedule: the pool's start-up wait (≤ 10 s) plus the last requests in flight
 
 
 def _sample_times(duration: float) -> list[float]:

@@ -1,0 +1,69 @@
+"""Open-model accuracy: achieved ÷ target arrival rate of one Locust worker, at rising target rates.
+
+One local Locust runner sends template messages straight to the mock WhatsApp API (cloud-api adapter, limits
+off) on the open model's schedule. For each target rate: achieved = requests started (not dropped) ÷ the
+shape's length. Prints one line per rate, then the highest rate whose ratio is ≥ 0.95 and that ratio LAST.
+
+    .venv/bin/python bench/open_model_accuracy.py [--quick]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from harness.net import free_port
+from harness.recorder import read_requests
+from harness.runner import RunRequest, execute
+from harness.services import ServiceProcess
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rates = [50, 100, 200] if quick else [50, 100, 200, 400, 800, 1200]
+    seconds = 4 if quick else 8
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        (root / "mock.yaml").write_text(yaml.safe_dump({"limits": {"enabled": False}}))
+        mock = ServiceProcess.python_module(
+            "mock",
+            ["mock", "serve", "--port", str(port), "--config", str(root / "mock.yaml")],
+            health_url=f"{base}/_mock/health",
+        )
+        profile = {
+            "name": "mock-direct", "adapter": "cloud-api", "base_url": base,
+            "auth": {"scheme": "bearer", "token_env": "MOCK_ACCESS_TOKEN", "dev_default": "mock-access-token"},
+            "phone_numbers": [{"number": "+15550000001", "id": "100000000000001"}],
+            "capabilities": {"operations": ["send_template", "health"], "can_point_at_mock": True, "mock_url": base},
+        }  # fmt: skip
+        (root / "vendor.yaml").write_text(yaml.safe_dump(profile))
+        best: tuple[float, float] | None = None
+        with mock:
+            for rate in rates:
+                request = RunRequest(
+                    vendor=root / "vendor.yaml", scenario="broadcast", results_root=root / "results",
+                    overrides={"recipients": int(rate * seconds), "rate": rate, "live_share": 0.0,
+                               "drain_s": 0, "pool_size": 400},
+                    show_progress=False,
+                )  # fmt: skip
+                requests = read_requests(execute(request).run_dir).to_pandas()
+                target = rate * seconds
+                started = int((requests["outcome"] != "dropped").sum())
+                ratio = started / target
+                dropped = int((requests["outcome"] == "dropped").sum())
+                print(f"target {rate}/s: started {started} of {target} slots (dropped {dropped}), ratio {ratio:.3f}")
+                if ratio >= 0.95:
+                    best = (float(rate), ratio)
+        if best is None:
+            print("no rate reached 0.95 of its target; achieved/target 0")
+            return
+        print(f"highest rate one worker sustains: {best[0]:.0f}/s; achieved/target {best[1]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
