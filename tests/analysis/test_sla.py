@@ -332,3 +332,14 @@ def test_search_growth_uses_the_runners_phase_times() -> None:
     assert row["measured"] == pytest.approx(7.0)
     assert row["status"] == "fail"
     assert "100 ms in the first phase, 700 ms in the last" in row["reason"]
+
+
+def test_every_scenarios_default_criteria_are_valid_sla_criteria() -> None:
+    from analysis.sla import sla_from_criteria
+    from scenarios import registry
+
+    for name in registry.names():
+        for quick in (False, True):
+            plan = registry.get(name).plan(None, quick=quick)
+            spec = sla_from_criteria(name, [c.as_dict() for c in plan.criteria], source=f"scenario:{name}")
+            assert spec.criteria and all(c.source for c in spec.criteria)
