@@ -282,7 +282,8 @@ def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
         "verdict": verdict,
         "met": verdict == "PASS",
         "critical_failures": critical,
-        "reasons": [("CRITICAL: " if r["critical"] and r["status"] == "fail" else "") + r["reason"] for r in flagged],
+        "reasons": [("CRITICAL: " if r["critical"] and r["status"] == "fail" else "") + r["reason"] for r in flagged]
+        or (["no criterion could be measured in this run"] if score is None else []),
         "counts": counts,
         "bands": {"pass": spec.bands.pass_, "conditional": spec.bands.conditional},
         "criteria": rows,

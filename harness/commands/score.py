@@ -29,6 +29,7 @@ from harness.errors import EXIT_OK, EXIT_SLA_FAILED, ConfigError
 
 log = logging.getLogger(__name__)
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "inconclusive": "grey50", "not_applicable": "grey50"}
+SIGN = {"<=": "≤", ">=": "≥"}
 VERDICT_STYLE = {"PASS": "bold green", "CONDITIONAL": "bold yellow", "FAIL": "bold red"}
 
 
@@ -145,7 +146,7 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         style = STATUS_STYLE[c["status"]]
         grid.add_row(
             c["id"] + (" ★" if c["critical"] else ""),
-            f"{c['comparison']} {format_value(c['target'], c['unit'])}",
+            f"{SIGN[c['comparison']]} {format_value(c['target'], c['unit'])}",
             format_value(c["measured"], c["unit"]),
             f"[{style}]{c['status']}[/]",
             f"{c['weight']:g}",

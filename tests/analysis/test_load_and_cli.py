@@ -83,3 +83,16 @@ def test_reading_only_the_analysis_columns_gives_the_same_summary(synthetic_run)
     lean_run = load_run(path, columns=ANALYSIS_COLUMNS)
     assert list(lean_run.requests.columns) == list(ANALYSIS_COLUMNS)
     assert build_summary(lean_run, sla=load_preset("standard")) == full
+
+
+def test_a_run_with_only_a_manifest_scores_as_fail_with_a_reason(tmp_path: Path) -> None:
+    from harness.records import RunManifest
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(RunManifest(run_id="r", scenario="peak", started_at=1.0).model_dump_json())
+    assert main(["score", str(folder), "--sla", "standard"]) == 1
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["run"]["partial"] is True
+    assert summary["sla"]["score"] is None
+    assert summary["sla"]["reasons"] == ["no criterion could be measured in this run"]
