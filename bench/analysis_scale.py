@@ -9,7 +9,8 @@ temporary folder, then, each in a fresh child process so neither inherits the ot
 - scoring:  ``load_run`` (the columns the analysis reads, as ``scrmbench score`` does) + ``build_summary``
   with the ``standard`` SLA + writing summary.json.
 
-Memory is each child's peak RSS above its RSS after imports (both children import the same modules), so the
+Read and score alternate for ``--rounds`` rounds and the fastest of each counts (the machine is shared and
+noisy). Memory is each child's peak RSS above its RSS after imports (both children import the same modules), so the
 ratio compares the work, not the interpreter. Targets: time ≤ 4×, memory ≤ 3×. The last line ends with the
 time ratio.
 """
@@ -63,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--quick", action="store_true", help="200,000 rows instead")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved read/score rounds; the fastest counts")
     args = parser.parse_args()
     rows = 200_000 if args.quick else args.rows
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -85,13 +87,24 @@ def main() -> None:
             chunk_rows=500_000,
         )
         print(f"wrote {built.requests:,} request records in {time.perf_counter() - started:.1f} s")
-        read = child("read", folder)
-        score = child("score", folder)
-        print(f"read with pyarrow: {read['seconds']:.2f} s, {read['peak_mb'] - read['base_mb']:.0f} MB above imports")
+        # Interleaved rounds on a shared, noisy machine: the fastest round of each is the one least disturbed.
+        reads, scores = [], []
+        for _ in range(args.rounds):
+            reads.append(child("read", folder))
+            scores.append(child("score", folder))
+        read = min(reads, key=lambda r: r["seconds"])
+        score = min(scores, key=lambda r: r["seconds"])
+        read_mb = min(r["peak_mb"] - r["base_mb"] for r in reads)
+        score_mb = max(r["peak_mb"] - r["base_mb"] for r in scores)  # memory: the worst round, to be safe
         print(
-            f"score:             {score['seconds']:.2f} s, {score['peak_mb'] - score['base_mb']:.0f} MB above imports"
+            "rounds (s): read "
+            + ", ".join(f"{r['seconds']:.1f}" for r in reads)
+            + "; score "
+            + ", ".join(f"{r['seconds']:.1f}" for r in scores)
         )
-        memory_ratio = (score["peak_mb"] - score["base_mb"]) / max(1.0, read["peak_mb"] - read["base_mb"])
+        print(f"read with pyarrow: {read['seconds']:.2f} s, {read_mb:.0f} MB above imports")
+        print(f"score:             {score['seconds']:.2f} s, {score_mb:.0f} MB above imports")
+        memory_ratio = score_mb / max(1.0, read_mb)
         time_ratio = score["seconds"] / read["seconds"]
         print(f"memory ratio (target <= 3): {memory_ratio:.2f}")
         print(f"time ratio (target <= 4): {time_ratio:.2f}")
