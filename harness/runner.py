@@ -79,7 +79,8 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
     scenario = get_scenario(request.scenario)
     plan = scenario.plan(request.overrides, quick=request.quick)
     profile = load_profile(request.vendor)
-    missing = [op for op in scenario.needs if op not in profile.capabilities.operations]
+    offered = set(profile.capabilities.operations) | {"customer_message"}
+    missing = sorted({op for op in (*scenario.needs, *plan.operations) if op not in offered})
     if missing:
         raise ScenarioError(
             f"the vendor profile does not offer {', '.join(missing)}, which this scenario needs",
@@ -87,6 +88,16 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
             field="capabilities.operations",
             value=profile.capabilities.operations,
             fix="pick another scenario or add the operation if the vendor supports it",
+        )
+    if "customer_message" in plan.operations and not (
+        profile.capabilities.can_point_at_mock or profile.launch.kind in ("reference", "ha-pair")
+    ):
+        raise ScenarioError(
+            "this scenario has customers write in through the mock, and the vendor cannot be pointed at it",
+            source=str(request.vendor),
+            field="capabilities.can_point_at_mock",
+            value=False,
+            fix="use a vendor that can be configured with the mock's URL, or another scenario",
         )
     run_tag = new_run_tag()
     run_id = request.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{scenario.name}-{profile.name}-{run_tag}"
