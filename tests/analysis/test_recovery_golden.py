@@ -134,3 +134,11 @@ def test_golden_apdex() -> None:
     assert result["rating"] == "Poor"
     assert [rating(x) for x in (0.95, 0.9, 0.75, 0.5, 0.2)] == ["Excellent", "Good", "Fair", "Poor", "Unacceptable"]
     assert apdex(np.array([]), 500.0)["score"] is None
+
+
+def test_customer_messages_do_not_hide_a_vendor_outage() -> None:
+    times = np.round(np.arange(0, 200, 0.1), 1)
+    rows = [f.request(float(t), 50.0, ok=not _failing(t)) for t in times]
+    rows += [f.request(float(t), 5.0, operation="customer_message") for t in times]  # the mock always answers
+    result = recovery(_faults(), f.requests(rows), _messages([]), f.T0 + 200.05, RecoveryParams())
+    assert result["faults"][0]["ttr_sustained_s"] == 15.0
