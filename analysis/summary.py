@@ -64,6 +64,10 @@ def _vendor_name(run: RunData) -> str:
     return "unknown"
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+
+
 def _capacity_step(run: RunData, options: AnalysisOptions) -> float | None:
     if options.capacity_step_s:
         return options.capacity_step_s
@@ -159,7 +163,11 @@ def build_summary(
         "degradation": degradation(run.requests, t0, window_s=options.degradation_window_s),
         "capacity": (
             capacity(
-                run.requests, t0, step, p95_target_ms=options.capacity_p95_ms, error_target=options.capacity_error_rate
+                run.requests,
+                t0,
+                step,
+                p95_target_ms=_number(run.manifest.scenario_params.get("latency_target_ms")) or options.capacity_p95_ms,
+                error_target=options.capacity_error_rate,
             )
             if step
             else None
