@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():
+    # Starlette 1.x nudges towards httpx2 for its TestClient; httpx is what the project pins.
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 from mocks.vendors.app import create_vendor_app
 from mocks.vendors.config import build_settings
