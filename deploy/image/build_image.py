@@ -76,22 +76,25 @@ def shared_libraries(binaries: Iterable[Path]) -> set[Path]:
 
 
 def _copy(src: Path, root: Path) -> None:
-    dest = root / src.resolve().relative_to("/")
+    """Copy a file into the root filesystem at its real path, and keep the path it was found by as a link."""
+    src = Path(os.path.normpath(src))
+    real = src.resolve()
+    dest = root / real.relative_to("/")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if not dest.exists():
-        shutil.copy2(src.resolve(), dest)
-    if src.is_symlink() or src != src.resolve():
-        link = root / src.relative_to("/")
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(src.resolve())
+    if not os.path.lexists(dest):
+        shutil.copy2(real, dest)
+    link = root / src.relative_to("/")
+    if src != real and not os.path.lexists(link):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(real)
 
 
 def python_rootfs(root: Path) -> None:
     interpreter = Path(sys.executable).resolve()
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     purelib = Path(sysconfig.get_paths()["purelib"])
-    ignore = shutil.ignore_patterns("test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip")
+    # The interpreter's own site-packages is not ours (the virtual environment's is copied below).
+    ignore = shutil.ignore_patterns("test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "site-packages")
     shutil.copytree(stdlib, root / stdlib.relative_to("/"), symlinks=True, ignore=ignore)
     shutil.copytree(purelib, root / purelib.relative_to("/"), symlinks=True)
     for source_dir in ("harness", "mocks", "analysis", "scenarios"):
@@ -99,7 +102,7 @@ def python_rootfs(root: Path) -> None:
             ROOT / source_dir, root / ROOT.relative_to("/") / source_dir, ignore=shutil.ignore_patterns("__pycache__")
         )
     _copy(interpreter, root)
-    extensions = [*stdlib.rglob("*.so"), *purelib.rglob("*.so")]
+    extensions = [*(so for so in stdlib.rglob("*.so") if "site-packages" not in so.parts), *purelib.rglob("*.so")]
     for lib in shared_libraries([interpreter, *extensions]):
         _copy(lib, root)
     (root / "usr" / "local" / "bin").mkdir(parents=True, exist_ok=True)
@@ -144,7 +147,9 @@ def build(kind: str, tag: str) -> str:
         elif kind == "python":
             python_rootfs(root)
             env_path = f"PATH=/usr/local/bin:{Path(sys.executable).parent}:/bin"
-            changes = [f"ENV {env_path}", f"ENV PYTHONPATH={ROOT}", f"WORKDIR {ROOT}", 'CMD ["python", "-V"]']
+            # No pyvenv.cfg in the image: the venv's site-packages and the source tree go on PYTHONPATH instead.
+            purelib = sysconfig.get_paths()["purelib"]
+            changes = [f"ENV {env_path}", f"ENV PYTHONPATH={ROOT}:{purelib}", f"WORKDIR {ROOT}", 'CMD ["python", "-V"]']
         else:
             raise BuildError(f"unknown image kind {kind!r}; use busybox or python")
         return import_image(root, tag, changes)

@@ -51,11 +51,22 @@ def managed_container(client: Any, name: str) -> Any:
 
 
 def run_managed(client: Any, image: str, name: str, **kwargs: Any) -> Any:
-    """Start a container the harness owns: labelled, host networking unless told otherwise, detached."""
+    """Start a container the harness owns: labelled, host networking unless told otherwise, detached.
+
+    ``create`` + ``start`` rather than the SDK's ``run``: ``run`` pulls a missing image from a registry, and the
+    harness never pulls (build it with deploy/image instead); a missing image is a FaultError naming the fix.
+    """
+    import docker
+
     labels = {**kwargs.pop("labels", {}), MANAGED_LABEL: "true"}
     if "network" not in kwargs:
         kwargs.setdefault("network_mode", "host")
-    return client.containers.run(image, name=name, labels=labels, detach=True, **kwargs)
+    try:
+        container = client.containers.create(image, name=name, labels=labels, detach=True, **kwargs)
+    except docker.errors.ImageNotFound:
+        raise FaultError(f"image {image!r} is not on this machine; build it with deploy/image/build.sh") from None
+    container.start()
+    return container
 
 
 @dataclass(frozen=True)
