@@ -17,6 +17,15 @@ from pathlib import Path
 from harness.net import free_port
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfile.py"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the runner dies, even by SIGKILL, so no load keeps running unattended."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 @dataclass
@@ -36,6 +45,7 @@ class LocustPhase:
             command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *extra]
             self.processes[name] = subprocess.Popen(
                 command,
+                preexec_fn=_die_with_parent,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.run_dir,
