@@ -1,9 +1,9 @@
 """Seeding speed: ``seed_database`` rows/s as a ratio to a bare executemany of the same rows (goal ≥ 0.5).
 
-Both sides write the same rows into the same schema (with its FTS5 trigger) in fresh files, side by side in one
+Both sides write the same rows into the same schema and FTS5 index in fresh files, side by side in one
 run. The seeder's time includes generating the rows with Faker pools and its pragmas; the baseline gets the rows
-already generated and inserts them with plain executemany in one transaction per batch. The ratio is the last
-number on the last line.
+already generated and inserts them with plain executemany in one transaction per batch, its FTS index fed by
+the per-row trigger (the seeder feeds it once per batch). The ratio is the last number on the last line.
 
     python bench/seed_volume.py [--conversations 100000]
 """

@@ -30,9 +30,6 @@ CREATE TABLE IF NOT EXISTS messages(
 CREATE INDEX IF NOT EXISTS messages_broadcast ON messages(broadcast_id, status);
 CREATE INDEX IF NOT EXISTS messages_conversation ON messages(conversation_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, content='messages', content_rowid='seq');
-CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body);
-END;
 CREATE TABLE IF NOT EXISTS statuses(
     wamid TEXT NOT NULL, status TEXT NOT NULL, at REAL, error TEXT, PRIMARY KEY(wamid, status)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outbox(
@@ -42,6 +39,11 @@ CREATE TABLE IF NOT EXISTS media(media_id TEXT PRIMARY KEY, mime TEXT, size INTE
 CREATE TABLE IF NOT EXISTS broadcasts(
     id TEXT PRIMARY KEY, template TEXT, language TEXT, tag TEXT, params TEXT, total INTEGER, created_at REAL);
 """
+
+FTS_TRIGGER = """CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, body) VALUES (new.seq, new.body);
+END"""
+SCHEMA += FTS_TRIGGER + ";\n"
 
 # A later status never goes back to an earlier one (webhooks arrive reordered, reference §5.2).
 STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}

@@ -31,6 +31,18 @@ def test_seed_writes_conversations_messages_and_a_searchable_index(tmp_path):
         items, total = store.search_conversations("discount", 5)
         assert 0 < total < 1_000 and len(items) == 5
         assert len(store.tagged_contacts("vip")) == 1_000
+        # The bulk path put the per-row trigger back: a live write after seeding is searchable at once.
+        with store.tx() as conn:
+            store.insert_outbound(
+                conn,
+                message_id="msg_live",
+                wa_id="4915199999999",
+                kind="text",
+                body="zebracrossing",
+                payload={},
+                at=1.0,
+            )
+        assert store.search_conversations("zebracrossing", 5)[1] == 1
     finally:
         store.close()
 
