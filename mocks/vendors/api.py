@@ -161,7 +161,9 @@ async def start_broadcast(request: Request) -> Response:
     recipients = state.store.tagged_contacts(body.tag)
     broadcast_id = new_id("bc")
     state.store.insert_broadcast(broadcast_id, body.model_dump(), len(recipients), state.clock.now())
-    state.tasks.append(asyncio.create_task(_run_broadcast(state, broadcast_id, body, recipients)))
+    task = asyncio.create_task(_run_broadcast(state, broadcast_id, body, recipients))
+    state.tasks.append(task)
+    task.add_done_callback(state.tasks.remove)  # a soak with many broadcasts must not grow this list
     return JSONResponse({"id": broadcast_id, "total": len(recipients)}, status_code=202)
 
 

@@ -71,12 +71,13 @@ def is_ha_profile(name: str) -> bool:
 def steady(time_scale: float) -> ProfileSpec:
     """The good vendor. 8 workers, a durable SQLite outbox, 60 msg/s per number, retry with backoff.
 
-    Truth: zero acknowledged messages lost; under a WhatsApp throttle (130429/131056) every message is
-    delayed, none lost (the ledger holds every token exactly once, duplicates only after a crash); API latency
+    Truth: zero acknowledged messages lost; under a WhatsApp throttle (130429/131056) or an outage shorter
+    than its retry budget (40 attempts, backoff capped at 10 s: about 6 minutes) every message is delayed,
+    none lost (the ledger holds every token exactly once, duplicates only after a crash); API latency
     is dominated by one SQLite insert (tens of ms at most on a laptop); reply time to keywords is one Graph
     round trip.
     """
-    return ProfileSpec({"workers": 8, "durable_queue": True})
+    return ProfileSpec({"workers": 8, "durable_queue": True, "retry": {"max_attempts": 40, "max_s": 10.0}})
 
 
 @profile("degrading")
