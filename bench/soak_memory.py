@@ -1,0 +1,102 @@
+"""Soak memory: the whole loop (mock + reference vendor + Locust + runner) at a steady rate, RSS per process.
+
+Runs the ``webhook-storm`` scenario (sends, status webhooks and customer messages: every part of the loop
+works) for the soak's length, samples each process's RSS, fits a line to the samples after the first quarter
+(warm-up) and prints each process's growth as % of its mean RSS per hour. Target: under 5% per hour. The LAST
+line ends with the worst process's figure.
+
+    .venv/bin/python bench/soak_memory.py            # one compressed hour, a sample a minute
+    .venv/bin/python bench/soak_memory.py --quick    # 90 s, a sample every 5 s (CI)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from harness.runner import RunRequest, RunResult, execute
+
+VENDOR = Path(__file__).resolve().parents[1] / "vendors" / "reference-steady.yaml"
+
+
+def role_of(process: psutil.Process) -> str | None:
+    try:
+        cmdline = " ".join(process.cmdline())
+    except psutil.Error:
+        return None
+    if "mock serve" in cmdline:
+        return "mock"
+    if "vendor serve" in cmdline:
+        return "vendor"
+    if "locust" in cmdline:
+        return "locust"
+    return None
+
+
+def sample(samples: dict[str, list[tuple[float, float]]]) -> None:
+    me = psutil.Process()
+    now = time.monotonic()
+    samples.setdefault("runner", []).append((now, me.memory_info().rss))
+    for child in me.children(recursive=True):
+        role = role_of(child)
+        if role is None:
+            continue
+        try:
+            samples.setdefault(role, []).append((now, child.memory_info().rss))
+        except psutil.Error:
+            continue
+
+
+def growth_per_hour(points: list[tuple[float, float]]) -> float | None:
+    steady = points[len(points) // 4 :]
+    if len(steady) < 3:
+        return None
+    t = np.array([p[0] for p in steady])
+    rss = np.array([p[1] for p in steady])
+    slope = float(np.polyfit(t - t[0], rss, 1)[0])  # bytes per second
+    return 100.0 * slope * 3600.0 / float(rss.mean())
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    duration, interval, rate = (90.0, 5.0, 10.0) if quick else (3600.0, 60.0, 20.0)
+    samples: dict[str, list[tuple[float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        request = RunRequest(
+            vendor=VENDOR, scenario="webhook-storm", results_root=Path(tmp), show_progress=False,
+            overrides={"duration_s": duration, "rate": rate, "drain_s": 2, "customers": 500},
+        )  # fmt: skip
+        outcome: list[RunResult | BaseException] = []
+
+        def run() -> None:
+            try:
+                outcome.append(execute(request))
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        while worker.is_alive():
+            sample(samples)
+            worker.join(timeout=interval)
+        if outcome and isinstance(outcome[0], BaseException):
+            raise outcome[0]
+    worst = 0.0
+    for role, points in sorted(samples.items()):
+        growth = growth_per_hour(points)
+        peak_mb = max(p[1] for p in points) / 2**20
+        shown = "n/a" if growth is None else f"{growth:+.1f}%/h"
+        print(f"{role:7s} samples {len(points):3d}  peak RSS {peak_mb:7.1f} MB  growth after warm-up {shown}")
+        if growth is not None:
+            worst = max(worst, growth)
+    print(f"worst RSS growth per hour after warm-up (target < 5%): {worst:.2f}")
+
+
+if __name__ == "__main__":
+    main()
