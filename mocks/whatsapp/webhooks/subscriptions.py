@@ -17,6 +17,7 @@ import httpx
 
 from harness.errors import ConfigError
 from harness.net import check_target
+from mocks.whatsapp.webhooks.signing import USER_AGENT
 
 
 @dataclass(slots=True)
@@ -120,7 +121,8 @@ async def verify(sub: Subscription, client: httpx.AsyncClient, *, timeout_s: flo
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": sub.verify_token}
     result: dict[str, Any] = {"ok": False, "http_status": 0, "error": ""}
     try:
-        response = await client.get(sub.callback_url, params=params, timeout=timeout_s)
+        headers = {"User-Agent": USER_AGENT}
+        response = await client.get(sub.callback_url, params=params, headers=headers, timeout=timeout_s)
     except httpx.HTTPError as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     else:
