@@ -81,9 +81,20 @@ class Link(LinkHandle):
             asyncio.create_task(self._pump("upstream", client_reader, upstream_writer)),
             asyncio.create_task(self._pump("downstream", upstream_reader, client_writer)),
         ]
+        destinations = {self._pumps[0]: upstream_writer, self._pumps[1]: client_writer}
         try:
-            # The link ends when either direction ends: EOF, an error, or a toxic closing it.
-            await asyncio.wait(self._pumps, return_when=asyncio.FIRST_COMPLETED)
+            pending = set(self._pumps)
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if self.closed_reason or any(p.cancelled() or p.exception() is not None for p in done):
+                    break  # a toxic, the proxy or an error ended the link: both sides go
+                # A clean EOF on one side is passed on as a half-close (FIN), so a client that shuts down its
+                # sending side still gets its answer; the link ends when both directions have.
+                for pump in done:
+                    writer = destinations[pump]
+                    if writer.can_write_eof() and not writer.is_closing():
+                        with contextlib.suppress(OSError):
+                            writer.write_eof()
         finally:
             for pump in self._pumps:
                 pump.cancel()

@@ -223,3 +223,15 @@ def test_toxicity_draw_is_seeded() -> None:
 
     first, again = asyncio.run(hits(5)), asyncio.run(hits(5))
     assert first == again and any(first) and not all(first)
+
+
+def test_half_close_from_the_client_still_gets_the_answer() -> None:
+    async def main() -> None:
+        async with proxied() as (proxy, _):
+            reader, writer = await connect(proxy.listen)
+            writer.write(b"request, then FIN")
+            writer.write_eof()  # like `nc -q` or an HTTP/1.0 client that shuts down its sending side
+            assert await asyncio.wait_for(reader.read(), 5) == b"request, then FIN"
+            writer.close()
+
+    asyncio.run(main())
