@@ -292,11 +292,13 @@ class Dispatcher:
                 await self._attempt(delivery)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # a bug must not kill the pool; count it as a failed attempt instead
+            except Exception as exc:  # a bug must not kill the pool: fail this delivery, keep the counts right
                 self.counters["attempts_failed"] += 1
                 for waiter in delivery.waiters:
                     if not waiter.done():
                         waiter.set_exception(exc)
+                delivery.waiters = []
+                self._finish(delivery, None)
 
     async def _scheduler(self) -> None:
         while True:

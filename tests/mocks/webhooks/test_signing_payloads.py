@@ -5,12 +5,14 @@ import json
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pywa import WhatsApp, utils
 from starlette.applications import Starlette
 
 from mocks.whatsapp.webhooks.config import LadderConfig
 from mocks.whatsapp.webhooks.ladder import StatusLadder
-from mocks.whatsapp.webhooks.payloads import batch_payload
+from mocks.whatsapp.webhooks.payloads import Contact, Update, batch_payload
 from mocks.whatsapp.webhooks.signing import USER_AGENT, serialize, signature, signed_headers, verify
 from tests.mocks.webhooks.helpers import PNID, WABA, inbound, outbound
 
@@ -110,3 +112,22 @@ async def test_pywa_parses_signed_inbound_and_status_webhooks() -> None:
     assert [(s.id, s.status.value, s.tracker) for s in statuses] == [("wamid.out11", "sent", "cb-11")]
     assert statuses[0].from_user.bsuid == "DE.1011"
     assert statuses[0].pricing is not None and statuses[0].conversation is not None
+
+
+@given(text=st.text(max_size=200), name=st.text(max_size=40))
+def test_any_text_survives_serialisation_and_signs_verifiably(text: str, name: str) -> None:
+    update = inbound(1, text=text)
+    update = Update(
+        update.kind,
+        update.wamid,
+        update.waba_id,
+        update.phone_number_id,
+        "1555",
+        Contact("4915100000001", "DE.1", name=name),
+        update.body,
+    )
+    body = serialize(batch_payload([update]))
+    assert body.isascii()
+    value = json.loads(body)["entry"][0]["changes"][0]["value"]
+    assert value["messages"][0]["text"]["body"] == text and value["contacts"][0]["profile"]["name"] == name
+    assert signature("k", body) == "sha256=" + hmac_sha256_by_hand(b"k", body)
