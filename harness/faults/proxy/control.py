@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import socket
 import threading
 from collections.abc import Coroutine
 from types import TracebackType
@@ -52,17 +53,32 @@ class ProxyServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._api: uvicorn.Server | None = None
         self._stopped: asyncio.Event | None = None
+        self._api_socket: socket.socket | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name="scrmbench-proxy", daemon=True)
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
 
     def start(self) -> ProxyServer:
+        if self.api_port is not None:
+            # Bound here, not by uvicorn: a taken port is then a clear error (uvicorn would sys.exit in the thread).
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.api_host, self.api_port))
+            except OSError as exc:
+                sock.close()
+                raise HarnessError(
+                    f"the chaos proxy API could not listen on {self.api_host}:{self.api_port} ({exc.strerror})"
+                ) from None
+            self.api_port = sock.getsockname()[1]
+            self._api_socket = sock
         self._thread.start()
         if not self._ready.wait(self.timeout_s):
             raise HarnessError(f"the in-process chaos proxy did not start within {self.timeout_s:g} s")
         if self._api is not None and not self._api.started:
-            raise HarnessError(f"the chaos proxy API could not listen on {self.api_host}:{self.api_port}")
+            self.stop()
+            raise HarnessError(f"the chaos proxy API did not start on {self.api_host}:{self.api_port}")
         return self
 
     def _main(self) -> None:
@@ -79,7 +95,8 @@ class ProxyServer:
                 create_api_app(self.collection), host=self.api_host, port=self.api_port, log_level="warning"
             )
             self._api = uvicorn.Server(config)
-            api_task = asyncio.create_task(self._api.serve())
+            sockets = [self._api_socket] if self._api_socket is not None else None
+            api_task = asyncio.create_task(self._api.serve(sockets=sockets))
             while not self._api.started and not api_task.done():
                 await asyncio.sleep(0.01)  # uvicorn exposes readiness only as a flag
         self._ready.set()

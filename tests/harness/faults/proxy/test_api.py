@@ -140,3 +140,17 @@ def test_cli_refuses_a_non_loopback_listen_address(capsys: pytest.CaptureFixture
     assert code == EXIT_BAD_INPUT
     assert "only listens on loopback" in capsys.readouterr().err
     assert main(["proxy", "serve", "--listen", "127.0.0.1:9000"]) == EXIT_BAD_INPUT
+
+
+def test_in_process_api_on_a_taken_port_fails_clearly() -> None:
+    import socket
+
+    from harness.errors import HarnessError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = ProxyServer(api_port=taken.getsockname()[1])
+        with pytest.raises(HarnessError, match=r"could not listen on 127\.0\.0\.1"):
+            server.start()
+        assert not server._thread.is_alive()
