@@ -79,7 +79,7 @@ async def parse(request: Request, model: type[M]) -> M | JSONResponse:
     try:
         data = json.loads(await request.body())
         return model.model_validate(data)
-    except ValueError as exc:  # JSONDecodeError and ValidationError are both ValueErrors
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and ValidationError are ValueErrors
         detail = (
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             if isinstance(exc, ValidationError)
@@ -147,8 +147,9 @@ async def upload_media(request: Request) -> Response:
     try:
         media_id = await state.graph.upload_media(data, mime, upload.filename or "upload")
     except GraphError as exc:
-        status = 503 if exc.retryable else 502
-        return error(status, "upstream_error", str(exc)[:500])
+        if exc.retryable:  # WhatsApp is down or throttling: try again later
+            return error(503, "upstream_unavailable", str(exc)[:500])
+        return error(400, "upstream_rejected", str(exc)[:500])  # e.g. a MIME type WhatsApp does not take
     state.store.insert_media(media_id, mime, len(data), state.clock.now())
     return JSONResponse({"media_id": media_id}, status_code=201)
 

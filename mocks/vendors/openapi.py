@@ -207,10 +207,13 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+    paths["/api/media"]["post"]["responses"]["503"] = {
+        "description": "media service overloaded (flaky-media profile) or WhatsApp unavailable; retry later",
+        "content": _json(_ERROR),
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "scrmbench reference SCRM vendor", "version": "1.0.0"},
-        "servers": [{"url": "http://127.0.0.1:8910"}],
         "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}}},
         "security": [{"apiKey": []}],
         "paths": paths,
