@@ -16,25 +16,67 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-VENDOR_DIR = Path(__file__).resolve().parent.parent / "vendors"
-VENDORS = ("reference-steady", "reference-degrading", "reference-lossy")
-MAX_PARALLEL = 5  # light loads; more processes than this only fight over two cores while starting
+import yaml
 
-# Scenario sizes (``--param``): long enough for each figure the standard SLA needs, short enough for a demo.
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "vendors"
+MAX_PARALLEL = 6  # light loads; more processes than this only fight over two cores while starting
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How a candidate is deployed for a scenario: a shipped profile, optionally with another launch profile."""
+
+    base: str  # vendors/<base>.yaml
+    launch_profile: str | None = None  # e.g. slow-failover for the HA pair
+
+
+# The three candidates of the demo. Each is one vendor in the scorecard; for failover it is deployed as it would
+# be in production: steady as an HA pair with automatic failover, degrading as an HA pair failed over by hand
+# (47 minutes, scaled), lossy as a single process with an in-memory queue.
+CANDIDATES: dict[str, dict[str, Deployment]] = {
+    "steady": {"*": Deployment("reference-steady"), "failover": Deployment("reference-ha-pair")},
+    "degrading": {"*": Deployment("reference-degrading"), "failover": Deployment("reference-ha-pair", "slow-failover")},
+    "lossy": {"*": Deployment("reference-lossy")},
+}
+EXPECTED_PASS = frozenset({"steady"})  # the others must not pass
+
+# Scenario sizes (``--param``): long enough for each figure the SLA needs, short enough for a demo.
 # failover: sustained recovery needs its 10 s window and 60 s confirmation after the restore.
+# Sizes chosen so each candidate's known weakness shows (mocks/vendors/profiles.py, the truths):
+# - peak bursts to 60 customer messages/s for a third of the run: above degrading's 40/s capacity, so its
+#   reply time climbs; steady's 8 workers keep up.
+# - failover keeps the primary down longer than a hand-operated switch takes (6 s detection + 28 s scaled
+#   operator), so only an automatic standby recovers quickly; a single process is simply down.
+# Sustained recovery needs its 10 s window and 60 s confirmation inside the run, hence the failover length.
 SIZES: dict[bool, dict[str, dict[str, float]]] = {
     True: {
-        "failover": {"duration_s": 82, "rate": 8, "kill_at_s": 4, "down_s": 4, "drain_s": 4},
-        "peak": {"duration_s": 20},
+        "failover": {"duration_s": 80, "rate": 8, "kill_at_s": 3, "down_s": 45, "drain_s": 3},
+        "peak": {"duration_s": 30, "rate": 10, "spike_factor": 6},
         "media-burst": {"uploads": 60},
     },
     False: {
-        "failover": {"duration_s": 150, "rate": 10, "kill_at_s": 20, "down_s": 15, "drain_s": 8},
-        "peak": {"duration_s": 60},
+        "failover": {"duration_s": 150, "rate": 10, "kill_at_s": 15, "down_s": 50, "drain_s": 8},
+        "peak": {"duration_s": 60, "rate": 10, "spike_factor": 6},
         "media-burst": {"uploads": 200},
     },
 }
 GRACE_S = 60.0  # beyond the planned length: start-up, drain, ledger export, scoring
+
+
+def write_profile(candidate: str, scenario: str, folder: Path) -> Path:
+    """The candidate's profile for ``scenario``: the shipped one, renamed so every run carries the candidate."""
+    deployment = CANDIDATES[candidate].get(scenario) or CANDIDATES[candidate]["*"]
+    data = yaml.safe_load((VENDOR_DIR / f"{deployment.base}.yaml").read_text(encoding="utf-8"))
+    data["name"] = candidate
+    if deployment.launch_profile:
+        data["launch"]["profile"] = deployment.launch_profile
+    data["notes"] = f"demo candidate '{candidate}' for {scenario}: {deployment.base}" + (
+        f" with launch profile {deployment.launch_profile}" if deployment.launch_profile else ""
+    )
+    path = folder / "profiles" / f"{candidate}-{scenario}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
 @dataclass
@@ -44,6 +86,8 @@ class Job:
     params: dict[str, float]
     out: Path
     budget_s: float
+    profile: Path | None = None
+    sla: str | None = None  # None: the scenario's own criteria (what `scrmbench score` picks without --sla)
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     problem: str = ""
@@ -53,41 +97,36 @@ class Job:
         self.log = self.out / "run.log"
 
     def args(self) -> list[str]:
-        args = [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "run",
-            "--vendor",
-            str(VENDOR_DIR / f"{self.vendor}.yaml"),
-            "--scenario",
-            self.scenario,
-            "--sla",
-            "standard",
-            "--seed",
-            "7",
-            "--out",
-            str(self.out),
-            "--quick",
-            "--no-progress",
-        ]
+        profile = self.profile or VENDOR_DIR / f"{self.vendor}.yaml"
+        args = [sys.executable, "-m", "harness.cli", "run", "--vendor", str(profile), "--scenario", self.scenario]
+        args += ["--seed", "7", "--out", str(self.out), "--quick", "--no-progress"]
+        if self.sla:
+            args += ["--sla", self.sla]
         for key, value in self.params.items():
             args += ["--param", f"{key}={value:g}"]
         return args
 
 
-def _planned_s(scenario: str, params: dict[str, float]) -> float:
+def _planned_s(params: dict[str, float]) -> float:
     if "duration_s" in params:
         return params["duration_s"]
     return params.get("uploads", 60) / 6.0  # media-burst: uploads at its quick rate of 6/s
 
 
-def plan_jobs(folder: Path, *, quick: bool, vendors: tuple[str, ...] = VENDORS) -> list[Job]:
-    """Longest scenarios first, so the short ones fill the gaps while they run."""
+def plan_jobs(folder: Path, *, quick: bool, sla: str | None = None) -> list[Job]:
+    """Every candidate × scenario, longest first, so the short ones fill the gaps while they run."""
     jobs = [
-        Job(vendor, scenario, params, folder / f"{vendor}-{scenario}", _planned_s(scenario, params) + GRACE_S)
+        Job(
+            candidate,
+            scenario,
+            params,
+            folder / f"{candidate}-{scenario}",
+            _planned_s(params) + GRACE_S,
+            write_profile(candidate, scenario, folder),
+            sla,
+        )
         for scenario, params in SIZES[quick].items()
-        for vendor in vendors
+        for candidate in CANDIDATES
     ]
     return sorted(jobs, key=lambda j: -j.budget_s)
 

@@ -88,10 +88,15 @@ def report_command(
 def demo_command(
     quick: bool = typer.Option(False, "--quick", help="Shorter runs: under 2 minutes instead of about 5."),
     out: Path = typer.Option(Path("results"), "--out", help="Folder for the demo's runs and scorecard."),
+    sla: str | None = typer.Option(
+        None, "--sla", help="Score every run against this preset or SLA file instead of each scenario's own criteria."
+    ),
 ) -> None:
     """Run the reference bake-off on loopback and write its scorecard (what `make demo` runs)."""
     console = Console()
-    result = bakeoff.run_demo(out, quick=quick, progress=lambda line: console.print(f"· {line}", highlight=False))
+    result = bakeoff.run_demo(
+        out, quick=quick, sla=sla, progress=lambda line: console.print(f"· {line}", highlight=False)
+    )
     if result.skipped:
         console.print(f"[yellow]bake-off skipped:[/] {result.skipped}", highlight=False)
         raise typer.Exit(EXIT_OK)

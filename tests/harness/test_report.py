@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from analysis.scorecard.browser import find_chromium
 from harness import bakeoff, doctor
@@ -92,9 +93,11 @@ def test_doctor_command_prints_every_check(capsys) -> None:
 def test_demo_judges_its_own_call(tmp_path: Path) -> None:
     result = bakeoff.DemoResult(tmp_path, "ok")
     assert not result.right_call  # nothing scored is never a right call
-    result.verdicts = {"reference-steady": ("PASS", 95.0, ""), "reference-lossy": ("FAIL", 40.0, "lost 3")}
+    result.verdicts = {"steady": ("PASS", 95.0, ""), "lossy": ("FAIL", 40.0, "lost 3")}
+    assert not result.right_call  # a candidate missing from the scorecard is not a right call
+    result.verdicts["degrading"] = ("CONDITIONAL", 80.0, "replies took 8 s")
     assert result.right_call
-    result.verdicts["reference-degrading"] = ("PASS", 91.0, "")
+    result.verdicts["degrading"] = ("PASS", 91.0, "")
     assert not result.right_call
 
 
@@ -118,16 +121,20 @@ def test_demo_plan_covers_every_vendor_and_scenario(tmp_path: Path) -> None:
 
     jobs = plan_jobs(tmp_path, quick=True)
     assert {(j.vendor, j.scenario) for j in jobs} == {
-        (v, s)
-        for v in ("reference-steady", "reference-degrading", "reference-lossy")
-        for s in ("peak", "media-burst", "failover")
+        (v, s) for v in ("steady", "degrading", "lossy") for s in ("peak", "media-burst", "failover")
     }
+    steady_failover = next(j for j in jobs if (j.vendor, j.scenario) == ("steady", "failover"))
+    assert steady_failover.profile is not None
+    profile = yaml.safe_load(steady_failover.profile.read_text())
+    assert profile["name"] == "steady" and profile["launch"]["kind"] == "ha-pair"  # deployed as an HA pair
     assert jobs[0].scenario == "failover"  # longest first
     failover = jobs[0].params
     # Sustained recovery needs its 10 s window and 60 s confirmation after the restore, inside the run.
-    assert failover["kill_at_s"] + failover["down_s"] + 70 <= failover["duration_s"]
+    assert failover["kill_at_s"] + 70 <= failover["duration_s"]  # a fast standby is confirmed in the run
     args = jobs[0].args()
-    assert args[args.index("--sla") + 1] == "standard" and "--param" in args
+    assert "--sla" not in args and "--param" in args  # the scenario's own criteria unless --sla is given
+    strict = plan_jobs(tmp_path, quick=True, sla="standard")[0].args()
+    assert strict[strict.index("--sla") + 1] == "standard"
 
 
 def test_jobs_run_bounded_and_report_problems(tmp_path: Path) -> None:
