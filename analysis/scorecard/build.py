@@ -78,7 +78,14 @@ def criterion_from(raw: dict[str, Any], scenario: str) -> Criterion:
     lo, hi = _pair(_first(raw, "ci95", "interval", "ci"))
     target_text = wording.target(_first(raw, "target"), str(_first(raw, "direction", "op", default="<=")), unit)
     measured = wording.number(value, unit)
+    if value is None and status in ("fail", "warn"):
+        # Failed without a number: the figure never happened within the run (e.g. no sustained recovery).
+        measured = "never, within the run"
     label = str(_first(raw, "label", "title", "name", "metric", "id", default="criterion"))
+    scope = raw.get("scope")
+    operation = str(scope.get("operation") or "") if isinstance(scope, dict) else ""
+    if operation and operation not in label:
+        label = f"{label} ({operation.replace('_', ' ')})"
     reason = str(_first(raw, "reason", "explanation", default=""))
     if status == "inconclusive" and not reason:
         reason = "needs more runs"
@@ -97,6 +104,7 @@ def criterion_from(raw: dict[str, Any], scenario: str) -> Criterion:
         value=value,
         samples=_first(raw, "samples", "n"),
         aggregation=str(_first(raw, "aggregation", default="")),
+        operation=operation,
     )
 
 
@@ -291,6 +299,8 @@ def build_scorecard(
 ) -> Scorecard:
     vendors = vendor_results(bundles)
     slas = {str(b.sla.get("name") or b.manifest.sla or "") for b in bundles} - {""}
+    if slas and all(name.endswith(" defaults") for name in slas):
+        slas = {"each scenario's own criteria"}
     stamp = dt.datetime.fromtimestamp(now, tz=dt.UTC) if now is not None else dt.datetime.now(tz=dt.UTC)
     return Scorecard(
         title=title,

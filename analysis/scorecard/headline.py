@@ -101,7 +101,7 @@ Matcher = Callable[[Criterion], bool]
 
 def _metric(*names: str, p95: bool = False) -> Matcher:
     """Criteria on one of ``names`` (analysis/sla_metrics.py); for latency rows only the p95 aggregation."""
-    return lambda c: c.metric in names and (not p95 or c.aggregation in ("p95", ""))
+    return lambda c: c.metric in names and not c.operation and (not p95 or c.aggregation in ("p95", ""))
 
 
 HEADLINES: tuple[tuple[str, str, Matcher, Extract], ...] = (

@@ -33,6 +33,7 @@ class Criterion:
     value: float | None = None
     samples: int | None = None
     aggregation: str = ""
+    operation: str = ""  # the criterion's scope, when it judges one operation only (e.g. upload_media)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ def default_output(run_dirs: list[Path], fmt: str) -> Path:
 
 
 def print_verdicts(console: Console, card: Scorecard) -> None:
-    table = Table(title=f"{card.title} ({card.sla_name} SLA)", title_justify="left")
+    sla = card.sla_name if card.sla_name.startswith("each ") else f"{card.sla_name} SLA"
+    table = Table(title=f"{card.title} (scored by {sla})", title_justify="left")
     for column in ("rank", "vendor", "verdict", "score", "why"):
         table.add_column(column, overflow="fold")
     for v in card.vendors:

@@ -94,3 +94,26 @@ def test_criterion_reader_tolerates_missing_fields() -> None:
         "peak",
     )
     assert higher.target == "≥ 99.90%" and higher.measured == "99.95%"
+
+
+def test_a_figure_that_never_happened_and_operation_scopes_read_plainly() -> None:
+    never = criterion_from(
+        {"id": "r", "metric": "sustained_recovery_s", "status": "fail", "measured": None, "target": 90, "unit": "s"},
+        "failover",
+    )
+    assert never.measured == "never, within the run"
+    upload = criterion_from(
+        {
+            "id": "u",
+            "title": "p95 latency",
+            "metric": "latency_ms",
+            "aggregation": "p95",
+            "scope": {"operation": "upload_media"},
+            "status": "pass",
+            "measured": 300.0,
+            "target": 5000,
+            "unit": "ms",
+        },
+        "media-burst",
+    )
+    assert upload.label == "p95 latency (upload media)" and upload.operation == "upload_media"
