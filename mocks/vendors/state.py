@@ -43,7 +43,9 @@ class VendorState:
     ) -> str:
         """Store an outbound message and queue it in one transaction; the id the API answers with."""
         message_id = new_id("msg")
-        graph_payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id, **payload}
+        # A phone number goes in "to"; a business-scoped user id (e.g. "BR.1502…") in "recipient" (reference §9).
+        address = {"to": wa_id} if wa_id.isdigit() else {"recipient": wa_id}
+        graph_payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **address, **payload}
         with self.store.tx() as conn:
             self.store.insert_outbound(
                 conn,

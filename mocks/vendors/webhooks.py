@@ -120,7 +120,9 @@ def _store_event(state: VendorState, kind: str, item: dict[str, Any], contacts: 
         errors = item.get("errors") or []
         error = json.dumps(errors[0])[:500] if errors else None
         return int(state.store.insert_status(str(item["id"]), str(item["status"]), now, error))
-    wa_id = str(item.get("from") or (contacts[0].get("wa_id") if contacts else "") or "")
+    contact = contacts[0] if contacts and isinstance(contacts[0], dict) else {}
+    # Username-only customers (2026) may come without a phone number: their BSUID (user_id) identifies them.
+    wa_id = str(item.get("from") or contact.get("wa_id") or contact.get("user_id") or item.get("from_user_id") or "")
     if not wa_id:
         raise ValueError("message without sender")
     name = None

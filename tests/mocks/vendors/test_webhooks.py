@@ -221,3 +221,13 @@ def fuzz_vendor(factory):
         _FUZZ.clear()
         _FUZZ[key] = factory()
     return _FUZZ[key]
+
+
+def test_a_username_customer_without_phone_number_is_answered_by_bsuid(in_process_vendor):
+    vendor = in_process_vendor()
+    message = {"id": "wamid.U1", "timestamp": "1750000000", "type": "text", "text": {"body": "price please"}}
+    contacts = [{"profile": {"name": "Ana", "username": "ana"}, "user_id": "BR.1502576394655843"}]
+    assert post(vendor, envelope([message], contacts=contacts)).json() == {"received": 1, "new": 1}
+    reply = wait_until(lambda: vendor.graph.sent and vendor.graph.sent[0])
+    assert reply["recipient"] == "BR.1502576394655843" and "to" not in reply
+    assert reply["context"] == {"message_id": "wamid.U1"}
