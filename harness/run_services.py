@@ -9,6 +9,7 @@ uses the profile as written. Every URL is checked with ``harness.net.check_targe
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,8 +57,7 @@ class RunServices:
 RUN_MOCK_CONFIG: dict[str, Any] = {"limits": {"enforce_customer_window": False, "tier": "unlimited"}}
 
 
-def _start_mock(run_dir: Path, stack: ExitStack) -> tuple[str, ServiceProcess]:
-    port = free_port()
+def _start_mock(run_dir: Path, stack: ExitStack, port: int) -> tuple[str, ServiceProcess]:
     base = f"http://127.0.0.1:{port}"
     config = run_dir / "mock-config.yaml"
     config.write_text(yaml.safe_dump(RUN_MOCK_CONFIG), encoding="utf-8")
@@ -105,16 +105,26 @@ def _start(profile: VendorProfile, run_dir: Path, stack: ExitStack, owner_confir
     elif launch.kind in ("reference", "ha-pair"):
         from mocks.vendors.launch import launch as launch_vendor
 
-        mock_url, mock = _start_mock(run_dir, stack)
+        # The vendor needs only the mock's URL to start, so both start side by side (a second saved per run).
+        mock_port = free_port()
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scrmbench-start") as pool:
+            mock_started = pool.submit(_start_mock, run_dir, stack, mock_port)
+            vendor_started = pool.submit(
+                launch_vendor,
+                launch.profile or "steady",
+                whatsapp_url=f"http://127.0.0.1:{mock_port}",
+                db_path=run_dir / "vendor.db",
+                port=launch.port,
+                log_dir=run_dir / "logs",
+            )
+            try:
+                handle = vendor_started.result()
+            finally:
+                # Registered even when the mock failed, so the vendor is stopped with the rest.
+                if vendor_started.exception() is None:
+                    stack.callback(vendor_started.result().stop)
+            mock_url, mock = mock_started.result()
         processes["mock"] = mock
-        handle = launch_vendor(
-            launch.profile or "steady",
-            whatsapp_url=mock_url,
-            db_path=run_dir / "vendor.db",
-            port=launch.port,
-            log_dir=run_dir / "logs",
-        )
-        stack.callback(handle.stop)
         for role in ("primary", "standby", "front"):
             member = getattr(handle, role, None)
             if member is not None and getattr(member, "service", None) is not None:
