@@ -102,13 +102,16 @@ def main() -> None:
         # Rejections cost almost what sends cost, so the offered rate under limit differs from capacity: calibrate
         # the limit to a tenth of the rate actually offered, so the measured phase is 10x what it may serve.
         limit = max(_send(send_url, 2, 32).requests_per_s / 10, 1.0)
-        httpx.patch(f"{base}/_mock/limits", json={"throughput_per_second": limit}, headers=ADMIN).raise_for_status()
+        # A small bucket, so the served count is the rate times the time, not inflated by a full second's burst.
+        small = {"throughput_per_second": limit, "throughput_burst": max(limit / 20, 1.0)}
+        httpx.patch(f"{base}/_mock/limits", json=small, headers=ADMIN).raise_for_status()
         before = httpx.get(f"{base}/_mock/stats", headers=ADMIN).json()
         with Watch(base, process.pid) as limited_watch:
             limited = _send(send_url, args.seconds, 32)
         after = httpx.get(f"{base}/_mock/stats", headers=ADMIN).json()
         served = after["accepted"] - before["accepted"]
-        httpx.patch(f"{base}/_mock/limits", json=HIGH_LIMITS["limits"], headers=ADMIN).raise_for_status()
+        high = {**HIGH_LIMITS["limits"], "throughput_burst": None}
+        httpx.patch(f"{base}/_mock/limits", json=high, headers=ADMIN).raise_for_status()
         # A slowed mock (200 ms injected latency) under 512 connections: requests pile up past max_in_flight (64)
         # and the excess must be shed at once instead of queueing without bound.
         slow = {"kind": "latency", "ms": 200, "route": "messages"}
