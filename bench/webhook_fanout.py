@@ -15,8 +15,9 @@ number on the last line; the target is >= 0.5.
 
 Reading it: httpx's connection pool dominates at this concurrency (a few hundred POSTs/s on a 2-core box), so the
 default ratio mostly says how much faster the engine's lean HTTP/1.1 transport is than that client (thousands of
-webhooks/s). ``--transport httpx`` gives the like-for-like figure: the engine's own overhead (scheduling, payload
-building, signing, attempt records) on the same client, measured at about 0.9.
+webhooks/s). The like-for-like figures, the engine's own overhead (scheduling, payload building, signing, attempt
+records) on the same client: ``--transport httpx`` (engine on httpx vs httpx) and ``--baseline raw`` (engine vs
+its own transport driven plainly).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from mocks.whatsapp.webhooks.ladder import OutboundMessage, StatusLadder  # noqa
 from mocks.whatsapp.webhooks.payloads import Contact, Update, batch_payload  # noqa: E402
 from mocks.whatsapp.webhooks.signing import serialize, signed_headers  # noqa: E402
 from mocks.whatsapp.webhooks.subscriptions import Subscription  # noqa: E402
-from mocks.whatsapp.webhooks.transport import make_transport  # noqa: E402
+from mocks.whatsapp.webhooks.transport import RawHttpTransport, make_transport  # noqa: E402
 
 SECRET = "bench-secret"
 
@@ -98,11 +99,24 @@ def status_updates(count: int) -> list[Update]:
     return updates[:count]
 
 
-async def baseline(url: str, updates: list[Update], concurrency: int) -> float:
+async def baseline(url: str, updates: list[Update], concurrency: int, client_kind: str = "httpx") -> float:
     body = serialize(batch_payload(updates[:1]))
     headers = signed_headers(SECRET, body)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     remaining = iter(range(len(updates)))
+    if client_kind == "raw":  # the engine's own transport, driven plainly: isolates the engine's overhead
+        raw = RawHttpTransport(concurrency)
+
+        async def raw_worker() -> None:
+            for _ in remaining:
+                if (await raw.post(url, body, headers, 10.0)).status != 200:
+                    raise SystemExit("the receiver did not answer 200")
+
+        start = time.perf_counter()
+        await asyncio.gather(*(raw_worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+        await raw.aclose()
+        return len(updates) / elapsed
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
 
         async def worker() -> None:
@@ -148,17 +162,17 @@ async def engine(url: str, updates: list[Update], args: argparse.Namespace) -> f
 
 async def measure(args: argparse.Namespace, url: str) -> None:
     updates = status_updates(args.webhooks)
-    await baseline(url, updates[:500], args.concurrency)  # warm up both paths (imports, connections)
+    await baseline(url, updates[:500], args.concurrency, args.baseline)  # warm up both paths (imports, connections)
     await engine(url, updates[:500], args)
     ratios = []
     for round_no in range(1, args.rounds + 1):
-        base = await baseline(url, updates, args.concurrency)
+        base = await baseline(url, updates, args.concurrency, args.baseline)
         eng = await engine(url, updates, args)
         ratios.append(eng / base)
         print(f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}")
     print(
         f"webhooks={args.webhooks} concurrency={args.concurrency} batch_max={args.batch_max} "
-        f"transport={args.transport}: "
+        f"transport={args.transport} baseline={args.baseline}: "
         f"engine / plain client (median of {args.rounds}) = {statistics.median(ratios):.3f}"
     )
 
@@ -170,6 +184,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-max", type=int, default=1)
     parser.add_argument("--transport", choices=["raw", "httpx"], default="raw", help="the engine's HTTP client")
+    parser.add_argument("--baseline", choices=["httpx", "raw"], default="httpx", help="the plain client")
     parser.add_argument("--serve-receiver", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_receiver is not None:

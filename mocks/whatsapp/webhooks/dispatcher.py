@@ -106,6 +106,8 @@ class Dispatcher:
 
         Returns False when the queue is full and the update was dropped.
         """
+        if not self.config.reorder_rate and not self.config.duplicate_rate:
+            return self._enqueue(update, subscription, delay_s)  # the common case needs no random stream
         rng = random.Random(
             f"{self.config.seed}:wire:{update.wamid}:{update.body.get('status', 'message')}:{subscription.id}"
         )
