@@ -34,6 +34,7 @@ from harness.progress import read_live, render
 from harness.recorder import complete_manifest, run_directory, write_manifest
 from harness.records import RunManifest
 from harness.run_faults import start_faults
+from harness.run_resources import ResourceSampler
 from harness.run_services import MOCK_ADMIN_TOKEN, RunServices, start_services
 from mocks.whatsapp.correlation import new_run_tag
 from scenarios.base import LoadPlan, SetupStep
@@ -281,6 +282,14 @@ def execute(request: RunRequest) -> RunResult:
     notes: list[str] = []
     phases: list[dict[str, Any]] = []
     services = start_services(profile, run_dir, owner_confirmed=request.owner_confirmed)
+    sampler = None
+    if plan.options.get("sample_vendor_memory"):
+        vendors = {k: v for k, v in services.processes.items() if k != "mock"}
+        if vendors:
+            interval = max(1.0, plan.duration_s / 120)
+            sampler = ResourceSampler(vendors, run_dir / "resources.jsonl", interval_s=interval).start()
+        else:
+            notes.append("vendor memory not observable: the vendor was not started by this run")
     try:
         for step in plan.setup:
             _setup(step, services, timeline)
@@ -321,6 +330,8 @@ def execute(request: RunRequest) -> RunResult:
     except OSError as exc:
         raise _disk_guard(run_dir, exc) from exc
     finally:
+        if sampler is not None:
+            sampler.stop()
         services.close()
         timeline.close()
         ended = time.time()

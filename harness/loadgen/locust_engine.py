@@ -103,6 +103,16 @@ class OpenEngine:
     def operation(self) -> str:
         return pick_operation(self._mix, self._rng)
 
+    def record_harness_error(self, slot: Slot, operation: str, exc: Exception) -> None:
+        log.exception("slot %s (%s) failed inside the harness", slot.sequence, operation)
+        context = self.session.performer.base_context(operation, slot.scheduled_at)
+        context.update({"outcome": "failed", "error_kind": "transport", "error_code": "harness-error",
+                        "error_text": f"{type(exc).__name__}: {exc}"})  # fmt: skip
+        self.environment.events.request.fire(
+            request_type="ERROR", name=operation, response_time=(time.time() - slot.scheduled_at) * 1000,
+            response_length=0, response=None, context=context, exception=exc, start_time=slot.scheduled_at, url="",
+        )  # fmt: skip
+
     def _dropped(self, slot: Slot) -> None:
         operation = self.operation()
         context = self.session.performer.base_context(operation, slot.scheduled_at)
@@ -161,7 +171,10 @@ class OpenModelUser(FastHttpUser):
         if item is None:
             return
         slot, operation = item
-        engine.session.performer.perform(self.client, operation, slot.scheduled_at)
+        try:
+            engine.session.performer.perform(self.client, operation, slot.scheduled_at)
+        except Exception as exc:  # a harness-side failure still leaves a record: a slot never vanishes
+            engine.record_harness_error(slot, operation, exc)
 
 
 class ClosedModelUser(FastHttpUser):

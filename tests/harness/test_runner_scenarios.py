@@ -66,3 +66,5 @@ def test_scenario_runs_end_to_end(tmp_path: Path, scenario: str) -> None:
         assert sent["correlation_id"].isin(delivered).mean() > 0.9
     assert (run_dir / "summary.json").exists()
     assert (run_dir / "faults.jsonl").exists()
+    if scenario == "soak":  # the candidate's memory, sampled because the vendor runs locally
+        assert "primary" in (run_dir / "resources.jsonl").read_text()

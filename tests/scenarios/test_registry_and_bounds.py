@@ -99,3 +99,12 @@ def test_throttle_plans_an_upstream_throttle_window() -> None:
 def test_broadcast_length_follows_recipients_and_rate() -> None:
     plan = get("broadcast").plan({"recipients": 950, "rate": 100, "live_share": 0.05})
     assert plan.duration_s == pytest.approx(10)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_default_criteria_are_valid_sla_criteria_for_analysis(name: str) -> None:
+    from analysis.sla import sla_from_criteria
+
+    criteria = [c.as_dict() for c in get(name).plan().criteria]
+    spec = sla_from_criteria(f"{name} defaults", criteria, source=f"scenario:{name}")
+    assert spec is not None
