@@ -109,19 +109,14 @@ def _scenario_charts(out: _Collector, scenario: str, runs: list[RunBundle]) -> N
             figures.upload_failures(uploads, title=f"{scenario}: media-upload failures"),
         )
     if scenario == "soak":
-        hours = _per_vendor(
-            runs,
-            lambda b: series.hourly(
-                b.requests, b.manifest.started_at, float(b.manifest.scenario_params.get("hour_s", 3600.0))
-            ),
-        )
+        hours = _per_vendor(runs, lambda b: series.hourly(b.requests, b.manifest.started_at, _soak_hour_s(b)))
         out.add(
             scenario,
             "soak: hour by hour",
             "p95 and error rate per (compressed) hour: drift shows as a slope.",
             figures.soak_hourly(hours),
         )
-    growth = _per_vendor(runs, lambda b: series.search_growth(b.requests))
+    growth = _per_vendor(runs, lambda b: series.search_growth(b.requests, _phases(b)))
     if growth:
         out.add(
             scenario,
@@ -136,20 +131,31 @@ def _scenario_charts(out: _Collector, scenario: str, runs: list[RunBundle]) -> N
                 b.requests, b.manifest.started_at, float(b.manifest.scenario_params.get("step_s", 0) or 0)
             ),
         )
-        knees = {
-            b.vendor: {
-                k: float(v)
-                for k, v in (b.summary.get("capacity") or {}).items()
-                if k in ("practical", "crash") and isinstance(v, int | float)
-            }
-            for b in runs
-        }
+        knees = {b.vendor: _knees(b) for b in runs}
         out.add(
             scenario,
             "capacity curve",
             "Achieved against offered load; the dotted diagonal is ideal.",
             figures.capacity_curve(steps, knees),
         )
+
+
+def _phases(bundle: RunBundle) -> list[dict[str, Any]]:
+    phases = bundle.run.get("phases") or (bundle.manifest.model_extra or {}).get("phases") or []
+    return [p for p in phases if isinstance(p, dict)]
+
+
+def _soak_hour_s(bundle: RunBundle) -> float:
+    """A soak compresses a business week (168 hours) into its duration: one chart point per compressed hour."""
+    params = bundle.manifest.scenario_params
+    duration = params.get("duration_s")
+    return float(duration) / 168.0 if isinstance(duration, int | float) and duration > 0 else 3600.0
+
+
+def _knees(bundle: RunBundle) -> dict[str, float]:
+    capacity = bundle.summary.get("capacity") or {}
+    names = {"practical_rps": "practical", "crash_rps": "crash"}
+    return {names[k]: float(v) for k, v in capacity.items() if k in names and isinstance(v, int | float)}
 
 
 def build_charts(bundles: list[RunBundle]) -> tuple[list[Chart], list[str]]:

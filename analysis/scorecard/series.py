@@ -7,6 +7,7 @@ same scenario against different vendors line up on one axis.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,13 +103,29 @@ def hourly(requests: pd.DataFrame, started_at: float, hour_s: float = 3600.0) ->
     ).reset_index()
 
 
-def search_growth(requests: pd.DataFrame) -> pd.DataFrame:
-    """Conversation-search latency by store size, the size read from the request name (``search@100000``).
+def _size_of_phase(searches: pd.DataFrame, phases: list[dict[str, Any]]) -> pd.Series:
+    """The store size of each search: the phase it started in (``size-100000``, from the manifest)."""
+    sizes = pd.Series(np.nan, index=searches.index, dtype="float64")
+    started = searches["started_at"].astype("float64")
+    for phase in phases:
+        found = _SIZE_IN_NAME.search(str(phase.get("name", "")))
+        begin, end = phase.get("started_at"), phase.get("ended_at") or np.inf
+        if found and isinstance(begin, int | float):
+            sizes[(started >= begin) & (started < end)] = float(found.group(1).replace("_", ""))
+    return sizes
+
+
+def search_growth(requests: pd.DataFrame, phases: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Conversation-search latency by store size: the size of the phase each search ran in (data-volume runs
+    record one phase per size), else the size in the request name (``search@100000``).
 
     Columns: ``size``, ``p50``, ``p95``, ``n``.
     """
     searches = requests[requests["operation"] == "search_conversations"]
-    sizes = searches["name"].astype("string").str.extract(_SIZE_IN_NAME, expand=False).str.replace("_", "")
+    if phases:
+        sizes = _size_of_phase(searches, phases)
+    else:
+        sizes = searches["name"].astype("string").str.extract(_SIZE_IN_NAME, expand=False).str.replace("_", "")
     searches = searches.assign(size=pd.to_numeric(sizes, errors="coerce")).dropna(subset=["size"])
     if searches.empty:
         return pd.DataFrame(columns=["size", "p50", "p95", "n"])

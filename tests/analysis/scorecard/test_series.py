@@ -96,3 +96,20 @@ def test_empty_frames_give_empty_tables() -> None:
     assert series.latency_cdf(empty).empty
     assert series.upload_failures(empty).empty
     assert series.first_failure_index(empty) is None
+
+
+def test_search_growth_reads_the_store_size_from_the_runners_phases() -> None:
+    searches = frame(
+        [
+            {"started_at": float(t), "latency_ms": 5.0 if t < 10 else 40.0, "operation": "search_conversations"}
+            for t in range(20)
+        ]
+    )
+    phases = [
+        {"name": "size-1000", "started_at": 0.0, "ended_at": 10.0},
+        {"name": "size-50000", "started_at": 10.0, "ended_at": 20.0},
+    ]
+    growth = series.search_growth(searches, phases)
+    assert growth["size"].tolist() == [1000, 50_000]
+    assert growth["p95"].tolist() == [5.0, 40.0]
+    assert growth["n"].tolist() == [10, 10]
