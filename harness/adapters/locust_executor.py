@@ -21,12 +21,25 @@ from harness.adapters.executors import failure_message, outcome_context
 from harness.net import check_target
 
 
+def _innermost(error: BaseException) -> BaseException:
+    """The error under the wrappers (geventhttpclient's RetriesExceeded.original, urllib3's .reason, causes)."""
+    for _ in range(8):
+        inner = getattr(error, "original", None) or getattr(error, "reason", None) or error.__cause__
+        if not isinstance(inner, BaseException) or inner is error:
+            break
+        error = inner
+    return error
+
+
 def _transport_failure(error: BaseException | None) -> TransportFailure:
-    name = type(error).__name__ if error is not None else "NoAnswer"
-    detail = f"{name}: {error}" if error is not None else "no answer"
-    if isinstance(error, ConnectionRefusedError) or "ConnectionRefused" in detail or "NewConnectionError" in detail:
-        return TransportFailure("transport", detail, maybe_sent=False)
-    if isinstance(error, TimeoutError | socket.timeout) or "imeout" in name:
+    if error is None:
+        return TransportFailure("transport", "no answer", maybe_sent=True)
+    inner = _innermost(error)
+    detail = f"{type(error).__name__}: {error}"
+    text = f"{type(inner).__name__} {inner} {detail}".lower()
+    if isinstance(inner, ConnectionRefusedError) or "refused" in text or "newconnectionerror" in text:
+        return TransportFailure("transport", detail, maybe_sent=False)  # never reached the vendor
+    if isinstance(inner, TimeoutError | socket.timeout) or "timed out" in text or "timeout" in text:
         return TransportFailure("timeout", detail, maybe_sent=True)
     return TransportFailure("transport", detail, maybe_sent=True)
 
