@@ -90,6 +90,7 @@ class MockConfig(_Strict):
     rate_limit_http_status: Literal[400, 429] = 400  # for 130429 / 131056 / 131048 / 4 / 80007
     not_on_whatsapp_share: float = Field(default=0.0, ge=0.0, le=1.0)  # share of recipients not on WhatsApp
     not_on_whatsapp_mode: Literal["sync", "async"] = "sync"  # sync 133010, or accept and fail later with 131026
+    max_customers: int = Field(default=500_000, ge=1)  # identities kept; least recently used forgotten past it
     max_in_flight: int = Field(default=2_048, ge=1)  # concurrent Graph requests; past it, 503 at once (shedding)
     seed: int = 0  # BSUIDs, not-on-WhatsApp picks and faults without their own seed derive from it
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)

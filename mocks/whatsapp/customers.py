@@ -3,12 +3,17 @@ customer service window per business phone number (reference §4.5 and §9).
 
 A BSUID is ``CC.`` plus digits, stable per user per business portfolio and derived from the seed, so two runs with
 the same seed give the same ids. A customer who changes number gets a new BSUID (Meta's rule).
+
+Memory is bounded: past ``max_customers`` the least recently used customer is forgotten with its windows (a
+soak that writes to a new number each time would otherwise grow for ever). A forgotten customer who comes back
+gets the same seed-derived BSUID again, without the username.
 """
 
 from __future__ import annotations
 
 import hashlib
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from mocks.whatsapp.errors import GraphError
@@ -43,17 +48,17 @@ class Customer:
 class CustomerRegistry:
     """Phone number <-> BSUID <-> username, and when each customer last wrote to each business number."""
 
-    def __init__(self, seed: int = 0, not_on_whatsapp_share: float = 0.0) -> None:
+    def __init__(self, seed: int = 0, not_on_whatsapp_share: float = 0.0, max_customers: int = 500_000) -> None:
         self._seed = seed
         self.not_on_whatsapp_share = not_on_whatsapp_share
-        self._by_wa_id: dict[str, Customer] = {}
+        self.max_customers = max_customers
+        self._by_wa_id: OrderedDict[str, Customer] = OrderedDict()  # least recently used first
         self._by_user_id: dict[str, Customer] = {}
         self._by_username: dict[str, Customer] = {}
-        self._last_inbound: dict[tuple[str, str], float] = {}
-        self._number_changes = 0
+        self._last_inbound: dict[str, dict[str, float]] = {}  # wa_id -> phone number id -> last inbound time
 
-    def _bsuid(self, wa_id: str) -> str:
-        digest = hashlib.blake2b(f"{self._seed}:{self._number_changes}:{wa_id}".encode(), digest_size=8).digest()
+    def _bsuid(self, wa_id: str, salt: str = "") -> str:
+        digest = hashlib.blake2b(f"{self._seed}:{salt}:{wa_id}".encode(), digest_size=8).digest()
         return f"{country_of(wa_id)}.{int.from_bytes(digest, 'big')}"
 
     def get_or_create(self, wa_id: str, *, name: str = "", username: str | None = None) -> Customer:
@@ -62,11 +67,22 @@ class CustomerRegistry:
             customer = Customer(wa_id=wa_id, user_id=self._bsuid(wa_id), name=name)
             self._by_wa_id[wa_id] = customer
             self._by_user_id[customer.user_id] = customer
+            if len(self._by_wa_id) > self.max_customers:
+                self._forget_oldest()
+        else:
+            self._by_wa_id.move_to_end(wa_id)
         if username and customer.username != username:
             self.set_username(customer, username)
         if name and not customer.name:
             customer.name = name
         return customer
+
+    def _forget_oldest(self) -> None:
+        wa_id, old = self._by_wa_id.popitem(last=False)
+        self._by_user_id.pop(old.user_id, None)
+        if old.username:
+            self._by_username.pop(old.username, None)
+        self._last_inbound.pop(wa_id, None)
 
     def set_username(self, customer: Customer, username: str | None) -> None:
         if customer.username:
@@ -76,12 +92,21 @@ class CustomerRegistry:
             self._by_username[username] = customer
 
     def change_number(self, old_wa_id: str, new_wa_id: str) -> Customer:
-        """The customer moves to a new phone number and, per Meta, gets a new BSUID."""
+        """The customer moves to a new phone number and, per Meta, gets a new BSUID (derived from the old one)."""
         old = self._by_wa_id.pop(old_wa_id, None)
         if old is not None:
             self._by_user_id.pop(old.user_id, None)
-        self._number_changes += 1
-        customer = self.get_or_create(new_wa_id, name=old.name if old else "")
+            self._last_inbound.pop(old_wa_id, None)
+        stale = self._by_wa_id.pop(new_wa_id, None)
+        if stale is not None:
+            self._by_user_id.pop(stale.user_id, None)
+        customer = Customer(
+            wa_id=new_wa_id,
+            user_id=self._bsuid(new_wa_id, salt=old.user_id if old else "moved"),
+            name=old.name if old else "",
+        )
+        self._by_wa_id[new_wa_id] = customer
+        self._by_user_id[customer.user_id] = customer
         if old is not None and old.username:
             self.set_username(customer, old.username)
         return customer
@@ -119,10 +144,11 @@ class CustomerRegistry:
     def note_inbound(self, phone_number_id: str, wa_id: str, at: float) -> None:
         """A customer wrote to a business number: its 24 h customer service window opens (or restarts)."""
         self.get_or_create(wa_id)
-        self._last_inbound[(phone_number_id, wa_id)] = at
+        self._last_inbound.setdefault(wa_id, {})[phone_number_id] = at
 
     def window_open(self, phone_number_id: str, wa_id: str, now: float) -> bool:
-        last = self._last_inbound.get((phone_number_id, wa_id))
+        windows = self._last_inbound.get(wa_id)
+        last = windows.get(phone_number_id) if windows else None
         return last is not None and now - last < WINDOW_S
 
     def reset(self) -> None:
@@ -130,7 +156,6 @@ class CustomerRegistry:
         self._by_user_id.clear()
         self._by_username.clear()
         self._last_inbound.clear()
-        self._number_changes = 0
 
     def __len__(self) -> int:
         return len(self._by_wa_id)

@@ -38,7 +38,9 @@ class MockState:
         self.config = config
         self.clock = clock
         self.numbers: dict[str, PhoneNumberConfig] = {number.id: number for number in config.phone_numbers}
-        self.customers = CustomerRegistry(seed=config.seed, not_on_whatsapp_share=config.not_on_whatsapp_share)
+        self.customers = CustomerRegistry(
+            seed=config.seed, not_on_whatsapp_share=config.not_on_whatsapp_share, max_customers=config.max_customers
+        )
         self.ledger = Ledger(config.ledger.memory_rows, config.ledger.spill_dir)
         self.limiters = Limiters(config.limits)
         self.media = MediaStore(
