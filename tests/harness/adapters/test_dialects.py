@@ -269,3 +269,28 @@ def test_dig_follows_dots_and_indexes() -> None:
     data = {"messages": [{"id": "w1"}], "a": {"b": 0}}
     assert dig(data, "messages[0].id") == "w1" and dig(data, "$.a.b") == 0
     assert dig(data, "messages[5].id") is None and dig(data, "a.b.c") is None and dig(None, "x") is None
+
+
+class _Wrapped(Exception):
+    """Shaped like geventhttpclient's RetriesExceeded: the real error is in ``.original``."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(f"0, original={original}")
+        self.original = original
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "maybe_sent"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), "transport", False),
+        (_Wrapped(ConnectionRefusedError(111, "Connection refused")), "transport", False),
+        (_Wrapped(TimeoutError("timed out")), "timeout", True),
+        (ConnectionResetError(104, "reset by peer"), "transport", True),
+        (None, "transport", True),
+    ],
+)
+def test_locust_transport_errors_are_classified_under_their_wrappers(error, kind, maybe_sent) -> None:
+    from harness.adapters.locust_executor import _transport_failure
+
+    failure = _transport_failure(error)
+    assert (failure.kind, failure.maybe_sent) == (kind, maybe_sent)
