@@ -1,7 +1,8 @@
-"""The Graph API routes: send (every message type, mark-as-read, typing), media lifecycle, phone number info.
+"""The Graph API routes besides sending: media lifecycle, phone number and WABA info, templates, and the route
+table (``send_routes`` first: the send path in send.py is the hot path and should be matched first).
 
-Any ``vNN.N`` version prefix is accepted, and no prefix. The send handler is the mock's hot path: it avoids
-pydantic and Starlette conveniences it does not need (see bench/mock_throughput.py for where time goes).
+Any ``vNN.N`` version prefix is accepted, and no prefix. In a sharded mock, a request for a phone number or media
+id another shard owns is relayed there once.
 """
 
 from __future__ import annotations
