@@ -6,7 +6,8 @@
 Plugging in (how the webhook engine in ``mocks/whatsapp/webhooks`` joins the app)
 -------------------------------------------------------------------------------
 A plug-in is any object with the ``MockPlugin`` shape below: a ``name``, ``routes(state)`` returning extra
-Starlette routes (mounted before the Graph catch-all routes, so ``/_mock/...`` paths of a plug-in win), and async
+Starlette routes (mounted after the send routes, which only match ``/vNN.N/{digits}/messages`` and
+``/{digits}/messages``, and before the Graph catch-all routes, so ``/_mock/...`` paths of a plug-in win), and async
 ``startup(state)`` / ``shutdown(state)`` run in the app's lifespan (start and stop background engines there).
 From ``startup`` a plug-in typically appends to ``state.on_accepted`` (status ladders), ``state.on_reset``
 (clear its queues on ``POST /_mock/reset``) and keeps its objects in ``state.extensions[name]``.
