@@ -146,9 +146,10 @@ class Ledger:
         segments, pending = self._snapshot()
         for path, newest in segments:
             if since is None or newest >= since:
-                for record in pq.read_table(path).to_pylist():
-                    if since is None or record["arrived_at"] >= since:
-                        yield record
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):  # bounded memory per export
+                    for record in batch.to_pylist():
+                        if since is None or record["arrived_at"] >= since:
+                            yield record
         for entry in pending:
             if since is None or entry.arrived_at >= since:
                 yield entry.as_record()
