@@ -109,6 +109,17 @@ class Limiters:
         if not bucket.take(now):
             raise GraphError(130429, "Cloud API message throughput has been reached.")
 
+    def count_inbound(self, phone_number_id: str, now: float) -> None:
+        """A customer message to the number uses throughput too (Meta counts both directions) but is never refused;
+        the webhook engine calls this for each simulated inbound message."""
+        if not self.config.enabled:
+            return
+        bucket = self._numbers.get(phone_number_id)
+        if bucket is None:
+            rate = self.config.throughput_per_second
+            bucket = self._numbers[phone_number_id] = TokenBucket(rate, self.config.throughput_burst or rate, now)
+        bucket.take(now)
+
     def check_pair(self, phone_number_id: str, recipient: str, now: float) -> None:
         if not self.config.enabled:
             return

@@ -156,3 +156,13 @@ async def test_waba_management_calls_are_limited_per_hour(fake_clock: FakeClock)
         assert (await client.get("/v22.0/100000000000001")).status_code == 200  # phone number info is not counted
         fake_clock.advance(3_600 / 3)
         assert (await client.get(f"/v22.0/{waba}/phone_numbers")).status_code == 200
+
+
+def test_inbound_messages_use_the_numbers_throughput_without_being_refused() -> None:
+    limiters = Limiters(LimitsConfig(throughput_per_second=2))
+    limiters.count_inbound("p", 0.0)
+    limiters.count_inbound("p", 0.0)
+    limiters.count_inbound("p", 0.0)  # nothing left: still no error for a customer's message
+    with pytest.raises(GraphError) as caught:
+        limiters.check_throughput("p", 0.0)
+    assert caught.value.code == 130429
