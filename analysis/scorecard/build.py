@@ -178,8 +178,10 @@ def vendor_results(bundles: list[RunBundle]) -> list[VendorResult]:
             )
         )
     results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], -(r.score or 0.0), r.name))
-    for rank, result in enumerate(results, start=1):
-        result.rank = rank
+    for position, result in enumerate(results, start=1):
+        previous = results[position - 2] if position > 1 else None
+        tied = previous is not None and (previous.verdict, previous.score) == (result.verdict, result.score)
+        result.rank = previous.rank if tied and previous is not None else position  # same verdict and score: tie
     return results
 
 

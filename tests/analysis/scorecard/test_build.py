@@ -117,3 +117,10 @@ def test_a_figure_that_never_happened_and_operation_scopes_read_plainly() -> Non
         "media-burst",
     )
     assert upload.label == "p95 latency (upload media)" and upload.operation == "upload_media"
+
+
+def test_equal_verdict_and_score_share_a_rank(results_dir: Path) -> None:
+    runs = [vendor_run(results_dir / n, vendor=n) for n in ("b-vendor", "a-vendor")]
+    runs.append(vendor_run(results_dir / "c", vendor="c-vendor", lost=1))
+    ranks = {v.name: v.rank for v in make_scorecard(runs).vendors}
+    assert ranks == {"a-vendor": 1, "b-vendor": 1, "c-vendor": 3}
