@@ -15,6 +15,7 @@ checked to have written exactly one row per request.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -51,14 +52,18 @@ def reset_mock(url: str) -> None:
     answer.raise_for_status()
 
 
-def probe(profile_file: Path, run_dir: Path, seconds: float, users: int, recorder: bool) -> float:
+def probe(profile_file: Path, run_dir: Path, seconds: float, users: int, recorder: bool) -> tuple[float, float]:
+    """(requests/s, CPU microseconds per request of the Locust process)."""
     args = [
         sys.executable, "-m", "harness.adapters.locust_probe", str(profile_file), str(run_dir),
         "--requests", "100000000", "--seconds", str(seconds), "--users", str(users), "--operations", "send_text",
     ]  # fmt: skip
     if not recorder:
         args.append("--no-recorder")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, cwd=ROOT, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"probe failed: {done.stderr[-1500:]}")
     last = done.stdout.strip().splitlines()[-1]
@@ -68,13 +73,13 @@ def probe(profile_file: Path, run_dir: Path, seconds: float, users: int, recorde
         recorded = read_requests(run_dir).num_rows
         if recorded != requests:
             raise SystemExit(f"the recorder lost rows: {recorded} recorded of {requests} sent")
-    return float(fields["rps"])
+    return float(fields["rps"]), 1e6 * cpu_s / max(requests, 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--users", type=int, default=8)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="scrmbench-bench-") as tmp:
@@ -88,18 +93,27 @@ def main() -> None:
             with_recorder: list[float] = []
             without: list[float] = []
             ratios: list[float] = []
+            cpu_with: list[float] = []
+            cpu_without: list[float] = []
             for index in range(options.rounds):
                 order = (True, False) if index % 2 == 0 else (False, True)
                 for recorder in order:
                     run_dir = workdir / f"run-{index}-{'rec' if recorder else 'bare'}"
                     reset_mock(url)  # an empty ledger each time, so a growing mock never favours one side
-                    rps = probe(profile_file, run_dir, options.seconds, options.users, recorder)
+                    rps, cpu_us = probe(profile_file, run_dir, options.seconds, options.users, recorder)
                     (with_recorder if recorder else without).append(rps)
-                    print(f"round {index + 1}: {'with' if recorder else 'without'} recorder {rps:8.1f} requests/s")
+                    (cpu_with if recorder else cpu_without).append(cpu_us)
+                    label = "with" if recorder else "without"
+                    print(f"round {index + 1}: {label} recorder {rps:8.1f} requests/s, {cpu_us:6.0f} CPU us/request")
                 ratios.append(with_recorder[-1] / without[-1])
                 print(f"round {index + 1}: with ÷ without {ratios[-1]:.3f}")
         finally:
             mock.stop()
+    # CPU per request (process start included) is steadier than requests/s on a shared machine; shown as context.
+    print(
+        f"median CPU per request, process start-up included: with recorder {statistics.median(cpu_with):.0f} us, "
+        f"without {statistics.median(cpu_without):.0f} us"
+    )
     print(
         f"median requests/s with recorder {statistics.median(with_recorder):.1f}, "
         f"without {statistics.median(without):.1f}; median of paired ratios, with ÷ without (goal >= 0.85): "
