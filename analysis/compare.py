@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats as sps
 
 from analysis.stats import wilson_interval
+from analysis.units import format_value
 
 SCHEMA_VERSION = 1
 
@@ -215,8 +216,6 @@ def _pairs(
 
 
 def _sentence(pair: dict[str, Any]) -> str:
-    from analysis.sla_metrics import format_value
-
     unit = {"ms": "ms", "ratio": "ratio"}.get(pair["unit"], "")
     diff, ci = pair["difference"], pair["ci95"]
     shown = format_value(abs(diff), unit) if unit else f"{abs(diff):.3g}"

@@ -22,7 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from analysis.sla_metrics import METRICS, Evidence, Measurement, aggregation_allowed, format_value
+from analysis.sla_metrics import METRICS, Evidence, Measurement, aggregation_allowed
+from analysis.units import format_value
 from harness.config.loading import load_model, parse_yaml, validate
 from harness.errors import ConfigError
 

@@ -21,6 +21,7 @@ import pandas as pd
 from analysis.columns import text_is
 from analysis.metrics import event_time
 from analysis.stats import grouped_percentiles, quantile_interval, rank_index, wilson_interval
+from analysis.units import format_value
 
 Unit = Literal["ms", "s", "ratio", "count", "rps", "ms/h", "x", "score"]
 Direction = Literal["<=", ">="]
@@ -418,26 +419,3 @@ def aggregation_allowed(metric: MetricDef, aggregation: str) -> bool:
     if "delivery_over_Ns" in metric.aggregations:
         return re.fullmatch(r"delivery_over_\d+(\.\d+)?s", aggregation) is not None
     return False
-
-
-def format_value(value: float | None, unit: str) -> str:
-    """Plain-words rendering: 8400 ms → '8.4 s', 0.0123 → '1.23%', 95 s → '95 s', 600 s → '10 min'."""
-    if value is None:
-        return "n/a"
-    if value == float("inf"):
-        return "never"
-    if unit == "ms":
-        return f"{value / 1000:.3g} s" if abs(value) >= 1000 else f"{value:.3g} ms"
-    if unit == "s":
-        return f"{value / 60:.3g} min" if abs(value) >= 120 else f"{value:.3g} s"
-    if unit == "ratio":
-        return f"{value * 100:.3g}%"
-    if unit == "count":
-        return f"{value:.0f}"
-    if unit == "x":
-        return f"{value:.3g}×"
-    if unit == "rps":
-        return f"{value:.3g}/s"
-    if unit == "ms/h":
-        return f"{value:+.3g} ms/hour"
-    return f"{value:.3g}"

@@ -23,8 +23,8 @@ from rich.table import Table
 from analysis.compare import RunInput, compare
 from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
 from analysis.sla import SlaSpec, load_preset, resolve_sla, sla_from_criteria
-from analysis.sla_metrics import format_value
 from analysis.summary import build_summary
+from analysis.units import format_value
 from harness.errors import EXIT_OK, EXIT_SLA_FAILED, ConfigError
 
 log = logging.getLogger(__name__)

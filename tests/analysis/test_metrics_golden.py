@@ -131,3 +131,17 @@ def test_grouped_percentiles_match_per_group_nearest_rank(rows: list[tuple[int, 
         assert counts[i] == group.size
         assert p50[i] == percentile(group, 50.0)
         assert p99[i] == percentile(group, 99.0)
+
+
+def test_figures_are_written_in_plain_words() -> None:
+    from analysis.units import format_value
+
+    assert format_value(8400.0, "ms") == "8.4 s"
+    assert format_value(337.4, "ms") == "337 ms"
+    assert format_value(600.0, "s") == "10 min"
+    assert format_value(95.0, "s") == "95 s"
+    assert format_value(0.0123, "ratio") == "1.23%"
+    assert format_value(3.0, "count") == "3"
+    assert format_value(7.0, "x") == "7×"
+    assert format_value(float("inf"), "s") == "never"
+    assert format_value(None, "ms") == "n/a"
