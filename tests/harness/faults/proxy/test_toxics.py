@@ -61,7 +61,10 @@ def test_latency_jitter_spreads_inside_its_bounds() -> None:
             reader, writer = await connect(proxy.listen)
             times = [await round_trip(reader, writer) for _ in range(10)]
             writer.close()
-            assert all(0.045 <= t <= 0.180 for t in times), times
+            # The proxy cannot deliver early, so the lower bound holds for every sample; a busy machine can only
+            # add delay, so the upper side is checked on the median.
+            assert all(t >= 0.045 for t in times), times
+            assert 0.050 <= statistics.median(times) <= 0.165, times
             assert max(times) - min(times) > 0.02, "jitter should spread the delays"
 
     asyncio.run(main())
