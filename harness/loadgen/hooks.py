@@ -63,6 +63,14 @@ def _test_start(environment: Environment, **_: Any) -> None:
     run_dir = Path(options.results_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not is_load_process(environment):
+        done: dict[str, bool] = {}
+        environment.scrm_done = done  # type: ignore[attr-defined]
+
+        def _worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+            if "scrm_done" in data:
+                done[client_id] = bool(data["scrm_done"])
+
+        environment.events.worker_report.add_listener(_worker_report)
         _ensure_manifest(environment, options, run_dir)
         environment.scrm_live = gevent.spawn(_publish_live, environment, run_dir)  # type: ignore[attr-defined]
         return
@@ -86,6 +94,13 @@ def _test_start(environment: Environment, **_: Any) -> None:
         engine = OpenEngine(environment, session)
         environment.scrm_engine = engine  # type: ignore[attr-defined]
         engine.start()
+        if is_worker_process(environment):
+            # Tell the master when this worker's share is through, so a distributed run ends without waiting
+            # for the time limit.
+            def _report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+                data["scrm_done"] = engine.done()
+
+            environment.events.report_to_master.add_listener(_report)
 
 
 @events.test_stop.add_listener

@@ -19,7 +19,7 @@ import gevent
 from gevent.queue import Empty, Queue
 from locust import FastHttpUser, LoadTestShape, between, constant, task
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.operations import DroppedSlot, pick_operation
@@ -102,6 +102,14 @@ class OpenEngine:
 
     def operation(self) -> str:
         return pick_operation(self._mix, self._rng)
+
+    def done(self) -> bool:
+        """Every slot of this worker's share released and no request in flight."""
+        return (
+            self.dispatcher is not None
+            and self.dispatcher.finished
+            and self.queue.idle() >= self.session.plan.pool_size
+        )
 
     def record_harness_error(self, slot: Slot, operation: str, exc: Exception) -> None:
         log.exception("slot %s (%s) failed inside the harness", slot.sequence, operation)
@@ -199,18 +207,20 @@ class PlanShape(LoadTestShape):
     use_common_options = True
 
     def _open_done(self, run_time: float, duration_s: float, spawn_s: float) -> bool:
-        """Stop when the local dispatcher has released every slot and no request is in flight, or at the limit.
+        """Stop once every load process has released its whole schedule and has nothing in flight, or at the limit.
 
-        A master cannot see its workers' dispatchers, so distributed runs stop at the time limit.
+        The local runner asks its engine; a master relies on its workers' reports (``scrm_done`` in each
+        worker report, every few seconds), ignoring workers that went missing.
         """
         if run_time >= duration_s + spawn_s + OPEN_TAIL_S:
             return True
         assert self.runner is not None
+        if isinstance(self.runner, MasterRunner):
+            done: dict[str, bool] = getattr(self.runner.environment, "scrm_done", {})
+            live = [cid for cid, node in self.runner.clients.items() if node.state != STATE_MISSING]
+            return bool(live) and all(done.get(cid, False) for cid in live)
         engine = engine_of(self.runner.environment)
-        if engine is None or engine.dispatcher is None or not engine.dispatcher.finished:
-            return False
-        session = engine.session
-        return engine.queue.idle() >= session.plan.pool_size
+        return engine is not None and engine.done()
 
     def tick(self) -> tuple[int, float, list[type]] | None:
         from harness.loadgen.session import plan_for
