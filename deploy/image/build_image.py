@@ -132,10 +132,20 @@ def import_image(root: Path, tag: str, changes: Iterable[str]) -> str:
     args = ["docker", "import"]
     for change in [f"LABEL {LABEL}", *changes]:
         args += ["--change", change]
+    before = _image_id(tag)
     done = subprocess.run([*args, "-", tag], input=buffer.getvalue(), capture_output=True, check=False, timeout=600)
     if done.returncode != 0:
         raise BuildError(f"docker import failed: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout.decode().strip()
+    image_id = done.stdout.decode().strip()
+    if before and before != image_id:
+        # The tag moved: drop the old image unless a container still uses it (rmi refuses then; that is fine).
+        subprocess.run(["docker", "rmi", before], capture_output=True, check=False, timeout=60)
+    return image_id
+
+
+def _image_id(tag: str) -> str:
+    done = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", tag], capture_output=True, check=False)
+    return done.stdout.decode().strip() if done.returncode == 0 else ""
 
 
 def build(kind: str, tag: str) -> str:
