@@ -207,7 +207,7 @@ def _reason(c: CriterionSpec, m: Measurement, status: Status) -> str:
     where = f" ({scope})" if scope else ""
     if status == "not_applicable":
         return f"{what}{where} not measured: {m.detail or 'nothing to measure in this run'}"
-    measured = format_value(m.value, metric.unit)
+    measured = "not reached" if m.value == float("inf") else format_value(m.value, metric.unit)
     target = f"target {'≤' if c.direction == '<=' else '≥'} {format_value(c.target, metric.unit)}"
     detail = f"; {m.detail}" if m.detail else ""
     if status == "inconclusive":

@@ -7,7 +7,7 @@ schema page. Pure: takes a loaded ``RunData`` (and an optional SLA), returns pla
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,7 @@ class AnalysisOptions:
     capacity_step_s: float | None = None  # default: manifest scenario_params step_s / step_duration_s
     capacity_p95_ms: float = 500.0
     capacity_error_rate: float = 0.01
+    recovery_overrides: dict[str, float] = field(default_factory=dict)  # RecoveryParams fields, e.g. from the CLI
 
 
 def _clean(value: Any) -> Any:
@@ -66,6 +67,22 @@ def _vendor_name(run: RunData) -> str:
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) and value > 0 else None
+
+
+def recovery_params(run: RunData, base: RecoveryParams) -> RecoveryParams:
+    """The recovery windows: a scenario may set its own (``recovery_short_window_s``, ``recovery_confirm_s``,
+    ``recovery_success_target``) in its parameters, e.g. a short failover drill; else the given defaults."""
+    params = run.manifest.scenario_params
+    update = {
+        field: value
+        for key, field in (
+            ("recovery_short_window_s", "short_window_s"),
+            ("recovery_confirm_s", "confirm_window_s"),
+            ("recovery_success_target", "success_target"),
+        )
+        if (value := _number(params.get(key))) is not None
+    }
+    return replace(base, **update) if update else base
 
 
 def _capacity_step(run: RunData, options: AnalysisOptions) -> float | None:
@@ -111,6 +128,8 @@ def build_summary(
 ) -> dict[str, Any]:
     """The whole summary of one run; without an SLA the ``sla`` section is null."""
     options = options or AnalysisOptions()
+    # Precedence: explicit overrides (CLI) > the scenario's own windows > the defaults.
+    options = replace(options, recovery=replace(recovery_params(run, options.recovery), **options.recovery_overrides))
     open_model = run.manifest.load_model == "open"
     span = run_span(run.requests)
     t0 = span[0] if span else run.manifest.started_at

@@ -23,7 +23,7 @@ from rich.table import Table
 from analysis.compare import RunInput, compare
 from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
 from analysis.sla import SlaSpec, load_preset, resolve_sla, sla_from_criteria
-from analysis.summary import build_summary
+from analysis.summary import AnalysisOptions, build_summary
 from analysis.units import format_value
 from harness.errors import EXIT_OK, EXIT_SLA_FAILED, ConfigError
 
@@ -162,12 +162,23 @@ def score_command(
     run_dir: Path = typer.Argument(..., help="One run's results folder (results/<run-id>)."),
     sla: str | None = typer.Option(None, "--sla", help="SLA preset (standard, enterprise) or an SLA YAML file."),
     allow_conditional: bool = typer.Option(False, "--allow-conditional", help="Exit 0 on a CONDITIONAL verdict too."),
+    recovery_window: float | None = typer.Option(
+        None, "--recovery-window", min=1, help="Sustained recovery: the short window in s (default 10)."
+    ),
+    recovery_confirm: float | None = typer.Option(
+        None, "--recovery-confirm", min=0, help="Sustained recovery: how long it must then hold, in s (default 60)."
+    ),
 ) -> None:
     """Score one run: write summary.json and CSV tables beside it, print the verdict; exit 1 if the SLA is not met."""
     console = Console()
     run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
     spec = choose_sla(run, sla)
-    summary = build_summary(run, sla=spec)
+    overrides = {
+        name: value
+        for name, value in (("short_window_s", recovery_window), ("confirm_window_s", recovery_confirm))
+        if value is not None
+    }
+    summary = build_summary(run, sla=spec, options=AnalysisOptions(recovery_overrides=overrides))
     write_json(run.path / "summary.json", summary)
     write_csv(run.path / "summary-requests.csv", operation_rows(summary))
     write_csv(run.path / "summary-criteria.csv", criteria_rows(summary))

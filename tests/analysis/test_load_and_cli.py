@@ -96,3 +96,20 @@ def test_a_run_with_only_a_manifest_scores_as_fail_with_a_reason(tmp_path: Path)
     assert summary["run"]["partial"] is True
     assert summary["sla"]["score"] is None
     assert summary["sla"]["reasons"] == ["no criterion could be measured in this run"]
+
+
+def test_recovery_windows_from_the_scenario_and_the_cli(synthetic_run) -> None:
+    from analysis.summary import AnalysisOptions
+
+    built = synthetic_run(duration_s=40, fault_at_s=10, fault_s=5)
+    manifest = json.loads((built.path / "manifest.json").read_text())
+    manifest["scenario_params"] = {"recovery_short_window_s": 2, "recovery_confirm_s": 5}
+    (built.path / "manifest.json").write_text(json.dumps(manifest))
+    run = load_run(built.path)
+    params = build_summary(run)["recovery"]["params"]
+    assert (params["short_window_s"], params["confirm_window_s"]) == (2.0, 5.0)
+    cli = AnalysisOptions(recovery_overrides={"confirm_window_s": 1.0})
+    params = build_summary(run, options=cli)["recovery"]["params"]
+    assert (params["short_window_s"], params["confirm_window_s"]) == (2.0, 1.0)
+    assert main(["score", str(built.path), "--sla", "standard", "--recovery-confirm", "3"]) in (0, 1)
+    assert json.loads((built.path / "summary.json").read_text())["recovery"]["params"]["confirm_window_s"] == 3.0
