@@ -154,3 +154,21 @@ def test_in_process_api_on_a_taken_port_fails_clearly() -> None:
         with pytest.raises(HarnessError, match=r"could not listen on 127\.0\.0\.1"):
             server.start()
         assert not server._thread.is_alive()
+
+
+def test_populate_is_idempotent_and_toxics_can_be_read_back(api: tuple[ProxyServer, ProxyClient, str]) -> None:
+    import httpx
+
+    server, client, upstream = api
+    base = f"http://127.0.0.1:{server.api_port}"
+    body = [{"name": "a", "listen": f"127.0.0.1:{free_port()}", "upstream": upstream}]
+    first = httpx.post(f"{base}/populate", json=body, timeout=5)
+    again = httpx.post(f"{base}/populate", json=body, timeout=5)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["proxies"][0]["listen"] == again.json()["proxies"][0]["listen"]
+    assert first.headers["X-Request-Id"] != again.headers["X-Request-Id"]
+    toxic = {"name": "lag", "type": "latency", "stream": "upstream", "toxicity": 1.0, "attributes": {"latency": 5}}
+    client.add_toxic("a", toxic)
+    assert httpx.get(f"{base}/proxies/a/toxics/lag", timeout=5).json() == toxic
+    bad = httpx.post(f"{base}/populate", content=b"{not json", timeout=5)
+    assert bad.status_code == 400 and bad.json()["error"].startswith("bad request body: not JSON")
