@@ -211,13 +211,13 @@ def _reason(c: CriterionSpec, m: Measurement, status: Status) -> str:
     target = f"target {'≤' if c.direction == '<=' else '≥'} {format_value(c.target, metric.unit)}"
     detail = f"; {m.detail}" if m.detail else ""
     if status == "inconclusive":
-        why = (
-            f"only {m.samples} samples, {c.min_samples} needed"
-            if m.samples < c.min_samples
-            else "the 95% interval "
-            + "–".join(format_value(v, metric.unit) for v in (m.ci95 or ()))
-            + " straddles the target: needs more samples or runs"
-        )
+        if m.samples < c.min_samples:
+            why = f"only {m.samples} samples, {c.min_samples} needed"
+        elif m.ci95 is not None and not math.isfinite(m.ci95[1]):
+            why = f"{m.detail}: the load never went high enough to tell"
+        else:
+            interval = "–".join(format_value(v, metric.unit) for v in (m.ci95 or ()))
+            why = f"the 95% interval {interval} straddles the target: needs more samples or runs"
         return f"{what}{where} {measured}, {target}: inconclusive ({why})"
     return f"{what}{where} was {measured}, {target}{detail}"
 

@@ -343,3 +343,17 @@ def test_every_scenarios_default_criteria_are_valid_sla_criteria() -> None:
             plan = registry.get(name).plan(None, quick=quick)
             spec = sla_from_criteria(name, [c.as_dict() for c in plan.criteria], source=f"scenario:{name}")
             assert spec.criteria and all(c.source for c in spec.criteria)
+
+
+def test_crash_point_of_a_ramp_that_never_crashed() -> None:
+    steps = [{"offered_rps": 100.0}, {"offered_rps": 200.0}]
+    spec = SlaSpec.model_validate({"name": "t", "criteria": [{"metric": "capacity_crash_rps", "target": 300}]})
+    low = _evidence(True)
+    low.summary["capacity"] = {"steps": steps, "crash_rps": None}
+    row = evaluate(spec, low)["criteria"][0]
+    assert (row["status"], row["measured"]) == ("inconclusive", 200.0)
+    assert "no crash up to 200/s: the load never went high enough to tell" in row["reason"]
+    low.summary["capacity"] = {"steps": [*steps, {"offered_rps": 400.0}], "crash_rps": None}
+    assert evaluate(spec, low)["criteria"][0]["status"] == "pass"
+    low.summary["capacity"] = {"steps": steps, "crash_rps": 200.0}
+    assert evaluate(spec, low)["criteria"][0]["status"] == "fail"
