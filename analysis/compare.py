@@ -64,6 +64,8 @@ RUN_METRICS: dict[str, tuple[tuple[str, ...], str]] = {
     "request_p99_ms": (("requests", "overall", "latency_ms", "p99"), "ms"),
     "delivery_p95_ms": (("accounting", "delivery_latency_ms", "p95"), "ms"),
     "delivery_p99_ms": (("accounting", "delivery_latency_ms", "p99"), "ms"),
+    "reply_p95_ms": (("reply", "latency_ms", "p95"), "ms"),
+    "reply_p99_ms": (("reply", "latency_ms", "p99"), "ms"),
     "sla_score": (("sla", "score"), "points"),
 }
 RATE_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
