@@ -189,7 +189,7 @@ def _run_phase(
     timeline: FaultTimeline,
     run_dir: Path,
     show: bool,
-) -> None:
+) -> int:
     console = Console(stderr=True)
     started = time.monotonic()
     reported: set[str] = set()
@@ -224,7 +224,7 @@ def _run_phase(
                     )
                 )
             time.sleep(0.5)  # polling child processes for the display, not pacing any load
-    locust.wait(timeout_s=60)
+    return locust.wait(timeout_s=60)
 
 
 def _injected(timeline: FaultTimeline, name: str) -> bool:
@@ -281,6 +281,7 @@ def execute(request: RunRequest) -> RunResult:
     complete = False
     notes: list[str] = []
     phases: list[dict[str, Any]] = []
+    failed_phases: list[str] = []
     services = start_services(profile, run_dir, owner_confirmed=request.owner_confirmed)
     sampler = None
     if plan.options.get("sample_vendor_memory"):
@@ -308,7 +309,7 @@ def execute(request: RunRequest) -> RunResult:
                 )
                 locust.start()
                 try:
-                    _run_phase(
+                    code = _run_phase(
                         locust,
                         plan=plan,
                         phase_name=phase.name,
@@ -321,6 +322,8 @@ def execute(request: RunRequest) -> RunResult:
                 finally:
                     locust.stop()
                 phases[-1]["ended_at"] = time.time()
+                if code != 0:  # --exit-code-on-error 0: a non-zero code is Locust itself failing
+                    failed_phases.append(f"Locust exited with code {code} in phase {phase.name}; see logs/")
         time.sleep(plan.drain_s)  # the drain period: late deliveries and webhooks reach the ledger
         notes += _export(services, run_dir)
         complete = True
@@ -336,6 +339,7 @@ def execute(request: RunRequest) -> RunResult:
         timeline.close()
         ended = time.time()
         missing = _missing_workers(run_dir, ended)
+        notes += failed_phases
         notes += [
             f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
             f"to {m['missing_to']:.0f} is absent"
@@ -345,7 +349,7 @@ def execute(request: RunRequest) -> RunResult:
             manifest = complete_manifest(
                 run_dir,
                 ended_at=ended,
-                complete=complete and not missing,
+                complete=complete and not missing and not failed_phases,
                 notes=notes,
                 phases=phases,
                 missing_workers=missing,
