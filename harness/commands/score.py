@@ -136,6 +136,18 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
             f"{acc['recovered']} recovered, {acc['unresolved']} unresolved",
             highlight=False,
         )
+    for fault in summary["recovery"]["faults"]:
+        sustained = (
+            format_value(fault["ttr_sustained_s"], "s")
+            if fault["recovered"]
+            else f"not within the run (watched {format_value(fault['ttr_lower_bound_s'], 's')})"
+        )
+        console.print(
+            f"fault {fault['fault_id']} ({fault['fault']}) at {format_value(fault['injected_s'], 's')}: "
+            f"first success after {format_value(fault['ttr_first_s'], 's')}, sustained recovery {sustained}, "
+            f"{fault['flaps']} flaps, {fault['lost_messages']} lost around it",
+            highlight=False,
+        )
     sla = summary["sla"]
     if not sla:
         return
