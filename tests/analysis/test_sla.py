@@ -357,3 +357,14 @@ def test_crash_point_of_a_ramp_that_never_crashed() -> None:
     assert evaluate(spec, low)["criteria"][0]["status"] == "pass"
     low.summary["capacity"] = {"steps": steps, "crash_rps": 200.0}
     assert evaluate(spec, low)["criteria"][0]["status"] == "fail"
+
+
+def test_the_readme_example_sla_file_is_valid(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## SLA files and scoring", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "my-sla.yaml"
+    path.write_text(example, encoding="utf-8")
+    spec = load_sla(path)
+    assert spec.name == "my-contract"
+    assert spec.criteria[0].scope_model.operation == "send_text"
