@@ -1,7 +1,7 @@
 """End-to-end accounting (Jepsen total-queue semantics), reply latency and webhook acknowledgement latency.
 
-Every message the harness asks a vendor to send carries a correlation token; the mock's ledger records each
-arrival with the token it found. Joining the two on the token gives, per token:
+Every message the harness asks a vendor to send (operations ``send_*``) carries a correlation token; the mock's
+ledger records each arrival with the token it found. Joining the two on the token gives, per token:
 
     acked          the vendor said ok                      lost        acked, never in the ledger
     failed         the vendor said no (definite)           recovered   indeterminate, but delivered
@@ -19,23 +19,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from analysis.columns import text_in, text_is, text_present
+from analysis.columns import as_arrow, text_is, text_present
 from analysis.stats import latency_summary, rule_of_three, wilson_interval
 
 # Operations whose records are the harness asking the mock to deliver a customer's message (inbound traffic):
 # their tokens travel the other way and are not sends the vendor must deliver.
 INBOUND_OPERATIONS = frozenset({"customer_message", "customer_messages", "inbound"})
+SEND_PREFIX = "send_"
 
 _NAMES = ["failed", "indeterminate", "ok"]
 STATUSES = ["delivered", "lost", "recovered", "unresolved", "failed", "delivered_after_fail", "unexpected"]
+
+
+def is_send(operation: pd.Series) -> np.ndarray:
+    """Operations that ask the vendor to send a WhatsApp message (``send_text``, ``send_template``,
+    ``send_media``). Others may carry a token too (a media upload, a search) but put nothing in the ledger, so
+    counting them would report messages lost that were never messages."""
+    if len(operation) == 0:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(
+        pc.fill_null(pc.starts_with(as_arrow(operation), SEND_PREFIX), False).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def _send_records(requests: pd.DataFrame) -> pd.DataFrame:
     mask = (
         text_present(requests["correlation_id"])
         & ~text_is(requests["outcome"], "dropped")
-        & ~text_in(requests["operation"], INBOUND_OPERATIONS)
+        & is_send(requests["operation"])
     )
     return requests.loc[mask, ["correlation_id", "outcome", "ok", "scheduled_at", "started_at"]]
 

@@ -168,3 +168,15 @@ def test_replies_to_customers_are_not_unexpected_sends() -> None:
     )
     result = accounting(message_table(sends, ledger))
     assert (result["unexpected"], result["delivered"], result["duplicated"]) == (0, 1, 1)
+
+
+def test_only_send_operations_are_accounted() -> None:
+    sends = f.requests(
+        [
+            f.request(0, correlation_id="m", operation="send_media"),
+            f.request(1, correlation_id="u", operation="upload_media"),  # a token, but no message to deliver
+            f.request(2, correlation_id="s", operation="search_conversations"),
+        ]
+    )
+    result = accounting(message_table(sends, f.ledger([f.arrival("m", 0.4)])))
+    assert (result["attempted"], result["acked"], result["lost"], result["delivered"]) == (1, 1, 0, 1)
