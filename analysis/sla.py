@@ -274,6 +274,18 @@ def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
         (r for r in rows if r["status"] in order), key=lambda r: (not r["critical"], order[r["status"]], -r["weight"])
     )
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in (*POINTS, "not_applicable")}
+    reasons = [("CRITICAL: " if r["critical"] and r["status"] == "fail" else "") + r["reason"] for r in flagged]
+    # Nothing failed, but too little evidence holds the score down: say so first, so "FAIL" is not misread.
+    evidence_short = verdict != "PASS" and score is not None and counts["inconclusive"] > 0
+    evidence_short = evidence_short and counts["fail"] == 0 and counts["warn"] == 0
+    if evidence_short:
+        reasons.insert(
+            0,
+            f"no criterion failed, but {counts['inconclusive']} could not be decided on this much data: "
+            "run longer or repeat the run",
+        )
+    if score is None:
+        reasons = ["no criterion could be measured in this run"]
     return {
         "name": spec.name,
         "source": spec.source,
@@ -283,8 +295,8 @@ def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
         "verdict": verdict,
         "met": verdict == "PASS",
         "critical_failures": critical,
-        "reasons": [("CRITICAL: " if r["critical"] and r["status"] == "fail" else "") + r["reason"] for r in flagged]
-        or (["no criterion could be measured in this run"] if score is None else []),
+        "reasons": reasons,
+        "inconclusive_only": evidence_short,
         "counts": counts,
         "bands": {"pass": spec.bands.pass_, "conditional": spec.bands.conditional},
         "criteria": rows,

@@ -368,3 +368,21 @@ def test_the_readme_example_sla_file_is_valid(tmp_path: Path) -> None:
     spec = load_sla(path)
     assert spec.name == "my-contract"
     assert spec.criteria[0].scope_model.operation == "send_text"
+
+
+def test_a_low_score_from_inconclusive_criteria_only_says_so() -> None:
+    ev = _evidence(True)
+    ev.webhooks = f.attempts([{"sent_at": f.T0, "delivery_id": "d", "response_ms": 100.0} for _ in range(20)])
+    spec = SlaSpec.model_validate(
+        {
+            "name": "t",
+            "criteria": [
+                {"metric": "webhook_ack_over_1s_share", "target": 0.01, "weight": 3},
+                {"metric": "latency_p95_slope_ms_per_hour", "target": 10, "weight": 1},
+            ],
+        }
+    )
+    result = evaluate(spec, ev)
+    assert [c["status"] for c in result["criteria"]] == ["inconclusive", "pass"]
+    assert (result["score"], result["verdict"], result["inconclusive_only"]) == (62.5, "FAIL", True)
+    assert result["reasons"][0].startswith("no criterion failed, but 1 could not be decided")
