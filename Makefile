@@ -37,7 +37,7 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
-	@set -e; for script in bench/*.py; do \
+	@set -e; for script in bench/[!_]*.py; do \
 		echo "== $$script"; $(BIN)/python $$script; \
 	done
 
