@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from analysis.scorecard import Scorecard, make_scorecard, render
-from harness.bakeoff_jobs import CANDIDATES, EXPECTED_PASS, MAX_PARALLEL, plan_jobs, run_jobs
+from harness.bakeoff_jobs import CANDIDATES, EXPECTED_PASS, MAX_PARALLEL, Tick, plan_jobs, run_jobs
 from harness.errors import HarnessError
 from harness.local_stack import start_mock
 
@@ -104,10 +104,12 @@ def demo_folder(root: Path, now: dt.datetime | None = None) -> Path:
     return root / f"demo-{stamp}"
 
 
-def run_bakeoff(result: DemoResult, *, quick: bool, progress: Progress, sla: str | None = None) -> DemoResult:
+def run_bakeoff(
+    result: DemoResult, *, quick: bool, progress: Progress, sla: str | None = None, tick: Tick | None = None
+) -> DemoResult:
     """Every vendor × scenario (several at once, each its own ``scrmbench run``), then one scorecard."""
     jobs = plan_jobs(result.folder, quick=quick, sla=sla)
-    for job in run_jobs(jobs, max_parallel=MAX_PARALLEL, progress=progress):
+    for job in run_jobs(jobs, max_parallel=MAX_PARALLEL, progress=progress, tick=tick):
         if job.problem:
             result.failures.append(f"{job.vendor} {job.scenario}: {job.problem}")
         folder = find_run_folder(job.out)
@@ -127,7 +129,9 @@ def run_bakeoff(result: DemoResult, *, quick: bool, progress: Progress, sla: str
     return result
 
 
-def run_demo(root: Path, *, quick: bool, progress: Progress, sla: str | None = None) -> DemoResult:
+def run_demo(
+    root: Path, *, quick: bool, progress: Progress, sla: str | None = None, tick: Tick | None = None
+) -> DemoResult:
     """Preflight the mock, then the bake-off when the runner is installed; the scorecard last."""
     folder = demo_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,4 +139,4 @@ def run_demo(root: Path, *, quick: bool, progress: Progress, sla: str | None = N
     if not runner_available():
         result.skipped = "`scrmbench run` is not installed in this checkout yet; only the mock was checked"
         return result
-    return run_bakeoff(result, quick=quick, progress=progress, sla=sla)
+    return run_bakeoff(result, quick=quick, progress=progress, sla=sla, tick=tick)

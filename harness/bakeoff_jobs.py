@@ -163,10 +163,19 @@ def _finish(job: Job) -> None:
         job.problem = f"exit {code}: {lines[-1][:300] if lines else 'no output'} (log: {job.log})"
 
 
+Tick = Callable[[list["Job"], int, int], None]  # running jobs, how many wait, how many are done
+
+
 def run_jobs(
-    jobs: list[Job], *, max_parallel: int, progress: Callable[[str], None], poll_s: float = 0.5
+    jobs: list[Job],
+    *,
+    max_parallel: int,
+    progress: Callable[[str], None],
+    poll_s: float = 0.5,
+    tick: Tick | None = None,
 ) -> Iterator[Job]:
-    """Run ``jobs`` at most ``max_parallel`` at a time; yield each when it is done."""
+    """Run ``jobs`` at most ``max_parallel`` at a time; yield each when it is done; ``tick`` after every poll
+    (a live display)."""
     waiting, running = list(jobs), list[Job]()
     total, done = len(jobs), 0
     try:
@@ -177,6 +186,8 @@ def run_jobs(
                 running.append(job)
                 progress(f"started {job.scenario} against {job.vendor}")
             time.sleep(poll_s)
+            if tick is not None:
+                tick(running, len(waiting), done)
             for job in list(running):
                 assert job.process is not None
                 over = time.monotonic() - job.started > job.budget_s

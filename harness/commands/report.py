@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 
 from analysis.scorecard import Scorecard, make_scorecard, render
 from analysis.scorecard.browser import find_chromium, print_pdf
 from harness import bakeoff
+from harness.bakeoff_jobs import Job
 from harness.doctor import run_checks
 from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED, ConfigError
 
@@ -86,6 +89,17 @@ def report_command(
         console.print(f"scorecard: [bold]{path}[/]", highlight=False)
 
 
+def running_table(running: list[Job], waiting: int, done: int) -> Table:
+    """The live view of the demo: each running job with its elapsed time against its budget."""
+    table = Table(title=f"running {len(running)}, waiting {waiting}, done {done}", title_justify="left")
+    for column in ("scenario", "candidate", "elapsed", "budget"):
+        table.add_column(column)
+    now = time.monotonic()
+    for job in running:
+        table.add_row(job.scenario, job.vendor, f"{now - job.started:.0f} s", f"{job.budget_s:.0f} s")
+    return table
+
+
 def demo_command(
     quick: bool = typer.Option(False, "--quick", help="Shorter runs: under 2 minutes instead of about 5."),
     out: Path = typer.Option(Path("results"), "--out", help="Folder for the demo's runs and scorecard."),
@@ -95,9 +109,19 @@ def demo_command(
 ) -> None:
     """Run the reference bake-off on loopback and write its scorecard (what `make demo` runs)."""
     console = Console()
-    result = bakeoff.run_demo(
-        out, quick=quick, sla=sla, progress=lambda line: console.print(f"· {line}", highlight=False)
-    )
+    with Live(console=console, transient=True, auto_refresh=False) as live:
+
+        def tick(running: list[Job], waiting: int, done: int) -> None:
+            if console.is_terminal:
+                live.update(running_table(running, waiting, done), refresh=True)
+
+        result = bakeoff.run_demo(
+            out,
+            quick=quick,
+            sla=sla,
+            progress=lambda line: live.console.print(f"· {line}", highlight=False),
+            tick=tick,
+        )
     if result.skipped:
         console.print(f"[yellow]bake-off skipped:[/] {result.skipped}", highlight=False)
         raise typer.Exit(EXIT_OK)

@@ -157,9 +157,25 @@ def test_jobs_run_bounded_and_report_problems(tmp_path: Path) -> None:
         Script("hangs", "import time; time.sleep(600)", 1),
     ]
     lines: list[str] = []
-    done = {j.scenario: j for j in run_jobs(jobs, max_parallel=2, progress=lines.append, poll_s=0.1)}
+    ticks: list[tuple[int, int, int]] = []
+    done = {
+        j.scenario: j
+        for j in run_jobs(
+            jobs,
+            max_parallel=2,
+            progress=lines.append,
+            poll_s=0.1,
+            tick=lambda running, waiting, finished: ticks.append((len(running), waiting, finished)),
+        )
+    }
     assert done["met"].problem == "" and done["missed"].problem == ""  # SLA met or missed: both results
     assert done["broken"].problem.startswith("exit 3: no vendor profile")
     assert done["hangs"].problem == "stopped after 1 s, its time budget"
     assert done["hangs"].process.returncode != 0
     assert sum(line.startswith("started") for line in lines) == 4
+    assert ticks[0] == (2, 2, 0) and all(running <= 2 for running, _, _ in ticks)  # never more than max_parallel
+
+    from harness.commands.report import running_table
+
+    table = running_table([done["met"]], 1, 3)
+    assert table.title == "running 1, waiting 1, done 3" and table.row_count == 1
