@@ -1,8 +1,8 @@
 """Measurement honesty: tests that would fail if the load engine lied (issue 6).
 
 Against the ``calibrated`` reference profile (every /api/ request waits exactly 50 ms, 2% fail with 500):
-- the measured p50/p95/p99 of successful requests are never below the injected 50 ms and the median is within
-  the loop's own overhead of it (printed; the 5% / 2 ms goal is reported, not asserted, on a shared machine);
+- the measured p50/p95/p99 of successful searches are never below the injected 50 ms and the median is within
+  the loop's own overhead of it (printed; the 5% / 2 ms goal is measured by bench/measurement_accuracy.py);
 - with the vendor frozen for 2 s mid-run (SIGSTOP/SIGCONT), the open model's corrected p99 shows the stall,
   while a closed-model run of the same vendor under-reports it. Both numbers are printed.
 """
@@ -23,10 +23,10 @@ INJECTED_MS = 50.0
 STALL_S = 2.0
 
 
-def _run(tmp_path: Path, overrides: dict[str, Any]) -> Any:
+def _run(tmp_path: Path, overrides: dict[str, Any], scenario: str = "failover") -> Any:
     request = RunRequest(
         vendor=VENDORS / "reference-calibrated.yaml",
-        scenario="failover",
+        scenario=scenario,
         overrides={"drain_s": 1, **overrides},
         results_root=tmp_path,
         show_progress=False,
@@ -37,15 +37,15 @@ def _run(tmp_path: Path, overrides: dict[str, Any]) -> Any:
 
 @pytest.mark.slow
 def test_measured_percentiles_match_the_injected_latency(tmp_path: Path) -> None:
-    # No fault: kill_at_s past the end is not allowed, so use a freeze of zero length at the very end.
-    requests = _run(tmp_path, {"duration_s": 12, "rate": 8, "kill_at_s": 11.9, "down_s": 0, "stall": True})
-    ok = requests[(requests["outcome"] == "ok") & (requests["started_at"] < requests["started_at"].min() + 11)]
-    latency = ok["latency_ms"].to_numpy()
+    # Searches on a tiny store: the vendor adds almost nothing of its own to the injected 50 ms.
+    requests = _run(tmp_path, {"sizes": [10], "phase_s": 10, "rate": 8, "drain_s": 0}, scenario="data-volume")
+    latency = requests.loc[requests["outcome"] == "ok", "latency_ms"].to_numpy()
     measured = {p: float(np.percentile(latency, p)) for p in (50, 95, 99)}
     print(f"injected {INJECTED_MS} ms; measured p50/p95/p99 = {measured} over {len(latency)} requests")
-    # Never faster than the truth, and the median within the loop's own small overhead (vendor handling, loopback,
-    # Locust). The issue's tighter 5% / 2 ms goal is not asserted: on this shared 2-core machine the tail carries
-    # other processes' scheduling noise (see the printed figures and the report).
+    # Never faster than the truth, and the median within the loop's own small overhead. The issue's 5% / 2 ms
+    # goal for p50/p95/p99 is a timing figure, so it is measured by bench/measurement_accuracy.py, not asserted
+    # here on a shared 2-core machine.
+    assert len(latency) >= 70
     assert min(measured.values()) >= INJECTED_MS
     assert measured[50] - INJECTED_MS <= 10.0
 
