@@ -33,8 +33,10 @@ class LocustPhase:
     args: list[str]  # scrmbench options shared by every process
     run_dir: Path
     phase: int
-    workers: int = 0  # 0: one local runner; N: master + N local workers
-    master_host: str = "127.0.0.1"
+    workers: int = 0  # 0 (and no remote workers): one local runner; N: master + N local workers
+    master_host: str = "127.0.0.1"  # the master's bind address; other machines' workers connect to it
+    remote_workers: int = 0  # workers started on other machines (locust -f locustfile.py --worker ...)
+    master_port: int = 0  # 0: a free port (local workers only); remote workers need a known one
     stop_timeout_s: float = 10.0
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -64,10 +66,11 @@ class LocustPhase:
             "0",
             "--only-summary",
         ]
-        if self.workers <= 0:
+        expected = self.workers + self.remote_workers
+        if expected <= 0:
             self._spawn("local", ["--headless", *common])
             return
-        port = free_port(self.master_host)
+        port = self.master_port or free_port(self.master_host)
         self._spawn(
             "master",
             [
@@ -78,23 +81,25 @@ class LocustPhase:
                 "--master-bind-port",
                 str(port),
                 "--expect-workers",
-                str(self.workers),
+                str(expected),
                 "--expect-workers-max-wait",
-                "60",
+                "120" if self.remote_workers else "60",
                 "--worker-total",
-                str(self.workers),
+                str(expected),
                 *common,
             ],
         )
+        # Local workers reach a master bound to every address through loopback.
+        connect = "127.0.0.1" if self.master_host in ("0.0.0.0", "::", "") else self.master_host
         for index in range(self.workers):
             self._spawn(
                 f"worker{index}",
-                ["--worker", "--master-host", self.master_host, "--master-port", str(port), *self.args],
+                ["--worker", "--master-host", connect, "--master-port", str(port), *self.args],
             )
 
     @property
     def coordinator(self) -> subprocess.Popen[bytes]:
-        return self.processes["master" if self.workers > 0 else "local"]
+        return self.processes["master" if "master" in self.processes else "local"]
 
     def running(self) -> bool:
         return self.coordinator.poll() is None

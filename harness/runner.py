@@ -51,6 +51,8 @@ class RunRequest:
     quick: bool = False
     workers: int = 0
     master_host: str = "127.0.0.1"
+    remote_workers: int = 0
+    master_port: int = 0
     seed: int = 0
     results_root: Path = Path("results")
     run_id: str = ""
@@ -306,6 +308,8 @@ def execute(request: RunRequest) -> RunResult:
                     index,
                     workers=request.workers,
                     master_host=request.master_host,
+                    remote_workers=request.remote_workers,
+                    master_port=request.master_port,
                 )
                 locust.start()
                 try:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
+from harness.net import is_loopback
 
 
 def run(
@@ -23,6 +24,8 @@ def run(
     rate: float | None = typer.Option(None, "--rate", help="Open model: arrivals per second."),
     workers: int = typer.Option(0, "--workers", min=0, max=64, help="Locust worker processes (0: one local runner)."),
     master_host: str = typer.Option("127.0.0.1", "--master-host", help="Address the master binds for workers."),
+    remote_workers: int = typer.Option(0, "--remote-workers", min=0, max=1000, help="Workers on other machines."),
+    master_port: int = typer.Option(5557, "--master-port", min=1024, max=65535, help="Master port (remote workers)."),
     sla: str | None = typer.Option(None, "--sla", help="SLA preset name or SLA YAML file."),
     seed: int = typer.Option(0, "--seed", help="Seed for customers, arrivals and media."),
     out: Path = typer.Option(Path("results"), "--out", help="Results root folder."),
@@ -41,6 +44,18 @@ def run(
             value=users,
             fix="drop one of them",
         )
+    if not is_loopback(master_host or "0.0.0.0"):
+        # The master's port is the harness's own, not a target; still say that it is reachable from outside.
+        Console(stderr=True).print(
+            f"[yellow]warning:[/] the Locust master binds {master_host}: reachable by other hosts"
+        )
+    if remote_workers and is_loopback(master_host):
+        raise ScenarioError(
+            "remote workers cannot reach a master bound to loopback",
+            field="--master-host",
+            value=master_host,
+            fix="pass --master-host with an address the load machines can reach",
+        )
     overrides: dict[str, object] = _parse_params(param)
     if duration is not None:
         overrides["duration_s"] = duration
@@ -55,6 +70,8 @@ def run(
         quick=quick,
         workers=workers,
         master_host=master_host,
+        remote_workers=remote_workers,
+        master_port=master_port if remote_workers else 0,
         seed=seed,
         results_root=out,
         sla=sla,

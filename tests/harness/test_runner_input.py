@@ -80,3 +80,24 @@ def test_progress_shows_rate_latency_errors_drops_and_the_last_fault() -> None:
     text = console.export_text()
     for part in ("12/30 s", "19.5", "120", "10 (5.0%)", "inject process-kill", "failover"):
         assert part in text
+
+
+def test_remote_workers_need_a_reachable_master(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--vendor", STEADY, "--scenario", "peak", "--remote-workers", "2", "--out", str(tmp_path)]
+    assert main(argv) == EXIT_BAD_INPUT
+    assert "--master-host" in capsys.readouterr().err
+
+
+def test_a_master_with_remote_workers_expects_them_all_and_local_workers_use_loopback(tmp_path: Path) -> None:
+    from harness.locust_procs import LocustPhase
+
+    phase = LocustPhase(["--scenario", "peak"], tmp_path, 0, workers=1, master_host="0.0.0.0", remote_workers=3,
+                        master_port=5599)  # fmt: skip
+    spawned: dict[str, list[str]] = {}
+    phase._spawn = lambda name, extra: spawned.__setitem__(name, extra)  # type: ignore[method-assign]
+    phase.start()
+    master = spawned["master"]
+    assert master[master.index("--expect-workers") + 1] == "4"
+    assert master[master.index("--master-bind-port") + 1] == "5599"
+    worker = spawned["worker0"]
+    assert worker[worker.index("--master-host") + 1] == "127.0.0.1"
