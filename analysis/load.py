@@ -86,6 +86,14 @@ ANALYSIS_COLUMNS: tuple[str, ...] = (
     "vendor",
     "scenario",
 )
+LEDGER_ANALYSIS_COLUMNS: tuple[str, ...] = (
+    "arrived_at",
+    "wamid",
+    "direction",
+    "correlation_id",
+    "reply_to_wamid",
+    "inbound_delivered_at",
+)
 
 
 def _read_request_shards(folder: Path, reasons: list[str], schema: pa.Schema) -> pa.Table | None:
@@ -161,7 +169,8 @@ def _read_manifest(folder: Path, requests: pd.DataFrame, reasons: list[str]) -> 
 def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> RunData:
     """Read ``folder`` (one run's results) into a ``RunData``; see the module docstring for partial runs.
 
-    ``columns`` limits the request columns read (default: all of ``REQUEST_SCHEMA``).
+    ``columns`` limits the request columns read (default: all of ``REQUEST_SCHEMA``); when given, the ledger is
+    read with ``LEDGER_ANALYSIS_COLUMNS`` only.
     """
     folder = Path(folder)
     schema = REQUEST_SCHEMA if columns is None else pa.schema([REQUEST_SCHEMA.field(name) for name in columns])
@@ -174,7 +183,10 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
     manifest = _read_manifest(folder, requests, reasons)
     if not manifest.complete and not any("manifest" in reason for reason in reasons):
         reasons.insert(0, "the run did not complete (manifest says complete: false)")
-    ledger = _read_optional(folder / "ledger.parquet", LEDGER_SCHEMA, "ledger export", reasons)
+    ledger_schema = LEDGER_SCHEMA
+    if columns is not None:  # the lean path reads only what the accounting joins on
+        ledger_schema = pa.schema([LEDGER_SCHEMA.field(name) for name in LEDGER_ANALYSIS_COLUMNS])
+    ledger = _read_optional(folder / "ledger.parquet", ledger_schema, "ledger export", reasons)
     # Webhook attempts only exist when the candidate receives the mock's webhooks; their absence is reported
     # as "not measured" by the summary, not as a cut-short run.
     webhooks = _read_optional(folder / "webhooks.parquet", WEBHOOK_ATTEMPT_SCHEMA, "webhook attempts", [])
@@ -186,7 +198,7 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
         path=folder,
         manifest=manifest,
         requests=requests,
-        ledger=ledger if ledger is not None else empty_frame(LEDGER_SCHEMA),
+        ledger=ledger if ledger is not None else empty_frame(ledger_schema),
         webhooks=webhooks if webhooks is not None else empty_frame(WEBHOOK_ATTEMPT_SCHEMA),
         faults=faults,
         partial_reasons=reasons,
