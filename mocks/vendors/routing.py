@@ -10,17 +10,22 @@ from mocks.vendors.storage import Store
 
 
 class AutoReplies:
-    """The first keyword found in the text (case-insensitive, whole words) picks the reply."""
+    """The first keyword found in the text (case-insensitive, whole words) picks the reply.
 
-    def __init__(self, rules: dict[str, str]) -> None:
+    A message no keyword matches gets the ``fallback`` acknowledgement, as a real SCRM's "we got your message"
+    first response does (market-figures.md #11: first response under 20 s), unless the fallback is None.
+    """
+
+    def __init__(self, rules: dict[str, str], fallback: str | None = None) -> None:
         self.rules = [(re.compile(rf"\b{re.escape(key.lower())}\b"), reply) for key, reply in rules.items()]
+        self.fallback = fallback
 
     def reply_for(self, text: str) -> str | None:
         lowered = text.lower()
         for pattern, reply in self.rules:
             if pattern.search(lowered):
                 return reply
-        return None
+        return self.fallback
 
 
 class Assigner:

@@ -23,6 +23,8 @@ DEFAULT_AUTO_REPLIES = {
     "refund": "Refunds are processed within 5 working days.",
 }
 
+DEFAULT_FALLBACK_REPLY = "Thanks for your message! An agent will get back to you shortly."
+
 
 def _env_secret(name: str, default: str) -> SecretStr:
     return SecretStr(os.environ.get(name, default))
@@ -101,6 +103,8 @@ class VendorSettings(BaseModel):
     agents: list[str] = Field(default_factory=lambda: ["alice", "bob", "carol"], min_length=1)
     assignment: Literal["round-robin", "least-loaded"] = "round-robin"
     auto_replies: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AUTO_REPLIES))
+    # The first response to a message no keyword matches; null leaves such messages to the agents.
+    fallback_reply: str | None = DEFAULT_FALLBACK_REPLY
 
     @field_validator("whatsapp_url")
     @classmethod

@@ -30,7 +30,7 @@ class VendorState:
         self.store = Store(settings.db_path)
         self.graph = GraphClient(settings, graph_transport)
         self.outbound = Outbound(settings, self.store, self.graph, clock)
-        self.auto_replies = AutoReplies(settings.auto_replies)
+        self.auto_replies = AutoReplies(settings.auto_replies, settings.fallback_reply)
         self.assigner = Assigner(settings.agents, settings.assignment, self.store)
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.media_uploads: deque[float] = deque()  # monotonic times of recent uploads (flaky-media window)
