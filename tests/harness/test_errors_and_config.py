@@ -62,7 +62,7 @@ def test_loopback_is_always_allowed(host: str) -> None:
     check_target(f"http://{host.strip('[]') if ':' not in host.strip('[]') else '[' + host.strip('[]') + ']'}:80/")
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.5/", "https://vendor.example.com/api", "http://0.0.0.0:80/"])
+@pytest.mark.parametrize("url", ["http://203.0.113.5/", "https://vendor.example.com/api", "http://0.0.0.0:80/"])
 def test_non_loopback_target_is_refused_without_allowlist(url: str) -> None:
     with pytest.raises(TargetRefused, match="allowed_targets"):
         check_target(url)

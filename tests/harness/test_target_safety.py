@@ -51,7 +51,7 @@ class Counting:
         ("https://api.acme.example", [], False, "not in the profile's allowed_targets"),
         ("https://api.acme.example", [], True, "not in the profile's allowed_targets"),
         ("https://api.acme.example", ["api.acme.example"], False, "not confirmed"),
-        ("http://10.0.0.8:8910", ["api.acme.example"], True, "not in the profile's allowed_targets"),
+        ("http://203.0.113.8:8910", ["api.acme.example"], True, "not in the profile's allowed_targets"),
         ("http://localhost.evil.example:8910", [], False, "not in the profile's allowed_targets"),
         ("http://127.0.0.1.nip.io:8910", [], False, "not in the profile's allowed_targets"),
     ],
