@@ -174,6 +174,8 @@ def _locust_args(request: RunRequest, services: RunServices, manifest: RunManife
     ]  # fmt: skip
     if services.mock_url:
         args += ["--mock-url", services.mock_url]
+    if request.remote_workers:
+        args += ["--vendor-json", json.dumps(services.profile.model_dump(mode="json"))]
     if request.quick:
         args.append("--quick")
     if request.owner_confirmed:

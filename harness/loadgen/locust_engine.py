@@ -11,7 +11,6 @@ Import this module only inside a Locust process: Locust monkey-patches the stand
 from __future__ import annotations
 
 import logging
-import random
 import time
 from typing import Any
 
@@ -22,7 +21,7 @@ from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from harness.loadgen.dispatch import Dispatcher, Slot
-from harness.loadgen.operations import DroppedSlot, pick_operation
+from harness.loadgen.operations import DroppedSlot, OperationPicker
 from harness.loadgen.schedule import Arrival, WorkerShare, arrival_offsets
 from harness.loadgen.session import WorkerSession
 
@@ -65,8 +64,12 @@ class OpenEngine:
         self.environment = environment
         self.session = session
         self.queue = SlotQueue()
-        self._rng = random.Random(f"scrmbench-mix-{session.options.seed}-{session.worker_index}")
-        self._mix: list[tuple[str, int]] = [(t.operation, t.weight) for t in session.plan.mix]
+        self._picker = OperationPicker(
+            [(t.operation, t.weight) for t in session.plan.mix],
+            seed=session.options.seed,
+            worker_index=session.worker_index,
+            purpose="mix",
+        )
         self.dispatcher: Dispatcher | None = None
         self._greenlet: gevent.Greenlet | None = None
 
@@ -101,7 +104,7 @@ class OpenEngine:
             self.dispatcher.release_due(time.time())
 
     def operation(self) -> str:
-        return pick_operation(self._mix, self._rng)
+        return self._picker.next()
 
     def done(self) -> bool:
         """Every slot of this worker's share released and no request in flight."""

@@ -220,3 +220,14 @@ def pick_operation(mix: Sequence[tuple[str, int]], rng: random.Random) -> str:
     names = [name for name, _ in mix]
     weights = [weight for _, weight in mix]
     return names[0] if len(names) == 1 else rng.choices(names, weights=weights)[0]
+
+
+class OperationPicker:
+    """The next operation of a worker's mix: weighted, seeded per (seed, worker, purpose), one generator each."""
+
+    def __init__(self, mix: Sequence[tuple[str, int]], *, seed: int, worker_index: int, purpose: str) -> None:
+        self._mix = list(mix)
+        self._rng = random.Random(f"scrmbench-{purpose}-{seed}-{worker_index}")
+
+    def next(self) -> str:
+        return pick_operation(self._mix, self._rng)

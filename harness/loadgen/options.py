@@ -24,6 +24,7 @@ def add_arguments(parser: Any) -> None:
     group = parser  # Locust's own add_argument knows include_in_web_ui; argument groups do not
     group.add_argument("--scenario", choices=names(), default="peak", include_in_web_ui=True, help="scenario to run")
     group.add_argument("--vendor", default="", include_in_web_ui=True, help="vendor profile YAML")
+    group.add_argument("--vendor-json", default="", help="the vendor profile itself as JSON (sent to remote workers)")
     group.add_argument("--quick", action="store_true", default=False, include_in_web_ui=True, help="quick size")
     group.add_argument(
         "--scenario-params",
@@ -50,6 +51,7 @@ def add_arguments(parser: Any) -> None:
 class EngineOptions:
     scenario: str
     vendor: str
+    vendor_json: str
     quick: bool
     params: dict[str, Any]
     seed: int
@@ -76,6 +78,7 @@ class EngineOptions:
         return cls(
             scenario=parsed.scenario,
             vendor=parsed.vendor,
+            vendor_json=getattr(parsed, "vendor_json", "") or "",
             quick=bool(parsed.quick),
             params=params,
             seed=int(parsed.seed),

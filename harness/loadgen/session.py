@@ -6,6 +6,7 @@ cached on the ``Environment`` so every user of the process shares one performer 
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,10 +15,10 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.adapters.registry import create_adapter
-from harness.config.profiles import VendorProfile, load_profile
+from harness.config.profiles import VendorProfile, load_profile, parse_profile
 from harness.errors import ScenarioError
 from harness.loadgen.customers import CustomerBook
-from harness.loadgen.operations import MockTarget, Performer, pick_operation
+from harness.loadgen.operations import MockTarget, OperationPicker, Performer
 from harness.loadgen.options import EngineOptions
 from harness.loadgen.rates import RateProfile
 from harness.net import check_target
@@ -76,13 +77,13 @@ class WorkerSession:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def pick_operation(self) -> str:
-        return self.performer_pick()
-
-    def performer_pick(self) -> str:
-        rng = self.extras.setdefault(
-            "rng", __import__("random").Random(f"closed-{self.options.seed}-{self.worker_index}")
-        )
-        return pick_operation([(t.operation, t.weight) for t in self.plan.mix], rng)
+        """The closed model's next operation, from the mix, seeded per worker (one generator per process)."""
+        picker = self.extras.get("picker")
+        if picker is None:
+            mix = [(t.operation, t.weight) for t in self.plan.mix]
+            picker = OperationPicker(mix, seed=self.options.seed, worker_index=self.worker_index, purpose="closed")
+            self.extras["picker"] = picker
+        return str(picker.next())
 
     def note_schedule_start(self, first_due: float | None) -> None:
         self.schedule_start = time.time()
@@ -91,11 +92,15 @@ class WorkerSession:
 def build_session(environment: Environment) -> WorkerSession:
     options = options_of(environment)
     plan, profile = plan_for(environment)
-    if not options.vendor:
+    if options.vendor_json:
+        # Workers on other machines cannot read the master's files: the runner sends the profile itself.
+        vendor = parse_profile(json.loads(options.vendor_json), source="--vendor-json")
+    elif options.vendor:
+        vendor = load_profile(options.vendor)
+    else:
         raise ScenarioError(
             "no vendor profile given", field="--vendor", value="", fix="pass --vendor vendors/FILE.yaml"
         )
-    vendor = load_profile(options.vendor)
     # Refuse before the first request (design.md, Safety): loopback always, others only allowlisted and confirmed.
     check_target(vendor.base_url, vendor.allowed_targets, owner_confirmed=options.owner_confirmed)
     mock_url = options.mock_url or (vendor.capabilities.mock_url or "")
