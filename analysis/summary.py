@@ -7,6 +7,7 @@ schema page. Pure: takes a loaded ``RunData`` (and an optional SLA), returns pla
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -136,10 +137,16 @@ def build_summary(
     end = span[1] if span else (run.manifest.ended_at or t0)
     unmeasured = dict(run.manifest.unmeasured)
 
-    requests = request_metrics(run.requests, open_model=open_model)
-    series = timelines(run.requests, t0, open_model=open_model)
-    if end - t0 > MAX_ONE_SECOND_SPAN_S:
-        series.pop("1")
+    # The request-only figures run on a second thread while this one does the accounting join: numpy sorts and
+    # pyarrow hashing release the GIL, so on two cores a 5-million-row run scores markedly faster. The functions
+    # only read the shared frames.
+    pool = ThreadPoolExecutor(max_workers=1)
+    side = {
+        "requests": pool.submit(request_metrics, run.requests, open_model=open_model),
+        "timeline": pool.submit(timelines, run.requests, t0, open_model=open_model),
+        "degradation": pool.submit(degradation, run.requests, t0, window_s=options.degradation_window_s),
+    }
+    pool.shutdown(wait=False)
 
     messages = acc.message_table(run.requests, run.ledger)
     accounting = acc.accounting(messages, ledger_available=run.has_ledger)
@@ -167,6 +174,10 @@ def build_summary(
         "reply": apdex(replies["reply_ms"].to_numpy(dtype="float64"), options.apdex_t_ms["reply"]) if reply else None,
     }
 
+    requests = side["requests"].result()
+    series = side["timeline"].result()
+    if end - t0 > MAX_ONE_SECOND_SPAN_S:
+        series.pop("1")
     step = _capacity_step(run, options)
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -179,7 +190,7 @@ def build_summary(
         "reply_timeline": _reply_minutes(replies, t0) if reply else None,
         "webhooks": webhooks,
         "recovery": rec,
-        "degradation": degradation(run.requests, t0, window_s=options.degradation_window_s),
+        "degradation": side["degradation"].result(),
         "capacity": (
             capacity(
                 run.requests,
