@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
 from harness.records import RunManifest
 from harness.runner import RunRequest, execute
@@ -66,5 +67,8 @@ def test_scenario_runs_end_to_end(tmp_path: Path, scenario: str) -> None:
         assert sent["correlation_id"].isin(delivered).mean() > 0.9
     assert (run_dir / "summary.json").exists()
     assert (run_dir / "faults.jsonl").exists()
+    if scenario in ("failover", "throttle"):  # the fault schedule ran: injected, then cleared, both recorded
+        actions = [(e.action, e.ok) for e in read_timeline(run_dir / "faults.jsonl") if e.action in ("inject", "clear")]
+        assert actions == [("inject", True), ("clear", True)]
     if scenario == "soak":  # the candidate's memory, sampled because the vendor runs locally
         assert "primary" in (run_dir / "resources.jsonl").read_text()
