@@ -20,7 +20,14 @@ import pandas as pd
 
 from analysis.columns import text_is
 from analysis.metrics import event_time
-from analysis.stats import grouped_percentiles, quantile_interval, rank_index, wilson_interval
+from analysis.stats import (
+    ValueRanks,
+    grouped_percentiles,
+    quantile_interval,
+    rank_index,
+    value_ranks,
+    wilson_interval,
+)
 from analysis.units import format_value
 
 Unit = Literal["ms", "s", "ratio", "count", "rps", "ms/h", "x", "score"]
@@ -76,12 +83,12 @@ def parse_percentile(aggregation: str) -> float | None:
     return value if 0 < value <= 100 else None
 
 
-def _minute_detail(times: np.ndarray, values: np.ndarray, pct: float, t0: float) -> str:
+def _minute_detail(times: np.ndarray, values: np.ndarray, pct: float, t0: float, ranks: ValueRanks) -> str:
     """'worst at minute 5: 8.4 s': the minute whose own percentile was highest (vectorised over minutes)."""
     if values.size < 2:
         return ""
     minutes = np.floor((times - t0) / 60.0).astype("int64")
-    keys, _counts, per_minute = grouped_percentiles(minutes, values, (pct,))
+    keys, _counts, per_minute = grouped_percentiles(minutes, values, (pct,), ranks=ranks)
     if keys.size < 2:
         return ""
     worst = int(np.argmax(per_minute))
@@ -93,7 +100,8 @@ def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: f
     values, times = values[mask], times[mask]
     if values.size == 0:
         return Measurement(None, 0, detail="no samples")
-    order = np.sort(values)
+    ranks = value_ranks(values)  # one sort serves the percentile, its interval and the worst minute
+    order = ranks.sorted_values
     if aggregation == "mean":
         return Measurement(float(order.mean()), int(order.size))
     if aggregation == "min":
@@ -102,7 +110,7 @@ def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: f
     assert pct is not None  # validated when the SLA was loaded
     value = float(order[rank_index(order.size, pct)])
     interval = quantile_interval(order, pct) if pct < 100 else None
-    return Measurement(value, int(order.size), interval, _minute_detail(times, values, pct, t0))
+    return Measurement(value, int(order.size), interval, _minute_detail(times, values, pct, t0, ranks))
 
 
 def _scoped(requests: pd.DataFrame, scope: str | None) -> pd.DataFrame:
