@@ -111,7 +111,7 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
         scenario=scenario.name,
         # The full validated parameters (quick size and overrides applied), so scoring rebuilds the same plan.
         scenario_params=scenario.params(request.overrides, quick=request.quick).model_dump(mode="json"),
-        vendor=profile.model_dump(mode="json"),
+        vendor=profile.public_dict(),
         sla=request.sla,
         seed=request.seed,
         load_model=plan.load_model,
