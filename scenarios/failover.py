@@ -22,6 +22,9 @@ class FailoverParams(ScenarioParams):
     rto_s: float = Field(90.0, gt=0, description="SLA: sustained recovery within this many seconds")
     stall: bool = Field(False, description="freeze the primary (SIGSTOP/SIGCONT) instead of killing it")
     drain_s: float = Field(15.0, ge=0, le=3600)
+    # design.md "Recovery": sustained = the first window at target whose confirmation period also holds it.
+    recovery_short_window_s: float = Field(10.0, gt=0, le=600, description="window that must meet the target")
+    recovery_confirm_s: float = Field(60.0, ge=0, le=3600, description="how long after it the target must hold")
 
     @model_validator(mode="after")
     def _kill_inside_run(self) -> FailoverParams:
@@ -71,5 +74,14 @@ SCENARIO = Scenario(
     summary="Steady load; the primary is killed, held down and restored; recovery times, lost and duplicated",
     params_model=FailoverParams,
     build_plan=build,
-    quick={"duration_s": 30, "rate": 10, "kill_at_s": 8, "down_s": 6, "drain_s": 5},
+    # The quick size shortens the recovery windows too, so a sustained recovery fits inside 30 s.
+    quick={
+        "duration_s": 30,
+        "rate": 10,
+        "kill_at_s": 8,
+        "down_s": 6,
+        "drain_s": 5,
+        "recovery_short_window_s": 2,
+        "recovery_confirm_s": 8,
+    },
 )

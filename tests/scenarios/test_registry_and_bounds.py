@@ -76,6 +76,14 @@ def test_failover_kill_must_fall_inside_the_run() -> None:
     assert step.fault == "failover" and step.target == "primary" and step.duration_s > 0
 
 
+def test_quick_failover_leaves_room_for_a_sustained_recovery() -> None:
+    """The analysis reads recovery_* from the manifest's scenario_params; the quick size must fit them in."""
+    params = get("failover").params({}, quick=True)
+    assert params.kill_at_s + params.recovery_short_window_s + params.recovery_confirm_s < params.duration_s
+    full = get("failover").params({})
+    assert (full.recovery_short_window_s, full.recovery_confirm_s) == (10.0, 60.0)
+
+
 def test_data_volume_has_one_seeded_phase_per_size() -> None:
     with pytest.raises(ScenarioError, match="increasing"):
         get("data-volume").params({"sizes": [1000, 100]})
