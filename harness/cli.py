@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from harness import __version__
 from harness.errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, ScrmbenchError
+from harness.orphans import exit_with_parent
 from harness.secrets import install_log_redaction, redact
 
 # Modules under harness/commands/ that add commands; each has ``register(app: typer.Typer) -> None``.
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
+    exit_with_parent()  # a server started by a harness stops when that harness dies, even by SIGKILL
     sys.exit(main())
 
 

@@ -19,6 +19,7 @@ from typing import IO
 import httpx
 
 from harness.errors import HarnessError
+from harness.orphans import parent_env
 
 
 class ServiceProcess:
@@ -53,7 +54,7 @@ class ServiceProcess:
         return self.process.pid
 
     def start(self) -> ServiceProcess:
-        env = {**os.environ, **(self.env or {})}
+        env = {**os.environ, **parent_env(), **(self.env or {})}
         env.setdefault("PYTHONUNBUFFERED", "1")
         out: IO[bytes] | int = subprocess.DEVNULL
         if self.log_path is not None:

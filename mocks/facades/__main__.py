@@ -41,4 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from harness.orphans import exit_with_parent
+
+    exit_with_parent()  # stop when the harness that started us is gone
     sys.exit(main())
