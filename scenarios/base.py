@@ -50,6 +50,18 @@ class ScenarioParams(BaseModel):
     customers: int = Field(1000, ge=1, le=10_000_000, description="simulated customers (Faker, seeded)")
     drain_s: float = Field(5.0, ge=0, le=3600, description="wait after the load for late deliveries and webhooks")
 
+    def engine_fields(self, **overrides: Any) -> dict[str, Any]:
+        """The LoadPlan fields every scenario takes straight from these shared parameters."""
+        fields = {
+            "load_model": self.load_model,
+            "arrival": self.arrival,
+            "pool_size": self.pool_size,
+            "think_time_s": self.think_time_s,
+            "customers": self.customers,
+            "drain_s": self.drain_s,
+        }
+        return {**fields, **overrides}
+
 
 @dataclass(frozen=True)
 class TaskWeight:

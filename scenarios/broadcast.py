@@ -34,14 +34,9 @@ def build(params: BroadcastParams) -> LoadPlan:
         mix.append(TaskWeight("send_text", live_weight))
     return LoadPlan(
         scenario="broadcast",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(customers=min(params.customers, params.recipients)),
         phases=(Phase("broadcast", ConstantRate(params.rate, duration)),),
         mix=tuple(mix),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=min(params.customers, params.recipients),
-        drain_s=params.drain_s,
         criteria=(
             Criterion("lost_messages", 0, aggregation="count", critical=True, weight=3, source=SOURCE),
             Criterion(

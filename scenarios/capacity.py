@@ -29,14 +29,9 @@ def build(params: CapacityParams) -> LoadPlan:
     shape = SteppedRate(params.start_rate, params.step_rate, params.step_s, params.steps)
     return LoadPlan(
         scenario="capacity",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=(Phase("staircase", shape),),
         mix=(TaskWeight("send_text"),),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         criteria=(
             Criterion(
                 "capacity_practical_rps",

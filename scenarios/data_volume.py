@@ -39,14 +39,9 @@ def build(params: DataVolumeParams) -> LoadPlan:
     )
     return LoadPlan(
         scenario="data-volume",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=phases,
         mix=(TaskWeight("search_conversations"),),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         criteria=(
             Criterion(
                 "search_growth_factor",

@@ -36,14 +36,9 @@ class FailoverParams(ScenarioParams):
 def build(params: FailoverParams) -> LoadPlan:
     return LoadPlan(
         scenario="failover",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=(Phase("steady", ConstantRate(params.rate, params.duration_s)),),
         mix=(TaskWeight("send_text"),),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         faults=(
             FaultStep(
                 params.kill_at_s,

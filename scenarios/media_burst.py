@@ -28,17 +28,12 @@ def build(params: MediaBurstParams) -> LoadPlan:
     duration = params.uploads / params.rate
     return LoadPlan(
         scenario="media-burst",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=(Phase("uploads", ConstantRate(params.rate * per_slot, duration)),),
         mix=(
             TaskWeight("upload_media", 1),
             *((TaskWeight("send_text", params.text_per_upload),) if params.text_per_upload else ()),
         ),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         criteria=(
             Criterion("upload_failures", 0, aggregation="count", weight=3, scope="upload_media", source=SOURCE),
             Criterion(

@@ -35,14 +35,9 @@ def build(params: PeakParams) -> LoadPlan:
     )
     return LoadPlan(
         scenario="peak",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=(Phase("burst", shape),),
         mix=(TaskWeight("customer_message"),),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         criteria=(
             Criterion(
                 "reply_latency_ms",

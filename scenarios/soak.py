@@ -24,14 +24,9 @@ class SoakParams(ScenarioParams):
 def build(params: SoakParams) -> LoadPlan:
     return LoadPlan(
         scenario="soak",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=(Phase("week", BusinessDayRate(peak_rate=params.rate, duration_s=params.duration_s)),),
         mix=(TaskWeight("send_text", 8), TaskWeight("customer_message", 2), TaskWeight("search_conversations", 1)),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         criteria=(
             Criterion(
                 "latency_p95_slope_ms_per_hour",

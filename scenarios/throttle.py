@@ -29,14 +29,9 @@ class ThrottleParams(ScenarioParams):
 def build(params: ThrottleParams) -> LoadPlan:
     return LoadPlan(
         scenario="throttle",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=(Phase("throttled", ConstantRate(params.rate, params.duration_s)),),
         mix=(TaskWeight("send_text"),),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         faults=(
             FaultStep(
                 params.throttle_at_s,

@@ -28,14 +28,9 @@ def build(params: WebhookStormParams) -> LoadPlan:
         mix.append(TaskWeight("customer_message", inbound))
     return LoadPlan(
         scenario="webhook-storm",
-        load_model=params.load_model,
-        arrival=params.arrival,
+        **params.engine_fields(),
         phases=(Phase("storm", ConstantRate(params.rate, params.duration_s)),),
         mix=tuple(mix),
-        pool_size=params.pool_size,
-        think_time_s=params.think_time_s,
-        customers=params.customers,
-        drain_s=params.drain_s,
         criteria=(
             Criterion("webhook_ack_ms", 250.0, aggregation="p50", weight=2, source=SOURCE),
             Criterion("webhook_ack_over_1s_share", 0.01, aggregation="ratio", weight=2, source=SOURCE),
