@@ -1,9 +1,10 @@
 """The scenario's fault steps → the fault runner (harness/faults), in the background for the run's length.
 
 ``failover`` in a scenario is a placeholder resolved here from the vendor profile's ``failover.method``:
-``process`` → ``process-kill`` (restarted when cleared), ``container`` → ``container-kill``, ``proxy`` →
-``proxy-down``. A fault kind that is not registered in this installation is reported on the timeline as an
-``error`` event instead of silently skipped.
+``process`` → ``process-kill`` and ``container`` → ``container-kill`` (both restarted when cleared), ``proxy`` →
+``proxy-down`` (the proxy ``RunServices`` put in front of the vendor refuses connections until cleared). A
+fault kind that is not registered in this installation is reported on the timeline as an ``error`` event instead
+of silently skipped.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from harness.faults.timeline import FaultTimeline
 from harness.run_services import RunServices
 from scenarios.base import FaultStep, LoadPlan
 
-FAILOVER_FAULTS = {"process": ("process-kill", {"restart": True}), "container": ("container-kill", {}),
+FAILOVER_FAULTS = {"process": ("process-kill", {"restart": True}), "container": ("container-kill", {"restart": True}),
                    "proxy": ("proxy-down", {})}  # fmt: skip
 
 

@@ -20,8 +20,9 @@ import yaml
 
 from harness.config.profiles import VendorProfile
 from harness.errors import HarnessError
-from harness.faults.base import FaultTargets, UpstreamTarget
+from harness.faults.base import FaultTargets, ProxyTarget, UpstreamTarget
 from harness.net import check_target, free_port
+from harness.run_failover import DockerFactory, failover_containers, failover_proxy
 from harness.services import ServiceProcess
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,17 @@ class RunServices:
     vendor_handle: Any = None
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     stack: ExitStack = field(default_factory=ExitStack)
+    proxies: dict[str, ProxyTarget] = field(default_factory=dict)  # failover.method proxy: the one in front
+    containers: dict[str, str] = field(default_factory=dict)  # failover.method container: its checked target
 
     def fault_targets(self) -> FaultTargets:
         upstream = {"mock": UpstreamTarget(self.mock_url, MOCK_ADMIN_TOKEN)} if self.mock_url else {}
-        return FaultTargets(processes=dict(self.processes), upstream=upstream)
+        return FaultTargets(
+            processes=dict(self.processes),
+            containers=dict(self.containers),
+            proxies=dict(self.proxies),
+            upstream=upstream,
+        )
 
     def crashed(self) -> list[str]:
         """Names of services the run started that are no longer running (reported on the timeline)."""
@@ -83,11 +91,25 @@ def _subscribe(mock_url: str, vendor_url: str) -> None:
         raise HarnessError(f"the mock refused the webhook subscription: {answer.status_code} {answer.text[:200]}")
 
 
-def start_services(profile: VendorProfile, run_dir: Path, *, owner_confirmed: bool = False) -> RunServices:
-    """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder."""
+def start_services(
+    profile: VendorProfile,
+    run_dir: Path,
+    *,
+    owner_confirmed: bool = False,
+    source: str = "the vendor profile",
+    docker_factory: DockerFactory | None = None,
+) -> RunServices:
+    """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder.
+
+    ``failover.method: container`` is checked first (nothing starts for a missing or foreign container);
+    ``failover.method: proxy`` puts a chaos proxy in front of the vendor and the effective base_url points at it.
+    """
+    containers = failover_containers(profile, source=source, docker_factory=docker_factory)
     stack = ExitStack()
     try:
-        return _start(profile, run_dir, stack, owner_confirmed)
+        services = _start(profile, run_dir, stack, owner_confirmed)
+        services.containers = containers
+        return services
     except BaseException:
         stack.close()
         raise
@@ -139,6 +161,8 @@ def _start(profile: VendorProfile, run_dir: Path, stack: ExitStack, owner_confir
             f"launch kind {launch.kind!r} is not started by the runner yet; start the facade yourself and set "
             "launch.kind: none with its base_url"
         )
+    # After the vendor is up: the proxy relays to its real address, the load (via the file below) goes to the proxy.
+    effective, proxies = failover_proxy(effective, stack)
     path = run_dir / "vendor-profile.yaml"
     path.write_text(yaml.safe_dump(effective.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-    return RunServices(effective, path, mock_url, mock, handle, processes, stack)
+    return RunServices(effective, path, mock_url, mock, handle, processes, stack, proxies)

@@ -286,7 +286,7 @@ def execute(request: RunRequest) -> RunResult:
     notes: list[str] = []
     phases: list[dict[str, Any]] = []
     failed_phases: list[str] = []
-    services = start_services(profile, run_dir, owner_confirmed=request.owner_confirmed)
+    services = start_services(profile, run_dir, owner_confirmed=request.owner_confirmed, source=str(request.vendor))
     sampler = None
     if plan.options.get("sample_vendor_memory"):
         vendors = {k: v for k, v in services.processes.items() if k != "mock"}

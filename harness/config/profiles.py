@@ -170,6 +170,17 @@ class FailoverConfig(_Strict):
     target: str | None = None  # container name for 'container'; ignored otherwise
     notes: str = ""
 
+    @model_validator(mode="after")
+    def _container_needs_target(self) -> FailoverConfig:
+        # Checked here, not when the fault fires: a run must not load a vendor for minutes and then find it has
+        # nothing to kill.
+        if self.method == "container" and not self.target:
+            raise ValueError(
+                "failover method 'container' needs target: the name of a container scrmbench started "
+                "(labelled org.scrmbench.managed=true)"
+            )
+        return self
+
 
 class VendorProfile(_Strict):
     name: str

@@ -99,6 +99,7 @@ BAD_PROFILES: list[tuple[str, str, Any, str]] = [
     ("launch facade without dialect", "launch", {"kind": "facade"}, "launch"),
     ("launch port privileged", "launch", {"kind": "none", "port": 80}, "launch.port"),
     ("failover method unknown", "failover", {"method": "prayer"}, "failover.method"),
+    ("failover container without target", "failover", {"method": "container"}, "failover"),
     ("unknown adapter option", "options", {"agnet": "a"}, "options.agnet"),
     ("notes wrong type", "notes", {"a": 1}, "notes"),
 ]

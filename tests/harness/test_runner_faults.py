@@ -24,10 +24,12 @@ STEADY = Path(__file__).resolve().parents[2] / "vendors" / "reference-steady.yam
 def test_failover_placeholder_follows_the_profiles_method(method: str | None, fault: str, tmp_path: Path) -> None:
     profile = load_profile(STEADY)
     if method is not None:
-        profile = profile.model_copy(update={"failover": FailoverConfig(method=method)})  # type: ignore[arg-type]
+        target = "vendor-a" if method == "container" else None
+        failover = FailoverConfig(method=method, target=target)  # type: ignore[arg-type]
+        profile = profile.model_copy(update={"failover": failover})
     name, params = resolve(FaultStep(10, "failover", target="primary", duration_s=5), RunServices(profile, tmp_path))
     assert name == fault and name in REGISTRY
-    if fault == "process-kill":
+    if fault in ("process-kill", "container-kill"):
         assert params == {"restart": True}  # the primary comes back when the fault clears
 
 
