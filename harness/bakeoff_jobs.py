@@ -45,18 +45,20 @@ EXPECTED_PASS = frozenset({"steady"})  # the others must not pass
 # Sizes chosen so each candidate's known weakness shows (mocks/vendors/profiles.py, the truths):
 # - peak bursts to 60 customer messages/s for a third of the run: above degrading's 40/s capacity, so its
 #   reply time climbs; steady's 8 workers keep up.
+# - failover offers 30 sends/s: above lossy's 20/s, so its in-memory queue fills and it drops acknowledged
+#   messages (and the kill loses the queue); steady's durable HA pair loses none.
 # - failover keeps the primary down longer than a hand-operated switch takes (6 s detection + 28 s scaled
 #   operator), so only an automatic standby recovers quickly; a single process is simply down (in the full
 #   demo for longer than the failover scenario's 90 s RTO).
 # Sustained recovery needs its 10 s window and 60 s confirmation inside the run, hence the failover length.
 SIZES: dict[bool, dict[str, dict[str, float]]] = {
     True: {
-        "failover": {"duration_s": 80, "rate": 8, "kill_at_s": 3, "down_s": 45, "drain_s": 3},
+        "failover": {"duration_s": 80, "rate": 30, "kill_at_s": 3, "down_s": 45, "drain_s": 3},
         "peak": {"duration_s": 30, "rate": 10, "spike_factor": 6},
         "media-burst": {"uploads": 60},
     },
     False: {
-        "failover": {"duration_s": 150, "rate": 10, "kill_at_s": 10, "down_s": 100, "drain_s": 8},
+        "failover": {"duration_s": 150, "rate": 30, "kill_at_s": 10, "down_s": 100, "drain_s": 8},
         "peak": {"duration_s": 60, "rate": 10, "spike_factor": 6},
         "media-burst": {"uploads": 200},
     },

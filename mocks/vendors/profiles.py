@@ -107,15 +107,17 @@ def flaky_media(time_scale: float) -> ProfileSpec:
 def lossy(time_scale: float) -> ProfileSpec:
     """Acknowledges every send (202), then drops some under queue pressure; no retry, no durable queue.
 
-    Truth: while more than 20 jobs wait in its in-memory queue, each newly accepted message is dropped with
-    probability 0.1 (seeded); a Graph error is not retried (the message is lost). Every drop is listed at
-    GET /_vendor/stats "dropped", and the mock's ledger holds exactly the other messages: lost = dropped.
+    Truth: one worker at 50 ms per Graph call, so it forwards at most 20 messages/s (a small system sold as
+    "supports 100 online", market-figures.md #4); while more than 20 jobs wait in its in-memory queue, each newly
+    accepted message is dropped with probability 0.1 (seeded); a Graph error is not retried (the message is
+    lost); a kill loses the whole queue. Every drop is listed at GET /_vendor/stats "dropped", and the mock's
+    ledger holds exactly the other messages: lost = dropped.
     """
     return ProfileSpec(
         {
-            "workers": 2,
+            "workers": 1,
             "durable_queue": False,
-            "service_ms": 20.0,
+            "service_ms": 50.0,
             "loss_fraction": 0.1,
             "loss_queue_threshold": 20,
             "retry": {"enabled": False},
