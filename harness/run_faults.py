@@ -2,9 +2,9 @@
 
 ``failover`` in a scenario is a placeholder resolved here from the vendor profile's ``failover.method``:
 ``process`` → ``process-kill`` and ``container`` → ``container-kill`` (both restarted when cleared), ``proxy`` →
-``proxy-down`` (the proxy ``RunServices`` put in front of the vendor refuses connections until cleared). A
-fault kind that is not registered in this installation is reported on the timeline as an ``error`` event instead
-of silently skipped.
+``proxy-down`` (the proxy ``RunServices`` put in front of the vendor refuses connections until cleared),
+``upstream`` → ``upstream-outage`` on the mock (WhatsApp down, the vendor up). A fault kind that is not
+registered in this installation is reported on the timeline as an ``error`` event instead of silently skipped.
 """
 
 from __future__ import annotations
@@ -21,15 +21,26 @@ from harness.run_services import RunServices
 from scenarios.base import FaultStep, LoadPlan
 
 FAILOVER_FAULTS = {"process": ("process-kill", {"restart": True}), "container": ("container-kill", {"restart": True}),
-                   "proxy": ("proxy-down", {})}  # fmt: skip
+                   "proxy": ("proxy-down", {}), "upstream": ("upstream-outage", {})}  # fmt: skip
+# The scenario names its target "primary"; an upstream failover hits the mock the run started instead.
+FAILOVER_TARGETS = {"upstream": "mock"}
+
+
+def _method(services: RunServices) -> str:
+    return services.profile.failover.method if services.profile.failover else "process"
 
 
 def resolve(step: FaultStep, services: RunServices) -> tuple[str, dict[str, Any]]:
     if step.fault != "failover":
         return step.fault, dict(step.params)
-    method = services.profile.failover.method if services.profile.failover else "process"
-    name, params = FAILOVER_FAULTS[method]
+    name, params = FAILOVER_FAULTS[_method(services)]
     return name, {**params, **dict(step.params)}
+
+
+def resolve_target(step: FaultStep, services: RunServices) -> str:
+    if step.fault != "failover":
+        return step.target
+    return FAILOVER_TARGETS.get(_method(services), step.target)
 
 
 @contextmanager
@@ -39,7 +50,8 @@ def start_faults(plan: LoadPlan, services: RunServices, timeline: FaultTimeline)
     for step in plan.faults:
         name, params = resolve(step, services)
         if name in REGISTRY:
-            entries.append(at(step.at_s, name, target=step.target, duration=step.duration_s, **params))
+            target = resolve_target(step, services)
+            entries.append(at(step.at_s, name, target=target, duration=step.duration_s, **params))
         else:
             timeline.record(
                 "error",

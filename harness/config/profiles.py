@@ -166,7 +166,8 @@ class LaunchConfig(_Strict):
 class FailoverConfig(_Strict):
     """How failover scenarios take the vendor's primary down."""
 
-    method: Literal["process", "container", "proxy"]
+    # upstream: the vendor's own upstream (the mock WhatsApp API) goes down instead of the vendor.
+    method: Literal["process", "container", "proxy", "upstream"]
     target: str | None = None  # container name for 'container'; ignored otherwise
     notes: str = ""
 

@@ -12,13 +12,18 @@ import yaml
 
 from harness.config.profiles import FailoverConfig, load_profile
 from harness.errors import EXIT_BAD_INPUT, ConfigError
+from harness.faults import REGISTRY
+from harness.faults.base import ProxyTarget
 from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
 from harness.records import RunManifest
 from harness.run_failover import failover_containers
-from harness.run_services import start_services
+from harness.run_faults import resolve, resolve_target
+from harness.run_services import RunServices, start_services
 from harness.runner import RunRequest, execute
+from harness.services import ServiceProcess
+from scenarios.base import FaultStep
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 STEADY = VENDORS / "reference-steady.yaml"
@@ -107,3 +112,31 @@ def test_other_methods_never_ask_docker() -> None:
     for method in ("process", "proxy"):
         profile = load_profile(STEADY).model_copy(update={"failover": FailoverConfig(method=method)})  # type: ignore[arg-type]
         assert failover_containers(profile, source="p.yaml", docker_factory=no_docker) == {}
+
+
+@pytest.mark.parametrize(
+    ("method", "fault", "target"),
+    [("process", "process-kill", "process:primary"), ("container", "container-kill", "container:primary"),
+     ("proxy", "proxy-down", "proxy:primary"), ("upstream", "upstream-outage", "upstream:mock")],
+)  # fmt: skip
+def test_each_method_builds_its_fault_against_the_runs_targets(
+    tmp_path: Path, method: str, fault: str, target: str
+) -> None:
+    """The step names "primary"; each method's fault finds its target among what the run provides."""
+    profile = load_profile(STEADY).model_copy(
+        update={"failover": FailoverConfig(method=method, target="vendor-a" if method == "container" else None)}  # type: ignore[arg-type]
+    )
+    never_started = ServiceProcess.python_module("primary", ["version"], health_url="http://127.0.0.1:1/")
+    proxy = ProxyTarget(control=None, proxy="primary")  # type: ignore[arg-type]  # built, never injected here
+    services = RunServices(
+        profile,
+        tmp_path,
+        mock_url="http://127.0.0.1:1",
+        processes={"primary": never_started},
+        proxies={"primary": proxy},
+        containers={"primary": "vendor-a"},
+    )
+    step = FaultStep(10, "failover", target="primary", duration_s=5)
+    name, params = resolve(step, services)
+    built = REGISTRY.get(name).create(params, services.fault_targets(), resolve_target(step, services))
+    assert (name, built.target) == (fault, target)

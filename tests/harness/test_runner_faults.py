@@ -19,7 +19,7 @@ STEADY = Path(__file__).resolve().parents[2] / "vendors" / "reference-steady.yam
 
 @pytest.mark.parametrize(
     ("method", "fault"), [(None, "process-kill"), ("process", "process-kill"), ("container", "container-kill"),
-                          ("proxy", "proxy-down")],
+                          ("proxy", "proxy-down"), ("upstream", "upstream-outage")],
 )  # fmt: skip
 def test_failover_placeholder_follows_the_profiles_method(method: str | None, fault: str, tmp_path: Path) -> None:
     profile = load_profile(STEADY)
