@@ -145,7 +145,9 @@ def headline_rows(vendors: list[VendorResult], bundles: list[RunBundle]) -> list
             if found:
                 worst = max(found, key=lambda c: _SEVERITY[c.status])
                 target = target or worst.target
-                cells[vendor.name] = HeadlineCell(worst.measured, worst.interval, worst.status)
+                # Name the scenario: a figure from the peak run reads differently from one from the failover run.
+                detail = " · ".join(part for part in (worst.scenario, worst.interval) if part)
+                cells[vendor.name] = HeadlineCell(worst.measured, detail, worst.status)
                 continue
             runs = [b for b in bundles if b.vendor == vendor.name]
             cells[vendor.name] = _from_summaries(runs, extract) or HeadlineCell("not measured")
