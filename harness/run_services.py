@@ -65,10 +65,21 @@ class RunServices:
 RUN_MOCK_CONFIG: dict[str, Any] = {"limits": {"enforce_customer_window": False, "tier": "unlimited"}}
 
 
-def _start_mock(run_dir: Path, stack: ExitStack, port: int) -> tuple[str, ServiceProcess]:
+def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = (
+            _merged(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
+    return merged
+
+
+def _start_mock(
+    run_dir: Path, stack: ExitStack, port: int, mock_settings: dict[str, Any] | None = None
+) -> tuple[str, ServiceProcess]:
     base = f"http://127.0.0.1:{port}"
     config = run_dir / "mock-config.yaml"
-    config.write_text(yaml.safe_dump(RUN_MOCK_CONFIG), encoding="utf-8")
+    config.write_text(yaml.safe_dump(_merged(RUN_MOCK_CONFIG, mock_settings or {})), encoding="utf-8")
     service = ServiceProcess.python_module(
         "mock",
         ["mock", "serve", "--port", str(port), "--config", str(config)],
@@ -98,16 +109,18 @@ def start_services(
     owner_confirmed: bool = False,
     source: str = "the vendor profile",
     docker_factory: DockerFactory | None = None,
+    mock_settings: dict[str, Any] | None = None,
 ) -> RunServices:
     """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder.
 
     ``failover.method: container`` is checked first (nothing starts for a missing or foreign container);
     ``failover.method: proxy`` puts a chaos proxy in front of the vendor and the effective base_url points at it.
+    ``mock_settings`` are merged into the run's mock config (e.g. a small ledger ``memory_rows`` for soaks).
     """
     containers = failover_containers(profile, source=source, docker_factory=docker_factory)
     stack = ExitStack()
     try:
-        services = _start(profile, run_dir, stack, owner_confirmed)
+        services = _start(profile, run_dir, stack, owner_confirmed, mock_settings)
         services.containers = containers
         return services
     except BaseException:
@@ -115,7 +128,13 @@ def start_services(
         raise
 
 
-def _start(profile: VendorProfile, run_dir: Path, stack: ExitStack, owner_confirmed: bool) -> RunServices:
+def _start(
+    profile: VendorProfile,
+    run_dir: Path,
+    stack: ExitStack,
+    owner_confirmed: bool,
+    mock_settings: dict[str, Any] | None = None,
+) -> RunServices:
     launch = profile.launch
     processes: dict[str, ServiceProcess] = {}
     handle: Any = None
@@ -130,7 +149,7 @@ def _start(profile: VendorProfile, run_dir: Path, stack: ExitStack, owner_confir
         # The vendor needs only the mock's URL to start, so both start side by side (a second saved per run).
         mock_port = free_port()
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scrmbench-start") as pool:
-            mock_started = pool.submit(_start_mock, run_dir, stack, mock_port)
+            mock_started = pool.submit(_start_mock, run_dir, stack, mock_port, mock_settings)
             vendor_started = pool.submit(
                 launch_vendor,
                 launch.profile or "steady",

@@ -59,6 +59,7 @@ class RunRequest:
     sla: str | None = None
     owner_confirmed: bool = False
     show_progress: bool = True
+    mock_settings: dict[str, Any] = field(default_factory=dict)  # merged into the run's mock config
 
 
 @dataclass
@@ -286,7 +287,13 @@ def execute(request: RunRequest) -> RunResult:
     notes: list[str] = []
     phases: list[dict[str, Any]] = []
     failed_phases: list[str] = []
-    services = start_services(profile, run_dir, owner_confirmed=request.owner_confirmed, source=str(request.vendor))
+    services = start_services(
+        profile,
+        run_dir,
+        owner_confirmed=request.owner_confirmed,
+        source=str(request.vendor),
+        mock_settings=request.mock_settings,
+    )
     sampler = None
     if plan.options.get("sample_vendor_memory"):
         vendors = {k: v for k, v in services.processes.items() if k != "mock"}

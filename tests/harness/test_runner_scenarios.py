@@ -72,3 +72,17 @@ def test_scenario_runs_end_to_end(tmp_path: Path, scenario: str) -> None:
         assert actions == [("inject", True), ("clear", True)]
     if scenario == "soak":  # the candidate's memory, sampled because the vendor runs locally
         assert "primary" in (run_dir / "resources.jsonl").read_text()
+
+
+@pytest.mark.slow
+def test_mock_settings_reach_the_run_mock_and_a_spilling_ledger_still_exports_every_row(tmp_path: Path) -> None:
+    # A ledger that keeps 5 rows in memory spills nearly everything to disk segments during the run; the export
+    # must still join every acknowledged send to its ledger row.
+    run_dir = run_tiny(tmp_path, "webhook-storm", mock_settings={"ledger": {"memory_rows": 5}})
+    config = (run_dir / "mock-config.yaml").read_text()
+    assert "memory_rows: 5" in config and "enforce_customer_window: false" in config  # merged, not replaced
+    requests = read_requests(run_dir).to_pandas()
+    sent = requests[(requests["outcome"] == "ok") & requests["operation"].isin(DELIVERED)]
+    ledger = pq.read_table(run_dir / "ledger.parquet").to_pandas()
+    assert len(sent) > 5 and len(ledger) > 5
+    assert sent["correlation_id"].isin(set(ledger["correlation_id"].dropna())).all()
