@@ -33,6 +33,7 @@ from harness.adapters.base import (
     transport_outcome,
 )
 from harness.net import check_target
+from harness.secrets import redact
 
 
 class RequestHook(Protocol):
@@ -47,17 +48,24 @@ def outcome_context(outcome: Outcome) -> dict[str, Any]:
         "operation": outcome.operation,
         "outcome": outcome.result,
         "error_kind": outcome.error_kind,
-        "error_code": outcome.error_code,
-        "error_text": outcome.error_text,
-        "vendor_message_id": outcome.vendor_message_id,
+        "error_code": _scrubbed(outcome.error_code),
+        "error_text": _scrubbed(outcome.error_text),
+        "vendor_message_id": _scrubbed(outcome.vendor_message_id),
         "correlation_id": outcome.correlation_id,
         "bytes_sent": outcome.bytes_sent,
         "http_status": outcome.http_status,
     }
 
 
+def _scrubbed(text: str | None) -> str | None:
+    # Vendor text may quote the credential it was sent (issue 10): never let it leave the process in clear.
+    return None if text is None else redact(text)
+
+
 def failure_message(outcome: Outcome) -> str:
-    return f"{outcome.result} {outcome.error_kind} {outcome.error_code or ''}: {outcome.error_text or ''}".strip()
+    """The failure text Locust keeps and prints in its error report, with every registered secret scrubbed."""
+    text = f"{outcome.result} {outcome.error_kind} {outcome.error_code or ''}: {outcome.error_text or ''}".strip()
+    return redact(text)
 
 
 def _classify(exc: httpx.HTTPError) -> TransportFailure:

@@ -1,6 +1,7 @@
 """Locust event listeners that make ``locust -f locustfile.py`` a scrmbench run (imported by the locustfile).
 
-- every process: the scenario options on the command line and in the web UI;
+- every process: the scenario options on the command line and in the web UI; secrets scrubbed from its logs
+  and error report (the vendor's credentials registered at init, the master's included);
 - master or local runner: fill in the run id, run tag and results folder before workers receive the options,
   write ``manifest.json`` when no runner wrote it, publish ``live.json`` once a second (rps, p95, errors,
   dropped slots, missing workers) for the progress display, and note which workers went missing and when;
@@ -21,9 +22,13 @@ from locust import events
 from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner
 
+from harness.adapters.registry import read_credentials
+from harness.config.profiles import load_profile, parse_profile
+from harness.errors import ScrmbenchError
 from harness.loadgen.locust_engine import OpenEngine, is_load_process
 from harness.loadgen.options import EngineOptions, add_arguments
 from harness.loadgen.session import build_session, params_for, plan_for
+from harness.secrets import install_log_redaction
 from mocks.whatsapp.correlation import new_run_tag
 
 log = logging.getLogger(__name__)
@@ -39,6 +44,7 @@ def _options(parser: Any, **_: Any) -> None:
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     parsed = environment.parsed_options
+    protect_secrets(parsed)
     if parsed is None or is_worker_process(environment):
         return
     # Decided once on the master (or local runner) and forwarded to workers with the spawn message.
@@ -49,6 +55,29 @@ def _init(environment: Environment, **_: Any) -> None:
         parsed.run_id = f"{parsed.scenario}-{vendor}-{time.strftime('%Y%m%dT%H%M%S')}-{parsed.run_tag}"
     if not parsed.results_dir:
         parsed.results_dir = str(Path("results") / parsed.run_id)
+
+
+def protect_secrets(parsed: Any) -> None:
+    """Scrub secrets from everything this Locust process logs or prints (its error report included).
+
+    Locust configures its own handlers (root, ``locust`` and ``locust.stats_logger``, which does not propagate)
+    before ``init``; each gets the redacting filter. Every process, the master included (which never builds an
+    adapter), reads the vendor's credentials here so the registry knows them before the first request.
+    """
+    install_log_redaction([logging.getLogger("locust"), logging.getLogger("locust.stats_logger")])
+    if parsed is None:
+        return
+    try:
+        if getattr(parsed, "vendor_json", ""):
+            vendor = parse_profile(orjson.loads(parsed.vendor_json), source="--vendor-json")
+        elif getattr(parsed, "vendor", ""):
+            vendor = load_profile(parsed.vendor)
+        else:
+            return
+        read_credentials(vendor)
+    except (ScrmbenchError, OSError, ValueError) as exc:
+        # Building the session reports a bad profile or a missing variable properly, with its fix.
+        log.debug("vendor credentials not registered at init: %s", type(exc).__name__)
 
 
 def is_worker_process(environment: Environment) -> bool:

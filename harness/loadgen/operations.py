@@ -37,6 +37,7 @@ from harness.adapters.base import (
 from harness.adapters.locust_executor import LocustExecutor
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.media import MediaSet
+from harness.secrets import redact
 from mocks.whatsapp.correlation import make_token
 
 SEARCH_TERMS = ("discount", "order", "price", "delivery", "refund", "invoice")
@@ -196,11 +197,16 @@ class Performer:
 
 def _mark(response: Any, outcome: Outcome) -> None:
     """Put the adapter's verdict into the request's context and tell Locust success or failure."""
-    response.request_meta["context"].update(outcome_fields(outcome))
+    fields = outcome_fields(outcome)
+    for name in ("error_code", "error_text", "vendor_message_id"):  # vendor text may quote the credential
+        if isinstance(fields[name], str):
+            fields[name] = redact(fields[name])
+    response.request_meta["context"].update(fields)
     if outcome.ok:
         response.success()
     else:
-        response.failure(f"{outcome.error_kind} {outcome.error_code}: {outcome.error_text or ''}".strip()[:300])
+        # Locust prints this in its error report (logs/locust-*.log): scrubbed like every other output.
+        response.failure(redact(f"{outcome.error_kind} {outcome.error_code}: {outcome.error_text or ''}".strip())[:300])
 
 
 def outcome_fields(outcome: Outcome) -> dict[str, Any]:
