@@ -11,11 +11,21 @@ Record fields the recorder reads from a request's ``context`` (the adapters' Loc
 dispatcher put them there): ``scheduled_at``, ``operation``, ``outcome``, ``error_kind``, ``error_code``,
 ``error_text``, ``correlation_id``, ``vendor_message_id``, ``bytes_sent``, ``http_status``, and optionally
 ``vendor``, ``scenario``, ``worker``. Error texts pass through the secret redactor: a vendor may echo a key.
+
+Disk full: a flush that fails with ENOSPC or EDQUOT calls the sink's ``on_disk_full`` once. Under Locust
+(``install_recorder``) that stops the load and ends the process with exit code ``LOCUST_EXIT_DISK_FULL``, which
+the runner turns into a clear error; the shards already written stay whole and readable. Other write errors
+keep the rows for the next flush and are reported at ``close``.
+
+Test seam: ``SCRMBENCH_TEST_DISK_FULL_AT=N`` (environment) makes every write from the sink's N-th shard on
+raise ``OSError(ENOSPC)``, as a disk that fills up mid-run would; the rest of the path is the real one. Tests use
+it because a real full disk (a small tmpfs) needs privileges a test run does not have.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import logging
 import os
@@ -41,6 +51,10 @@ log = logging.getLogger(__name__)
 REQUESTS_DIR = "requests"
 MAX_ERROR_TEXT = 500
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# The exit code of a Locust process whose recorder hit a full disk (ENOSPC's own number, so it reads as such).
+LOCUST_EXIT_DISK_FULL = errno.ENOSPC
+TEST_DISK_FULL_ENV = "SCRMBENCH_TEST_DISK_FULL_AT"
 # RequestRecorder.row builds tuples in this order; if the shared schema changes, fail at import, not silently.
 _ROW_ORDER = (
     "scheduled_at", "started_at", "ended_at", "latency_ms", "corrected_latency_ms", "operation", "name", "status",
@@ -67,6 +81,24 @@ def _write_shard(rows: list[tuple[Any, ...]], schema: pa.Schema, temporary: Path
     arrays = [pa.array(column, type=spec.type) for column, spec in zip(columns, schema, strict=True)]
     pq.write_table(pa.Table.from_arrays(arrays, schema=schema), temporary, compression="zstd")
     os.replace(temporary, final)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS
+
+
+def _disk_full_from_env(environ: Mapping[str, str]) -> int | None:
+    """The test seam's shard number (1-based) from ``SCRMBENCH_TEST_DISK_FULL_AT``; None when unset."""
+    raw = environ.get(TEST_DISK_FULL_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HarnessError(f"{TEST_DISK_FULL_ENV} must be a shard number (1 or more), not {raw!r}") from None
+    if value < 1:
+        raise HarnessError(f"{TEST_DISK_FULL_ENV} must be a shard number (1 or more), not {raw!r}")
+    return value
 
 
 def _off_the_hub(work: Callable[[], None]) -> None:
@@ -98,7 +130,12 @@ class ShardSink:
         flush_interval: float = 1.0,
         clock: Clock | None = None,
         schema: pa.Schema = REQUEST_SCHEMA,
+        on_disk_full: Callable[[OSError], None] | None = None,
+        disk_full_at: int | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        """``on_disk_full`` is called once, with the error, when a flush fails for lack of space or quota.
+        ``disk_full_at`` (or ``SCRMBENCH_TEST_DISK_FULL_AT`` in ``environ``) is the test seam described above."""
         if flush_interval <= 0 or flush_interval > 1.0:
             raise ValueError("flush_interval must be in (0, 1] seconds: a crash may lose at most one second")
         self.directory = directory
@@ -119,6 +156,11 @@ class ShardSink:
         self.rows_written = 0
         self.shards_written = 0
         self.error: BaseException | None = None
+        self.disk_full: OSError | None = None
+        self.on_disk_full = on_disk_full
+        if disk_full_at is None:
+            disk_full_at = _disk_full_from_env(os.environ if environ is None else environ)
+        self._fail_from = disk_full_at
         directory.mkdir(parents=True, exist_ok=True)
         _warm_up(schema)
 
@@ -151,6 +193,8 @@ class ShardSink:
             final = self.directory / name
             temporary = self.directory / f".{name}.tmp"
             try:
+                if self._fail_from is not None and self._sequence + 1 >= self._fail_from:
+                    raise OSError(errno.ENOSPC, f"No space left on device (injected by {TEST_DISK_FULL_ENV})")
                 _off_the_hub(lambda: _write_shard(rows, self.schema, temporary, final))
             except (OSError, pa.ArrowException) as exc:
                 with self._lock:
@@ -159,6 +203,10 @@ class ShardSink:
                 with contextlib.suppress(OSError):  # the disk that failed the write may fail this too
                     temporary.unlink(missing_ok=True)
                 log.error("recorder could not write %s: %s", final, exc)
+                if isinstance(exc, OSError) and is_disk_full(exc) and self.disk_full is None:
+                    self.disk_full = exc
+                    if self.on_disk_full is not None:
+                        self.on_disk_full(exc)
                 return None
             self._sequence += 1
             self.rows_written += len(rows)
@@ -294,17 +342,40 @@ def install_recorder(
 
     Call it from ``events.init`` on every process that sends requests (workers and local runners; a master sends
     none, so its sink stays empty and writes nothing).
+
+    A full disk stops this process's load: the process exits with ``LOCUST_EXIT_DISK_FULL`` (a worker tells its
+    master it quit, as on any shutdown) and the runner reports the disk, not a Locust failure.
     """
     runner = getattr(environment, "runner", None)
     if worker is None:
         index = getattr(runner, "worker_index", None)
         worker = f"w{index}-{default_worker_id()}" if isinstance(index, int) and index >= 0 else default_worker_id()
-    sink = ShardSink(run_dir / REQUESTS_DIR, worker, flush_interval=flush_interval).start()
+
+    def _disk_full(exc: OSError) -> None:
+        log.error(
+            "the disk holding %s is full (%s): stopping the load; the shards already written stay readable",
+            run_dir,
+            exc,
+        )
+        environment.process_exit_code = LOCUST_EXIT_DISK_FULL
+        current = getattr(environment, "runner", None)
+        if current is not None:
+            import gevent
+
+            # In its own greenlet: quitting closes the sink, which joins the flush loop this is called from.
+            gevent.spawn(current.quit)
+
+    sink = ShardSink(run_dir / REQUESTS_DIR, worker, flush_interval=flush_interval, on_disk_full=_disk_full).start()
     recorder = RequestRecorder(sink, vendor=vendor, scenario=scenario)
     environment.events.request.add_listener(recorder.on_request)
 
     def _close(**_: Any) -> None:
-        sink.close()
+        try:
+            sink.close()
+        except HarnessError as exc:
+            if sink.disk_full is None:
+                raise
+            log.error("%s", exc)  # already reported through the exit code; nothing more to do here
 
     environment.events.test_stop.add_listener(lambda **_: sink.flush())
     environment.events.quitting.add_listener(_close)

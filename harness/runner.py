@@ -6,12 +6,15 @@
     (which workers went missing, which services crashed) → score with analysis → exit 0 / 1 / 3
 
 A crash of the mock or the vendor mid-run is recorded as a ``note`` on the fault timeline, never a harness
-crash; a full disk while writing results is a ``HarnessError`` naming the folder.
+crash. A full disk while writing results (the runner's own files, or a Locust process's recorder, which then
+exits with ``LOCUST_EXIT_DISK_FULL``) stops the run: the load stops, the services are stopped, the manifest is
+left marked incomplete, and a ``HarnessError`` (exit 3) names the folder and the fix. A target that is not
+allowed is refused before the results folder exists.
 """
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import json
 import logging
 import platform
@@ -30,8 +33,9 @@ from harness.config.profiles import VendorProfile, load_profile
 from harness.errors import HarnessError, ScenarioError
 from harness.faults.timeline import FaultTimeline
 from harness.locust_procs import LocustPhase
+from harness.net import check_target
 from harness.progress import read_live, render
-from harness.recorder import complete_manifest, run_directory, write_manifest
+from harness.recorder import LOCUST_EXIT_DISK_FULL, complete_manifest, is_disk_full, run_directory, write_manifest
 from harness.records import RunManifest
 from harness.run_faults import start_faults
 from harness.run_resources import ResourceSampler
@@ -70,13 +74,23 @@ class RunResult:
     sla_met: bool | None
 
 
+def _disk_full_error(run_dir: Path) -> HarnessError:
+    return HarnessError(
+        f"disk full while writing results to {run_dir}; the run was stopped and what was written so far stays "
+        f"readable there (the manifest says incomplete; `scrmbench score {run_dir}` scores it as partial). "
+        "Fix: free space on that disk (or pass --out with a folder on another disk) and run again"
+    )
+
+
 def _disk_guard(run_dir: Path, exc: OSError) -> HarnessError:
-    if exc.errno == errno.ENOSPC:
-        return HarnessError(
-            f"disk full while writing results to {run_dir}; what was written so far stays readable there. "
-            "Free space (or pass --out on another disk) and run again"
-        )
+    if is_disk_full(exc):
+        return _disk_full_error(run_dir)
     return HarnessError(f"could not write results to {run_dir}: {exc}")
+
+
+def _recorder_disk_full(locust: LocustPhase) -> bool:
+    """True once any Locust process of the phase exited because its recorder found the disk full."""
+    return any(process.poll() == LOCUST_EXIT_DISK_FULL for process in locust.processes.values())
 
 
 def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunManifest]:
@@ -103,6 +117,9 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
             value=False,
             fix="use a vendor that can be configured with the mock's URL, or another scenario",
         )
+    if profile.launch.kind not in ("reference", "ha-pair"):  # those two run on loopback, started by the run
+        # Refused before the results folder exists: a refused run leaves nothing behind and sends nothing.
+        check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
     run_tag = new_run_tag()
     run_id = request.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{scenario.name}-{profile.name}-{run_tag}"
     run_dir = run_directory(request.results_root, run_id)
@@ -201,6 +218,9 @@ def _run_phase(
     deadline = started + planned_s + 120  # a phase that overruns its plan by 2 minutes is stopped
     with Live(console=console, refresh_per_second=2, transient=not show) as live:
         while locust.running():
+            if _recorder_disk_full(locust):  # one worker out of space: the others write to the same disk
+                locust.stop()
+                break
             if time.monotonic() > deadline:
                 timeline.record(
                     "note", "locust-overrun", detail=f"phase {phase_name} stopped after {planned_s:g} s + 120 s"
@@ -280,10 +300,48 @@ def _missing_workers(run_dir: Path, ended_at: float) -> list[dict[str, Any]]:
     ]
 
 
+def _phase(
+    request: RunRequest,
+    plan: LoadPlan,
+    index: int,
+    services: RunServices,
+    manifest: RunManifest,
+    run_dir: Path,
+    timeline: FaultTimeline,
+) -> tuple[int, bool]:
+    """Run phase ``index`` of ``plan`` with Locust; its exit code, and whether a recorder found the disk full."""
+    phase = plan.phases[index]
+    locust = LocustPhase(
+        _locust_args(request, services, manifest, run_dir),
+        run_dir,
+        index,
+        workers=request.workers,
+        master_host=request.master_host,
+        remote_workers=request.remote_workers,
+        master_port=request.master_port,
+    )
+    locust.start()
+    try:
+        code = _run_phase(
+            locust,
+            plan=plan,
+            phase_name=phase.name,
+            planned_s=phase.profile.duration_s,
+            services=services,
+            timeline=timeline,
+            run_dir=run_dir,
+            show=request.show_progress,
+        )
+    finally:
+        locust.stop()
+    return code, _recorder_disk_full(locust)
+
+
 def execute(request: RunRequest) -> RunResult:
     plan, profile, run_dir, manifest = prepare(request)
     timeline = FaultTimeline(run_dir / "faults.jsonl")
     complete = False
+    disk_full = False
     notes: list[str] = []
     phases: list[dict[str, Any]] = []
     failed_phases: list[str] = []
@@ -293,6 +351,7 @@ def execute(request: RunRequest) -> RunResult:
         owner_confirmed=request.owner_confirmed,
         source=str(request.vendor),
         mock_settings=request.mock_settings,
+        seed=request.seed,
     )
     sampler = None
     if plan.options.get("sample_vendor_memory"):
@@ -311,35 +370,19 @@ def execute(request: RunRequest) -> RunResult:
                     _setup(step, services, timeline)
                 timeline.record("note", "phase-start", target=phase.name)
                 phases.append({"name": phase.name, "started_at": time.time()})
-                locust = LocustPhase(
-                    _locust_args(request, services, manifest, run_dir),
-                    run_dir,
-                    index,
-                    workers=request.workers,
-                    master_host=request.master_host,
-                    remote_workers=request.remote_workers,
-                    master_port=request.master_port,
-                )
-                locust.start()
-                try:
-                    code = _run_phase(
-                        locust,
-                        plan=plan,
-                        phase_name=phase.name,
-                        planned_s=phase.profile.duration_s,
-                        services=services,
-                        timeline=timeline,
-                        run_dir=run_dir,
-                        show=request.show_progress,
-                    )
-                finally:
-                    locust.stop()
+                code, disk_full = _phase(request, plan, index, services, manifest, run_dir, timeline)
                 phases[-1]["ended_at"] = time.time()
+                if disk_full:
+                    notes.append(f"stopped in phase {phase.name}: disk full while writing request records")
+                    with contextlib.suppress(OSError):  # the timeline is on the same disk
+                        timeline.record("note", "disk-full", target=str(run_dir), ok=False, detail=notes[-1])
+                    break
                 if code != 0:  # --exit-code-on-error 0: a non-zero code is Locust itself failing
                     failed_phases.append(f"Locust exited with code {code} in phase {phase.name}; see logs/")
-        time.sleep(plan.drain_s)  # the drain period: late deliveries and webhooks reach the ledger
-        notes += _export(services, run_dir)
-        complete = True
+        if not disk_full:  # no drain and no export onto a full disk
+            time.sleep(plan.drain_s)  # the drain period: late deliveries and webhooks reach the ledger
+            notes += _export(services, run_dir)
+            complete = True
     except KeyboardInterrupt:
         notes.append("interrupted by the user")
         raise
@@ -369,6 +412,8 @@ def execute(request: RunRequest) -> RunResult:
             )
         except OSError as exc:
             raise _disk_guard(run_dir, exc) from exc
+    if disk_full:  # after the services stopped and the manifest was left incomplete
+        raise _disk_full_error(run_dir)
     summary, met = score(run_dir, request.sla)
     return RunResult(run_dir, manifest, summary, met)
 

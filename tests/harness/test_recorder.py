@@ -3,6 +3,7 @@ shards readable after SIGKILL, run folders that cannot escape the results folder
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -16,9 +17,11 @@ import pytest
 from harness.clock import FakeClock
 from harness.errors import ConfigError, HarnessError
 from harness.recorder import (
+    TEST_DISK_FULL_ENV,
     RequestRecorder,
     ShardSink,
     complete_manifest,
+    is_disk_full,
     read_requests,
     run_directory,
     safe_name,
@@ -125,6 +128,43 @@ def test_a_failed_write_keeps_the_rows_and_close_says_so(tmp_path: Path, fake_cl
     directory.mkdir()
     assert sink.flush() is not None  # once the disk is back, nothing was lost
     assert read_requests(tmp_path).num_rows == 1
+
+
+def test_a_full_disk_is_reported_once_and_the_shards_before_it_stay_readable(tmp_path: Path, fake_clock) -> None:
+    reported: list[OSError] = []
+    # The test seam from the environment: every write from the 2nd shard on fails with ENOSPC.
+    sink = ShardSink(
+        tmp_path / "requests", "w0", clock=fake_clock, on_disk_full=reported.append, environ={TEST_DISK_FULL_ENV: "2"}
+    )
+    recorder = RequestRecorder(sink)
+    _event(recorder, 0)
+    assert sink.flush() is not None
+    for sequence in (1, 2):
+        _event(recorder, sequence)
+        assert sink.flush() is None
+    assert len(reported) == 1 and reported[0].errno == errno.ENOSPC and is_disk_full(reported[0])
+    assert sink.disk_full is reported[0] and sink.pending() == 2
+    assert read_requests(tmp_path).num_rows == 1  # the shard before the failure, whole
+    assert sorted(p.name for p in (tmp_path / "requests").iterdir() if not p.name.endswith(".parquet")) == []
+    with pytest.raises(HarnessError, match="2 rows were not saved"):
+        sink.close()
+
+
+def test_other_write_errors_are_not_a_full_disk(tmp_path: Path, fake_clock) -> None:
+    reported: list[OSError] = []
+    directory = tmp_path / "requests"
+    sink = ShardSink(directory, "w0", clock=fake_clock, on_disk_full=reported.append, environ={})
+    _event(RequestRecorder(sink), 0)
+    directory.rmdir()
+    directory.write_text("not a folder")
+    assert sink.flush() is None and sink.error is not None
+    assert reported == [] and sink.disk_full is None
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "third"])
+def test_the_disk_full_test_seam_refuses_a_bad_shard_number(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(HarnessError, match=TEST_DISK_FULL_ENV):
+        ShardSink(tmp_path, "w0", environ={TEST_DISK_FULL_ENV: raw})
 
 
 @pytest.mark.slow

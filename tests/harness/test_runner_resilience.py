@@ -1,8 +1,10 @@
-"""Faults of the harness's own (issue 10): a worker killed mid-run, the harness killed with SIGKILL, the mock
-crashing during a run. Each run is a few seconds of real load on loopback."""
+"""Faults of the harness's own (issue 10): a worker killed mid-run, the harness killed with SIGKILL, the mock or
+the reference vendor crashing during a run, the disk filling up mid-run. Each run is a few seconds of real load
+on loopback."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,8 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.load import load_run
+from harness.cli import main
+from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED
 from harness.faults.timeline import read_timeline
-from harness.recorder import read_requests
+from harness.recorder import LOCUST_EXIT_DISK_FULL, TEST_DISK_FULL_ENV, read_requests
 from harness.records import RunManifest
 from harness.runner import RunRequest, RunResult, execute
 
@@ -131,19 +135,77 @@ def test_harness_killed_with_sigkill_leaves_readable_records_and_a_partial_run(t
 
 
 @pytest.mark.slow
-def test_the_mock_crashing_mid_run_is_a_timeline_event_not_a_harness_crash(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("marker", "service"),
+    [("mock-config.yaml", "mock"), ("vendor serve", "primary")],
+    ids=["mock", "reference-vendor"],
+)
+def test_a_service_crashing_mid_run_is_a_timeline_event_not_a_harness_crash(
+    tmp_path: Path, reaper: None, marker: str, service: str
+) -> None:
     request = RunRequest(
         vendor=STEADY, scenario="broadcast", results_root=tmp_path, show_progress=False,
         overrides={"recipients": 100, "rate": 10, "live_share": 0.0, "drain_s": 1},
     )  # fmt: skip
     thread, outcome = run_in_thread(request)
     wait_for(lambda: len(shards(tmp_path)) >= 2, "the first shards")
-    (mock,) = processes_under(tmp_path, "mock-config.yaml")
-    mock.kill()
+    (victim,) = processes_under(tmp_path, marker)
+    victim.kill()
     thread.join(timeout=WAIT_S)
     (result,) = outcome
-    assert isinstance(result, RunResult), result
+    assert isinstance(result, RunResult), result  # the run ended normally and was scored
+    assert result.summary is not None
     events = read_timeline(result.run_dir / "faults.jsonl")
     crashes = [e for e in events if e.fault == "service-crash"]
-    assert [e.target for e in crashes] == ["mock"]
-    assert any("ledger.parquet not exported" in note for note in result.manifest.notes)
+    assert [e.target for e in crashes] == [service]
+    assert crashes[0].ok is False and "not injected" in (crashes[0].detail or "")
+    requests = read_requests(result.run_dir).to_pandas()
+    assert len(requests) == 100  # the load went on after the crash: every scheduled send has its row
+    if service == "mock":
+        assert any("ledger.parquet not exported" in note for note in result.manifest.notes)
+    else:
+        # The vendor was gone for the rest of the run: its sends failed and were recorded as failures.
+        assert (requests["outcome"] != "ok").sum() > 0
+        assert (result.run_dir / "ledger.parquet").exists()  # the mock lived on and its ledger was exported
+
+
+@pytest.mark.slow
+def test_disk_full_mid_run_stops_the_run_with_a_clear_error_and_keeps_what_was_written(
+    tmp_path: Path, reaper: None
+) -> None:
+    # The recorder's documented test seam: from its 3rd shard on every write fails with ENOSPC, as a disk that
+    # fills up mid-run would; the load, the services and the runner are the real ones.
+    env = {**os.environ, TEST_DISK_FULL_ENV: "3"}
+    out = tmp_path / "results"
+    command = [
+        sys.executable, "-m", "harness.cli", "run", "--vendor", str(STEADY), "--scenario", "broadcast",
+        "--param", "recipients=400", "--param", "rate=20", "--param", "live_share=0", "--out", str(out),
+        "--no-progress",
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=WAIT_S * 2, check=False)
+    err = " ".join(done.stderr.split())  # rich wraps long lines
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    assert done.returncode == EXIT_HARNESS_ERROR, done.stderr
+    assert f"disk full while writing results to {run_dir}" in err
+    assert "Fix: free space" in err and "--out" in err and "scrmbench score" in err
+    # The services and Locust were stopped before the error (nothing of this run is left running).
+    assert processes_under(tmp_path) == []
+    locust_log = (run_dir / "logs" / "locust-local-p0.log").read_text()
+    assert f"exit code {LOCUST_EXIT_DISK_FULL}" in locust_log
+    # The load stopped when the disk filled: far fewer than the 400 planned sends were made.
+    live = json.loads((run_dir / "live.json").read_text())
+    assert live["final"] and 0 < live["requests"] < 400
+    # What was written stays readable: the two whole shards before the failure, no half-written file.
+    written = sorted((run_dir / "requests").iterdir())
+    assert [p.suffix for p in written] == [".parquet", ".parquet"]
+    requests = read_requests(run_dir).to_pandas()
+    assert len(requests) > 0 and requests["correlation_id"].notna().all()
+    manifest = RunManifest.model_validate_json((run_dir / "manifest.json").read_text())
+    assert not manifest.complete and manifest.ended_at is not None
+    assert any("disk full" in note for note in manifest.notes)
+    assert [e.fault for e in read_timeline(run_dir / "faults.jsonl") if e.fault == "disk-full"] == ["disk-full"]
+    # `scrmbench score` scores it, as a partial run.
+    assert main(["score", str(run_dir)]) in (EXIT_OK, EXIT_SLA_FAILED)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["run"]["partial"] is True
+    assert load_run(run_dir).partial

@@ -3,6 +3,8 @@ unless the target is loopback, or allowlisted in the profile and confirmed with 
 
 from __future__ import annotations
 
+import socket
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -13,7 +15,7 @@ from harness.adapters.executors import connect
 from harness.adapters.locust_executor import LocustExecutor
 from harness.cli import main
 from harness.config.profiles import parse_profile
-from harness.errors import TargetRefused
+from harness.errors import EXIT_BAD_INPUT, TargetRefused
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 ADAPTER_FILES = [
@@ -106,3 +108,38 @@ def test_vendors_check_refuses_with_exit_2_and_the_fix(tmp_path: Path, capsys) -
     assert main(["vendors", "check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "api.twilio.com" in err and "allowed_targets" in err and "--i-own-this-target" in err
+
+
+@pytest.mark.parametrize(
+    ("allowed", "reason"),
+    [([], "not in the profile's allowed_targets"), (["10.255.255.1"], "not confirmed")],
+)
+def test_a_refused_run_leaves_no_results_folder_and_connects_nowhere(
+    allowed: list[str], reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real run path (``scrmbench run``): refused before the results folder is made and before any socket
+    connects or any process starts. The spies fail loudly instead of letting a connection leave loopback."""
+    data = yaml.safe_load((VENDORS / "generic-http-example.yaml").read_text())
+    data.update(base_url="http://10.255.255.1:8910", allowed_targets=allowed, launch={"kind": "none"})
+    profile = tmp_path / "remote.yaml"
+    profile.write_text(yaml.safe_dump(data))
+    out = tmp_path / "results"
+    attempts: list[object] = []
+
+    def no_connection(_socket: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("test: this run must not connect anywhere")
+
+    def no_process(*args: object, **_: object) -> None:
+        attempts.append(args)
+        raise OSError("test: this run must not start a process")
+
+    monkeypatch.setattr(socket.socket, "connect", no_connection)
+    monkeypatch.setattr(socket.socket, "connect_ex", no_connection)
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    code = main(["run", "--vendor", str(profile), "--scenario", "peak", "--quick", "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err.replace("\n", " ")
+    assert code == EXIT_BAD_INPUT
+    assert "10.255.255.1" in err and reason in err and "Fix:" in err
+    assert not out.exists() or not any(out.iterdir())  # no run folder, no manifest.json, no faults.jsonl
+    assert attempts == []
