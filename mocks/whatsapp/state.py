@@ -2,8 +2,9 @@
 
 Other parts reach in through a few documented members (docs/contracts.md):
 
-- ``on_accepted``: callables run after each accepted outbound message with its ``LedgerEntry`` (the webhook
-  engine schedules the status ladder from it). A listener that raises is logged and does not fail the send.
+- ``on_accepted``: callables run for each accepted outbound message with its ``LedgerEntry``, just before it is
+  appended to the ledger (the webhook engine links replies and schedules the status ladder from it). A listener
+  that raises is logged and does not fail the send.
 - ``on_reset``: callables run by ``POST /_mock/reset`` after the core state is cleared (webhook queues...).
 - ``customers`` (identity registry and 24 h window), ``ledger``, ``limiters``, ``media``, ``faults``, ``events``,
   ``config``, ``clock``, ``numbers`` (phone number id -> its config), ``shards`` (who owns what when sharded).
@@ -69,13 +70,15 @@ class MockState:
         return "wamid." + base64.b64encode(b"HBgL" + raw).decode()
 
     def accepted(self, entry: LedgerEntry) -> None:
-        self.ledger.append(entry)
-        self.counters["accepted"] += 1
+        # Listeners run before the row is appended: columns they fill (the reply link) are in the row even when
+        # this append makes the ledger spill. Later changes go through ``ledger.update``, which survives a spill.
         for listener in self.on_accepted:
             try:
                 listener(entry)
             except Exception:  # a broken listener must not turn an accepted send into a 500
                 log.exception("on_accepted listener %r failed for %s", listener, entry.wamid)
+        self.ledger.append(entry)
+        self.counters["accepted"] += 1
 
     def add_fault(self, spec: FaultSpec, *, source: str = "control", fault_id: str | None = None) -> str:
         now = self.clock.now()

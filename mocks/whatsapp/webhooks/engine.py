@@ -49,7 +49,7 @@ class WebhookEngine:
         self.dispatcher = Dispatcher(settings, clock=state.clock, transport=transport or make_transport(settings))
         self.dispatcher.on_delivered.append(self._delivered)
         self.ladder = StatusLadder(settings.ladder, settings.seed)
-        self.replies = ReplyTracker()
+        self.replies = ReplyTracker(update=state.ledger.update)
         self.customers = SimulatedCustomers(settings.seed)
         self._next_customer = itertools.count()
         self._handshake_client: httpx.AsyncClient | None = None

@@ -8,12 +8,17 @@ ledger row then carries ``reply_to_wamid`` and ``inbound_delivered_at``, so repl
 ``inbound_delivered_at`` is when the POST that got the receiver's 200 was *sent*: from then on the vendor had the
 message. (Its answer time would make a reply sent from inside the webhook handler look negative.) If the reply
 arrives before that is known (a retry still pending), the row is filled in when the delivery succeeds.
+
+Rows are changed through ``update`` (``Ledger.update`` in the engine), so a row the ledger already spilled to
+Parquet still gets its link columns in every export.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mocks.whatsapp.ledger import LedgerEntry
 
@@ -26,9 +31,18 @@ class _Inbound:
     waiting_replies: list[LedgerEntry] = field(default_factory=list)
 
 
+RowUpdate = Callable[..., None]  # (entry, **columns), e.g. ``Ledger.update``
+
+
+def _set_columns(entry: LedgerEntry, **columns: Any) -> None:
+    for name, value in columns.items():
+        setattr(entry, name, value)
+
+
 class ReplyTracker:
-    def __init__(self, max_tracked: int = 500_000) -> None:
+    def __init__(self, max_tracked: int = 500_000, update: RowUpdate = _set_columns) -> None:
         self.max_tracked = max_tracked
+        self._update = update
         self._inbound: OrderedDict[str, _Inbound] = OrderedDict()
         self._unanswered: dict[tuple[str, str], str] = {}
         self.linked = 0
@@ -47,9 +61,9 @@ class ReplyTracker:
         if inbound is None or inbound.delivered_at is not None:
             return  # unknown, or a duplicate/second subscription: the first delivery counts
         inbound.delivered_at = at
-        inbound.entry.inbound_delivered_at = at
+        self._update(inbound.entry, inbound_delivered_at=at)
         for reply in inbound.waiting_replies:
-            reply.inbound_delivered_at = at
+            self._update(reply, inbound_delivered_at=at)
         inbound.waiting_replies.clear()
 
     def delivered_at(self, wamid: str) -> float | None:
@@ -67,8 +81,7 @@ class ReplyTracker:
             return None
         if self._unanswered.get(inbound.key) == inbound.entry.wamid:
             del self._unanswered[inbound.key]  # only the first message after the inbound one is its reply
-        reply.reply_to_wamid = inbound.entry.wamid
-        reply.inbound_delivered_at = inbound.delivered_at
+        self._update(reply, reply_to_wamid=inbound.entry.wamid, inbound_delivered_at=inbound.delivered_at)
         if inbound.delivered_at is None:
             inbound.waiting_replies.append(reply)
         self.linked += 1
