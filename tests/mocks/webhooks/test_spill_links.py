@@ -13,7 +13,7 @@ import pytest
 
 from harness.clock import SystemClock
 from mocks.whatsapp.app import create_app
-from mocks.whatsapp.config import MockConfig
+from mocks.whatsapp.config import LedgerConfig, MockConfig
 from mocks.whatsapp.ledger import Ledger, LedgerEntry
 from mocks.whatsapp.webhooks.replies import ReplyTracker
 from tests.fixtures.webhook_receiver import WebhookReceiver
@@ -74,7 +74,7 @@ def test_rows_still_in_memory_are_changed_in_place_without_a_patch() -> None:
 @pytest.fixture
 async def spilling_client() -> AsyncIterator[httpx.AsyncClient]:
     """The mock with a one-row ledger memory (every accepted or inbound message spills) and webhooks on."""
-    config = MockConfig(ledger={"memory_rows": 1}, webhooks={"ladder": {**FAST_LADDER, "enabled": False}})
+    config = MockConfig(ledger=LedgerConfig(memory_rows=1), webhooks={"ladder": {**FAST_LADDER, "enabled": False}})
     app = create_app(config, clock=SystemClock())
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
