@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -61,3 +63,45 @@ def test_secrets_come_from_the_environment() -> None:
     assert config.auth.access_tokens == ["t1", "t2"]
     assert (config.admin_token, config.app_secret) == ("adm", "sec")
     assert MockConfig().with_environment({}) == MockConfig()
+
+
+def control_plane_calls(app: Starlette) -> list[tuple[str, str]]:
+    """Every (method, path) of the app's ``/_mock/*`` routes, plug-ins' included, found from its router; path
+    parameters filled with a placeholder. Health and the OpenAPI document are open by design."""
+    calls = []
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if not path.startswith("/_mock/") or path in ("/_mock/health", "/_mock/openapi.json"):
+            continue
+        for method in sorted(set(getattr(route, "methods", None) or ()) - {"HEAD"}):
+            calls.append((method, re.sub(r"\{[^}]+\}", "x1", path)))
+    return calls
+
+
+async def test_every_control_route_needs_the_admin_token(mock_app: Starlette, mock_config: MockConfig) -> None:
+    calls = control_plane_calls(mock_app)
+    paths = {path for _, path in calls}
+    # The router really was walked: core control routes and the webhook plug-in's routes are both there.
+    assert {"/_mock/ledger", "/_mock/faults", "/_mock/limits", "/_mock/subscriptions", "/_mock/reset"} <= paths
+    assert len(calls) >= 15
+    refused = {
+        "no token": {},
+        "wrong token": {"Authorization": "Bearer not-the-admin-token"},
+        "Graph access token": {"Authorization": f"Bearer {mock_config.auth.access_tokens[0]}"},
+        "admin token, other scheme": {"Authorization": f"Basic {mock_config.admin_token}"},
+    }
+    admin = {"Authorization": f"Bearer {mock_config.admin_token}"}
+    transport = httpx.ASGITransport(app=mock_app)
+    async with mock_app.router.lifespan_context(mock_app):
+        async with httpx.AsyncClient(transport=transport, base_url="http://mock.test") as client:
+            for method, path in calls:
+                for label, headers in refused.items():
+                    response = await client.request(method, path, headers=headers, json={})
+                    assert response.status_code in (401, 403), f"{method} {path} with {label}: {response.status_code}"
+                    error = error_of(response)
+                    assert error["code"] == 190 and error["type"] == "OAuthException", (method, path, label, error)
+                    assert "fbtrace_id" in error and "admin token" in error["message"], (method, path, label)
+                response = await client.request(method, path, headers=admin, json={})
+                assert response.status_code not in (401, 403), f"{method} {path} refused the admin token"
+                if response.status_code >= 400:  # a bad body or unknown id, in Graph's envelope: not an auth error
+                    assert error_of(response)["code"] != 190, (method, path, response.text)
