@@ -170,8 +170,9 @@ def test_a_service_crashing_mid_run_is_a_timeline_event_not_a_harness_crash(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", [0, 2], ids=["local-runner", "two-workers"])
 def test_disk_full_mid_run_stops_the_run_with_a_clear_error_and_keeps_what_was_written(
-    tmp_path: Path, reaper: None
+    tmp_path: Path, reaper: None, workers: int
 ) -> None:
     # The recorder's documented test seam: from its 3rd shard on every write fails with ENOSPC, as a disk that
     # fills up mid-run would; the load, the services and the runner are the real ones.
@@ -180,7 +181,7 @@ def test_disk_full_mid_run_stops_the_run_with_a_clear_error_and_keeps_what_was_w
     command = [
         sys.executable, "-m", "harness.cli", "run", "--vendor", str(STEADY), "--scenario", "broadcast",
         "--param", "recipients=400", "--param", "rate=20", "--param", "live_share=0", "--out", str(out),
-        "--no-progress",
+        "--no-progress", "--workers", str(workers),
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=WAIT_S * 2, check=False)
     err = " ".join(done.stderr.split())  # rich wraps long lines
@@ -190,14 +191,17 @@ def test_disk_full_mid_run_stops_the_run_with_a_clear_error_and_keeps_what_was_w
     assert "Fix: free space" in err and "--out" in err and "scrmbench score" in err
     # The services and Locust were stopped before the error (nothing of this run is left running).
     assert processes_under(tmp_path) == []
-    locust_log = (run_dir / "logs" / "locust-local-p0.log").read_text()
-    assert f"exit code {LOCUST_EXIT_DISK_FULL}" in locust_log
+    # Each process that records (the local runner, or each worker) stopped itself with the disk-full exit code.
+    recording = ["local"] if workers == 0 else [f"worker{index}" for index in range(workers)]
+    for name in recording:
+        log_text = (run_dir / "logs" / f"locust-{name}-p0.log").read_text()
+        assert f"exit code {LOCUST_EXIT_DISK_FULL}" in log_text, name
     # The load stopped when the disk filled: far fewer than the 400 planned sends were made.
     live = json.loads((run_dir / "live.json").read_text())
     assert live["final"] and 0 < live["requests"] < 400
-    # What was written stays readable: the two whole shards before the failure, no half-written file.
+    # What was written stays readable: each recorder's two whole shards before the failure, no half-written file.
     written = sorted((run_dir / "requests").iterdir())
-    assert [p.suffix for p in written] == [".parquet", ".parquet"]
+    assert [p.suffix for p in written] == [".parquet"] * 2 * len(recording)
     requests = read_requests(run_dir).to_pandas()
     assert len(requests) > 0 and requests["correlation_id"].notna().all()
     manifest = RunManifest.model_validate_json((run_dir / "manifest.json").read_text())
