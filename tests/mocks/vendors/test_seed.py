@@ -71,3 +71,37 @@ def test_vendor_commands_reject_bad_input_with_exit_2(tmp_path, capsys):
     assert main(["vendor", "serve", "reference", "--host", "0.0.0.0", "--db", str(tmp_path / "x.db")]) == 2
     assert "loopback" in capsys.readouterr().err
     assert main(["vendor", "serve", "ha-pair", "--profile", "steady"]) == 2
+
+
+# RFC 5737 TEST-NET-1: never routed. ``_serve`` is replaced, so nothing binds any address at all.
+FAR_HOST = "192.0.2.10"
+
+
+def test_allow_non_loopback_warns_that_the_vendor_is_reachable_from_other_hosts(tmp_path, monkeypatch, caplog):
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr("harness.commands.vendor._serve", lambda app, host, port: served.append((host, port)))
+    db = str(tmp_path / "x.db")
+    base = ["vendor", "serve", "reference", "--db", db, "--port", "8911"]
+    assert main([*base, "--host", FAR_HOST, "--allow-non-loopback"]) == 0
+    assert served == [(FAR_HOST, 8911)]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"binding {FAR_HOST}: the reference vendor is reachable from other hosts"]
+
+    caplog.clear()
+    front = ["vendor", "serve", "front", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"]
+    assert main([*front, "--host", FAR_HOST, "--allow-non-loopback"]) == 0
+    assert served[-1][0] == FAR_HOST
+    assert any("reachable from other hosts" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+    caplog.clear()
+    assert main(base) == 0  # the default loopback bind: no warning
+    assert served[-1] == ("127.0.0.1", 8911)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_a_far_vendor_host_without_the_flag_never_reaches_the_server(tmp_path, monkeypatch, capsys):
+    served: list[str] = []
+    monkeypatch.setattr("harness.commands.vendor._serve", lambda app, host, port: served.append(host))
+    front = ["vendor", "serve", "front", "--backend", "http://127.0.0.1:1", "--backend", "http://127.0.0.1:2"]
+    assert main([*front, "--host", FAR_HOST]) == 2
+    assert served == [] and "--allow-non-loopback" in capsys.readouterr().err

@@ -45,3 +45,38 @@ def test_cli_flags_override_the_file(tmp_path: Path) -> None:
     path.write_text("port: 9100\nseed: 4\n")
     config = load_config(path, "localhost", 9200)
     assert (config.host, config.port, config.seed) == ("localhost", 9200, 4)
+
+
+# RFC 5737 TEST-NET-1: never routed. The serving functions are replaced, so nothing binds any address at all.
+FAR_HOST = "192.0.2.10"
+
+
+@pytest.mark.parametrize(("workers", "server"), [(1, "serve_single"), (2, "serve_sharded")])
+def test_allow_external_warns_that_the_mock_is_reachable_from_other_hosts(
+    workers: int, server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[str] = []
+    monkeypatch.setattr(f"mocks.whatsapp.sharding.{server}", lambda config, *_: served.append(config.host))
+    args = ["mock", "serve", "--host", FAR_HOST, "--allow-external", "--workers", str(workers)]
+    assert main(args) == 0
+    assert served == [FAR_HOST]
+    assert f"warning: the mock listens on {FAR_HOST}, reachable from other hosts" in capsys.readouterr().err
+
+
+def test_the_default_loopback_bind_prints_no_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[str] = []
+    monkeypatch.setattr("mocks.whatsapp.sharding.serve_single", lambda config: served.append(config.host))
+    assert main(["mock", "serve"]) == 0
+    assert served == ["127.0.0.1"]
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_far_host_without_the_flag_never_reaches_the_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served: list[str] = []
+    monkeypatch.setattr("mocks.whatsapp.sharding.serve_single", lambda config: served.append(config.host))
+    assert main(["mock", "serve", "--host", FAR_HOST]) == 2
+    assert served == [] and "--allow-external" in capsys.readouterr().err
