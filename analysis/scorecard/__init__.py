@@ -11,7 +11,7 @@ from pathlib import Path
 
 from analysis.scorecard.build import build_scorecard
 from analysis.scorecard.charts import build_charts
-from analysis.scorecard.headtohead import head_to_head
+from analysis.scorecard.headtohead import head_to_head, run_comparison
 from analysis.scorecard.inputs import RunBundle, load_bundles
 from analysis.scorecard.model import Scorecard
 
@@ -19,7 +19,8 @@ __all__ = ["RunBundle", "Scorecard", "make_scorecard", "scorecard_from_bundles"]
 
 
 def scorecard_from_bundles(bundles: list[RunBundle], *, title: str = "SCRM vendor trial") -> Scorecard:
-    card = build_scorecard(bundles, title=title, head_to_head=head_to_head(bundles))
+    comparison = run_comparison(bundles)
+    card = build_scorecard(bundles, title=title, head_to_head=head_to_head(bundles, comparison), comparison=comparison)
     card.charts, card.omitted_charts = build_charts(bundles)
     return card
 

@@ -140,7 +140,50 @@ def _reasons(criteria: list[Criterion]) -> list[str]:
     )
 
 
-def vendor_results(bundles: list[RunBundle]) -> list[VendorResult]:
+def _separated(better: str, worse: str, comparison: dict[str, Any] | None) -> bool:
+    """The run-level comparison (``analysis.compare``) found ``better``'s SLA score meaningfully above ``worse``'s
+    in some scenario, and nowhere the reverse."""
+    found = False
+    for group in (comparison or {}).get("groups", []):
+        for pair in group.get("pairs", []):
+            if pair.get("metric") != "sla_score" or {pair.get("a"), pair.get("b")} != {better, worse}:
+                continue
+            if pair.get("verdict") != "meaningful":
+                continue
+            # difference is b − a: positive means b scored higher
+            b_higher = (pair.get("difference") or 0.0) > 0
+            if (pair["b"] == better) == b_higher:
+                found = True
+            else:
+                return False
+    return found
+
+
+def assign_ranks(results: list[VendorResult], comparison: dict[str, Any] | None = None) -> None:
+    """Rank in order (verdict, then score). A different verdict separates two vendors (each criterion's status
+    already weighs its interval); within one verdict the score order counts only where the run-level
+    comparison separates the scores: otherwise they share a rank, shown "2=", with the reason."""
+    for position, result in enumerate(results, start=1):
+        result.rank, result.rank_label, result.rank_note = position, str(position), ""
+        previous = results[position - 2] if position > 1 else None
+        if previous is None or previous.verdict != result.verdict:
+            continue
+        if previous.score == result.score or not _separated(previous.name, result.name, comparison):
+            result.rank = previous.rank
+    for result in results:
+        peers = [r.name for r in results if r.rank == result.rank and r is not result]
+        if peers:
+            result.rank_label = f"{result.rank}="
+            same = all(r.score == result.score for r in results if r.rank == result.rank)
+            result.rank_note = (
+                f"same verdict and score as {', '.join(peers)}"
+                if same
+                else f"same verdict as {', '.join(peers)}; the scores differ, but the run-level comparison does "
+                "not separate them (more runs per vendor would tell)"
+            )
+
+
+def vendor_results(bundles: list[RunBundle], comparison: dict[str, Any] | None = None) -> list[VendorResult]:
     by_vendor: dict[str, list[RunBundle]] = {}
     for bundle in bundles:
         by_vendor.setdefault(bundle.vendor, []).append(bundle)
@@ -178,10 +221,7 @@ def vendor_results(bundles: list[RunBundle]) -> list[VendorResult]:
             )
         )
     results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], -(r.score or 0.0), r.name))
-    for position, result in enumerate(results, start=1):
-        previous = results[position - 2] if position > 1 else None
-        tied = previous is not None and (previous.verdict, previous.score) == (result.verdict, result.score)
-        result.rank = previous.rank if tied and previous is not None else position  # same verdict and score: tie
+    assign_ranks(results, comparison)
     return results
 
 
@@ -298,8 +338,11 @@ def build_scorecard(
     title: str = "SCRM vendor trial",
     now: float | None = None,
     head_to_head: list[str] | None = None,
+    comparison: dict[str, Any] | None = None,
 ) -> Scorecard:
-    vendors = vendor_results(bundles)
+    """``comparison`` is ``analysis.compare``'s result over the same runs; without it only equal verdict and
+    score make a tie."""
+    vendors = vendor_results(bundles, comparison)
     slas = {str(b.sla.get("name") or b.manifest.sla or "") for b in bundles} - {""}
     if slas and all(name.endswith(" defaults") for name in slas):
         slas = {"each scenario's own criteria"}

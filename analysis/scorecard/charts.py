@@ -1,6 +1,9 @@
 """Choose and build the evidence charts for a set of runs: one group per scenario, only charts with data.
 
 A chart without data is never drawn; it is listed under "what could not be shown" with the reason instead.
+Every run is drawn: a vendor with one run of a scenario is one trace named after the vendor, a vendor with
+several gets one trace per run ("steady run 2"), and each run's fault and recovery marks carry its own trace's
+name, so a marker always sits on the run it belongs to.
 """
 
 from __future__ import annotations
@@ -21,11 +24,28 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
-def marks_for(bundle: RunBundle) -> list[Mark]:
-    """Fault injections and clears from ``faults.jsonl``; recovery moments from the summary's recovery section."""
+def trace_names(runs: list[RunBundle]) -> list[str]:
+    """One name per run, in order: the vendor, or "vendor run N" when the vendor has several runs here."""
+    totals: dict[str, int] = {}
+    for bundle in runs:
+        totals[bundle.vendor] = totals.get(bundle.vendor, 0) + 1
+    seen: dict[str, int] = {}
+    names = []
+    for bundle in runs:
+        seen[bundle.vendor] = seen.get(bundle.vendor, 0) + 1
+        names.append(bundle.vendor if totals[bundle.vendor] == 1 else f"{bundle.vendor} run {seen[bundle.vendor]}")
+    return names
+
+
+def marks_for(bundle: RunBundle, name: str | None = None) -> list[Mark]:
+    """Fault injections and clears from ``faults.jsonl``; recovery moments from the summary's recovery section.
+
+    ``name`` is the trace the marks belong to (the run's trace name; the vendor by default).
+    """
+    name = name or bundle.vendor
     t0 = bundle.manifest.started_at
     marks = [
-        Mark(bundle.vendor, e.at - t0, "fault" if e.action == "inject" else "clear", e.fault)
+        Mark(name, e.at - t0, "fault" if e.action == "inject" else "clear", e.fault)
         for e in bundle.faults
         if e.action in ("inject", "clear")
     ]
@@ -38,8 +58,8 @@ def marks_for(bundle: RunBundle) -> list[Mark]:
         for key, kind in (("ttr_first_s", "first_success"), ("ttr_sustained_s", "sustained")):
             offset = _number(entry.get(key))
             if offset is not None:
-                label = f"{bundle.vendor}: {kind.replace('_', ' ')} {offset:.0f} s after the fault"
-                marks.append(Mark(bundle.vendor, injected - t0 + offset, kind, label))  # type: ignore[arg-type]
+                label = f"{name}: {kind.replace('_', ' ')} {offset:.0f} s after the fault"
+                marks.append(Mark(name, injected - t0 + offset, kind, label))  # type: ignore[arg-type]
     return marks
 
 
@@ -62,43 +82,44 @@ class _Collector:
         self.charts.append(Chart(chart_id, section, title, caption, figure_json(fig)))
 
 
-def _per_vendor(runs: list[RunBundle], fn: Callable[[RunBundle], Any]) -> dict[str, Any]:
+def _per_run(runs: list[RunBundle], fn: Callable[[RunBundle], Any]) -> dict[str, Any]:
+    """``fn``'s table for every run with data, keyed by the run's trace name (no run overwrites another)."""
     tables = {}
-    for bundle in runs:
+    for name, bundle in zip(trace_names(runs), runs, strict=True):
         table = fn(bundle)
         if table is not None and not table.empty:
-            tables[bundle.vendor] = table
+            tables[name] = table
     return tables
 
 
 def _scenario_charts(out: _Collector, scenario: str, runs: list[RunBundle]) -> None:
-    marks = [m for b in runs for m in marks_for(b)]
+    names = trace_names(runs)
+    marks = [m for name, b in zip(names, runs, strict=True) for m in marks_for(b, name)]
     window = 10.0 if max((len(b.requests) for b in runs), default=0) > 200 else 5.0
-    lat = _per_vendor(runs, lambda b: series.latency_windows(b.requests, b.manifest.started_at, window))
+    lat = _per_run(runs, lambda b: series.latency_windows(b.requests, b.manifest.started_at, window))
     out.add(
         scenario,
         f"{scenario}: latency over time",
-        "p95 per vendor (click the legend for p50 and p99); shaded: fault active; ○ first success, "
-        "★ sustained recovery.",
+        "p95 per run (click the legend for p50 and p99); shaded: fault active; ○ first success, ★ sustained recovery.",
         figures.latency_over_time(lat, marks, title=f"{scenario}: latency over time"),
     )
-    tput = _per_vendor(runs, lambda b: series.throughput_windows(b.requests, b.manifest.started_at, window))
+    tput = _per_run(runs, lambda b: series.throughput_windows(b.requests, b.manifest.started_at, window))
     out.add(
         scenario,
         f"{scenario}: throughput and errors",
         "Successful requests per second and errors per second.",
         figures.throughput_over_time(tput, marks, title=f"{scenario}: throughput and errors"),
     )
-    cdf = _per_vendor(runs, lambda b: series.latency_cdf(b.requests))
+    cdf = _per_run(runs, lambda b: series.latency_cdf(b.requests))
     out.add(
         scenario,
         f"{scenario}: latency distribution",
         "Share of requests answered within a given time; further left and steeper is better.",
         figures.latency_cdf(cdf, title=f"{scenario}: latency distribution"),
     )
-    uploads = _per_vendor(runs, lambda b: series.upload_failures(b.requests))
+    uploads = _per_run(runs, lambda b: series.upload_failures(b.requests))
     if uploads:
-        firsts = {b.vendor: series.first_failure_index(b.requests) for b in runs}
+        firsts = {n: series.first_failure_index(b.requests) for n, b in zip(names, runs, strict=True)}
         words = "; ".join(
             f"{v}: " + (f"first failure at upload {i}" if i else "no failed upload") for v, i in firsts.items()
         )
@@ -109,14 +130,14 @@ def _scenario_charts(out: _Collector, scenario: str, runs: list[RunBundle]) -> N
             figures.upload_failures(uploads, title=f"{scenario}: media-upload failures"),
         )
     if scenario == "soak":
-        hours = _per_vendor(runs, lambda b: series.hourly(b.requests, b.manifest.started_at, _soak_hour_s(b)))
+        hours = _per_run(runs, lambda b: series.hourly(b.requests, b.manifest.started_at, _soak_hour_s(b)))
         out.add(
             scenario,
             "soak: hour by hour",
             "p95 and error rate per (compressed) hour: drift shows as a slope.",
             figures.soak_hourly(hours),
         )
-    growth = _per_vendor(runs, lambda b: series.search_growth(b.requests, _phases(b)))
+    growth = _per_run(runs, lambda b: series.search_growth(b.requests, _phases(b)))
     if growth:
         out.add(
             scenario,
@@ -125,13 +146,13 @@ def _scenario_charts(out: _Collector, scenario: str, runs: list[RunBundle]) -> N
             figures.data_volume_growth(growth),
         )
     if scenario == "capacity":
-        steps = _per_vendor(
+        steps = _per_run(
             runs,
             lambda b: series.capacity_steps(
                 b.requests, b.manifest.started_at, float(b.manifest.scenario_params.get("step_s", 0) or 0)
             ),
         )
-        knees = {b.vendor: _knees(b) for b in runs}
+        knees = {n: _knees(b) for n, b in zip(names, runs, strict=True)}
         out.add(
             scenario,
             "capacity curve",

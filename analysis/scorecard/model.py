@@ -98,6 +98,8 @@ class VendorResult:
     runs: list[str]
     criteria: list[Criterion] = field(default_factory=list)
     unmeasured: dict[str, str] = field(default_factory=dict)
+    rank_label: str = ""  # "2" or "2=" when not separated from a neighbour
+    rank_note: str = ""  # why it shares its rank, in words
 
     @property
     def passed(self) -> bool:

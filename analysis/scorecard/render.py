@@ -93,7 +93,8 @@ def render_markdown(card: Scorecard) -> str:
     for v in card.vendors:
         score = f"{v.score:.0f}/100" if v.score is not None else "–"
         why = "; ".join(v.reasons) if v.reasons else "met every criterion it was measured on"
-        lines.append(f"{v.rank}. **{v.verdict}** {_md(v.name)}, {score}: {_md(why)}")
+        tie = f" (rank shared: {_md(v.rank_note)})" if v.rank_note else ""
+        lines.append(f"- #{v.rank_label or v.rank} **{v.verdict}** {_md(v.name)}, {score}: {_md(why)}{tie}")
     lines += [
         "",
         "## Headline figures",
@@ -178,7 +179,7 @@ def render_csv(card: Scorecard) -> str:
                     _cell(x)
                     for x in (
                         v.name,
-                        v.rank,
+                        v.rank_label or v.rank,
                         v.verdict,
                         v.score,
                         c.scenario,
@@ -194,7 +195,7 @@ def render_csv(card: Scorecard) -> str:
                 ]
             )
         if not v.criteria:
-            writer.writerow([_cell(x) for x in (v.name, v.rank, v.verdict, v.score)] + [""] * 9)
+            writer.writerow([_cell(x) for x in (v.name, v.rank_label or v.rank, v.verdict, v.score)] + [""] * 9)
     return out.getvalue()
 
 

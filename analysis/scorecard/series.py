@@ -1,7 +1,8 @@
 """Tidy tables for the scorecard's charts, computed from the record frames (harness/records.py schemas).
 
 Pure functions: DataFrames in, DataFrames out, no I/O. Times are seconds since the run's start so runs of the
-same scenario against different vendors line up on one axis.
+same scenario against different vendors line up on one axis. Percentiles are nearest-rank (analysis/stats.py),
+the definition ``summary.json`` uses, so a chart's p95 is a value the summary could have reported.
 """
 
 from __future__ import annotations
@@ -12,12 +13,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.stats import grouped_percentiles
+
 PERCENTILES = (50, 95, 99)
 _SIZE_IN_NAME = re.compile(r"(\d[\d_]*)")
 
 
 def _elapsed(frame: pd.DataFrame, column: str, started_at: float) -> pd.Series:
     return frame[column].astype("float64") - started_at
+
+
+def group_percentiles(keys: np.ndarray, values: np.ndarray, pcts: tuple[float, ...]) -> pd.DataFrame:
+    """Nearest-rank percentiles of ``values`` per integer key: columns ``key``, ``n``, ``p<pct>`` for each pct.
+
+    NaN values are left out (and not counted in ``n``).
+    """
+    keys = np.asarray(keys, dtype="int64")
+    values = np.asarray(values, dtype="float64")
+    key, counts, *columns = grouped_percentiles(keys, values, pcts)
+    table = pd.DataFrame({"key": key, "n": counts})
+    for pct, column in zip(pcts, columns, strict=True):
+        table[f"p{pct:g}"] = column
+    return table
 
 
 def felt_latency(requests: pd.DataFrame) -> pd.Series:
@@ -33,12 +50,10 @@ def latency_windows(requests: pd.DataFrame, started_at: float, window_s: float =
     """
     if requests.empty:
         return pd.DataFrame(columns=["t", "p50", "p95", "p99", "n"])
-    frame = requests.assign(t=(_elapsed(requests, "started_at", started_at) // window_s) * window_s)
-    frame = frame.assign(felt_ms=felt_latency(frame))
-    grouped = frame.groupby("t")["felt_ms"]
-    table = pd.DataFrame({f"p{p}": grouped.quantile(p / 100) for p in PERCENTILES})
-    table["n"] = grouped.size()
-    return table.reset_index().sort_values("t", ignore_index=True)
+    window = (_elapsed(requests, "started_at", started_at) // window_s).to_numpy(dtype="float64")
+    table = group_percentiles(window, felt_latency(requests).to_numpy(dtype="float64"), PERCENTILES)
+    table.insert(0, "t", table.pop("key") * window_s)
+    return table[["t", "p50", "p95", "p99", "n"]].reset_index(drop=True)
 
 
 def throughput_windows(requests: pd.DataFrame, started_at: float, window_s: float = 10.0) -> pd.DataFrame:
@@ -61,7 +76,8 @@ def latency_cdf(requests: pd.DataFrame, points: int = 200) -> pd.DataFrame:
     # A quantile grid denser near 1 so the tail a customer remembers is drawn, not averaged away.
     grid = 1.0 - np.geomspace(1.0, 1.0 / max(latency.size, 2), num=points)
     grid = np.unique(np.clip(np.concatenate([grid, [0.0, 1.0]]), 0.0, 1.0))
-    return pd.DataFrame({"latency_ms": np.quantile(latency, grid), "fraction": grid})
+    # inverted_cdf: the smallest observed value whose share reaches the grid point, i.e. nearest rank.
+    return pd.DataFrame({"latency_ms": np.quantile(latency, grid, method="inverted_cdf"), "fraction": grid})
 
 
 def upload_failures(requests: pd.DataFrame, bin_size: int = 50) -> pd.DataFrame:
@@ -95,11 +111,15 @@ def hourly(requests: pd.DataFrame, started_at: float, hour_s: float = 3600.0) ->
     if requests.empty:
         return pd.DataFrame(columns=["hour", "p95", "error_rate", "n"])
     hour = (_elapsed(requests, "started_at", started_at) // hour_s).astype(int) + 1
-    latency = felt_latency(requests)
-    frame = pd.DataFrame({"hour": hour, "ms": latency, "err": (~requests["ok"].astype(bool)).astype(float)})
+    frame = pd.DataFrame({"hour": hour, "err": (~requests["ok"].astype(bool)).astype(float)})
     grouped = frame.groupby("hour")
+    p95 = group_percentiles(hour.to_numpy(), felt_latency(requests).to_numpy(dtype="float64"), (95,))
     return pd.DataFrame(
-        {"p95": grouped["ms"].quantile(0.95), "error_rate": grouped["err"].mean(), "n": grouped.size()}
+        {
+            "p95": p95.set_index("key")["p95"].reindex(grouped.size().index),
+            "error_rate": grouped["err"].mean(),
+            "n": grouped.size(),
+        }
     ).reset_index()
 
 
@@ -129,11 +149,10 @@ def search_growth(requests: pd.DataFrame, phases: list[dict[str, Any]] | None = 
     searches = searches.assign(size=pd.to_numeric(sizes, errors="coerce")).dropna(subset=["size"])
     if searches.empty:
         return pd.DataFrame(columns=["size", "p50", "p95", "n"])
-    searches = searches.assign(ms=pd.to_numeric(searches["latency_ms"], errors="coerce").astype("float64"))
-    grouped = searches.groupby("size")["ms"]
-    return pd.DataFrame(
-        {"p50": grouped.quantile(0.5), "p95": grouped.quantile(0.95), "n": grouped.size()}
-    ).reset_index()
+    ms = pd.to_numeric(searches["latency_ms"], errors="coerce").to_numpy(dtype="float64")
+    table = group_percentiles(searches["size"].to_numpy(dtype="int64"), ms, (50, 95))
+    table.insert(0, "size", table.pop("key").astype("float64"))
+    return table[["size", "p50", "p95", "n"]]
 
 
 def capacity_steps(requests: pd.DataFrame, started_at: float, step_s: float) -> pd.DataFrame:
@@ -146,15 +165,15 @@ def capacity_steps(requests: pd.DataFrame, started_at: float, step_s: float) -> 
     scheduled = pd.to_numeric(requests["scheduled_at"], errors="coerce").astype("float64")
     base = scheduled.fillna(requests["started_at"].astype("float64"))
     step = ((base - started_at) // step_s).astype(int) + 1
-    latency = felt_latency(requests)
     ok = requests["ok"].astype(bool)
-    frame = pd.DataFrame({"step": step, "ms": latency, "ok": ok.astype(int), "err": (~ok).astype(float)})
+    frame = pd.DataFrame({"step": step, "ok": ok.astype(int), "err": (~ok).astype(float)})
     grouped = frame.groupby("step")
+    p95 = group_percentiles(step.to_numpy(), felt_latency(requests).to_numpy(dtype="float64"), (95,))
     table = pd.DataFrame(
         {
             "offered_per_s": grouped.size() / step_s,
             "ok_per_s": grouped["ok"].sum() / step_s,
-            "p95": grouped["ms"].quantile(0.95),
+            "p95": p95.set_index("key")["p95"].reindex(grouped.size().index),
             "error_rate": grouped["err"].mean(),
         }
     )

@@ -13,13 +13,14 @@ def test_bakeoff_is_ranked_with_plain_reasons(bakeoff_runs: list[Path]) -> None:
     card = make_scorecard(bakeoff_runs)
     verdicts = {v.name: (v.verdict, v.rank) for v in card.vendors}
     assert verdicts["steady"] == ("PASS", 1)
-    # lossy fails a critical criterion; degrading only a weight-10 one: 45/55 = 82 is CONDITIONAL.
+    # Scored by the analysis: lossy fails a critical criterion; degrading only the weight-10 reply latency:
+    # 55/65 = 85 is CONDITIONAL.
     assert verdicts["degrading"] == ("CONDITIONAL", 2)
     assert verdicts["lossy"] == ("FAIL", 3)
     lossy = next(v for v in card.vendors if v.name == "lossy")
-    assert lossy.reasons[0] == "failover: lost 37 acknowledged messages during failover"
+    assert lossy.reasons[0].startswith("failover: lost messages was 37, target ≤ 0")
     degrading = next(v for v in card.vendors if v.name == "degrading")
-    assert any("target 2 s" in r for r in degrading.reasons)
+    assert degrading.reasons == ["failover: p95 reply latency was 5 s, target ≤ 2 s; worst at minute 1: 5 s"]
     steady = card.vendors[0]
     assert steady.reasons == [] and steady.score == 100.0
 
@@ -28,13 +29,18 @@ def test_headline_puts_target_beside_measured(bakeoff_runs: list[Path]) -> None:
     card = make_scorecard(bakeoff_runs)
     rows = {r.key: r for r in card.headline}
     assert rows["lost"].target == "≤ 0"
-    assert rows["lost"].cells["lossy"].measured == "37"
+    assert rows["lost"].cells["lossy"].measured == "37 of 1,040 acknowledged (3.6%)"
     assert rows["lost"].cells["lossy"].status == "fail"
+    # None lost: how many could have been, and the rule-of-three bound on the loss rate.
+    assert rows["lost"].cells["steady"].measured == "0 of 1,160 acknowledged"
+    assert rows["lost"].cells["steady"].interval == "failover · loss < 0.26% at 95% confidence"
+    assert rows["recovery"].cells["lossy"].measured == "worst 20 s"
+    assert rows["recovery"].cells["lossy"].interval.startswith("median 20 s over 1 fault")
     assert rows["api_p95"].target == "≤ 2,000 ms"
     assert rows["api_p95"].cells["steady"].interval.startswith("failover · 95% CI")  # which run it is from
     # No criterion on availability in this SLA: measured from the summary, shown without a status.
     assert rows["availability"].target == "no target in this SLA"
-    assert rows["availability"].cells["steady"].measured.endswith("%")
+    assert rows["availability"].cells["steady"].measured == "96.7% (1,160 of 1,200 requests)"
     assert rows["availability"].cells["steady"].status is None
     assert "monthly allowance" in rows["budget"].cells["lossy"].measured
 
@@ -42,7 +48,7 @@ def test_headline_puts_target_beside_measured(bakeoff_runs: list[Path]) -> None:
 def test_grid_accounting_and_conditions(bakeoff_runs: list[Path]) -> None:
     card = make_scorecard(bakeoff_runs)
     keys = [k for k, *_ in card.criteria_columns]
-    assert keys == ["failover/lost_acked", "failover/api_p95", "failover/recovery"]
+    assert keys == ["failover/lost_acked", "failover/api_p95", "failover/reply_p95", "failover/recovery"]
     assert card.criteria_columns[0][2:] == (25.0, True)
     cell = card.cell("lossy", "failover/lost_acked")
     assert cell is not None and cell.status == "fail"
@@ -59,7 +65,7 @@ def test_inconclusive_is_grey_and_says_needs_more_runs(results_dir: Path) -> Non
     run = vendor_run(results_dir / "x", vendor="x", inconclusive=True)
     card = make_scorecard([run])
     cell = card.cell("x", "failover/recovery")
-    assert cell is not None and cell.status == "inconclusive" and cell.reason == "needs more runs"
+    assert cell is not None and cell.status == "inconclusive" and "only 1 samples, 2 needed" in cell.reason
 
 
 def test_head_to_head_names_the_faster_vendor(bakeoff_runs: list[Path]) -> None:
@@ -67,10 +73,15 @@ def test_head_to_head_names_the_faster_vendor(bakeoff_runs: list[Path]) -> None:
     # Run-level (the analysis's comparison): what it separates in words, the rest named on one line.
     assert any(s.startswith("failover: lossy vs degrading: error rate") for s in card.head_to_head)
     assert any(s.startswith("failover: not separable with these runs: API latency p95") for s in card.head_to_head)
-    assert not any("request_p95_ms" in s for s in card.head_to_head)
-    # Within the runs: the request-level gap, with its interval.
-    line = next(s for s in card.head_to_head if s.startswith("failover: steady answers faster than degrading"))
-    assert "95% CI" in line and line.endswith("meaningful.")
+    assert not any("request_p95_ms" in s or "reply_p99_ms" in s for s in card.head_to_head)
+    # Loss in counts, never "no practical difference" between 37 lost and none.
+    loss = next(s for s in card.head_to_head if s.startswith("failover: acknowledged messages lost"))
+    assert "lossy lost 37 of 1,040" in loss and "steady lost 0 of 1,160 (loss < 0.26%" in loss
+    assert "real difference" in loss
+    assert not any("loss rate" in s for s in card.head_to_head)
+    # Within the runs: customers are in these runs, so the reply time is compared, with its interval.
+    line = next(s for s in card.head_to_head if s.startswith("failover: steady replies to customers faster than degr"))
+    assert "reply latency p95 4,700 ms lower" in line and "95% CI" in line and line.endswith("meaningful.")
 
 
 def test_criterion_reader_tolerates_missing_fields() -> None:
@@ -122,5 +133,5 @@ def test_a_figure_that_never_happened_and_operation_scopes_read_plainly() -> Non
 def test_equal_verdict_and_score_share_a_rank(results_dir: Path) -> None:
     runs = [vendor_run(results_dir / n, vendor=n) for n in ("b-vendor", "a-vendor")]
     runs.append(vendor_run(results_dir / "c", vendor="c-vendor", lost=1))
-    ranks = {v.name: v.rank for v in make_scorecard(runs).vendors}
-    assert ranks == {"a-vendor": 1, "b-vendor": 1, "c-vendor": 3}
+    ranks = {v.name: (v.rank, v.rank_label) for v in make_scorecard(runs).vendors}
+    assert ranks == {"a-vendor": (1, "1="), "b-vendor": (1, "1="), "c-vendor": (3, "3")}
