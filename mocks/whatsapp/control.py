@@ -206,6 +206,10 @@ async def stats(request: Request) -> Response:
         "pair_limiters": state.limiters.pair_count(),
         "rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
     }
+    for extension in state.extensions.values():  # plug-ins add their counters (webhook attempt evictions...)
+        core_stats = getattr(extension, "core_stats", None)
+        if callable(core_stats):
+            local.update(core_stats())
     others = [orjson.loads(answer.body) for answer in await _others(request, state)]
     if not others:
         return _json(local)

@@ -351,5 +351,7 @@ class Dispatcher:
                 "samples": len(lags),
             },
             "attempt_records": len(self.log.rows),
+            "attempt_records_evicted": self.log.evicted,  # oldest records dropped past attempts_max_rows
+            "attempt_records_evicted_until": self.log.evicted_until,
             **self.counters,
         }

@@ -235,6 +235,11 @@ class WebhookEngine:
         queued = sum(self.dispatcher.submit(update, sub) for sub in targets)
         return {"id": entry.wamid, "wa_id": entry.wa_id, "queued": queued == len(targets)}
 
+    def core_stats(self) -> dict[str, int]:
+        """Merged into ``/_mock/stats``: attempt records kept, and dropped past ``attempts_max_rows``."""
+        log = self.dispatcher.log
+        return {"webhook_attempt_records": len(log.rows), "webhook_attempt_records_evicted": log.evicted}
+
     def stats(self) -> dict[str, Any]:
         return {
             **self.dispatcher.stats(),

@@ -11,7 +11,9 @@
                                                and delivery is queued.
                                               {"messages": [...]} or {"generate": {"count": N, ...}}: the BATCH
                                                form, always QUEUED: 202 {"ids": [...], "queued", "dropped"}.
-    GET    /_mock/webhooks/attempts?since=&format=ndjson|parquet   rows of WEBHOOK_ATTEMPT_SCHEMA
+    GET    /_mock/webhooks/attempts?since=&format=ndjson|parquet   rows of WEBHOOK_ATTEMPT_SCHEMA; records dropped
+                                               past attempts_max_rows are counted in the Parquet schema metadata
+                                               and the NDJSON headers (attempts.py)
     GET    /_mock/webhooks/stats              queue depth, in-flight POSTs, lag percentiles, counters
 
 Sharded mock (``--workers N``): subscription changes are repeated on every shard under one id; a customer
@@ -39,6 +41,13 @@ from harness.errors import ConfigError
 from mocks.whatsapp.control import _admin, _body, _invalid, _json, _others, _since
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.shards import FORWARDED, Relayed
+from mocks.whatsapp.webhooks.attempts import (
+    EVICTED_HEADER,
+    EVICTED_KEY,
+    EVICTED_UNTIL_HEADER,
+    EVICTED_UNTIL_KEY,
+    merged_eviction,
+)
 from mocks.whatsapp.webhooks.config import SubscriptionConfig
 from mocks.whatsapp.webhooks.engine import WebhookEngine
 from mocks.whatsapp.webhooks.inbound import CustomerMessage
@@ -46,6 +55,7 @@ from mocks.whatsapp.webhooks.inbound import CustomerMessage
 EXTENSION = "webhooks"
 SUBSCRIPTION_ID = "x-mock-subscription-id"  # the id a shard gave a subscription, repeated to the other shards
 BATCH_MAX = 100_000  # customer messages per call
+_NOT_SUMMED = ("shard", "queue_max", "attempt_records_evicted_until")
 
 
 class Generate(BaseModel):
@@ -197,20 +207,37 @@ async def attempts(request: Request) -> Response:
     if kind not in ("ndjson", "parquet"):
         raise GraphError(100, f"Param format must be ndjson or parquet, got {kind!r}.")
     others = await _others(request, engine.state)
+    log = engine.dispatcher.log
     if kind == "parquet":
-        table = engine.dispatcher.log.to_table(since)
+        table = log.to_table(since)
         if others:
             tables = [table, *(pq.read_table(io.BytesIO(answer.body)) for answer in others)]
-            table = pa.concat_tables(tables).sort_by("sent_at")
+            eviction = merged_eviction(t.schema.metadata for t in tables)
+            table = pa.concat_tables([t.replace_schema_metadata(None) for t in tables]).sort_by("sent_at")
+            table = table.replace_schema_metadata(eviction)
         buffer = io.BytesIO()
         pq.write_table(table, buffer)
         return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet")
-    local = engine.dispatcher.log.to_ndjson(since)
+    local = log.to_ndjson(since)
+    eviction = merged_eviction([log.metadata(), *(_header_eviction(answer.headers) for answer in others)])
+    headers = {
+        EVICTED_HEADER: eviction[EVICTED_KEY].decode(),
+        EVICTED_UNTIL_HEADER: eviction[EVICTED_UNTIL_KEY].decode(),
+    }
     if not others:
-        return Response(local, media_type="application/x-ndjson")
+        return Response(local, media_type="application/x-ndjson", headers=headers)
     lines = [line for chunk in (local, *(answer.body for answer in others)) for line in chunk.splitlines() if line]
     lines.sort(key=lambda line: orjson.loads(line)["sent_at"])
-    return Response(b"".join(line + b"\n" for line in lines), media_type="application/x-ndjson")
+    return Response(b"".join(line + b"\n" for line in lines), media_type="application/x-ndjson", headers=headers)
+
+
+def _header_eviction(headers: Any) -> dict[bytes, bytes]:
+    """A shard's NDJSON answer headers as eviction metadata."""
+    found = {str(key).lower(): str(value) for key, value in dict(headers or {}).items()}
+    return {
+        EVICTED_KEY: found.get(EVICTED_HEADER, "0").encode(),
+        EVICTED_UNTIL_KEY: found.get(EVICTED_UNTIL_HEADER, "").encode(),
+    }
 
 
 async def stats(request: Request) -> Response:
@@ -223,8 +250,10 @@ async def stats(request: Request) -> Response:
     totals = {
         key: sum(shard.get(key) or 0 for shard in shards)
         for key, value in local.items()
-        if isinstance(value, int | float) and not isinstance(value, bool) and key not in ("shard", "queue_max")
+        if isinstance(value, int | float) and not isinstance(value, bool) and key not in _NOT_SUMMED
     }
+    untils = [shard["attempt_records_evicted_until"] for shard in shards if shard.get("attempt_records_evicted_until")]
+    totals["attempt_records_evicted_until"] = max(untils) if untils else None
     return _json({**totals, "shards": shards})
 
 
