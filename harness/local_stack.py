@@ -1,4 +1,5 @@
-"""Start on loopback what a profile's ``launch`` section names, for ``vendors check --launch`` and tests.
+"""Start on loopback what a profile's ``launch`` section names, for ``vendors check --launch`` and tests
+(``start_facade`` also serves the runner, ``harness.run_services``).
 
 The mock always comes first (free port, limiters relaxed: a contract check is about the dialect, not about
 Meta's 24-hour window or pair rate); then the reference vendor (seeded with a few conversations so
@@ -48,6 +49,29 @@ def _seed(db_path: Path, conversations: int = 3) -> None:
         raise HarnessError(f"seeding the reference vendor failed: {done.stderr.decode(errors='replace')[-300:]}")
 
 
+def start_facade(
+    profile: VendorProfile, mock_url: str, stack: ExitStack, *, log_path: Path
+) -> tuple[ServiceProcess, str]:
+    """Start the profile's facade (``launch.dialect``) in front of the mock at ``mock_url``; stopped by ``stack``.
+
+    Returns the running service and its base URL.
+    """
+    from mocks.facades.launch import facade_process
+
+    dialect = profile.launch.dialect
+    if dialect is None:
+        raise ConfigError(
+            "a facade needs its dialect",
+            field="launch.dialect",
+            value=dialect,
+            fix="set launch.dialect to twilio, wati or 360dialog",
+        )
+    service, base_url = facade_process(dialect, mock_url, log_path=log_path)
+    stack.callback(service.stop)
+    service.start()
+    return service, base_url
+
+
 def _start_target(profile: VendorProfile, workdir: Path, mock_url: str, stack: ExitStack) -> str:
     launch = profile.launch
     if launch.kind == "mock":
@@ -60,13 +84,8 @@ def _start_target(profile: VendorProfile, workdir: Path, mock_url: str, stack: E
         handle = launch_vendor(launch.profile or "steady", whatsapp_url=mock_url, db_path=db_path, log_dir=workdir)
         stack.callback(handle.stop)
         return str(handle.base_url)
-    if launch.kind == "facade" and launch.dialect is not None:
-        from mocks.facades.launch import facade_process
-
-        service, base_url = facade_process(launch.dialect, mock_url, log_path=workdir / "facade.log")
-        stack.callback(service.stop)
-        service.start()
-        return base_url
+    if launch.kind == "facade":
+        return start_facade(profile, mock_url, stack, log_path=workdir / "facade.log")[1]
     raise ConfigError(
         "the profile does not say what to start",
         field="launch.kind",

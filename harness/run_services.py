@@ -1,9 +1,15 @@
 """Start what a vendor profile says to start, on loopback, for one run; stop it all afterwards.
 
 ``launch.kind`` in the profile decides: ``reference`` / ``ha-pair`` start the mock WhatsApp API and a reference
-vendor (``mocks.vendors.launch``) pointed at it, subscribe the vendor's webhook receiver at the mock, and write
-an *effective* profile (the real base URL and mock URL) into the results folder; ``none`` starts nothing and
-uses the profile as written. Every URL is checked with ``harness.net.check_target`` before any request.
+vendor (``mocks.vendors.launch``) pointed at it and subscribe the vendor's webhook receiver at the mock;
+``facade`` starts the mock and a BSP-shaped facade in front of it (``harness.local_stack.start_facade``);
+``mock`` starts the mock alone, which is then the target; each writes an *effective* profile (the real base URL
+and mock URL) into the results folder. ``none`` starts nothing and uses the profile as written. Every URL is
+checked with ``harness.net.check_target`` before any request.
+
+The run's seed reaches the mock twice: its top-level ``seed`` (BSUIDs, not-on-WhatsApp picks, faults) and the
+webhook engine's ``webhooks.seed`` (ladders, duplicates, reordering, simulated customers), so a run is
+reproducible from ``--seed``. Explicit ``mock_settings`` still win.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import yaml
 from harness.config.profiles import VendorProfile
 from harness.errors import HarnessError
 from harness.faults.base import FaultTargets, ProxyTarget, UpstreamTarget
+from harness.local_stack import start_facade
 from harness.net import check_target, free_port
 from harness.run_failover import DockerFactory, failover_containers, failover_proxy
 from harness.services import ServiceProcess
@@ -74,12 +81,16 @@ def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _start_mock(
-    run_dir: Path, stack: ExitStack, port: int, mock_settings: dict[str, Any] | None = None
-) -> tuple[str, ServiceProcess]:
+def run_mock_config(seed: int | None, mock_settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's mock config: relaxed limits, the run's seed in both of the mock's seeds, then ``mock_settings``."""
+    seeded: dict[str, Any] = {} if seed is None else {"seed": seed, "webhooks": {"seed": seed}}
+    return _merged(_merged(RUN_MOCK_CONFIG, seeded), mock_settings or {})
+
+
+def _start_mock(run_dir: Path, stack: ExitStack, port: int, mock_config: dict[str, Any]) -> tuple[str, ServiceProcess]:
     base = f"http://127.0.0.1:{port}"
     config = run_dir / "mock-config.yaml"
-    config.write_text(yaml.safe_dump(_merged(RUN_MOCK_CONFIG, mock_settings or {})), encoding="utf-8")
+    config.write_text(yaml.safe_dump(mock_config), encoding="utf-8")
     service = ServiceProcess.python_module(
         "mock",
         ["mock", "serve", "--port", str(port), "--config", str(config)],
@@ -110,17 +121,19 @@ def start_services(
     source: str = "the vendor profile",
     docker_factory: DockerFactory | None = None,
     mock_settings: dict[str, Any] | None = None,
+    seed: int | None = None,
 ) -> RunServices:
     """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder.
 
     ``failover.method: container`` is checked first (nothing starts for a missing or foreign container);
     ``failover.method: proxy`` puts a chaos proxy in front of the vendor and the effective base_url points at it.
-    ``mock_settings`` are merged into the run's mock config (e.g. a small ledger ``memory_rows`` for soaks).
+    ``mock_settings`` are merged into the run's mock config (e.g. a small ledger ``memory_rows`` for soaks);
+    ``seed`` (the run's ``--seed``) becomes the mock's ``seed`` and ``webhooks.seed``.
     """
     containers = failover_containers(profile, source=source, docker_factory=docker_factory)
     stack = ExitStack()
     try:
-        services = _start(profile, run_dir, stack, owner_confirmed, mock_settings)
+        services = _start(profile, run_dir, stack, owner_confirmed, run_mock_config(seed, mock_settings))
         services.containers = containers
         return services
     except BaseException:
@@ -129,11 +142,7 @@ def start_services(
 
 
 def _start(
-    profile: VendorProfile,
-    run_dir: Path,
-    stack: ExitStack,
-    owner_confirmed: bool,
-    mock_settings: dict[str, Any] | None = None,
+    profile: VendorProfile, run_dir: Path, stack: ExitStack, owner_confirmed: bool, mock_config: dict[str, Any]
 ) -> RunServices:
     launch = profile.launch
     processes: dict[str, ServiceProcess] = {}
@@ -144,44 +153,68 @@ def _start(
         mock_url = profile.capabilities.mock_url or ""
         effective = profile
     elif launch.kind in ("reference", "ha-pair"):
-        from mocks.vendors.launch import launch as launch_vendor
-
-        # The vendor needs only the mock's URL to start, so both start side by side (a second saved per run).
-        mock_port = free_port()
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scrmbench-start") as pool:
-            mock_started = pool.submit(_start_mock, run_dir, stack, mock_port, mock_settings)
-            vendor_started = pool.submit(
-                launch_vendor,
-                launch.profile or "steady",
-                whatsapp_url=f"http://127.0.0.1:{mock_port}",
-                db_path=run_dir / "vendor.db",
-                port=launch.port,
-                log_dir=run_dir / "logs",
-            )
-            try:
-                handle = vendor_started.result()
-            finally:
-                # Registered even when the mock failed, so the vendor is stopped with the rest.
-                if vendor_started.exception() is None:
-                    stack.callback(vendor_started.result().stop)
-            mock_url, mock = mock_started.result()
+        mock_url, mock, handle = _start_reference(profile, run_dir, stack, mock_config, processes)
+        effective = _pointed_at(profile, handle.base_url, mock_url)
+    elif launch.kind in ("facade", "mock"):
+        mock_url, mock = _start_mock(run_dir, stack, free_port(), mock_config)
         processes["mock"] = mock
-        for role in ("primary", "standby", "front"):
-            member = getattr(handle, role, None)
-            if member is not None and getattr(member, "service", None) is not None:
-                processes[role] = member.service
-        if getattr(handle, "service", None) is not None:
-            processes["primary"] = handle.service
-        _subscribe(mock_url, handle.base_url)
-        capabilities = profile.capabilities.model_copy(update={"can_point_at_mock": True, "mock_url": mock_url})
-        effective = profile.model_copy(update={"base_url": handle.base_url, "capabilities": capabilities})
-    else:
-        raise HarnessError(
-            f"launch kind {launch.kind!r} is not started by the runner yet; start the facade yourself and set "
-            "launch.kind: none with its base_url"
-        )
+        base_url = mock_url
+        if launch.kind == "facade":
+            # The facade is the vendor here: process faults (kill, pause) aim at it as at a reference primary.
+            facade, base_url = start_facade(profile, mock_url, stack, log_path=run_dir / "logs" / "facade.log")
+            processes["primary"] = facade
+        effective = _pointed_at(profile, base_url, mock_url)
+    else:  # pragma: no cover - LaunchConfig.kind is a Literal of the kinds above
+        raise HarnessError(f"launch kind {launch.kind!r} is unknown; use none, reference, ha-pair, facade or mock")
     # After the vendor is up: the proxy relays to its real address, the load (via the file below) goes to the proxy.
     effective, proxies = failover_proxy(effective, stack)
     path = run_dir / "vendor-profile.yaml"
     path.write_text(yaml.safe_dump(effective.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     return RunServices(effective, path, mock_url, mock, handle, processes, stack, proxies)
+
+
+def _pointed_at(profile: VendorProfile, base_url: str, mock_url: str) -> VendorProfile:
+    """The effective profile: the started vendor's real base URL, and the run's mock as its mock."""
+    capabilities = profile.capabilities.model_copy(update={"can_point_at_mock": True, "mock_url": mock_url})
+    return profile.model_copy(update={"base_url": base_url, "capabilities": capabilities})
+
+
+def _start_reference(
+    profile: VendorProfile,
+    run_dir: Path,
+    stack: ExitStack,
+    mock_config: dict[str, Any],
+    processes: dict[str, ServiceProcess],
+) -> tuple[str, ServiceProcess, Any]:
+    """The mock and a reference vendor (or HA pair), side by side; the vendor's webhooks subscribed at the mock."""
+    from mocks.vendors.launch import launch as launch_vendor
+
+    launch = profile.launch
+    # The vendor needs only the mock's URL to start, so both start side by side (a second saved per run).
+    mock_port = free_port()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scrmbench-start") as pool:
+        mock_started = pool.submit(_start_mock, run_dir, stack, mock_port, mock_config)
+        vendor_started = pool.submit(
+            launch_vendor,
+            launch.profile or "steady",
+            whatsapp_url=f"http://127.0.0.1:{mock_port}",
+            db_path=run_dir / "vendor.db",
+            port=launch.port,
+            log_dir=run_dir / "logs",
+        )
+        try:
+            handle: Any = vendor_started.result()
+        finally:
+            # Registered even when the mock failed, so the vendor is stopped with the rest.
+            if vendor_started.exception() is None:
+                stack.callback(vendor_started.result().stop)
+        mock_url, mock = mock_started.result()
+    processes["mock"] = mock
+    for role in ("primary", "standby", "front"):
+        member = getattr(handle, role, None)
+        if member is not None and getattr(member, "service", None) is not None:
+            processes[role] = member.service
+    if getattr(handle, "service", None) is not None:
+        processes["primary"] = handle.service
+    _subscribe(mock_url, handle.base_url)
+    return mock_url, mock, handle

@@ -5,8 +5,10 @@ adapter inside ``catch_response``, marks success or failure, and adds the record
 vendor message id, correlation id, bytes sent, and whatever the caller put in ``context``, such as
 ``scheduled_at``) to the request's ``context``, where ``harness.recorder`` reads them.
 
-FastHttpSession has no per-request timeout; it uses the user's ``network_timeout`` (set it from the profile's
-timeouts). HttpSession gets the adapter's per-operation timeout.
+Per-operation timeouts (the profile's ``timeouts``, e.g. ``send_media: 30``): HttpSession takes them per request.
+FastHttpSession has none (only its user's ``network_timeout``, 60 s by default, per socket operation), so the
+whole exchange (connect, send, read the body) runs under a ``gevent.Timeout`` of the operation's timeout; when it
+fires, the request is recorded as ``indeterminate`` / ``timeout`` at about that timeout (it may have been sent).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import socket
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+
+import gevent
 
 from harness.adapters.base import Adapter, HttpRequest, HttpResponse, Outcome, TransportFailure, transport_outcome
 from harness.adapters.executors import failure_message, outcome_context
@@ -39,7 +43,7 @@ def _transport_failure(error: BaseException | None) -> TransportFailure:
     text = f"{type(inner).__name__} {inner} {detail}".lower()
     if isinstance(inner, ConnectionRefusedError) or "refused" in text or "newconnectionerror" in text:
         return TransportFailure("transport", detail, maybe_sent=False)  # never reached the vendor
-    if isinstance(inner, TimeoutError | socket.timeout) or "timed out" in text or "timeout" in text:
+    if isinstance(inner, TimeoutError | socket.timeout | gevent.Timeout) or "timed out" in text or "timeout" in text:
         return TransportFailure("timeout", detail, maybe_sent=True)
     return TransportFailure("transport", detail, maybe_sent=True)
 
@@ -75,11 +79,12 @@ class LocustExecutor:
         }
         if request.body:
             kwargs["data"] = request.body
-        if self._per_request_timeout:
-            kwargs["timeout"] = request.timeout
-        with self.client.request(request.method, request.path, **kwargs) as response:
+        manager, expired = self._send(request, kwargs)
+        with manager as response:
             status = int(getattr(response, "status_code", 0) or 0)
-            if status == 0:
+            if expired:
+                result = transport_outcome(request, _timed_out(request))
+            elif status == 0:
                 failure = _transport_failure(getattr(response, "error", None))
                 result = transport_outcome(request, failure)
             else:
@@ -94,6 +99,34 @@ class LocustExecutor:
             else:
                 response.failure(failure_message(result))
         return result
+
+    def _send(self, request: HttpRequest, kwargs: dict[str, Any]) -> tuple[Any, bool]:
+        """Send under the operation's timeout; the response context manager and whether the timeout fired."""
+        if self._per_request_timeout:
+            return self.client.request(request.method, request.path, timeout=request.timeout, **kwargs), False
+        # Locust catches gevent.Timeout inside the request (it is one of its failure exceptions) and hands back an
+        # error response, timed by itself; nothing yields between the request's return and close() below.
+        timer = gevent.Timeout(request.timeout)
+        timer.start()
+        try:
+            manager = self.client.request(request.method, request.path, **kwargs)
+            expired = not timer.pending
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            # Not expected (Locust catches it around all of its I/O); never let it kill the user's greenlet.
+            raise TimeoutError(_timed_out(request).detail) from None
+        finally:
+            timer.close()
+        return manager, expired
+
+
+def _timed_out(request: HttpRequest) -> TransportFailure:
+    return TransportFailure(
+        "timeout",
+        f"no complete answer within {request.timeout:g} s (the profile's timeout for {request.operation})",
+        maybe_sent=True,
+    )
 
 
 def _with_latency(result: Outcome, response_time: Any) -> Outcome:
