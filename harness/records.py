@@ -93,7 +93,7 @@ class FaultEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    at: float  # wall-clock Unix seconds
+    at: float  # wall-clock Unix seconds; for an inject or clear, when the action started
     action: FaultAction
     fault: str  # registered fault name, e.g. "process-kill"
     target: str = ""
@@ -101,6 +101,7 @@ class FaultEvent(BaseModel):
     fault_id: str = ""  # pairs an inject with its clear
     ok: bool = True
     detail: str = ""
+    ended_at: float | None = None  # when the inject or clear returned (a process kill may wait seconds)
 
 
 class RunManifest(BaseModel):

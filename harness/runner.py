@@ -350,7 +350,7 @@ def execute(request: RunRequest) -> RunResult:
         run_dir,
         owner_confirmed=request.owner_confirmed,
         source=str(request.vendor),
-        mock_settings=request.mock_settings,
+        mock_settings=plan.mock_settings_with(request.mock_settings),  # the scenario's, then the request's
         seed=request.seed,
     )
     sampler = None
@@ -364,7 +364,7 @@ def execute(request: RunRequest) -> RunResult:
     try:
         for step in plan.setup:
             _setup(step, services, timeline)
-        with start_faults(plan, services, timeline):
+        with start_faults(plan, services, timeline) as fault_notes:
             for index, phase in enumerate(plan.phases):
                 for step in phase.setup:
                     _setup(step, services, timeline)
@@ -379,6 +379,7 @@ def execute(request: RunRequest) -> RunResult:
                     break
                 if code != 0:  # --exit-code-on-error 0: a non-zero code is Locust itself failing
                     failed_phases.append(f"Locust exited with code {code} in phase {phase.name}; see logs/")
+        notes += fault_notes  # failed fault actions: recorded on the timeline, stated here, the run goes on
         if not disk_full:  # no drain and no export onto a full disk
             time.sleep(plan.drain_s)  # the drain period: late deliveries and webhooks reach the ledger
             notes += _export(services, run_dir)

@@ -31,6 +31,8 @@ TaskOperation = Literal[
 MAX_DURATION_S = 7 * 24 * 3600  # every scenario is bounded in time (design.md, Safety)
 MAX_RATE = 20_000.0
 MAX_USERS = 20_000
+# `scrmbench run` options that set a shared parameter (harness/commands/run.py), for messages that name them.
+CLI_OPTIONS = {"duration_s": "--duration", "rate": "--rate", "users": "--users"}
 
 
 class ScenarioParams(BaseModel):
@@ -135,6 +137,12 @@ class LoadPlan:
     setup: tuple[SetupStep, ...] = ()
     criteria: tuple[Criterion, ...] = ()
     options: Mapping[str, Any] = field(default_factory=dict)  # scenario-specific knobs for the users
+    # Merged into the run's mock config (e.g. webhook-storm's status ladder); the run's own settings win.
+    mock_settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def mock_settings_with(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The scenario's mock settings with ``extra`` merged over them, mapping by mapping."""
+        return _deep_merge(self.mock_settings, extra or {})
 
     @property
     def duration_s(self) -> float:
@@ -145,6 +153,14 @@ class LoadPlan:
         return tuple(task.operation for task in self.mix)
 
 
+def _deep_merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        old = merged.get(key)
+        merged[key] = _deep_merge(old, value) if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return merged
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -153,9 +169,13 @@ class Scenario:
     build_plan: Callable[[Any], LoadPlan]
     quick: Mapping[str, Any] = field(default_factory=dict)
     needs: tuple[str, ...] = ()  # vendor operations the scenario cannot run without
+    # Shared parameters this scenario's shape does not use (e.g. broadcast's length follows from its recipients),
+    # each with what to set instead: an override of one is refused, never silently ignored.
+    unused: Mapping[str, str] = field(default_factory=dict)
 
     def params(self, overrides: Mapping[str, Any] | None = None, *, quick: bool = False) -> ScenarioParams:
         """Defaults, then the quick size if asked, then the user's overrides; bounds checked at this edge."""
+        self._refuse_unused(overrides or {})
         data: dict[str, Any] = dict(self.quick) if quick else {}
         data.update({k: v for k, v in (overrides or {}).items() if v is not None})
         try:
@@ -169,6 +189,18 @@ class Scenario:
                 value=error.value,
                 fix=error.fix or f"see `scrmbench scenarios list` and the {self.name} module's parameters",
             ) from None
+
+    def _refuse_unused(self, overrides: Mapping[str, Any]) -> None:
+        for name, instead in self.unused.items():
+            if overrides.get(name) is not None:
+                option = CLI_OPTIONS.get(name, f"--param {name}")
+                raise ScenarioError(
+                    f"the {self.name} scenario does not use {option} ({name}); it would be silently ignored",
+                    source=f"scenario {self.name}",
+                    field=option,
+                    value=overrides[name],
+                    fix=f"drop {option} and {instead}",
+                )
 
     def plan(self, overrides: Mapping[str, Any] | None = None, *, quick: bool = False) -> LoadPlan:
         return self.build_plan(self.params(overrides, quick=quick))

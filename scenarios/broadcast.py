@@ -61,6 +61,12 @@ SCENARIO = Scenario(
     summary="Template broadcast to a large segment plus live 1:1 traffic; delivery per minute, delayed share, loss",
     params_model=BroadcastParams,
     build_plan=build,
+    unused={
+        "duration_s": (
+            "set the broadcast's size instead: --param recipients=N "
+            "(its length is recipients ÷ (1 − live_share) ÷ --rate)"
+        )
+    },
     quick={"recipients": 300, "rate": 30, "customers": 300, "drain_s": 5, "delay_bound_s": 10},
     needs=("send_template",),
 )

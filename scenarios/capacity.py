@@ -63,5 +63,9 @@ SCENARIO = Scenario(
     summary="Stepped ramp of the send rate; ideal, practical and crash points",
     params_model=CapacityParams,
     build_plan=build,
+    unused={
+        "duration_s": "set the staircase instead: --param steps=N --param step_s=S (its length is steps × step_s)",
+        "rate": "set the staircase instead: --param start_rate=R --param step_rate=R",
+    },
     quick={"start_rate": 5, "step_rate": 10, "step_s": 5, "steps": 4, "practical_target_rps": 20, "drain_s": 2},
 )

@@ -62,6 +62,7 @@ SCENARIO = Scenario(
     summary="Conversation search latency as the store grows (seeded sizes); growth factor between sizes",
     params_model=DataVolumeParams,
     build_plan=build,
+    unused={"duration_s": "set the load per store size instead: --param phase_s=S (one phase per entry of sizes)"},
     quick={"sizes": (500, 5000), "phase_s": 8, "rate": 5, "drain_s": 1},
     needs=("search_conversations",),
 )

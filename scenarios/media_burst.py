@@ -50,6 +50,7 @@ SCENARIO = Scenario(
     summary="Consecutive media uploads (images and PDFs) during peak text traffic; failures and where they began",
     params_model=MediaBurstParams,
     build_plan=build,
+    unused={"duration_s": "set the burst's size instead: --param uploads=N (its length is uploads ÷ --rate)"},
     quick={"uploads": 60, "rate": 6, "max_image_kb": 200, "max_pdf_kb": 400, "drain_s": 3},
     needs=("upload_media",),
 )

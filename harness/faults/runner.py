@@ -5,6 +5,12 @@ microseconds with a ``FakeClock``. Fault actions are blocking calls (signals, th
 calls); they run in a worker thread under a timeout, so a hung control call (Toxiproxy issues #159, #254)
 becomes a recorded ``error`` and a :class:`FaultError` instead of a hung run.
 
+The schedule's zero is the runner's start, or, given an ``origin`` (a callable answering the wall-clock time of
+the load's own start, or None while it is not known yet), that time: the runner waits for it, so "at 8 s" means
+8 s after the load's origin, the same origin as ``scheduled_at`` in the request records. With ``keep_going`` a
+failed action is recorded (``error`` on the timeline), kept in ``failures`` and the schedule goes on: a run
+keeps its results when one fault misbehaves.
+
 The clean-up sits in a ``finally``: every fault whose inject was *attempted* is cleared (clears are idempotent),
 in reverse order. A clear that fails is recorded; if the run itself succeeded it is raised as a FaultError,
 otherwise the original error wins and the clear failure stays in ``faults.jsonl`` and the log.
@@ -18,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
@@ -58,6 +64,7 @@ class FaultRunner:
         # not a surprise at minute 40.
         self.faults: list[Fault] = [registry.get(o.fault).create(o.params, targets, o.target) for o in self.occurrences]
         self.active: dict[int, str] = {}  # occurrence index -> fault id, in inject order
+        self.failures: list[str] = []  # with keep_going: every failed action, already on the timeline
 
     @classmethod
     def from_schedule(
@@ -82,23 +89,54 @@ class FaultRunner:
         steps.sort(key=lambda s: (s.at_s, 0 if s.action == "clear" else 1, s.index))
         return steps
 
-    async def run(self, until_s: float | None = None) -> None:
-        """Play the schedule; stop at ``until_s`` (clearing what is active) or when the last step is done."""
-        origin = self.clock.monotonic()
+    async def run(
+        self,
+        until_s: float | None = None,
+        *,
+        origin: Callable[[], float | None] | None = None,
+        keep_going: bool = False,
+        poll_s: float = 0.1,
+    ) -> None:
+        """Play the schedule; stop at ``until_s`` (clearing what is active) or when the last step is done.
+
+        ``origin``: wait until it gives the wall-clock start of the load, and count the schedule from there.
+        ``keep_going``: a failed action goes to ``failures`` (and the timeline) instead of ending the schedule.
+        """
+        zero = await self._origin(origin, poll_s)
         failed = True
         try:
             for step in self.steps():
                 if until_s is not None and step.at_s > until_s:
                     break
-                await self._wait_until(origin + step.at_s)
-                await self._do(step)
+                await self._wait_until(zero + step.at_s)
+                try:
+                    await self._do(step)
+                except FaultError as exc:
+                    if not keep_going:
+                        raise
+                    log.error("%s; the run goes on", exc)
+                    self.failures.append(str(exc))
             if until_s is not None:
-                await self._wait_until(origin + until_s)
+                await self._wait_until(zero + until_s)
             failed = False
         finally:
             errors = await self.clear_all()
-            if errors and not failed:
+            if keep_going:
+                self.failures += [str(error) for error in errors]
+            elif errors and not failed:
                 raise FaultError(f"{len(errors)} fault(s) could not be cleared: " + "; ".join(map(str, errors)))
+
+    async def _origin(self, origin: Callable[[], float | None] | None, poll_s: float) -> float:
+        """The schedule's zero on the monotonic clock: now, or the load's start once ``origin`` knows it."""
+        if origin is None:
+            return self.clock.monotonic()
+        while (start := origin()) is None:
+            await self.clock.sleep(poll_s)
+        self.timeline.record(
+            "note", "schedule-origin", detail=f"fault schedule counted from the load's start {start:.3f}"
+        )
+        # Wall-clock start → the monotonic clock the waits use (the start may be slightly in the future).
+        return self.clock.monotonic() + (start - self.clock.now())
 
     async def _wait_until(self, deadline: float) -> None:
         delay = deadline - self.clock.monotonic()
@@ -158,9 +196,18 @@ class FaultRunner:
 class BackgroundFaults:
     """Run a :class:`FaultRunner` in its own thread; ``stop()`` (or leaving the ``with``) clears everything."""
 
-    def __init__(self, runner: FaultRunner, *, until_s: float | None = None) -> None:
+    def __init__(
+        self,
+        runner: FaultRunner,
+        *,
+        until_s: float | None = None,
+        origin: Callable[[], float | None] | None = None,
+        keep_going: bool = False,
+    ) -> None:
         self.runner = runner
         self.until_s = until_s
+        self.origin = origin
+        self.keep_going = keep_going
         self.error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -180,7 +227,7 @@ class BackgroundFaults:
         self._task = asyncio.current_task()
         self._started.set()
         try:
-            await self.runner.run(self.until_s)
+            await self.runner.run(self.until_s, origin=self.origin, keep_going=self.keep_going)
         except asyncio.CancelledError:
             pass  # stop() asked for it; the runner's finally has cleared the faults
         except BaseException as exc:

@@ -1,9 +1,10 @@
 """The fault timeline: every inject, clear and failure, on the run's clock, appended to ``faults.jsonl``.
 
-Times come from the injected clock's ``now()`` (wall-clock Unix seconds), the same clock the request records
-use, so analysis joins them without conversion. Each line is flushed as it is written: a run that crashes still
-leaves the fault actions it took. Listeners (the live progress display) get each event as it happens; a
-listener that raises is logged and does not stop the run (locust's ``EventHook`` rule).
+Times come from the injected clock's ``now()`` (wall-clock Unix seconds), the same clock the request records use, so
+analysis joins them without conversion. An inject or clear is timed when it *starts* (``at``: the kill was sent
+then, even if the process takes seconds to go) and carries ``ended_at``, when it returned. Each line is flushed as
+it is written: a run that crashes still leaves the fault actions it took. Listeners (the live progress display) get
+each event as it happens; a listener that raises is logged and does not stop the run (locust's ``EventHook`` rule).
 """
 
 from __future__ import annotations
@@ -56,9 +57,12 @@ class FaultTimeline:
         fault_id: str = "",
         ok: bool = True,
         detail: str = "",
+        at: float | None = None,
+        ended_at: float | None = None,
     ) -> FaultEvent:
         event = FaultEvent(
-            at=self.clock.now(),
+            at=self.clock.now() if at is None else at,
+            ended_at=ended_at,
             action=action,
             fault=fault,
             target=target,
@@ -80,8 +84,10 @@ class FaultTimeline:
         return event
 
     def apply(self, fault: Fault, action: Literal["inject", "clear"], fault_id: str = "") -> FaultEvent:
-        """Run ``fault.inject()`` or ``fault.clear()`` and record it; a failure is recorded, then raised."""
+        """Run ``fault.inject()`` or ``fault.clear()`` and record it, timed at its start; a failure is recorded
+        (``error``, ok false, the exception's text), then raised."""
         params = fault.params.model_dump(mode="json")
+        started = self.clock.now()
         try:
             if action == "inject":
                 fault.inject()
@@ -89,16 +95,22 @@ class FaultTimeline:
                 fault.clear()
         except Exception as exc:
             detail = f"{action} failed: {type(exc).__name__}: {exc}"
-            self.error(fault, fault_id, detail)
+            self.error(fault, fault_id, detail, at=started, ended_at=self.clock.now())
             raise FaultError(f"fault {fault.name!r} on {fault.target}: {detail}") from exc
-        return self.record(action, fault.name, target=fault.target, params=params, fault_id=fault_id)
+        return self.record(
+            action, fault.name, target=fault.target, params=params, fault_id=fault_id, at=started,
+            ended_at=self.clock.now(),
+        )  # fmt: skip
 
-    def error(self, fault: Fault, fault_id: str, detail: str) -> FaultEvent:
+    def error(
+        self, fault: Fault, fault_id: str, detail: str, *, at: float | None = None, ended_at: float | None = None
+    ) -> FaultEvent:
         """Record a failure that happened around a fault action (a timeout waiting for it, for example)."""
         params = fault.params.model_dump(mode="json")
         return self.record(
-            "error", fault.name, target=fault.target, params=params, fault_id=fault_id, ok=False, detail=detail
-        )
+            "error", fault.name, target=fault.target, params=params, fault_id=fault_id, ok=False, detail=detail,
+            at=at, ended_at=ended_at,
+        )  # fmt: skip
 
     def close(self) -> None:
         with self._lock:

@@ -5,6 +5,9 @@ time, hands the slot to an idle ``OpenModelUser`` or records it as dropped. The 
 users alive (``pool_size`` per worker); it never sets the load, so a slow vendor cannot slow the arrivals.
 Closed model: ``ClosedModelUser`` loops request → think time, and the shape sets how many of them run.
 
+One origin: the shape's first tick chooses the run's start (``harness.loadgen.start``), sends it to the workers
+with the spawn message and writes it to the results folder; every dispatcher starts its share at that time.
+
 Import this module only inside a Locust process: Locust monkey-patches the standard library with gevent.
 """
 
@@ -12,18 +15,20 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import gevent
 from gevent.queue import Empty, Queue
 from locust import FastHttpUser, LoadTestShape, between, constant, task
 from locust.env import Environment
-from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
+from locust.runners import STATE_INIT, STATE_MISSING, MasterRunner, WorkerRunner
 
 from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.operations import DroppedSlot, OperationPicker
 from harness.loadgen.schedule import Arrival, WorkerShare, arrival_offsets
 from harness.loadgen.session import WorkerSession
+from harness.loadgen.start import START_LEAD_S, choose_start, shared_start, write_load_start
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +86,8 @@ class OpenEngine:
             self._greenlet.kill(block=False)
 
     def _wait_for_pool(self, size: int, limit_s: float = 10.0) -> None:
-        # Start the clock once the pool is spawned, else the first slots drop for want of users, not of capacity.
+        # Without a shared start, start the clock once the pool is spawned, else the first slots drop for want of
+        # users, not of capacity. With one, wait for the pool at most until that start.
         deadline = time.monotonic() + limit_s
         while self.queue.idle() < size and time.monotonic() < deadline:
             gevent.sleep(0.05)
@@ -89,12 +95,18 @@ class OpenEngine:
     def _run(self) -> None:
         session = self.session
         plan = session.plan
-        self._wait_for_pool(plan.pool_size)
+        start_at = shared_start(self.environment.parsed_options)
+        if start_at is None:  # a process whose shape chose no start (not a scrmbench locustfile)
+            self._wait_for_pool(plan.pool_size)
+            start_at = time.time()
+        else:
+            self._wait_for_pool(plan.pool_size, limit_s=max(0.0, start_at - time.time()))
         share = WorkerShare(session.worker_index, session.worker_count)
         offsets = arrival_offsets(session.profile, Arrival(plan.arrival), share=share, seed=session.options.seed)
         pool = _PoolAdapter(self)
-        self.dispatcher = Dispatcher(offsets, start_at=time.time(), pool=pool, on_dropped=self._dropped)
-        session.note_schedule_start(self.dispatcher.next_due_at())
+        # Every worker uses the same start: scheduled_at = start + offset, whatever time its pool was ready.
+        self.dispatcher = Dispatcher(offsets, start_at=start_at, pool=pool, on_dropped=self._dropped)
+        session.schedule_start = start_at
         while not self.dispatcher.finished:
             due = self.dispatcher.next_due_at()
             if due is not None:
@@ -215,7 +227,7 @@ class PlanShape(LoadTestShape):
         The local runner asks its engine; a master relies on its workers' reports (``scrm_done`` in each
         worker report, every few seconds), ignoring workers that went missing.
         """
-        if run_time >= duration_s + spawn_s + OPEN_TAIL_S:
+        if run_time >= duration_s + spawn_s + START_LEAD_S + OPEN_TAIL_S:
             return True
         assert self.runner is not None
         if isinstance(self.runner, MasterRunner):
@@ -234,17 +246,33 @@ class PlanShape(LoadTestShape):
         workers = _worker_count(self.runner)
         if plan.load_model == "open":
             users = plan.pool_size * workers
-            # Spawn the pool within about a second: the dispatcher starts its clock once the pool is idle.
+            # Spawn the pool within about a second: the dispatchers start their clocks at the shared start.
             spawn_rate = float(max(min(users, 1000), 1))
+            self._choose_start(lead_s=START_LEAD_S + users / spawn_rate)
             if self._open_done(run_time, profile.duration_s, users / spawn_rate):
                 return None
             return users, spawn_rate, [OpenModelUser]
+        self._choose_start(lead_s=0.0)  # closed users start as they spawn
         if run_time >= profile.duration_s:
             return None
         peak = max(profile.rate_at(t) for t in _sample_times(profile.duration_s)) or 1.0
         level = profile.rate_at(min(run_time, profile.duration_s - 1e-6))
         users = max(1, round(session_users(self.runner.environment) * level / peak))
         return users, float(min(users, 100 * workers)), [ClosedModelUser]
+
+    def _choose_start(self, *, lead_s: float) -> None:
+        """At the first tick of a test (runner still in its init state): choose the start, publish it."""
+        assert self.runner is not None
+        environment = self.runner.environment
+        start, new = choose_start(
+            environment.parsed_options, now=time.time(), lead_s=lead_s, renew=self.runner.state == STATE_INIT
+        )
+        if new:
+            from harness.loadgen.options import EngineOptions
+
+            options = EngineOptions.from_parsed(environment.parsed_options)
+            if options.results_dir:
+                write_load_start(Path(options.results_dir), options.phase, start, workers=_worker_count(self.runner))
 
 
 OPEN_TAIL_S = 12.0  # after the schedule: the pool's start-up wait (≤ 10 s) plus the last requests in flight
