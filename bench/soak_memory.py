@@ -3,10 +3,13 @@
 Runs the ``webhook-storm`` scenario (sends, status webhooks and customer messages: every part of the loop
 works) for the soak's length, samples each process's RSS, fits a line to the samples after the first quarter
 (warm-up) and prints each process's growth as % of its mean RSS per hour. Target: under 5% per hour. The LAST
-line ends with the worst process's figure.
+line ends with the worst process's figure; the full soak exits 1 when the target is missed.
 
-    .venv/bin/python bench/soak_memory.py            # one compressed hour, a sample a minute
-    .venv/bin/python bench/soak_memory.py --quick    # 90 s, a sample every 5 s (CI)
+    .venv/bin/python bench/soak_memory.py            # one compressed hour, a sample a minute (make soak)
+    .venv/bin/python bench/soak_memory.py --quick    # 90 s, a sample every 5 s (make bench, make test)
+
+``--quick`` checks that the whole loop runs and every process is sampled; 90 s cannot measure an hourly slope
+(allocator and cache warm-up dominate), so it never fails on the target.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import psutil
 from harness.runner import RunRequest, RunResult, execute
 
 VENDOR = Path(__file__).resolve().parents[1] / "vendors" / "reference-steady.yaml"
+TARGET_PER_HOUR = 5.0  # % of mean RSS, after warm-up
 
 
 def role_of(process: psutil.Process) -> str | None:
@@ -91,6 +95,11 @@ def main() -> None:
             worker.join(timeout=interval)
         if outcome and isinstance(outcome[0], BaseException):
             raise outcome[0]
+    sys.exit(report(samples, quick=quick))
+
+
+def report(samples: dict[str, list[tuple[float, float]]], *, quick: bool) -> int:
+    """Print one line per process and the worst growth last; the exit code (1: the full soak missed the target)."""
     worst = 0.0
     for role, points in sorted(samples.items()):
         growth = growth_per_hour(points)
@@ -99,7 +108,11 @@ def main() -> None:
         print(f"{role:7s} samples {len(points):3d}  peak RSS {peak_mb:7.1f} MB  growth after warm-up {shown}")
         if growth is not None:
             worst = max(worst, growth)
-    print(f"worst RSS growth per hour after warm-up (target < 5%): {worst:.2f}")
+    missed = not quick and worst >= TARGET_PER_HOUR
+    if missed:
+        print(f"target missed: a process grew {worst:.2f}% per hour (target < {TARGET_PER_HOUR:g}%)", file=sys.stderr)
+    print(f"worst RSS growth per hour after warm-up (target < {TARGET_PER_HOUR:g}%): {worst:.2f}", flush=True)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
