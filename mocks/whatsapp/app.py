@@ -33,12 +33,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from harness.clock import Clock, SystemClock
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.control import control_routes
 from mocks.whatsapp.errors import GraphError, render
-from mocks.whatsapp.fault_middleware import FaultMiddleware
+from mocks.whatsapp.fault_middleware import RAW_SEND, FaultMiddleware
 from mocks.whatsapp.graph import graph_routes, send_routes
 from mocks.whatsapp.openapi import openapi_document
 from mocks.whatsapp.shedding import ShedMiddleware
@@ -57,6 +58,15 @@ class MockPlugin(Protocol):
     async def startup(self, state: MockState) -> None: ...
 
     async def shutdown(self, state: MockState) -> None: ...
+
+
+class MockApp(Starlette):
+    """A Starlette app that keeps the server's own ``send`` in the scope, so an injected connection drop can close
+    the socket before any response byte (fault_middleware.py); Starlette's error middleware wraps ``send``."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def default_plugins(config: MockConfig) -> list[MockPlugin]:
@@ -132,7 +142,7 @@ def create_app(
     for plugin in chosen:
         routes += list(plugin.routes(state))
     routes += graph_routes()
-    app = Starlette(
+    app = MockApp(
         routes=routes,
         middleware=[Middleware(ShedMiddleware), Middleware(FaultMiddleware)],
         exception_handlers={GraphError: _graph_error, HTTPException: _http_error},

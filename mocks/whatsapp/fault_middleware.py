@@ -3,6 +3,13 @@
 Order per request: outage (503 in Graph's envelope, or a dropped connection), then an injected error, then
 latency (slept on the injected clock), then a slow, trickled body. Control-plane routes (``/_mock/``) are never
 faulted, so the harness can always clear a fault it set.
+
+A dropped connection sends nothing: under uvicorn the app (``MockApp`` in app.py) keeps the server's own ``send``
+in the scope (``RAW_SEND``); that bound method's object holds the connection's asyncio transport, which is closed
+before any ``http.response.start``, so the client reads EOF instead of a status line. Waiting for the server's
+``http.disconnect`` afterwards keeps uvicorn from writing its "returned without a response" 500 to the closed
+socket (it checks ``disconnected`` first). Without such a transport (in-process ASGI tests) the old fallback
+remains: the response is started and ``ConnectionDropped`` raised.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mocks.whatsapp.errors import GraphError, envelope, status_of
 from mocks.whatsapp.faults import ActiveFault
 from mocks.whatsapp.state import MockState
+
+RAW_SEND = "scrmbench.raw_send"  # scope key: the ASGI server's own send callable (set by MockApp)
+_DISCONNECT_WAITS = 8  # receive() calls at most while waiting for the server to see the closed socket
 
 
 class ConnectionDropped(Exception):
@@ -64,6 +74,8 @@ class FaultMiddleware:
         outage = by_kind.get("outage")
         if outage is not None:
             if outage.spec.mode == "drop":
+                if await _close_connection(scope, receive):
+                    return
                 await send({"type": "http.response.start", "status": 503, "headers": [(b"content-length", b"64")]})
                 raise ConnectionDropped(f"fault {outage.id}: connection dropped")
             await _graph_error(state, send, GraphError(133004, "Injected outage.", http_status=503))
@@ -81,6 +93,20 @@ class FaultMiddleware:
         if slow is not None:
             send = _trickle(state, send, slow.spec.bytes_per_second)
         await self.app(scope, receive, send)
+
+
+async def _close_connection(scope: Scope, receive: Receive) -> bool:
+    """Close the client's socket without a byte of response; False when the server gives no transport."""
+    server_send = scope.get(RAW_SEND)
+    transport = getattr(getattr(server_send, "__self__", None), "transport", None)
+    close = getattr(transport, "close", None)
+    if not callable(close):
+        return False
+    close()
+    for _ in range(_DISCONNECT_WAITS):  # the rest of the body, then http.disconnect once the loop saw the close
+        if (await receive())["type"] == "http.disconnect":
+            break
+    return True
 
 
 async def _graph_error(state: MockState, send: Send, error: GraphError) -> None:
