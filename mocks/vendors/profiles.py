@@ -84,11 +84,15 @@ def steady(time_scale: float) -> ProfileSpec:
 def degrading(time_scale: float) -> ProfileSpec:
     """System A of the research: a bounded worker pool in front of an unbounded in-memory queue.
 
-    2 workers, each job pays a 50 ms downstream call, so capacity μ = 2 / 0.05 s = 40 messages/s. Truth: below
-    40 msg/s the reply time stays flat; at an offered rate λ above it, the queue grows by (λ − μ) jobs/s and
-    the delay of a message sent t seconds into the overload is about t·(λ − μ)/μ: at λ = 48/s (20% over)
-    delivery delay climbs ~0.2 s per second, the research's 1.2 s → 8.5 s by minute 5 at λ ≈ 41/s. Nothing is
-    lost while the process lives; everything queued is lost if it dies.
+    2 workers, each on a fixed service schedule of one job per 50 ms slot (the downstream call every message
+    pays; a job's Graph round trip overlaps the next slot, ``outbound.ServiceSchedule``), so capacity
+    μ = 2 / 0.05 s = 40 messages/s exactly while a Graph round trip fits in a slot (`slot_overruns` at
+    GET /_vendor/stats stays 0; a slower Graph only lowers μ). Truth: below 40 msg/s the delivery delay stays
+    flat (at most one 50 ms slot plus a Graph round trip); at an offered rate λ above it the queue grows by
+    (λ − μ) jobs/s and a message accepted t seconds into the overload waits about t·(λ − μ)/μ: at λ = 48/s
+    (20% over) the delay climbs 0.2 s per second; at λ = 41/s it climbs 0.025 s per second, 7.5 s in 5
+    minutes, the research's system A (1.2 s → 8.5 s by minute 5). Nothing is lost while the process lives;
+    everything queued is lost if it dies.
     """
     return ProfileSpec({"workers": 2, "durable_queue": False, "service_ms": 50.0})
 
@@ -97,8 +101,9 @@ def degrading(time_scale: float) -> ProfileSpec:
 def flaky_media(time_scale: float) -> ProfileSpec:
     """System C of the research: media uploads answer 503 after the 700th upload in a one-hour window.
 
-    Truth: uploads 1..700 in any sliding 3600 s window succeed (201); every further upload in the window gets
-    HTTP 503 until old uploads age out. Text and template sends behave like `steady`.
+    Truth: uploads 1..700 in any sliding 3600 s window succeed (201); every further upload gets HTTP 503 until
+    the oldest accepted upload in the window is 3600 s old, then one more succeeds per upload aged out (a
+    refused upload does not count). Text and template sends behave like `steady`.
     """
     return ProfileSpec({"media_fail_after": 700, "media_window_s": 3600.0})
 
@@ -107,11 +112,14 @@ def flaky_media(time_scale: float) -> ProfileSpec:
 def lossy(time_scale: float) -> ProfileSpec:
     """Acknowledges every send (202), then drops some under queue pressure; no retry, no durable queue.
 
-    Truth: one worker at 50 ms per Graph call, so it forwards at most 20 messages/s (a small system sold as
-    "supports 100 online", market-figures.md #4); while more than 20 jobs wait in its in-memory queue, each newly
-    accepted message is dropped with probability 0.1 (seeded); a Graph error is not retried (the message is
-    lost); a kill loses the whole queue. Every drop is listed at GET /_vendor/stats "dropped", and the mock's
-    ledger holds exactly the other messages: lost = dropped.
+    Truth: one worker on a fixed schedule of one Graph call per 50 ms slot, so it forwards at most 20
+    messages/s (a small system sold as "supports 100 online", market-figures.md #4); while 20 or more jobs wait
+    in its in-memory queue (depth ≥ `loss_queue_threshold`), each newly accepted message is dropped with
+    probability 0.1 (a seeded draw, made only under pressure); with fewer waiting nothing is dropped. A Graph
+    error is not retried: that message fails (status `failed`). A kill loses the whole queue. Every acknowledged
+    message the mock's ledger lacks is listed at GET /_vendor/stats, in "dropped_ids" or "failed_ids", unless it
+    was queued when the process died: lost = dropped + failed (+ the queue at a kill), and with a healthy
+    WhatsApp API failed = 0, so lost = dropped.
     """
     return ProfileSpec(
         {
@@ -133,7 +141,8 @@ def fast_failover(time_scale: float) -> ProfileSpec:
     is killed the front serves from the standby within threshold × interval = 1.5 s (connection refused), at
     worst threshold × (interval + timeout) = 3 s (a hung primary): the research's "within 90 s" class;
     acknowledged messages are not lost (the standby claims the dead primary's outbox rows after their
-    5 s lease), at most a few are duplicated (sent by the primary, not yet marked).
+    5 s lease), at most one per primary worker (8) is duplicated: a job each worker had sent but not yet
+    marked done when it died.
     """
     front = FrontSettings(interval_s=0.5, timeout_s=0.5, failure_threshold=3, failover="automatic")
     return ProfileSpec({"durable_queue": True, "lease_s": 5.0}, front)

@@ -78,14 +78,15 @@ class VendorSettings(BaseModel):
     # Outbound pipeline.
     workers: int = Field(default=8, ge=1, le=256)
     durable_queue: bool = True  # SQLite outbox (survives a crash) or an in-memory asyncio queue (lost with it)
-    service_ms: float = Field(default=0.0, ge=0)  # per-job downstream cost (CRM enrichment); capacity = workers/service
+    # Per-job downstream cost (CRM enrichment), paid on a fixed schedule: capacity = workers / service, exactly.
+    service_ms: float = Field(default=0.0, ge=0)
     send_rate_per_s: float = Field(default=60.0, gt=0)  # per phone number, below Meta's 80 mps default
     send_burst: int = Field(default=60, ge=1)
     retry: RetrySettings = Field(default_factory=lambda: RetrySettings())
     lease_s: float = Field(default=5.0, gt=0)  # a claimed durable job returns to the queue after this (crash recovery)
     graph_timeout_s: float = Field(default=10.0, gt=0)
 
-    # Loss (the `lossy` profile): drop acknowledged jobs when the queue is deeper than the threshold.
+    # Loss (the `lossy` profile): drop acknowledged jobs while at least `loss_queue_threshold` jobs wait (0: always).
     loss_fraction: float = Field(default=0.0, ge=0, le=1)
     loss_queue_threshold: int = Field(default=0, ge=0)
 

@@ -83,3 +83,50 @@ def test_slow_failover_operator_switches_exactly_47_scaled_minutes_after_detecti
         assert switched["at"] - detected["at"] == pytest.approx(MANUAL_FAILOVER_S * time_scale)
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("hung", "figure"), [(False, "threshold × interval"), (True, "threshold × (interval + timeout)")]
+)
+def test_fast_failover_switches_within_its_stated_figure_on_the_real_check_loop(hung, figure):
+    # The fast-failover truth: killed right after a good check (the worst phase), the front serves from the
+    # standby threshold × interval later (1.5 s) when the primary refuses connections, and threshold ×
+    # (interval + timeout) later (3 s) when it hangs until each check times out.
+    settings = get_profile("fast-failover").front
+    assert settings is not None
+    clock = FakeClock()
+    killed_at: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/_vendor/promote" or request.url.host == "standby":
+            return httpx.Response(200, json={"status": "ok"})
+        if not killed_at:
+            killed_at.append(clock.now())  # this check succeeds; the primary dies right after it
+            return httpx.Response(200, json={"status": "ok"})
+        if hung:
+            clock.advance(settings.timeout_s)
+            raise httpx.ReadTimeout("hung", request=request)
+        raise httpx.ConnectError("refused", request=request)
+
+    async def scenario() -> float:
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        backends = [Backend("primary", "http://primary"), Backend("standby", "http://standby")]
+        front = FrontState(settings, backends, "key", clock, client)
+        loop = asyncio.create_task(front.check_loop())
+        try:
+            for _ in range(10_000):
+                if any(event["event"] == "switched" for event in front.events):
+                    break
+                await asyncio.sleep(0)
+        finally:
+            loop.cancel()
+            await asyncio.gather(loop, *front.tasks, return_exceptions=True)
+            await client.aclose()
+        detected, switched = front.events[:2]
+        assert (detected["event"], detected["failures"]) == ("detected", settings.failure_threshold)
+        assert switched["event"] == "switched" and switched["backend"] == "standby"
+        return float(switched["at"]) - killed_at[0]
+
+    expected = settings.failure_threshold * (settings.interval_s + (settings.timeout_s if hung else 0.0))
+    assert expected == (3.0 if hung else 1.5), figure  # the figures the profile's docstring states
+    assert asyncio.run(scenario()) == pytest.approx(expected, abs=1e-6)

@@ -33,8 +33,15 @@ def test_profile_settings_match_their_truth():
     assert not degrading.durable_queue
     flaky, _ = build_settings("flaky-media")
     assert flaky.media_fail_after == 700 and flaky.media_window_s == 3600
+    # The stated figures are the settings' own: μ, the climb per second at λ = 41/s over 5 minutes.
+    mu = degrading.workers * 1000 / degrading.service_ms
+    assert "μ = 2 / 0.05 s = 40 messages/s" in truth("degrading")
+    assert (41 - mu) / mu == 0.025 and (41 - mu) / mu * 300 == 7.5
+    assert "0.025 s per second, 7.5 s in 5" in " ".join(truth("degrading").split())
     lossy, _ = build_settings("lossy")
     assert lossy.loss_fraction == 0.1 and not lossy.retry.enabled
+    assert lossy.workers * 1000 / lossy.service_ms == 20 and lossy.loss_queue_threshold == 20
+    assert "forwards at most 20" in truth("lossy") and "20 or more jobs wait" in truth("lossy")
     calibrated, _ = build_settings("calibrated")
     assert calibrated.api_error_rate == 0.02 and calibrated.api_latency is not None
     assert calibrated.api_latency.ms == 50

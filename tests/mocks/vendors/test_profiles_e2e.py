@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 import statistics
+import time
 
 import httpx
 import pytest
 
 from mocks.whatsapp.config import LimitsConfig, MockConfig
+from mocks.whatsapp.correlation import make_token
 from tests.fixtures.vendors import VENDOR_API_HEADERS
 from tests.mocks.vendors.conftest import wait_until
-from tests.mocks.vendors.e2e import drained, ledger, ledger_tokens, send_texts, stats, wait_ledger
+from tests.mocks.vendors.e2e import RUN_TAG, drained, ledger, ledger_tokens, send_texts, stats, wait_ledger
 
 pytestmark = pytest.mark.slow
 
@@ -53,19 +56,72 @@ def test_lossy_loses_exactly_the_messages_it_lists_and_the_ledger_shows_which(re
     assert set(acked) - set(in_ledger) == {t for t, m in acked.items() if m in dropped_ids}
 
 
-def test_degrading_delay_climbs_with_the_backlog(reference_vendor, mock_server):
-    # One worker, 40 ms a job: capacity 25/s, offered as fast as the API answers (far more): the queue grows.
-    vendor = reference_vendor("degrading", overrides={"workers": 1, "service_ms": 40})
-    acked = send_texts(vendor.base_url, 30)
-    assert stats(vendor.base_url)["outbound"]["queue_depth"] > 0  # a backlog, not a sleep
+def send_paced(base_url: str, count: int, rate: float, *, first: int = 0) -> dict[str, str]:
+    """Offer ``count`` texts at about ``rate`` per second (bounded: count / rate seconds plus request time)."""
+    acked: dict[str, str] = {}
+    with httpx.Client(base_url=base_url, headers=VENDOR_API_HEADERS, timeout=10) as client:
+        started = time.monotonic()
+        for seq in range(first, first + count):
+            pause = started + (seq - first) / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # the load generator's pacing, not a stand-in for the vendor's behaviour
+            token = make_token(RUN_TAG, 0, seq)
+            response = client.post("/api/messages", json={"to": f"49170{seq:07d}", "text": f"hello {token}"})
+            if response.status_code == 202:
+                acked[token] = response.json()["id"]
+    return acked
+
+
+def test_degrading_queue_and_delay_grow_as_the_queueing_model_predicts(reference_vendor, mock_server):
+    # The profile's 2 workers, with 100 ms slots instead of 50 to keep the test short: μ = 20/s. Offered
+    # about 40/s for 3 s, the backlog must grow at λ − μ and each message's delay at (λ − μ)/μ per second,
+    # both rates measured in this run (arrivals from created_at, service from sent_at), not assumed.
+    vendor = reference_vendor("degrading", overrides={"service_ms": 100})
+    configured_mu = 2 / 0.1
+    acked = send_paced(vendor.base_url, 120, rate=40.0)
+    assert len(acked) == 120
+    wait_until(lambda: drained(vendor.base_url), 60, "degrading queue drained")
     wait_ledger(mock_server, set(acked))
-    delays = []
     with httpx.Client(base_url=vendor.base_url, headers=VENDOR_API_HEADERS) as client:
-        for _token, message_id in acked.items():
-            message = client.get(f"/api/messages/{message_id}").json()
-            delays.append(message["sent_at"] - message["created_at"])
-    # In send order, each message waits behind all earlier ones (unbounded queue, bounded pool).
-    assert statistics.median(delays[-10:]) > statistics.median(delays[:10])
+        messages = [client.get(f"/api/messages/{mid}").json() for mid in acked.values()]
+    arrivals = sorted(m["created_at"] for m in messages)
+    sends = sorted(m["sent_at"] for m in messages)
+    lam = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    mu = (len(sends) - 1) / (sends[-1] - sends[0])
+    assert lam > 1.4 * mu, f"offered {lam:.1f}/s against {mu:.1f}/s: no overload, the run proves nothing"
+    # The schedule caps the service rate at workers / slot; with no slot overrun it is that rate exactly.
+    assert mu <= configured_mu * 1.05
+    if stats(vendor.base_url)["outbound"]["slot_overruns"] == 0:
+        assert mu == pytest.approx(configured_mu, rel=0.05)
+    # The backlog each message found on arrival, and its delay, against its arrival time.
+    by_arrival = sorted(messages, key=lambda m: m["created_at"])
+    backlog = [index - bisect.bisect_right(sends, m["created_at"]) for index, m in enumerate(by_arrival)]
+    delays = [m["sent_at"] - m["created_at"] for m in by_arrival]
+    growth = statistics.linear_regression([m["created_at"] for m in by_arrival], backlog).slope
+    climb = statistics.linear_regression([m["created_at"] for m in by_arrival], delays).slope
+    assert growth == pytest.approx(lam - mu, rel=0.2), f"queue grew {growth:.1f}/s; λ − μ = {lam - mu:.1f}/s"
+    assert climb == pytest.approx((lam - mu) / mu, rel=0.2), f"delay climbed {climb:.2f} s/s"
+    assert statistics.median(delays[-10:]) > 3 * statistics.median(delays[:10])
+
+
+def test_lossy_loses_nothing_below_its_queue_threshold_and_drops_above_it(reference_vendor, mock_server):
+    # The shipped threshold (20 waiting jobs) and 20 msg/s worker; p raised to 0.5 so a short run shows drops.
+    vendor = reference_vendor("lossy", overrides={"loss_fraction": 0.5, "seed": 5})
+    # Below the threshold: 15 sends, paced under the worker's 20/s, never find 20 jobs waiting.
+    calm = send_paced(vendor.base_url, 15, rate=10.0)
+    wait_until(lambda: drained(vendor.base_url), 30, "calm sends drained")
+    assert stats(vendor.base_url)["outbound"]["dropped"] == 0
+    # Above it: 80 sends as fast as the API answers (far above 20/s), so the queue passes 20.
+    burst_list = list(send_texts(vendor.base_url, 80, first=100).items())
+    wait_until(lambda: drained(vendor.base_url), 30, "burst drained")
+    out = stats(vendor.base_url)["outbound"]
+    dropped = set(out["dropped_ids"])
+    assert out["failed"] == 0 and dropped, "a healthy mock: every loss is a drop under pressure"
+    # The first 20 of the burst arrived with fewer than 20 jobs waiting: none of them can have been dropped.
+    assert not dropped & {message_id for _token, message_id in burst_list[:20]}
+    acked = {**calm, **dict(burst_list)}
+    expected = {token for token, message_id in acked.items() if message_id not in dropped}
+    assert sorted(ledger_tokens(mock_server)) == sorted(expected)  # lost = dropped, exactly
 
 
 def test_flaky_media_answers_503_after_the_nth_upload(reference_vendor, mock_server):
