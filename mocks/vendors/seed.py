@@ -94,7 +94,8 @@ class RowFactory:
 
 
 def insert_rows(conn: sqlite3.Connection, rows: SeedRows) -> None:
-    """One transaction of plain executemany calls, the FTS index fed row by row by its trigger (the baseline)."""
+    """One transaction of plain executemany calls; the FTS index is fed row by row by its trigger if it is in place
+    (bench/seed_volume.py's baseline drops the trigger and rebuilds the index once at the end)."""
     conn.execute("BEGIN")
     _insert_tables(conn, rows)
     conn.execute("COMMIT")
