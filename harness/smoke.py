@@ -3,6 +3,10 @@ where each call can use what the previous ones produced (an uploaded media id, a
 
 It is a check of the dialect, not a load test: a handful of requests, each with a correlation token, each shown
 with its outcome so a broken profile is found before anyone spends an hour on a trial.
+
+A declared operation the check could not call is ``not exercised`` (with the reason), never passed: today that is
+``assign_conversation`` when no conversation id is known (pass one, or declare ``search_conversations`` on a
+vendor that has conversations). The check then did not prove the contract, and says so.
 """
 
 from __future__ import annotations
@@ -29,10 +33,13 @@ SMOKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\
 SMOKE_LINK = "https://example.com/scrmbench-smoke.jpg"
 
 
+NOT_EXERCISED = "not exercised"
+
+
 @dataclass(frozen=True)
 class CheckRow:
     operation: str
-    result: str  # ok | failed | indeterminate | skipped
+    result: str  # ok | failed | indeterminate | not exercised
     http_status: int = 0
     latency_ms: float | None = None
     vendor_id: str = ""
@@ -40,7 +47,12 @@ class CheckRow:
 
     @property
     def passed(self) -> bool:
-        return self.result in ("ok", "skipped")
+        """Called and answered as the contract says; an operation that was not exercised did not pass."""
+        return self.result == "ok"
+
+    @property
+    def exercised(self) -> bool:
+        return self.result != NOT_EXERCISED
 
 
 def _row(outcome: Outcome, vendor_id: str = "", note: str = "") -> CheckRow:
@@ -98,16 +110,37 @@ def _call_for(
     return calls[operation]
 
 
-def smoke_test(client: VendorClient, *, to: str, agent: str = "agent-1", run_tag: str | None = None) -> list[CheckRow]:
+def _why_no_conversation(client: VendorClient, rows: list[CheckRow]) -> str:
+    search = next((row for row in rows if row.operation == "search_conversations"), None)
+    if "search_conversations" not in client.capabilities or search is None:
+        why = "search_conversations is not declared, so no conversation id is known"
+    elif not search.passed:
+        why = "search_conversations failed, so no conversation id is known"
+    else:
+        why = "search_conversations found no conversation"
+    return f"{why}; pass --conversation ID (or seed the vendor)"
+
+
+def smoke_test(
+    client: VendorClient,
+    *,
+    to: str,
+    agent: str = "agent-1",
+    run_tag: str | None = None,
+    conversation_id: str | None = None,
+) -> list[CheckRow]:
+    """One call per declared operation; ``conversation_id`` (else the first one search finds) is assigned."""
     tag = run_tag or new_run_tag()
     found: dict[str, Any] = {}
     rows: list[CheckRow] = []
     for sequence, operation in enumerate(ORDER):
         if operation not in client.capabilities:
             continue
+        if operation == "assign_conversation" and conversation_id:
+            found["conversation_id"] = conversation_id
         call = _call_for(operation, client, found, to, agent, make_token(tag, 0, sequence))
         if call is None:
-            rows.append(CheckRow(operation, "skipped", detail="no conversation to assign (seed the vendor first)"))
+            rows.append(CheckRow(operation, NOT_EXERCISED, detail=_why_no_conversation(client, rows)))
             continue
         outcome, note = _once_more(call)
         shown = outcome.vendor_message_id or ""

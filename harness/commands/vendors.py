@@ -5,7 +5,9 @@
 
 ``check`` validates the profile (bad input: exit 2 with file, line, field, value and fix), refuses a target that
 is neither loopback nor allowlisted and confirmed, then runs the contract smoke test (``harness.smoke``): one
-call per declared operation, shown as a table. Exit 0 when every call passed, 1 when the vendor failed one.
+call per declared operation, shown as a table. Exit 0 when every declared operation was called and passed; 1
+when the vendor failed one, or one could not be exercised (``not exercised``, e.g. ``assign_conversation`` with
+no conversation id: pass ``--conversation ID``).
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from harness.adapters.executors import connect
 from harness.config.profiles import VendorProfile, load_profile
 from harness.errors import ConfigError
 from harness.secrets import redact
-from harness.smoke import CheckRow, smoke_test
+from harness.smoke import NOT_EXERCISED, CheckRow, smoke_test
 
-_STYLE = {"ok": "green", "skipped": "dim", "failed": "red", "indeterminate": "yellow"}
+_STYLE = {"ok": "green", NOT_EXERCISED: "magenta", "failed": "red", "indeterminate": "yellow"}
 _PHONE_FIX = "give an E.164 number such as +4915112345678"
 
 
@@ -46,10 +48,12 @@ def _table(profile: VendorProfile, rows: list[CheckRow]) -> Table:
     return table
 
 
-def run_check(profile: VendorProfile, *, to: str, owner_confirmed: bool, console: Console) -> list[CheckRow]:
+def run_check(
+    profile: VendorProfile, *, to: str, owner_confirmed: bool, console: Console, conversation: str | None = None
+) -> list[CheckRow]:
     client = connect(profile, owner_confirmed=owner_confirmed)
     try:
-        rows = smoke_test(client, to=to)
+        rows = smoke_test(client, to=to, conversation_id=conversation)
     finally:
         close = getattr(client.executor, "close", None)
         if close is not None:
@@ -62,6 +66,9 @@ def check(
     file: Path = typer.Argument(..., help="The vendor profile (YAML)."),
     launch: bool = typer.Option(False, "--launch", help="Start the mock and the profile's local vendor first."),
     to: str = typer.Option("+4915112345678", "--to", help="Recipient for the test messages."),
+    conversation: str | None = typer.Option(
+        None, "--conversation", help="A conversation id for assign_conversation (else the first one search finds)."
+    ),
     i_own_this_target: bool = typer.Option(
         False, "--i-own-this-target", help="Confirm you own (or may test) a non-loopback allowlisted target."
     ),
@@ -72,6 +79,7 @@ def check(
     profile = load_profile(file)
     console = Console()
     console.print(f"[green]valid[/] {file}: profile '{profile.name}', adapter '{profile.adapter}'")
+    owned = i_own_this_target
     if launch:
         from harness.local_stack import local_stack
 
@@ -79,12 +87,16 @@ def check(
             tempfile.TemporaryDirectory(prefix="scrmbench-check-") as workdir,
             local_stack(profile, Path(workdir)) as effective,
         ):
-            rows = run_check(effective, to=to, owner_confirmed=i_own_this_target, console=console)
+            rows = run_check(effective, to=to, owner_confirmed=owned, console=console, conversation=conversation)
     else:
-        rows = run_check(profile, to=to, owner_confirmed=i_own_this_target, console=console)
-    failed = [row.operation for row in rows if not row.passed]
+        rows = run_check(profile, to=to, owner_confirmed=owned, console=console, conversation=conversation)
+    failed = [row.operation for row in rows if row.exercised and not row.passed]
+    unexercised = [row.operation for row in rows if not row.exercised]
     if failed:
         console.print(f"[red]contract check failed[/] for: {', '.join(failed)}")
+    if unexercised:
+        console.print(f"[magenta]contract check incomplete[/]: not exercised: {', '.join(unexercised)} (see detail)")
+    if failed or unexercised:
         raise typer.Exit(1)
     console.print(f"[green]contract check passed[/]: {len(rows)} operation(s)")
 
