@@ -11,11 +11,13 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mocks.whatsapp.faults import FaultSpec
 
 TIERS: dict[str, int | None] = {"250": 250, "2K": 2_000, "10K": 10_000, "100K": 100_000, "unlimited": None}
+# Meta's per-number throughput levels (reference §4.1): coexistence numbers (shared with the WhatsApp Business app)
+# are fixed at 20 msg/s, STANDARD is 80, HIGH 1,000. ``limits.throughput: <name>`` sets throughput_per_second.
 THROUGHPUT_PRESETS = {"coexistence": 20.0, "standard": 80.0, "high": 1_000.0}
 
 
@@ -35,6 +37,8 @@ class LimitsConfig(_Strict):
     """Meta's values by default (reference §4). Each limiter can be switched off with ``enabled: false``."""
 
     enabled: bool = True
+    # A named level (THROUGHPUT_PRESETS) instead of a number; giving both is an error unless they agree.
+    throughput: Literal["coexistence", "standard", "high"] | None = None
     throughput_per_second: float = Field(default=80.0, gt=0)  # per phone number; presets 20 / 80 / 1000
     throughput_burst: float | None = Field(default=None, gt=0)  # bucket size; None = one second's worth
     pair_rate_per_6s: float = Field(default=1.0, gt=0)  # per (phone number, recipient)
@@ -45,6 +49,24 @@ class LimitsConfig(_Strict):
     # WABA management calls (/{waba}, /{waba}/phone_numbers, /{waba}/message_templates) per hour -> 80007;
     # 5000 for an active WABA, 200 otherwise (reference §4.3). None switches it off.
     management_requests_per_hour: int | None = Field(default=5_000, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _throughput_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("throughput") not in THROUGHPUT_PRESETS:
+            return data  # no preset, or an unknown name that the Literal reports with the allowed ones
+        preset = data["throughput"]
+        rate = THROUGHPUT_PRESETS[preset]
+        given = data.get("throughput_per_second")
+        if given is None:
+            return {**data, "throughput_per_second": rate}
+        if isinstance(given, int | float) and float(given) != rate:
+            names = ", ".join(f"{name} = {value:g}" for name, value in THROUGHPUT_PRESETS.items())
+            raise ValueError(
+                f"throughput {preset!r} means {rate:g} msg/s per number but throughput_per_second is {given}; "
+                f"set only one of them (presets: {names})"
+            )
+        return data
 
     @property
     def tier_limit(self) -> int | None:

@@ -172,7 +172,12 @@ async def patch_limits(request: Request) -> Response:
     body = await _body(request)
     if not isinstance(body, dict):
         raise GraphError(100, "The body must be a JSON object of limiter settings.")
-    merged = {**state.limiters.config.model_dump(), **body}
+    current = state.limiters.config.model_dump()
+    if "throughput" in body and "throughput_per_second" not in body:
+        current.pop("throughput_per_second")  # the preset names the rate
+    elif "throughput_per_second" in body and "throughput" not in body:
+        current["throughput"] = None  # a number replaces the preset it came from
+    merged = {**current, **body}
     try:
         limits = type(state.limiters.config).model_validate(merged)
     except ValidationError as exc:
