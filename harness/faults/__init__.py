@@ -7,6 +7,7 @@ See docs/adding-a-fault.md for writing a new one.
 from __future__ import annotations
 
 from harness.faults import (  # noqa: F401  (each module registers its faults)
+    burst,
     container,
     process,
     proxy_faults,

@@ -85,8 +85,15 @@ class FaultRunner:
             steps.append(_Step(occurrence.at_s, "inject", index))
             if occurrence.happens:
                 steps.append(_Step(occurrence.clear_at_s, "clear", index))
-        # At equal times a clear goes before an inject, so back-to-back windows do not overlap.
-        steps.sort(key=lambda s: (s.at_s, 0 if s.action == "clear" else 1, s.index))
+
+        # At equal times a clear goes before an inject, so back-to-back windows do not overlap; the clear of a
+        # zero-length occurrence goes after its own inject (else it would find nothing to clear).
+        def order(step: _Step) -> tuple[float, int, int]:
+            if step.action == "inject":
+                return step.at_s, 1, step.index
+            return step.at_s, 2 if self.occurrences[step.index].duration_s == 0 else 0, step.index
+
+        steps.sort(key=order)
         return steps
 
     async def run(
