@@ -176,10 +176,9 @@ def assign_ranks(results: list[VendorResult], comparison: dict[str, Any] | None 
             result.rank_label = f"{result.rank}="
             same = all(r.score == result.score for r in results if r.rank == result.rank)
             result.rank_note = (
-                f"same verdict and score as {', '.join(peers)}"
+                f"with {', '.join(peers)}: same verdict and score"
                 if same
-                else f"same verdict as {', '.join(peers)}; the scores differ, but the run-level comparison does "
-                "not separate them (more runs per vendor would tell)"
+                else f"with {', '.join(peers)}: scores not separated by the run-level comparison (more runs would tell)"
             )
 
 
