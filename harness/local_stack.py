@@ -54,7 +54,7 @@ def start_facade(
 ) -> tuple[ServiceProcess, str]:
     """Start the profile's facade (``launch.dialect``) in front of the mock at ``mock_url``; stopped by ``stack``.
 
-    Returns the running service and its base URL.
+    On ``launch.port`` if set, else a free port. Returns the running service and its base URL.
     """
     from mocks.facades.launch import facade_process
 
@@ -66,7 +66,7 @@ def start_facade(
             value=dialect,
             fix="set launch.dialect to twilio, wati or 360dialog",
         )
-    service, base_url = facade_process(dialect, mock_url, log_path=log_path)
+    service, base_url = facade_process(dialect, mock_url, port=profile.launch.port, log_path=log_path)
     stack.callback(service.stop)
     service.start()
     return service, base_url
