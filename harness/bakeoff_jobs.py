@@ -41,7 +41,7 @@ CANDIDATES: dict[str, dict[str, Deployment]] = {
 EXPECTED_PASS = frozenset({"steady"})  # the others must not pass
 
 # Scenario sizes (``--param``): long enough for each figure the SLA needs, short enough for a demo.
-# failover: sustained recovery needs its 10 s window and 60 s confirmation after the restore.
+# failover: every demo job runs with --quick, so sustained recovery uses the quick windows (2 s + 8 s confirmation).
 # Sizes chosen so each candidate's known weakness shows (mocks/vendors/profiles.py, the truths):
 # - peak bursts to 60 customer messages/s for a third of the run: above degrading's 40/s capacity, so its
 #   reply time climbs; steady's 8 workers keep up.
@@ -50,7 +50,7 @@ EXPECTED_PASS = frozenset({"steady"})  # the others must not pass
 # - failover keeps the primary down longer than a hand-operated switch takes (6 s detection + 28 s scaled
 #   operator), so only an automatic standby recovers quickly; a single process is simply down (in the full
 #   demo for longer than the failover scenario's 90 s RTO).
-# Sustained recovery needs its 10 s window and 60 s confirmation inside the run, hence the failover length.
+# The recovery windows must fit after the restore inside the run, hence the failover length.
 SIZES: dict[bool, dict[str, dict[str, float]]] = {
     True: {
         "failover": {"duration_s": 80, "rate": 30, "kill_at_s": 3, "down_s": 45, "drain_s": 3},

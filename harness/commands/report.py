@@ -44,7 +44,7 @@ def print_verdicts(console: Console, card: Scorecard) -> None:
     for v in card.vendors:
         score = "–" if v.score is None else f"{v.score:.0f}"
         why = "; ".join(v.reasons[:2]) or "met every criterion it was measured on"
-        table.add_row(str(v.rank), v.name, f"[{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]", score, why)
+        table.add_row(v.rank_label or str(v.rank), v.name, f"[{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]", score, why)
     console.print(table)
 
 
