@@ -9,6 +9,7 @@ A plug-in is any object with the ``MockPlugin`` shape below: a ``name``, ``route
 Starlette routes (mounted after the send routes, which only match ``/vNN.N/{digits}/messages`` and
 ``/{digits}/messages``, and before the Graph catch-all routes, so ``/_mock/...`` paths of a plug-in win), and async
 ``startup(state)`` / ``shutdown(state)`` run in the app's lifespan (start and stop background engines there).
+An optional ``openapi()`` returns ``{"paths": ..., "schemas": ...}`` merged into the served OpenAPI document.
 From ``startup`` a plug-in typically appends to ``state.on_accepted`` (status ladders), ``state.on_reset``
 (clear its queues on ``POST /_mock/reset``) and keeps its objects in ``state.extensions[name]``.
 
@@ -131,7 +132,8 @@ def create_app(
             await state.shards.close()
             state.close()
 
-    document = orjson.dumps(openapi_document(config))
+    extra = [plugin.openapi() for plugin in chosen if callable(getattr(plugin, "openapi", None))]  # type: ignore[attr-defined]
+    document = orjson.dumps(openapi_document(config, extra))
 
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")

@@ -6,6 +6,7 @@ for the shapes the reference describes. tests/mocks/whatsapp/test_fuzz.py runs s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mocks.whatsapp.config import LimitsConfig, MockConfig
@@ -233,6 +234,7 @@ def _control_paths() -> dict[str, Any]:
         },
         "/_mock/events": {"get": _control("events", {"200": _ok(obj)}, parameters=[since])},
         "/_mock/stats": {"get": _control("stats", {"200": _ok(obj)})},
+        "/_mock/shards": {"get": _control("shards", {"200": _ok(obj)})},
         "/_mock/customers/{key}": {
             "get": _control(
                 "customer",
@@ -243,7 +245,27 @@ def _control_paths() -> dict[str, Any]:
     }
 
 
-def openapi_document(config: MockConfig) -> dict[str, Any]:
+def _media_cdn_path() -> dict[str, Any]:
+    segment = {"in": "path", "required": True, "schema": _STR}
+    return {
+        "/mock-cdn/{media_id}/{expires}/{signature}": {
+            "get": {
+                "operationId": "downloadMedia",
+                "summary": "The byte URL of a media descriptor (valid 5 minutes); needs the access token",
+                "parameters": [{"name": name, **segment} for name in ("media_id", "expires", "signature")],
+                "security": [{"graphToken": []}],
+                "responses": {
+                    "200": {"description": "the media bytes", "content": {"application/octet-stream": {}}},
+                    "404": {"description": "unknown media or an expired URL", "content": {"text/plain": {}}},
+                    "401": _ERROR,
+                },
+            }
+        }
+    }
+
+
+def openapi_document(config: MockConfig, extra: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The document; ``extra`` holds plug-ins' ``{"paths", "schemas"}`` (the webhooks plug-in's routes)."""
     error = {
         "type": "object",
         "required": ["error"],
@@ -270,12 +292,18 @@ def openapi_document(config: MockConfig) -> dict[str, Any]:
             "description": "Graph API routes (any vNN.N prefix, or none) and the /_mock/ control plane.",
         },
         "servers": [{"url": f"http://{config.host}:{config.port}"}],
-        "paths": {**_graph_paths(), **_control_paths()},
+        "paths": {
+            **_graph_paths(),
+            **_media_cdn_path(),
+            **_control_paths(),
+            **{path: item for part in extra for path, item in part.get("paths", {}).items()},
+        },
         "components": {
             "securitySchemes": {
                 "graphToken": {"type": "http", "scheme": "bearer", "description": "default mock-access-token"},
                 "adminToken": {"type": "http", "scheme": "bearer", "description": "default mock-admin-token"},
             },
             "responses": {"GraphError": _ok(error, "Graph error envelope")},
+            "schemas": {name: schema for part in extra for name, schema in part.get("schemas", {}).items()},
         },
     }

@@ -16,12 +16,13 @@ mounts the control-plane routes of ``routes.py`` and, in the app's lifespan, sta
     replies.py        linking the vendor's reply to the customer message it answers
     engine.py         all of the above joined to MockState
     routes.py         /_mock/subscriptions, /_mock/customers/messages, /_mock/webhooks/*
+    openapi.py        those routes in the served OpenAPI document
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
@@ -43,6 +44,12 @@ class WebhooksPlugin:
         from mocks.whatsapp.webhooks.routes import webhook_routes
 
         return webhook_routes()
+
+    def openapi(self) -> dict[str, Any]:
+        """This plug-in's paths and schemas for the served OpenAPI document (``{"paths", "schemas"}``)."""
+        from mocks.whatsapp.webhooks.openapi import webhook_openapi
+
+        return webhook_openapi(self.settings)
 
     async def startup(self, state: MockState) -> None:
         from mocks.whatsapp.webhooks.engine import WebhookEngine

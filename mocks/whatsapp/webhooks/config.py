@@ -103,6 +103,7 @@ class WebhookConfig(BaseModel):
     horizon_s: float = Field(default=SEVEN_DAYS_S, gt=0)  # before compression
     allowed_callback_hosts: list[str] = Field(default_factory=list)  # non-loopback callback hosts allowed
     attempts_max_rows: int = Field(default=5_000_000, ge=1000)  # attempt records kept in memory (oldest dropped)
+    customer_batch_max: int = Field(default=100_000, ge=1, le=100_000)  # customer messages per batch call
 
     @property
     def horizon_scaled_s(self) -> float:

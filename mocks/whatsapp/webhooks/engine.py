@@ -40,8 +40,15 @@ log = logging.getLogger("mocks.whatsapp.webhooks")
 
 
 class WebhookEngine:
-    def __init__(self, state: MockState, settings: WebhookConfig, transport: WebhookTransport | None = None) -> None:
+    def __init__(
+        self,
+        state: MockState,
+        settings: WebhookConfig,
+        transport: WebhookTransport | None = None,
+        handshake_transport: httpx.AsyncBaseTransport | None = None,  # tests: keep the hub.challenge GETs in-process
+    ) -> None:
         self.state = state
+        self._handshake_transport = handshake_transport
         self.settings = settings
         self.subscriptions = SubscriptionRegistry(
             default_app_secret=state.config.app_secret, allowed_hosts=settings.allowed_callback_hosts
@@ -58,7 +65,7 @@ class WebhookEngine:
     # ---- lifecycle --------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._handshake_client = httpx.AsyncClient(trust_env=False)
+        self._handshake_client = httpx.AsyncClient(trust_env=False, transport=self._handshake_transport)
         await self.dispatcher.start()
         for index, spec in enumerate(self.settings.subscriptions):
             sub = self._add(spec, f"sub_config{index}")  # the same id on every shard of a sharded mock
@@ -91,7 +98,7 @@ class WebhookEngine:
         return sub
 
     async def verify(self, sub: Subscription) -> dict[str, Any]:
-        client = self._handshake_client or httpx.AsyncClient(trust_env=False)
+        client = self._handshake_client or httpx.AsyncClient(trust_env=False, transport=self._handshake_transport)
         return await verify(sub, client, timeout_s=self.settings.timeout_s)
 
     # ---- outbound: status ladder and reply links ---------------------------------------------------------

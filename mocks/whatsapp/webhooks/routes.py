@@ -145,6 +145,9 @@ def _relayed(answer: Relayed) -> Response:
 async def _batch_messages(engine: WebhookEngine, body: dict[str, Any]) -> list[CustomerMessage]:
     if "generate" in body:
         gen = _parse(Generate, body["generate"])
+        if gen.count > engine.settings.customer_batch_max:
+            limit = engine.settings.customer_batch_max
+            raise GraphError(100, f"generate.count {gen.count} is over webhooks.customer_batch_max ({limit})")
         messages = []
         for index in range(gen.start_index, gen.start_index + gen.count):
             message = CustomerMessage(customer_index=index, phone_number_id=gen.phone_number_id, text=gen.text)
@@ -155,8 +158,9 @@ async def _batch_messages(engine: WebhookEngine, body: dict[str, Any]) -> list[C
                 await asyncio.sleep(0)
         return messages
     raw = body.get("messages")
-    if not isinstance(raw, list) or not 1 <= len(raw) <= BATCH_MAX:
-        raise GraphError(100, f"field 'messages' must be a list of 1 to {BATCH_MAX} customer messages")
+    limit = engine.settings.customer_batch_max
+    if not isinstance(raw, list) or not 1 <= len(raw) <= limit:
+        raise GraphError(100, f"field 'messages' must be a list of 1 to {limit} customer messages")
     parsed = []
     for item in raw:
         parsed.append(_parse(CustomerMessage, item))

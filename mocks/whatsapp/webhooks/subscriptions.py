@@ -16,8 +16,42 @@ from typing import Any
 import httpx
 
 from harness.errors import ConfigError
-from harness.net import check_target
+from harness.net import check_target, is_loopback
 from mocks.whatsapp.webhooks.signing import USER_AGENT
+
+
+def _check_callback(callback_url: str, allowed_hosts: list[str]) -> None:
+    """Refuse a callback URL that does not parse (for urllib and for httpx, which sends the POSTs) or whose host
+    is neither loopback nor allowlisted, as either parser reads it: a parser difference cannot smuggle a far host."""
+    fix = "use http://127.0.0.1:PORT/... or add the host to webhooks.allowed_callback_hosts"
+    try:
+        parsed = httpx.URL(callback_url)
+        check_target(callback_url, allowed_hosts)
+    except (httpx.InvalidURL, ValueError) as exc:  # e.g. "http://[::1" (an unclosed IPv6 literal)
+        raise ConfigError(
+            f"callback_url is not a valid URL ({exc})", field="callback_url", value=callback_url, fix=fix
+        ) from None
+    except ConfigError as exc:
+        raise ConfigError(
+            "the mock only sends webhooks to loopback or allowlisted hosts",
+            field="callback_url",
+            value=callback_url,
+            fix=fix,
+        ) from exc
+    allowed = {host.strip().lower() for host in allowed_hosts}
+    if parsed.port is not None and not 0 < parsed.port < 65_536:
+        raise ConfigError("callback_url has no valid port", field="callback_url", value=callback_url, fix=fix)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigError(
+            "callback_url must be an http(s) URL with a host", field="callback_url", value=callback_url, fix=fix
+        )
+    if not is_loopback(parsed.host) and parsed.host.lower() not in allowed:
+        raise ConfigError(
+            "the mock only sends webhooks to loopback or allowlisted hosts",
+            field="callback_url",
+            value=callback_url,
+            fix=fix,
+        )
 
 
 @dataclass(slots=True)
@@ -72,15 +106,7 @@ class SubscriptionRegistry:
         skip_verification: bool = False,
         sub_id: str | None = None,  # given when another shard created it, so every shard uses the same id
     ) -> Subscription:
-        try:
-            check_target(callback_url, self.allowed_hosts)
-        except ConfigError as exc:
-            raise ConfigError(
-                "the mock only sends webhooks to loopback or allowlisted hosts",
-                field="callback_url",
-                value=callback_url,
-                fix="use http://127.0.0.1:PORT/... or add the host to webhooks.allowed_callback_hosts",
-            ) from exc
+        _check_callback(callback_url, self.allowed_hosts)
         sub = Subscription(
             id=sub_id or "sub_" + secrets.token_hex(6),
             callback_url=callback_url,
