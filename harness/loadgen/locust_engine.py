@@ -5,8 +5,9 @@ time, hands the slot to an idle ``OpenModelUser`` or records it as dropped. The 
 users alive (``pool_size`` per worker); it never sets the load, so a slow vendor cannot slow the arrivals.
 Closed model: ``ClosedModelUser`` loops request → think time, and the shape sets how many of them run.
 
-One origin: the shape's first tick chooses the run's start (``harness.loadgen.start``), sends it to the workers
-with the spawn message and writes it to the results folder; every dispatcher starts its share at that time.
+One origin: once every pool is spawned, the shape (on the master or the local runner) chooses the run's start a
+moment ahead (``harness.loadgen.start``), sends it to the workers as the custom message ``scrm_start`` and writes
+it to the results folder; every dispatcher starts its share at exactly that time.
 
 Import this module only inside a Locust process: Locust monkey-patches the standard library with gevent.
 """
@@ -28,11 +29,13 @@ from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.operations import DroppedSlot, OperationPicker
 from harness.loadgen.schedule import Arrival, WorkerShare, arrival_offsets
 from harness.loadgen.session import WorkerSession
-from harness.loadgen.start import START_LEAD_S, choose_start, shared_start, write_load_start
+from harness.loadgen.start import START_LEAD_S, START_OPTION, choose_start, shared_start, write_load_start
 
 log = logging.getLogger(__name__)
 
 TAKE_TIMEOUT_S = 0.5  # an idle user wakes this often, so a stopping run never waits on an empty queue
+START_MESSAGE = "scrm_start"  # master → workers: {"start_at": epoch}
+START_WAIT_S = 60.0  # a worker that never hears the start begins on its own clock after this (and says so)
 
 
 class SlotQueue:
@@ -79,6 +82,9 @@ class OpenEngine:
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
+        runner = self.environment.runner
+        if isinstance(runner, WorkerRunner) and START_MESSAGE not in runner.custom_messages:
+            runner.register_message(START_MESSAGE, _on_start_message)
         self._greenlet = gevent.spawn(self._run)
 
     def stop(self) -> None:
@@ -95,12 +101,8 @@ class OpenEngine:
     def _run(self) -> None:
         session = self.session
         plan = session.plan
-        start_at = shared_start(self.environment.parsed_options)
-        if start_at is None:  # a process whose shape chose no start (not a scrmbench locustfile)
-            self._wait_for_pool(plan.pool_size)
-            start_at = time.time()
-        else:
-            self._wait_for_pool(plan.pool_size, limit_s=max(0.0, start_at - time.time()))
+        self._wait_for_pool(plan.pool_size)
+        start_at = self._wait_for_start()
         share = WorkerShare(session.worker_index, session.worker_count)
         offsets = arrival_offsets(session.profile, Arrival(plan.arrival), share=share, seed=session.options.seed)
         pool = _PoolAdapter(self)
@@ -114,6 +116,16 @@ class OpenEngine:
                 if delay > 0:
                     gevent.sleep(delay)
             self.dispatcher.release_due(time.time())
+
+    def _wait_for_start(self, limit_s: float = START_WAIT_S) -> float:
+        """The start the shape chose once every pool was spawned (same process, or the master's message)."""
+        deadline = time.monotonic() + limit_s
+        while (start_at := shared_start(self.environment.parsed_options)) is None:
+            if time.monotonic() > deadline:
+                log.warning("no shared start after %.0f s; this process starts its schedule on its own clock", limit_s)
+                return time.time()
+            gevent.sleep(0.05)
+        return start_at
 
     def operation(self) -> str:
         return self._picker.next()
@@ -248,11 +260,11 @@ class PlanShape(LoadTestShape):
             users = plan.pool_size * workers
             # Spawn the pool within about a second: the dispatchers start their clocks at the shared start.
             spawn_rate = float(max(min(users, 1000), 1))
-            self._choose_start(lead_s=START_LEAD_S + users / spawn_rate)
+            self._choose_start(lead_s=START_LEAD_S, ready=self.runner.user_count >= users)
             if self._open_done(run_time, profile.duration_s, users / spawn_rate):
                 return None
             return users, spawn_rate, [OpenModelUser]
-        self._choose_start(lead_s=0.0)  # closed users start as they spawn
+        self._choose_start(lead_s=0.0, ready=True)  # closed users start as they spawn
         if run_time >= profile.duration_s:
             return None
         peak = max(profile.rate_at(t) for t in _sample_times(profile.duration_s)) or 1.0
@@ -260,19 +272,30 @@ class PlanShape(LoadTestShape):
         users = max(1, round(session_users(self.runner.environment) * level / peak))
         return users, float(min(users, 100 * workers)), [ClosedModelUser]
 
-    def _choose_start(self, *, lead_s: float) -> None:
-        """At the first tick of a test (runner still in its init state): choose the start, publish it."""
+    def _choose_start(self, *, lead_s: float, ready: bool) -> None:
+        """Once the pools are ready: choose the start, tell the workers, write it for the fault schedule."""
         assert self.runner is not None
         environment = self.runner.environment
-        start, new = choose_start(
-            environment.parsed_options, now=time.time(), lead_s=lead_s, renew=self.runner.state == STATE_INIT
-        )
+        if self.runner.state == STATE_INIT and environment.parsed_options is not None:
+            # A new test (the web UI can start several): the previous one's start is stale.
+            vars(environment.parsed_options).pop(START_OPTION, None)
+        if not ready or environment.parsed_options is None:
+            return
+        start, new = choose_start(environment.parsed_options, now=time.time(), lead_s=lead_s, renew=False)
         if new:
             from harness.loadgen.options import EngineOptions
+
+            if isinstance(self.runner, MasterRunner):
+                self.runner.send_message(START_MESSAGE, {"start_at": start})
 
             options = EngineOptions.from_parsed(environment.parsed_options)
             if options.results_dir:
                 write_load_start(Path(options.results_dir), options.phase, start, workers=_worker_count(self.runner))
+
+
+def _on_start_message(environment: Environment, msg: Any, **_: Any) -> None:
+    """On a worker: the master's shared start."""
+    setattr(environment.parsed_options, START_OPTION, float(msg.data["start_at"]))
 
 
 OPEN_TAIL_S = 12.0  # after the schedule: the pool's start-up wait (≤ 10 s) plus the last requests in flight

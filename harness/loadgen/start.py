@@ -1,10 +1,10 @@
 """One origin for the whole run: the load's start time, chosen once, shared by every worker and by the faults.
 
-The master (or the local runner) chooses the start at its shape's first tick, a little in the future so every
-worker has its pool spawned by then (:data:`START_LEAD_S` plus the pool's spawn time). The start travels to the
-workers with the spawn message, as the custom option :data:`START_OPTION` (Locust forwards every non-default
-option it finds on the master's ``parsed_options``), and each worker's dispatcher starts its share of the
-schedule at exactly that time: ``scheduled_at = start + offset`` on every worker. The master also writes it to
+The master (or the local runner) chooses the start at the first tick of its shape after every worker reported
+its pool spawned, :data:`START_LEAD_S` ahead so the message reaches every worker in time. The start travels to
+the workers as a custom message (``scrm_start``) and is kept on each process's ``parsed_options`` as
+:data:`START_OPTION`; each worker's dispatcher starts its share of the schedule at exactly that time:
+``scheduled_at = start + offset`` on every worker. The master also writes it to
 ``load-start-p{phase}.json`` in the results folder, where the runner's fault schedule waits for it, so a fault
 planned at 8 s happens 8 s after the load's own origin, however long Locust took to connect its workers.
 
@@ -20,9 +20,8 @@ from typing import Any
 import orjson
 
 START_OPTION = "scrm_start_at"
-# Room for the spawn message to reach every worker and for the first users to start, on top of the pool's
-# planned spawn time; a worker whose pool is not ready by then still starts on time (its first slots may drop).
-START_LEAD_S = 2.0
+# Room for the start message to reach every worker (the pools are already spawned when it is chosen).
+START_LEAD_S = 1.0
 
 
 def load_start_path(run_dir: Path, phase: int) -> Path:
