@@ -1,10 +1,13 @@
 """Throughput of the mock's send path against a bare endpoint on the same server stack (issue 2, "Speed").
 
-Run: ``.venv/bin/python bench/mock_throughput.py`` (needs ``wrk``). One server process (uvicorn, uvloop,
-httptools, the full mock app with fault middleware and routing) also serves ``GET /bench/bare``, a constant JSON.
-The same wrk (1 thread, 32 connections) then drives, in one run:
+Run: ``.venv/bin/python bench/mock_throughput.py`` (needs ``wrk``). One server process runs the full mock as
+``scrmbench mock serve`` does (uvicorn, uvloop, httptools, default plug-ins: the webhook engine is on and listens
+to every accepted send; no subscription, so no webhook traffic) and also serves ``POST /bench/bare``: a raw ASGI
+endpoint like the send endpoint, first in the route list next to the send routes, that reads the body and answers
+a constant JSON of a send answer's size. The same wrk (1 thread, 32 connections, the same POST body and headers
+for both) then drives, in one run:
 
-1. ``GET /bench/bare`` flat out -> bare requests/s;
+1. ``POST /bench/bare`` flat out -> bare requests/s;
 2. ``POST /v22.0/{id}/messages`` (text, full validation, limiters on but set high, ledger on) flat out;
 3. both again paced by wrk's ``delay()`` at 50% of the send path's maximum rate -> p99 of each.
 
@@ -61,33 +64,38 @@ HIGH_LIMITS = {
 }
 
 
+BARE_BODY = (
+    b'{"messaging_product":"whatsapp","contacts":[{"input":"4915112345678","wa_id":"4915112345678"}],'
+    b'"messages":[{"id":"wamid.HBgLNDkxNTExMjM0NTY3OBUCABEYEjAwMDAwMDAwMDAwMDAwMDAwMQA="}]}'
+)  # the size and shape of a send's answer
+
+
+class BareEndpoint:
+    """Raw ASGI like the send endpoint: reads the request body, answers a constant JSON of a send's size."""
+
+    async def __call__(self, scope: dict, receive: object, send: object) -> None:
+        more = True
+        while more:
+            message = await receive()  # type: ignore[operator]
+            more = message.get("more_body", False)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(BARE_BODY)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": BARE_BODY})  # type: ignore[operator]
+
+
 def serve(port: int) -> None:
-    from starlette.requests import Request
-    from starlette.responses import Response
+    """The full mock as ``scrmbench mock serve`` runs it (default plug-ins, so the webhook engine is on), plus
+    ``POST /bench/bare`` inserted first in the route list, next to the send routes, on the same middleware."""
     from starlette.routing import Route
 
+    from mocks.whatsapp.app import create_app
     from mocks.whatsapp.config import MockConfig
-    from mocks.whatsapp.sharding import serve_single
-
-    class BarePlugin:
-        """Adds the constant-JSON endpoint to the very same app, so both paths share stack and middleware."""
-
-        name = "bench"
-
-        def routes(self, state: object) -> list[Route]:
-            body = b'{"messaging_product":"whatsapp","ok":true}'
-
-            async def bare(request: Request) -> Response:
-                return Response(body, media_type="application/json")
-
-            return [Route("/bench/bare", bare, methods=["GET", "POST"])]
-
-        async def startup(self, state: object) -> None: ...
-
-        async def shutdown(self, state: object) -> None: ...
+    from mocks.whatsapp.sharding import serve_app
 
     config = MockConfig.model_validate({**HIGH_LIMITS, "port": port})
-    serve_single(config, plugins=[BarePlugin()])
+    app = create_app(config)
+    app.router.routes.insert(0, Route("/bench/bare", BareEndpoint(), methods=["POST"], name="bench_bare"))
+    serve_app(app, config)
 
 
 def scaling(seconds: float) -> tuple[float, float]:
@@ -150,8 +158,10 @@ def main() -> None:
     headers = {"Authorization": "Bearer mock-access-token", "Content-Type": "application/json"}
     conns, seconds = args.connections, args.seconds
 
-    def bare(delay_ms: float | None = None) -> WrkResult:
-        return run_wrk(bare_url, seconds=seconds, connections=conns, delay_ms=delay_ms)
+    def bare(delay_ms: float | None = None) -> WrkResult:  # the same POST, body and headers as a send
+        return run_wrk(
+            bare_url, method="POST", body=TEXT, headers=headers, seconds=seconds, connections=conns, delay_ms=delay_ms
+        )
 
     def sends(delay_ms: float | None = None) -> WrkResult:
         result = run_wrk(
@@ -162,7 +172,7 @@ def main() -> None:
         return result
 
     try:
-        run_wrk(bare_url, seconds=1, connections=conns)  # warm-up of both paths
+        run_wrk(bare_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)  # warm-up
         run_wrk(send_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)
         # Interleaved rounds; the best of each series is the least disturbed by other load on the machine.
         bare_max, send_max = [], []
@@ -188,7 +198,7 @@ def main() -> None:
         + " | send "
         + " ".join(f"{r.requests_per_s:.0f}" for r in send_max)
     )
-    print(f"bare GET:  {best_bare.requests_per_s:9.0f} req/s  p99 {best_bare.p99_ms:.2f} ms")
+    print(f"bare POST: {best_bare.requests_per_s:9.0f} req/s  p99 {best_bare.p99_ms:.2f} ms")
     print(f"send POST: {best_send.requests_per_s:9.0f} req/s  p99 {best_send.p99_ms:.2f} ms")
     print(f"paced at {half_rate:.0f}/s offered: bare p99 {bare_p99:.2f} ms, send p99 {send_p99:.2f} ms")
     print(

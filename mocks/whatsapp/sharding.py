@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -41,8 +41,12 @@ class _DropFilter(logging.Filter):
 def serve_single(config: MockConfig, plugins: Sequence[MockPlugin] | None = None) -> None:
     from mocks.whatsapp.app import create_app
 
+    serve_app(create_app(config, plugins=plugins), config)
+
+
+def serve_app(app: Any, config: MockConfig) -> None:
+    """Serve an app built by ``create_app`` (benchmarks may add a route first) with the mock's server settings."""
     logging.getLogger("uvicorn.error").addFilter(_DropFilter())
-    app = create_app(config, plugins=plugins)
     uvicorn.run(
         app,
         host=config.host,
