@@ -3,6 +3,12 @@
 The slope is Theil–Sen (median of pairwise slopes) over the per-window p95 values, so one bad minute does not
 tilt it; it is reported in ms per hour with its 95% interval. ``last_first_ratio`` compares the last full
 window's p95 with the first one's (market-figures #1: "1.2 s drifting to 8.5 s by minute 5" is a ratio of 7).
+
+Only **full** windows enter the slope and the ratio: a window counts when the run covered it, i.e. the run's
+end (the last record, or ``end`` when given) falls in its last tenth or after it (``FULL_SHARE``: a run of one
+request a second whose last request ends at 119.1 s covers the minute 60–120 s). The trailing part-window of a
+run that stopped mid-window holds a handful of requests whose p95 is one unlucky request, not a trend; it is
+counted in ``partial_windows`` and left out. A run shorter than one window has no full window and no figures.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from analysis.columns import text_is
 from analysis.metrics import event_time
 from analysis.stats import grouped_percentiles, theil_sen
 
+FULL_SHARE = 0.9  # a window the run covered to at least this share counts as full
+
 
 def _latency(requests: pd.DataFrame) -> np.ndarray:
     dropped = text_is(requests["outcome"], "dropped")
@@ -25,11 +33,15 @@ def _latency(requests: pd.DataFrame) -> np.ndarray:
     return np.where(dropped, np.nan, values)
 
 
-def degradation(requests: pd.DataFrame, t0: float, *, window_s: float = 60.0) -> dict[str, Any]:
-    """Slope (ms/hour) and ratio of the per-window p95 of (corrected) latency, plus the hourly table."""
+def degradation(
+    requests: pd.DataFrame, t0: float, *, window_s: float = 60.0, end: float | None = None
+) -> dict[str, Any]:
+    """Slope (ms/hour) and ratio of the per-window p95 of (corrected) latency over full windows, plus the
+    hourly table. ``end``: when the run stopped (default: the last record's time)."""
     out: dict[str, Any] = {
         "window_s": window_s,
         "windows": 0,
+        "partial_windows": 0,
         "slope_ms_per_hour": None,
         "slope_ci95": None,
         "first_p95_ms": None,
@@ -43,6 +55,10 @@ def degradation(requests: pd.DataFrame, t0: float, *, window_s: float = 60.0) ->
     latency = _latency(requests)
     keys = np.floor((times - t0) / window_s).astype("int64")
     uniq, _counts, p95 = grouped_percentiles(keys, latency, (95.0,))
+    stop = float(np.nanmax(times)) if end is None else end
+    full = (uniq + FULL_SHARE) * window_s <= stop - t0 + 1e-9
+    out["partial_windows"] = int((~full).sum())
+    uniq, p95 = uniq[full], p95[full]
     out["windows"] = int(uniq.size)
     if uniq.size:
         out["first_p95_ms"] = float(p95[0])

@@ -6,11 +6,22 @@ critical, min_samples, scope, source). Each criterion of a run gets a status:
     pass          the measured value meets the target                                 1 point
     warn          it misses the target but meets the warn bound                       0.5
     fail          it meets neither                                                    0
-    inconclusive  fewer than min_samples, or the 95% interval straddles the target    0.5 (shown grey)
+    inconclusive  fewer than min_samples, or the 95% interval straddles the target    undecided (shown grey)
     not_applicable  the run has nothing to measure it by (no fault, no inbound...)    left out of the score
 
-score = 100 × Σ w·points / Σ w over applicable criteria; ≥ 90 PASS, ≥ 75 CONDITIONAL, else FAIL; a failed
-critical criterion makes the verdict FAIL whatever the score (Keptn key_sli).
+score = 100 × Σ w·points / Σ w over the **decided** criteria (pass, warn, fail). An undecided criterion is not
+half a failure: it is left out of the score, like Kayenta's "nodata" (chaos-and-scoring-anchors.md §3.2 names
+both choices; this is the documented pick). It still bounds the verdict: with the undecided weight U and the
+decided weight D, the score could end anywhere between "all undecided fail" and "all undecided pass".
+Bands: ≥ 90 PASS, ≥ 75 CONDITIONAL, else FAIL. The verdict, in order:
+
+    FAIL          a critical criterion failed (Keptn key_sli), or nothing could be measured, or even
+                  "all undecided pass" stays below the conditional band
+    INCONCLUSIVE  a critical criterion is undecided, or the undecided criteria could change the band and carry
+                  more than ``bands.min_decided`` (default half) of the weight: "needs more runs/samples"
+    the band      of the decided score otherwise (every reason still lists the undecided criteria)
+    INCOMPLETE    instead of PASS, CONDITIONAL or INCONCLUSIVE when the run is partial (did not complete):
+                  a cut-short run never passes; a FAIL it already shows stays FAIL
 """
 
 from __future__ import annotations
@@ -28,7 +39,8 @@ from harness.config.loading import load_model, parse_yaml, validate
 from harness.errors import ConfigError
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "not_applicable"]
-POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0, "inconclusive": 0.5}
+POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
+VERDICTS = ("PASS", "CONDITIONAL", "FAIL", "INCONCLUSIVE", "INCOMPLETE")
 PRESETS = ("standard", "enterprise")
 
 
@@ -113,6 +125,8 @@ class Bands(BaseModel):
 
     pass_: float = Field(90.0, alias="pass", ge=0, le=100)
     conditional: float = Field(75.0, ge=0, le=100)
+    # Share of the applicable weight that must be decided before undecided criteria may stay out of the verdict.
+    min_decided: float = Field(0.5, ge=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> Bands:
@@ -129,6 +143,7 @@ class SlaSpec(BaseModel):
     bands: Bands = Field(default_factory=lambda: Bands.model_validate({}))
     criteria: list[CriterionSpec] = Field(min_length=1)
     source: str = ""  # filled by the loader: preset name or file path
+    notes: list[str] = Field(default_factory=list)  # how the SLA was chosen, when not as asked (shown with it)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> SlaSpec:
@@ -207,7 +222,7 @@ def _reason(c: CriterionSpec, m: Measurement, status: Status) -> str:
     where = f" ({scope})" if scope else ""
     if status == "not_applicable":
         return f"{what}{where} not measured: {m.detail or 'nothing to measure in this run'}"
-    measured = "not reached" if m.value == float("inf") else format_value(m.value, metric.unit)
+    measured = "not reached" if m.value == float("inf") else format_value(m.value, metric.unit, distinct_from=c.target)
     target = f"target {'≤' if c.direction == '<=' else '≥'} {format_value(c.target, metric.unit)}"
     detail = f"; {m.detail}" if m.detail else ""
     if status == "inconclusive":
@@ -256,48 +271,86 @@ def evaluate_criterion(c: CriterionSpec, evidence: Evidence) -> dict[str, Any]:
     }
 
 
+def _band(score: float, bands: Bands) -> str:
+    return "PASS" if score >= bands.pass_ else "CONDITIONAL" if score >= bands.conditional else "FAIL"
+
+
+def _verdict(rows: list[dict[str, Any]], bands: Bands) -> tuple[str, str | None, dict[str, Any]]:
+    """(verdict, the first reason when the evidence rather than a failure decided it, the score figures)."""
+    decided = [r for r in rows if r["status"] in POINTS]
+    undecided = [r for r in rows if r["status"] == "inconclusive"]
+    d, u = sum(r["weight"] for r in decided), sum(r["weight"] for r in undecided)
+    earned = sum(r["weight"] * r["points"] for r in decided)
+    figures: dict[str, Any] = {
+        "score": 100.0 * earned / d if d else None,
+        "score_range": [100.0 * earned / (d + u), 100.0 * (earned + u) / (d + u)] if d + u else None,
+        "decided_weight_share": d / (d + u) if d + u else None,
+    }
+    if any(r["critical"] and r["status"] == "fail" for r in rows):
+        return "FAIL", None, figures
+    if d + u == 0:
+        return "FAIL", "no criterion could be measured in this run", figures
+    if u == 0:
+        return _band(figures["score"], bands), None, figures
+    worst, best = (_band(x, bands) for x in figures["score_range"])
+    noun = "criterion" if len(undecided) == 1 else "criteria"
+    share = f"{len(undecided)} {noun} carrying {100 * u / (d + u):.0f}% of the weight"
+    if best == "FAIL":
+        return "FAIL", None, figures
+    critical = [r["id"] for r in undecided if r["critical"]]
+    if critical:
+        why = f"inconclusive: needs more runs/samples: the critical {', '.join(critical)} could not be decided"
+        return "INCONCLUSIVE", why, figures
+    if worst == best or d / (d + u) >= bands.min_decided:
+        band = _band(figures["score"], bands) if figures["score"] is not None else best
+        note = None if worst == best else f"{share} could not be decided: left out of the score (needs more data)"
+        return band, note, figures
+    return "INCONCLUSIVE", f"inconclusive: needs more runs/samples: {share} could not be decided", figures
+
+
 def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
     """All criteria, the score, the band and the verdict (see the module docstring)."""
     rows = [evaluate_criterion(c, evidence) for c in spec.criteria]
-    scored = [r for r in rows if r["status"] != "not_applicable"]
-    weight = sum(r["weight"] for r in scored)
-    score = 100.0 * sum(r["weight"] * r["points"] for r in scored) / weight if weight else None
-    band = "FAIL"
-    if score is not None and score >= spec.bands.pass_:
-        band = "PASS"
-    elif score is not None and score >= spec.bands.conditional:
-        band = "CONDITIONAL"
+    verdict, lead, figures = _verdict(rows, spec.bands)
+    score = figures["score"]
+    band = _band(score, spec.bands) if score is not None else "FAIL"
     critical = [r["id"] for r in rows if r["critical"] and r["status"] == "fail"]
-    verdict = "FAIL" if critical or score is None else band
     order = {"fail": 0, "warn": 1, "inconclusive": 2}
     flagged = sorted(
         (r for r in rows if r["status"] in order), key=lambda r: (not r["critical"], order[r["status"]], -r["weight"])
     )
-    counts = {s: sum(1 for r in rows if r["status"] == s) for s in (*POINTS, "not_applicable")}
+    counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("pass", "warn", "fail", "inconclusive")}
+    counts["not_applicable"] = sum(1 for r in rows if r["status"] == "not_applicable")
     reasons = [("CRITICAL: " if r["critical"] and r["status"] == "fail" else "") + r["reason"] for r in flagged]
-    # Nothing failed, but too little evidence holds the score down: say so first, so "FAIL" is not misread.
-    evidence_short = verdict != "PASS" and score is not None and counts["inconclusive"] > 0
-    evidence_short = evidence_short and counts["fail"] == 0 and counts["warn"] == 0
-    if evidence_short:
-        reasons.insert(
-            0,
-            f"no criterion failed, but {counts['inconclusive']} could not be decided on this much data: "
-            "run longer or repeat the run",
-        )
-    if score is None:
-        reasons = ["no criterion could be measured in this run"]
+    if lead is not None:
+        reasons.insert(0, lead)
+    run = evidence.summary.get("run") or {}
+    partial = bool(run.get("partial"))
+    if partial and verdict != "FAIL":
+        verdict = "INCOMPLETE"
+        why = "; ".join(run.get("partial_reasons") or []) or "the run did not complete"
+        reasons.insert(0, f"run is partial ({why}): a cut-short run cannot pass; run it again to the end")
+    undecided_only = verdict != "PASS" and counts["inconclusive"] > 0 and counts["fail"] == counts["warn"] == 0
     return {
         "name": spec.name,
         "source": spec.source,
         "description": spec.description,
+        "notes": list(spec.notes),
         "score": score,
+        "score_range": figures["score_range"],
+        "decided_weight_share": figures["decided_weight_share"],
         "band": band,
         "verdict": verdict,
         "met": verdict == "PASS",
+        "partial": partial,
         "critical_failures": critical,
         "reasons": reasons,
-        "inconclusive_only": evidence_short,
+        "inconclusive_only": undecided_only,
         "counts": counts,
-        "bands": {"pass": spec.bands.pass_, "conditional": spec.bands.conditional},
+        "bands": {
+            "pass": spec.bands.pass_,
+            "conditional": spec.bands.conditional,
+            "min_decided": spec.bands.min_decided,
+        },
         "criteria": rows,
     }

@@ -144,7 +144,7 @@ def build_summary(
     side = {
         "requests": pool.submit(request_metrics, run.requests, open_model=open_model),
         "timeline": pool.submit(timelines, run.requests, t0, open_model=open_model),
-        "degradation": pool.submit(degradation, run.requests, t0, window_s=options.degradation_window_s),
+        "degradation": pool.submit(degradation, run.requests, t0, window_s=options.degradation_window_s, end=end),
     }
     pool.shutdown(wait=False)
 

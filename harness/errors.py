@@ -9,6 +9,9 @@
     ├── AnalysisError                 exit 3  a results folder cannot be analysed
     └── SlaFailed                     exit 1  the run completed and the SLA was not met
 
+    EXIT_PARTIAL       4  ``score``: the run is partial (did not complete); no verdict from it may pass a gate
+    EXIT_INCONCLUSIVE  5  ``score``: the SLA could not be decided on this much data (run longer or repeat)
+
 Messages name the thing that is wrong, its bad value and the fix, in the manner of Starlette's config errors.
 Third-party errors are wrapped once, near the call, with ``raise ... from exc``.
 """
@@ -19,6 +22,8 @@ EXIT_OK = 0
 EXIT_SLA_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_HARNESS_ERROR = 3
+EXIT_PARTIAL = 4
+EXIT_INCONCLUSIVE = 5
 EXIT_INTERRUPTED = 130
 
 

@@ -37,15 +37,22 @@ class SlaResult:
     run_dir: Path
     failing: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    partial: bool = False
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "PASS"
+        """PASS on a complete run only: a run that did not complete never passes a gate."""
+        return self.verdict == "PASS" and not self.partial
 
     @classmethod
     def from_summary(cls, summary: dict[str, Any], run_dir: Path) -> SlaResult:
         run, sla = summary.get("run") or {}, summary.get("sla") or {}
+        # No summary at all (the run died before scoring) counts as partial too.
+        partial = bool(run.get("partial", True)) or not bool(run.get("complete", False))
         failing = []
+        if partial:
+            why = "; ".join(run.get("partial_reasons") or []) or "the run did not complete"
+            failing.append(f"run is partial: {why}")
         for c in sla.get("criteria") or []:
             if c.get("status") in ("fail", "warn", "inconclusive"):
                 words = c.get("reason") or f"{c.get('id')}: measured {c.get('measured')}, target {c.get('target')}"
@@ -58,6 +65,7 @@ class SlaResult:
             run_dir,
             failing,
             summary,
+            partial,
         )
 
     def __repr__(self) -> str:

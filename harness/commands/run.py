@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
+from harness.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
 from harness.net import is_loopback
 
 
@@ -82,11 +82,15 @@ def run(
     console = Console(stderr=True)
     state = "complete" if result.manifest.complete else "partial"
     console.print(f"results: {result.run_dir} ({state})")
+    if not result.manifest.complete:
+        raise typer.Exit(EXIT_HARNESS_ERROR)  # a partial run never passes, whatever its verdict
     if result.sla_met is False:
+        verdict = ((result.summary or {}).get("sla") or {}).get("verdict")
+        if verdict == "INCONCLUSIVE":
+            console.print("[bold]SLA inconclusive:[/] too little data to decide; run longer or repeat the run")
+            raise typer.Exit(EXIT_INCONCLUSIVE)
         console.print("[bold red]SLA not met[/]")
         raise typer.Exit(EXIT_SLA_FAILED)
-    if not result.manifest.complete:
-        raise typer.Exit(EXIT_HARNESS_ERROR)
     raise typer.Exit(EXIT_OK)
 
 

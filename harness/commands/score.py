@@ -1,10 +1,13 @@
 """``scrmbench score RUN_DIR [--sla PRESET|FILE]`` and ``scrmbench compare RUN_DIR...``.
 
 score: load the run, build ``summary.json`` (docs/summary-schema.md), write it with CSV exports of the headline
-tables beside it, print a table; exit 0 when the SLA verdict is PASS, 1 when it is not, 2 on bad input (an SLA
-file with a bad field), 3 when the folder cannot be analysed.
+tables beside it (requests, criteria, accounting, recovery), print a table. Exit codes (``sla_exit_code``): 0
+when the verdict is PASS on a complete run, 1 when the SLA was not met, 4 when the run is partial, 5 when the
+SLA could not be decided on this much data (INCONCLUSIVE), 2 on bad input (an SLA file with a bad field), 3 when
+the folder cannot be analysed.
 
-The SLA is, in order: ``--sla``; the manifest's ``sla``; the scenario's default criteria; the ``standard`` preset.
+The SLA is, in order: ``--sla``; the manifest's ``sla``; the scenario's default criteria; the ``standard``
+preset, with a note in the output saying why the scenario's own criteria could not be used.
 """
 
 from __future__ import annotations
@@ -25,12 +28,63 @@ from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
 from analysis.sla import SlaSpec, load_preset, resolve_sla, sla_from_criteria
 from analysis.summary import AnalysisOptions, build_summary
 from analysis.units import format_value
-from harness.errors import EXIT_OK, EXIT_SLA_FAILED, ConfigError
+from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED, ConfigError
 
 log = logging.getLogger(__name__)
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "inconclusive": "grey50", "not_applicable": "grey50"}
 SIGN = {"<=": "≤", ">=": "≥"}
-VERDICT_STYLE = {"PASS": "bold green", "CONDITIONAL": "bold yellow", "FAIL": "bold red"}
+VERDICT_STYLE = {
+    "PASS": "bold green",
+    "CONDITIONAL": "bold yellow",
+    "FAIL": "bold red",
+    "INCONCLUSIVE": "bold grey50",
+    "INCOMPLETE": "bold grey50",
+}
+
+
+def _param_key(field: str | None, params: dict[str, Any]) -> str | None:
+    """The recorded parameter a scenario's refusal names ('--duration' → 'duration_s'), if it was recorded."""
+    if not field:
+        return None
+    base = field.lstrip("-").replace("-", "_").removeprefix("scenario_params.")
+    return next((key for key in (base, f"{base}_s") if key in params), None)
+
+
+def scenario_sla(run: RunData) -> SlaSpec:
+    """The scenario's own default criteria for this run's recorded parameters. A parameter the scenario now
+    refuses (a run recorded by an older version) is dropped and named in the SLA's notes; when no criteria can
+    be built, the ``standard`` preset, with a note saying why, never silently."""
+    scenario = run.manifest.scenario
+    params = dict(run.manifest.scenario_params)
+    notes: list[str] = []
+    try:
+        from scenarios import registry
+
+        definition = registry.get(scenario)
+        for _ in range(len(params) + 1):
+            try:
+                plan = definition.plan(params)
+                break
+            except ConfigError as exc:
+                key = _param_key(exc.field, params)
+                if key is None:
+                    raise
+                notes.append(
+                    f"the {scenario} scenario refuses its recorded parameter {key}={params.pop(key)!r} "
+                    f"({exc}); its criteria were built without it"
+                )
+        criteria = [c.as_dict() for c in plan.criteria]
+        if criteria:
+            spec = sla_from_criteria(f"{scenario} defaults", criteria, source=f"scenario:{scenario}")
+            return spec.model_copy(update={"notes": notes})
+        notes.append(f"the {scenario} scenario has no default criteria: scored with the standard preset")
+    except Exception as exc:  # an unknown or newer scenario, or parameters it refuses: the preset, said out loud
+        log.debug("no scenario defaults for %s", scenario, exc_info=True)
+        notes.append(
+            f"the {scenario} scenario's own criteria could not be built for this run ({exc}): "
+            "scored with the standard preset instead; pass --sla to choose"
+        )
+    return load_preset("standard").model_copy(update={"notes": notes})
 
 
 def choose_sla(run: RunData, option: str | None) -> SlaSpec:
@@ -40,18 +94,7 @@ def choose_sla(run: RunData, option: str | None) -> SlaSpec:
         ref = run.manifest.sla
         beside = run.path / ref
         return resolve_sla(str(beside) if not Path(ref).is_absolute() and beside.exists() else ref)
-    try:
-        from scenarios import registry
-
-        plan = registry.get(run.manifest.scenario).plan(run.manifest.scenario_params)
-        criteria = [c.as_dict() for c in plan.criteria]
-        if criteria:
-            return sla_from_criteria(
-                f"{run.manifest.scenario} defaults", criteria, source=f"scenario:{run.manifest.scenario}"
-            )
-    except Exception as exc:  # an unknown or newer scenario: the preset still gives a verdict
-        log.debug("no scenario defaults for %s: %s", run.manifest.scenario, exc)
-    return load_preset("standard")
+    return scenario_sla(run)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
@@ -110,6 +153,93 @@ def criteria_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: c[k] for k in keys} for c in (summary["sla"] or {}).get("criteria", [])]
 
 
+ACCOUNTING_KEYS = (
+    "measured",
+    "attempted",
+    "acked",
+    "failed",
+    "indeterminate",
+    "delivered",
+    "acked_delivered",
+    "delivered_once",
+    "lost",
+    "duplicated",
+    "duplicate_copies",
+    "unexpected",
+    "recovered",
+    "unresolved",
+    "delivered_after_fail",
+    "loss_rate",
+    "loss_upper_95",
+    "duplicate_rate",
+)
+
+
+def accounting_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row: the end-to-end accounting counts, with the delivery latency percentiles."""
+    acc = summary["accounting"]
+    row = {k: acc.get(k) for k in ACCOUNTING_KEYS}
+    low, high = acc.get("loss_rate_ci95") or (None, None)
+    row.update(loss_rate_ci95_low=low, loss_rate_ci95_high=high)
+    latency = acc.get("delivery_latency_ms") or {}
+    row.update({f"delivery_{k}_ms": latency.get(k) for k in ("p50", "p95", "p99", "max")})
+    return [row]
+
+
+RECOVERY_KEYS = (
+    "fault_id",
+    "fault",
+    "target",
+    "injected_ok",
+    "injected_s",
+    "cleared_s",
+    "duration_s",
+    "ttd_s",
+    "ttr_first_s",
+    "ttr_sustained_s",
+    "recovered",
+    "ttr_lower_bound_s",
+    "ttr_first_from_clear_s",
+    "ttr_sustained_from_clear_s",
+    "flaps",
+    "outage_s",
+    "errors_during_fault",
+    "lost_messages",
+)
+
+
+def recovery_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per injected fault: detection, first success, sustained recovery, flaps, loss and its span."""
+    rows = []
+    for fault in summary["recovery"]["faults"]:
+        row = {k: fault.get(k) for k in RECOVERY_KEYS}
+        point = fault.get("recovery_point") or {}
+        row["recovery_point_span_s"] = point.get("span_s")
+        rows.append(row)
+    return rows
+
+
+def write_exports(run_dir: Path, summary: dict[str, Any]) -> None:
+    """summary.json and the CSV tables beside it (a table with no rows, e.g. no fault, writes no file)."""
+    write_json(run_dir / "summary.json", summary)
+    write_csv(run_dir / "summary-requests.csv", operation_rows(summary))
+    write_csv(run_dir / "summary-criteria.csv", criteria_rows(summary))
+    write_csv(run_dir / "summary-accounting.csv", accounting_rows(summary))
+    write_csv(run_dir / "summary-recovery.csv", recovery_rows(summary))
+
+
+def sla_exit_code(summary: dict[str, Any], *, allow_conditional: bool = False) -> int:
+    """0 PASS (CONDITIONAL too when allowed) on a complete run; 4 partial run; 5 INCONCLUSIVE; else 1."""
+    sla = summary.get("sla") or {}
+    verdict = sla.get("verdict")
+    if summary["run"]["partial"] or verdict == "INCOMPLETE":
+        return EXIT_PARTIAL
+    if verdict == "INCONCLUSIVE":
+        return EXIT_INCONCLUSIVE
+    met = verdict == "PASS" or (allow_conditional and verdict == "CONDITIONAL")
+    return EXIT_OK if met else EXIT_SLA_FAILED
+
+
 def print_summary(console: Console, summary: dict[str, Any]) -> None:
     run = summary["run"]
     console.print(f"[bold]{run['run_id']}[/]  {run['vendor']} · {run['scenario']} · {run['duration_s']:.0f} s")
@@ -151,6 +281,8 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
     sla = summary["sla"]
     if not sla:
         return
+    for note in sla.get("notes") or []:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
     grid = Table(title=f"SLA {sla['name']} ({sla['source']})")
     for column in ("criterion", "target", "measured", "status", "weight"):
         grid.add_column(column)
@@ -165,7 +297,10 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
         )
     console.print(grid)
     score = "–" if sla["score"] is None else f"{sla['score']:.1f}"
-    console.print(f"[{VERDICT_STYLE[sla['verdict']]}]{sla['verdict']}[/] score {score}")
+    decided = sla.get("decided_weight_share")
+    if score != "–" and decided is not None and decided < 1:
+        score += f" over the decided {decided * 100:.0f}% of the weight"
+    console.print(f"[{VERDICT_STYLE.get(sla['verdict'], 'bold')}]{sla['verdict']}[/] score {score}")
     for reason in sla["reasons"]:
         console.print(f"  · {reason}", highlight=False)
 
@@ -181,7 +316,9 @@ def score_command(
         None, "--recovery-confirm", min=0, help="Sustained recovery: how long it must then hold, in s (default 60)."
     ),
 ) -> None:
-    """Score one run: write summary.json and CSV tables beside it, print the verdict; exit 1 if the SLA is not met."""
+    """Score one run: write summary.json and CSV tables beside it, print the verdict.
+
+    Exit 0 PASS, 1 SLA not met, 4 the run is partial, 5 inconclusive (too little data to decide)."""
     console = Console()
     run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
     spec = choose_sla(run, sla)
@@ -191,13 +328,9 @@ def score_command(
         if value is not None
     }
     summary = build_summary(run, sla=spec, options=AnalysisOptions(recovery_overrides=overrides))
-    write_json(run.path / "summary.json", summary)
-    write_csv(run.path / "summary-requests.csv", operation_rows(summary))
-    write_csv(run.path / "summary-criteria.csv", criteria_rows(summary))
+    write_exports(run.path, summary)
     print_summary(console, summary)
-    verdict = summary["sla"]["verdict"]
-    met = verdict == "PASS" or (allow_conditional and verdict == "CONDITIONAL")
-    raise typer.Exit(EXIT_OK if met else EXIT_SLA_FAILED)
+    raise typer.Exit(sla_exit_code(summary, allow_conditional=allow_conditional))
 
 
 def _latency_sample(run: RunData, size: int = 5000) -> np.ndarray:

@@ -91,9 +91,10 @@ def test_a_run_with_only_a_manifest_scores_as_fail_with_a_reason(tmp_path: Path)
     folder = tmp_path / "r"
     folder.mkdir()
     (folder / "manifest.json").write_text(RunManifest(run_id="r", scenario="peak", started_at=1.0).model_dump_json())
-    assert main(["score", str(folder), "--sla", "standard"]) == 1
+    assert main(["score", str(folder), "--sla", "standard"]) == 4  # partial: exit 4 whatever the verdict
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["run"]["partial"] is True
+    assert summary["sla"]["verdict"] == "FAIL"
     assert summary["sla"]["score"] is None
     assert summary["sla"]["reasons"] == ["no criterion could be measured in this run"]
 

@@ -97,8 +97,8 @@ def test_fault_pairing_without_ids() -> None:
 def test_golden_degradation_slope_and_ratio() -> None:
     # One record per minute, latency 100 + 10·minute: p95 rises 10 ms a minute = 600 ms an hour.
     rows = [f.request(60.0 * m + 1, 100.0 + 10 * m) for m in range(10)]
-    result = degradation(f.requests(rows), f.T0, window_s=60.0)
-    assert result["windows"] == 10
+    result = degradation(f.requests(rows), f.T0, window_s=60.0, end=f.T0 + 600.0)  # the run lasted 10 minutes
+    assert (result["windows"], result["partial_windows"]) == (10, 0)
     assert result["slope_ms_per_hour"] == pytest.approx(600.0)
     assert result["first_p95_ms"] == 100.0
     assert result["last_p95_ms"] == 190.0
@@ -106,6 +106,29 @@ def test_golden_degradation_slope_and_ratio() -> None:
     assert result["hourly"] == [
         {"hour": 0, "count": 10, "p50_ms": 140.0, "p95_ms": 190.0, "p99_ms": 190.0, "error_rate": 0.0}
     ]
+
+
+def test_degradation_leaves_out_a_trailing_part_window() -> None:
+    # Ten full minutes of 100 ms, then the run stops 1 s into minute 11 with one 500 ms request. That request is
+    # the whole of the last window's p95: counting it would report a 5× drift of a flat system.
+    rows = [f.request(60.0 * m + s, 100.0) for m in range(10) for s in range(0, 60, 6)]
+    rows.append(f.request(600.5, 500.0))
+    result = degradation(f.requests(rows), f.T0, window_s=60.0)
+    assert (result["windows"], result["partial_windows"]) == (10, 1)
+    assert (result["first_p95_ms"], result["last_p95_ms"], result["last_first_ratio"]) == (100.0, 100.0, 1.0)
+    assert result["slope_ms_per_hour"] == 0.0
+    # The hourly table still counts every request, the trailing one included.
+    assert result["hourly"][0]["count"] == 101
+    # Had the run gone on to the end of minute 11, that window would be full and count.
+    extended = degradation(f.requests(rows), f.T0, window_s=60.0, end=f.T0 + 660.0)
+    assert (extended["windows"], extended["last_first_ratio"]) == (11, 5.0)
+
+
+def test_degradation_of_a_run_shorter_than_one_window_has_no_figures() -> None:
+    rows = [f.request(s, 100.0 + s) for s in range(30)]
+    result = degradation(f.requests(rows), f.T0, window_s=60.0)
+    assert (result["windows"], result["partial_windows"]) == (0, 1)
+    assert (result["last_first_ratio"], result["slope_ms_per_hour"]) == (None, None)
 
 
 def test_golden_capacity_points() -> None:

@@ -305,7 +305,7 @@ def test_inconclusive_when_too_few_samples_or_interval_straddles() -> None:
     row = evaluate(straddle, ev)["criteria"][0]
     assert row["status"] == "inconclusive"
     assert row["ci95"][0] < 150 < row["ci95"][1]
-    assert row["points"] == 0.5
+    assert row["points"] is None  # undecided: no points, left out of the score
 
 
 def test_search_growth_uses_the_runners_phase_times() -> None:
@@ -370,7 +370,25 @@ def test_the_readme_example_sla_file_is_valid(tmp_path: Path) -> None:
     assert spec.criteria[0].scope_model.operation == "send_text"
 
 
-def test_a_low_score_from_inconclusive_criteria_only_says_so() -> None:
+def _weighted(statuses: list[tuple[str, float, bool]]) -> dict[str, Any]:
+    """The verdict rule alone, over criterion rows with the given (status, weight, critical)."""
+    from analysis import sla as sla_module
+
+    rows = [
+        {
+            "id": f"c{i}",
+            "status": status,
+            "weight": weight,
+            "critical": critical,
+            "points": sla_module.POINTS.get(status),
+        }
+        for i, (status, weight, critical) in enumerate(statuses)
+    ]
+    verdict, lead, figures = sla_module._verdict(rows, sla_module.Bands.model_validate({}))
+    return {"verdict": verdict, "lead": lead, **figures}
+
+
+def test_an_undecided_criterion_is_left_out_of_the_score_not_half_failed() -> None:
     ev = _evidence(True)
     ev.webhooks = f.attempts([{"sent_at": f.T0, "delivery_id": "d", "response_ms": 100.0} for _ in range(20)])
     spec = SlaSpec.model_validate(
@@ -384,5 +402,92 @@ def test_a_low_score_from_inconclusive_criteria_only_says_so() -> None:
     )
     result = evaluate(spec, ev)
     assert [c["status"] for c in result["criteria"]] == ["inconclusive", "pass"]
-    assert (result["score"], result["verdict"], result["inconclusive_only"]) == (62.5, "FAIL", True)
-    assert result["reasons"][0].startswith("no criterion failed, but 1 could not be decided")
+    # Before: 62.5 (the undecided counted 0.5) and FAIL. Now: 100 over the decided quarter of the weight, and
+    # since three quarters are undecided and could turn it either way, no verdict but "needs more".
+    assert (result["score"], result["verdict"], result["met"]) == (100.0, "INCONCLUSIVE", False)
+    assert result["score_range"] == [25.0, 100.0]
+    assert result["decided_weight_share"] == 0.25
+    assert result["inconclusive_only"] is True
+    assert result["reasons"][0] == (
+        "inconclusive: needs more runs/samples: 1 criterion carrying 75% of the weight could not be decided"
+    )
+
+
+@pytest.mark.parametrize(
+    ("statuses", "verdict"),
+    [
+        # Most of the weight decided and passing: PASS, the undecided one named but out of the score.
+        ([("pass", 5, False), ("inconclusive", 1, False)], "PASS"),
+        # Undecided weight too large to call: neither PASS nor FAIL.
+        ([("pass", 4, False), ("inconclusive", 6, False)], "INCONCLUSIVE"),
+        # A critical criterion undecided can never PASS (its failure would knock the vendor out).
+        ([("pass", 9, False), ("inconclusive", 1, True)], "INCONCLUSIVE"),
+        # Even if every undecided criterion passed, the score stays under 75: that is a FAIL.
+        ([("fail", 8, False), ("inconclusive", 2, False)], "FAIL"),
+        # A failed critical criterion fails whatever is undecided.
+        ([("fail", 1, True), ("inconclusive", 9, False)], "FAIL"),
+        # The undecided weight cannot move the band: the band stands.
+        ([("pass", 99, False), ("inconclusive", 1, False)], "PASS"),
+        ([("warn", 3, False), ("pass", 7, False), ("inconclusive", 1, False)], "CONDITIONAL"),
+        # Nothing undecided: the plain band.
+        ([("pass", 1, False), ("fail", 1, False)], "FAIL"),
+    ],
+)
+def test_verdict_with_undecided_criteria(statuses: list[tuple[str, float, bool]], verdict: str) -> None:
+    assert _weighted(statuses)["verdict"] == verdict
+
+
+def test_a_flawless_short_run_is_never_failed_by_the_standard_preset(tmp_path: Path) -> None:
+    """Every request ok and fast, every message delivered once, but only 60 of each: most of the standard
+    preset cannot be decided on so little, and the verdict says so instead of FAIL."""
+    folder = tmp_path / "short"
+    (folder / "requests").mkdir(parents=True)
+    rows = [f.request(i * 0.5, 20.0, correlation_id=f"m{i}") for i in range(60)]
+    _write_run(folder, rows, [f.arrival(f"m{i}", i * 0.5 + 0.05) for i in range(60)])
+    sla = build_summary(load_run(folder), sla=load_preset("standard"))["sla"]
+    statuses = {c["id"]: c["status"] for c in sla["criteria"]}
+    assert "fail" not in statuses.values() and "warn" not in statuses.values()
+    assert statuses["availability"] == "inconclusive"
+    assert sla["verdict"] == "INCONCLUSIVE"
+    assert sla["score"] == 100.0
+    assert sla["reasons"][0].startswith("inconclusive: needs more runs/samples")
+
+
+def test_a_partial_run_never_passes(tmp_path: Path) -> None:
+    folder = tmp_path / "cut"
+    (folder / "requests").mkdir(parents=True)
+    rows = [f.request(i * 0.1, 20.0, correlation_id=f"m{i}") for i in range(600)]
+    arrivals = [f.arrival(f"m{i}", i * 0.1 + 0.05) for i in range(600)]
+    spec = SlaSpec.model_validate({"name": "t", "criteria": [{"metric": "latency_ms", "target": 500}]})
+    _write_run(folder, rows, arrivals, complete=True)
+    assert build_summary(load_run(folder), sla=spec)["sla"]["verdict"] == "PASS"
+    _write_run(folder, rows, arrivals, complete=False)
+    sla = build_summary(load_run(folder), sla=spec)["sla"]
+    assert (sla["verdict"], sla["met"], sla["partial"]) == ("INCOMPLETE", False, True)
+    assert sla["reasons"][0].startswith("run is partial (the run did not complete")
+    # A failure the partial run already shows stays a failure.
+    strict = SlaSpec.model_validate({"name": "t", "criteria": [{"metric": "latency_ms", "target": 5}]})
+    assert build_summary(load_run(folder), sla=strict)["sla"]["verdict"] == "FAIL"
+
+
+def _write_run(folder: Path, rows: list[dict[str, Any]], arrivals: list[dict[str, Any]], complete: bool = True) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from harness.records import LEDGER_SCHEMA, REQUEST_SCHEMA, RunManifest
+
+    frame = f.requests(rows)
+    pq.write_table(
+        pa.Table.from_pandas(frame, schema=REQUEST_SCHEMA, preserve_index=False), folder / "requests" / "w0.parquet"
+    )
+    ledger = f.ledger(arrivals)
+    pq.write_table(pa.Table.from_pandas(ledger, schema=LEDGER_SCHEMA, preserve_index=False), folder / "ledger.parquet")
+    manifest = RunManifest(
+        run_id=folder.name,
+        scenario="media-burst",
+        vendor={"name": "acme"},
+        started_at=f.T0,
+        ended_at=f.T0 + rows[-1]["scheduled_at"] - f.T0 + 1,
+        complete=complete,
+    )
+    (folder / "manifest.json").write_text(manifest.model_dump_json())
