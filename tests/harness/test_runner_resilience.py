@@ -196,9 +196,10 @@ def test_disk_full_mid_run_stops_the_run_with_a_clear_error_and_keeps_what_was_w
     for name in recording:
         log_text = (run_dir / "logs" / f"locust-{name}-p0.log").read_text()
         assert f"exit code {LOCUST_EXIT_DISK_FULL}" in log_text, name
-    # The load stopped when the disk filled: far fewer than the 400 planned sends were made.
+    # The load stopped when the disk filled (about 3 s into a 20 s plan): the last live count of sends, written
+    # once a second while the load runs, is well under half of the 400 planned.
     live = json.loads((run_dir / "live.json").read_text())
-    assert live["final"] and 0 < live["requests"] < 400
+    assert 0 < live["requests"] < 200
     # What was written stays readable: each recorder's two whole shards before the failure, no half-written file.
     written = sorted((run_dir / "requests").iterdir())
     assert [p.suffix for p in written] == [".parquet"] * 2 * len(recording)
