@@ -1,7 +1,8 @@
 """``scrmbench run`` and ``scrmbench scenarios list``.
 
-Exit codes: 0 the SLA was met (or no scorer is installed and the run completed), 1 the SLA failed, 2 bad input,
-3 harness error (see ``harness.errors``).
+Exit codes: 0 the SLA was met (or no scorer is installed and the run completed), 1 the SLA failed, 2 bad input
+(a refused target included: refused before the results folder is made, nothing sent), 3 harness error (a full
+disk included: the run is stopped, the folder keeps what was written, marked incomplete; see ``harness.errors``).
 """
 
 from __future__ import annotations
