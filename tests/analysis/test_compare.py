@@ -1,4 +1,5 @@
-"""Vendor comparison: Holm, Newcombe, Hodges–Lehmann, classification, and tied ranking."""
+"""Vendor comparison: Welch over runs, Holm on the primary set, Newcombe, Hodges–Lehmann, classification, tied
+ranking; power at 3 runs a side and the false-separation rate of identical vendors on seeded data."""
 
 from __future__ import annotations
 
@@ -80,3 +81,63 @@ def test_close_vendors_share_a_rank_and_single_runs_are_insufficient() -> None:
 def test_groups_by_scenario() -> None:
     runs = [*_runs("a", [100, 100], 90.0), RunInput(_summary("a", "x", 100, 1, 90.0, scenario="soak"))]
     assert [g["scenario"] for g in compare(runs, CompareOptions(resamples=200))["groups"]] == ["peak", "soak"]
+
+
+def _seeded(vendors: dict[str, tuple[float, float]], runs: int, seed: int, p95_sd: float, score_sd: float) -> list:
+    """Per-run summaries: vendor → (mean p95 ms, mean score), run-to-run noise drawn from one seeded generator."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for vendor, (p95, score) in vendors.items():
+        for i in range(runs):
+            value = float(rng.normal(p95, p95_sd))
+            out.append(RunInput(_summary(vendor, f"{vendor}{i}", value, 10, float(rng.normal(score, score_sd)))))
+    return out
+
+
+def test_clearly_different_vendors_separate_at_three_runs_each() -> None:
+    """The auditor's case: p95 100 / 400 / 900 ms and scores 95 / 75 / 55, three runs a side, run-to-run noise.
+    Before, Holm over every pair × metric with a rank test over runs (min p 0.1 at 3 + 3) separated none."""
+    vendors = {"a": (100.0, 95.0), "b": (400.0, 75.0), "c": (900.0, 55.0)}
+    separated = 0
+    for seed in range(40):
+        (group,) = compare(_seeded(vendors, 3, seed, p95_sd=15.0, score_sd=2.0))["groups"]
+        primary = [p for p in group["pairs"] if p["primary"]]
+        assert len(primary) == 6 and all(p["p_holm"] is not None for p in primary)
+        separated += all(p["verdict"] == "meaningful" for p in primary)
+        assert [(r["vendor"], r["rank"]) for r in group["ranking"]] == [("a", 1), ("b", 2), ("c", 3)]
+    assert separated == 40
+
+
+def test_identical_vendors_are_not_separated_and_intervals_cover_the_truth() -> None:
+    """Same vendor twice, three runs each, 300 seeds. With the default margins almost nothing is called
+    meaningful; with no margin at all, the false-separation rate of the primary family stays near α (Holm over
+    p95 and score), and the 95% interval on the p95 difference holds the true 0 about 95% of the time. (Over
+    1,000 seeds: 0.2%, 2.8% and 96.5%.)"""
+    same = {"a": (500.0, 85.0), "b": (500.0, 85.0)}
+    zero = CompareOptions(latency_margin_rel=0.0, latency_margin_ms=0.0, score_margin=0.0)
+    seeds = range(300)
+    false_default = false_zero = covered = 0
+    for seed in seeds:
+        runs = _seeded(same, 3, seed, p95_sd=60.0, score_sd=4.0)
+        (group,) = compare(runs)["groups"]
+        false_default += any(p["verdict"] == "meaningful" for p in group["pairs"] if p["primary"])
+        (strict,) = compare(runs, zero)["groups"]
+        false_zero += any(p["verdict"] == "meaningful" for p in strict["pairs"] if p["primary"])
+        p95 = next(p for p in strict["pairs"] if p["metric"] == "request_p95_ms")
+        covered += p95["ci95"][0] <= 0.0 <= p95["ci95"][1]
+    assert false_default / len(seeds) <= 0.02  # a margin to clear on top of α: rarer still (1 in 300 here)
+    assert false_zero / len(seeds) <= 0.08  # α = 0.05 familywise; 0.08 allows the binomial noise of 300 draws
+    assert 0.90 <= covered / len(seeds) <= 0.99
+
+
+def test_rate_pairs_use_run_to_run_variation_too() -> None:
+    """Error rates 1% vs 3% pooled over 3 runs each look far apart to a pooled interval, but the runs of b
+    disagree wildly (0%, 0%, 9%): the decision interval is the hull, and it does not separate them."""
+    runs = [RunInput(_summary("a", f"a{i}", 100.0, 100, 90.0)) for i in range(3)]
+    runs += [RunInput(_summary("b", f"b{i}", 100.0, errors, 90.0)) for i, errors in enumerate([0, 0, 900])]
+    (group,) = compare(runs)["groups"]
+    pair = next(p for p in group["pairs"] if p["metric"] == "error_rate")
+    assert pair["ci95_pooled"][0] > pair["margin"]  # requests pooled as if independent: "meaningful"
+    assert pair["ci95"][0] < pair["margin"] < pair["ci95"][1]
+    assert pair["verdict"] == "not separated" and not pair["primary"]
+    assert pair["basis"].startswith("hull of the pooled Newcombe interval and Welch over runs (3 and 3)")
