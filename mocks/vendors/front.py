@@ -1,11 +1,15 @@
 """The embedded HA front: a small reverse proxy that health-checks a primary and a standby.
 
-Detection is active (``GET /health`` on the active backend every ``interval_s``) and passive (a proxied
-request that cannot connect counts as a failed check). After ``failure_threshold`` consecutive failures the
-active backend is marked down. Automatic failover switches to the standby at once and promotes it
-(``POST /_vendor/promote``); manual failover answers 503 until an operator calls ``POST /_front/failover``,
-or until the simulated operator's ``manual_delay_s`` has passed. Every transition is logged with its time at
-``GET /_front/status``, so a test or a run can line it up with the fault that caused it.
+Detection is active: ``GET /health`` on every backend each ``interval_s``; after ``failure_threshold``
+consecutive failures a backend is marked down, so a killed (connection refused) active backend is detected
+between (threshold - 1) x interval and threshold x interval after it died, whatever the traffic. Passive
+checks (a proxied request that cannot connect counts as a failed check) are opt-in (``passive_checks``): with
+traffic flowing they reach the threshold within milliseconds, and the profile's figure would no longer hold.
+Until the switch, a proxied request that cannot connect answers 502. Automatic failover switches to the
+standby at once and promotes it (``POST /_vendor/promote``); manual failover answers 503 until an operator
+calls ``POST /_front/failover``, or until the simulated operator's ``manual_delay_s`` has passed. Every
+transition is logged with its time at ``GET /_front/status``, so a test or a run can line it up with
+the fault that caused it.
 """
 
 from __future__ import annotations
@@ -155,7 +159,8 @@ async def proxy(request: Request) -> Response:
             {"error": {"code": "gateway_timeout", "message": f"{backend.name} timed out"}}, status_code=504
         )
     except httpx.HTTPError as exc:
-        front.record_failure(backend, f"proxy {type(exc).__name__}")  # passive check
+        if front.settings.passive_checks:
+            front.record_failure(backend, f"proxy {type(exc).__name__}")
         return JSONResponse(
             {"error": {"code": "bad_gateway", "message": f"{backend.name}: {type(exc).__name__}"}}, status_code=502
         )

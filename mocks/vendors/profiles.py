@@ -137,8 +137,10 @@ def lossy(time_scale: float) -> ProfileSpec:
 def fast_failover(time_scale: float) -> ProfileSpec:
     """High-end HA pair: automatic failover, durable shared queue.
 
-    Front checks every 0.5 s (0.5 s timeout), switches after 3 consecutive failures. Truth: after the primary
-    is killed the front serves from the standby within threshold × interval = 1.5 s (connection refused), at
+    Front checks every 0.5 s (0.5 s timeout), switches after 3 consecutive failed checks (active checks
+    only: proxied requests answer 502 until then, whatever the traffic). Truth: after the primary is killed
+    the front serves from the standby after (threshold − 1) × interval = 1.0 s to threshold × interval =
+    1.5 s (connection refused; where in that range depends on when the kill falls between two checks), at
     worst threshold × (interval + timeout) = 3 s (a hung primary): the research's "within 90 s" class;
     acknowledged messages are not lost (the standby claims the dead primary's outbox rows after their
     5 s lease), at most one per primary worker (8) is duplicated: a job each worker had sent but not yet

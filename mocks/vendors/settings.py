@@ -126,3 +126,7 @@ class FrontSettings(BaseModel):
     # POST /_front/failover (a human).
     manual_delay_s: float | None = Field(default=None, ge=0)
     proxy_timeout_s: float = Field(default=30.0, gt=0)
+    # Passive checks: a proxied request that cannot connect counts as a failed check. Off by default, so a
+    # profile's detection time is its active checks' threshold x interval whatever the traffic (with webhooks
+    # and load flowing, passive failures reach the threshold within milliseconds and hide the outage).
+    passive_checks: bool = False
