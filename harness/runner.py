@@ -35,9 +35,10 @@ from harness.faults.timeline import FaultTimeline
 from harness.locust_procs import LocustPhase
 from harness.net import check_target
 from harness.progress import read_live, render
-from harness.recorder import LOCUST_EXIT_DISK_FULL, complete_manifest, is_disk_full, run_directory, write_manifest
+from harness.recorder import LOCUST_EXIT_DISK_FULL, is_disk_full
 from harness.records import RunManifest
 from harness.run_faults import start_faults
+from harness.run_folder import complete_manifest, run_directory, write_manifest
 from harness.run_resources import ResourceSampler
 from harness.run_services import MOCK_ADMIN_TOKEN, RunServices, start_services
 from mocks.whatsapp.correlation import new_run_tag

@@ -32,8 +32,9 @@ from harness.adapters.base import Call, Health, SearchConversations, SendMedia, 
 from harness.adapters.locust_executor import LocustExecutor
 from harness.adapters.registry import create_adapter
 from harness.config.profiles import VendorProfile, load_profile
-from harness.recorder import complete_manifest, install_recorder, write_manifest
+from harness.recorder import install_recorder
 from harness.records import RunManifest
+from harness.run_folder import complete_manifest, write_manifest
 from harness.secrets import install_log_redaction
 from harness.smoke import SMOKE_JPEG, SMOKE_LINK
 from mocks.whatsapp.correlation import make_token, new_run_tag

@@ -149,8 +149,8 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
     """A plain ``locust -f`` run writes its own manifest; under ``scrmbench run`` the runner already did."""
     if (run_dir / "manifest.json").exists():
         return
-    from harness.recorder import write_manifest
     from harness.records import RunManifest
+    from harness.run_folder import write_manifest
 
     plan, _ = plan_for(environment)
     manifest = RunManifest(

@@ -20,14 +20,12 @@ from harness.recorder import (
     TEST_DISK_FULL_ENV,
     RequestRecorder,
     ShardSink,
-    complete_manifest,
     is_disk_full,
     read_requests,
-    run_directory,
     safe_name,
-    write_manifest,
 )
 from harness.records import REQUEST_SCHEMA, RunManifest
+from harness.run_folder import complete_manifest, run_directory, write_manifest
 from harness.secrets import SecretRegistry
 
 ROOT = Path(__file__).resolve().parents[2]

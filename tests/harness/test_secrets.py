@@ -18,12 +18,10 @@ from harness.errors import ConfigError
 from harness.recorder import (
     RequestRecorder,
     ShardSink,
-    complete_manifest,
     read_requests,
-    run_directory,
-    write_manifest,
 )
 from harness.records import RunManifest
+from harness.run_folder import complete_manifest, run_directory, write_manifest
 from harness.secrets import REDACTED, RedactingFilter, SecretRegistry, install_log_redaction, read_secret
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
