@@ -3,7 +3,8 @@
 
 The mock always comes first (free port, limiters relaxed: a contract check is about the dialect, not about
 Meta's 24-hour window or pair rate); then the reference vendor (seeded with a few conversations so
-``assign_conversation`` has something to assign), an HA pair, or a facade, pointed at the mock. The result is
+``assign_conversation`` has something to assign), an HA pair, the reference vendor in a container
+(``harness.docker_vendor``), or a facade, pointed at the mock. The result is
 the *effective* profile, whose ``base_url`` and ``mock_url`` point at what was started.
 """
 
@@ -86,11 +87,21 @@ def _start_target(profile: VendorProfile, workdir: Path, mock_url: str, stack: E
         return str(handle.base_url)
     if launch.kind == "facade":
         return start_facade(profile, mock_url, stack, log_path=workdir / "facade.log")[1]
+    if launch.kind == "container":  # the reference vendor in a scrmbench container (needs a Docker engine)
+        from harness.docker_vendor import container_name, start_vendor_container
+
+        _seed(workdir / "vendor.db")
+        name = container_name(profile.name)
+        vendor = start_vendor_container(
+            launch.profile or "steady", whatsapp_url=mock_url, run_dir=workdir, stack=stack, name=name
+        )
+        return vendor.base_url
     raise ConfigError(
         "the profile does not say what to start",
         field="launch.kind",
         value=launch.kind,
-        fix="set launch.kind to reference, ha-pair, facade or mock, or start the vendor yourself and drop --launch",
+        fix="set launch.kind to reference, ha-pair, container, facade or mock, or start the vendor yourself and "
+        "drop --launch",
     )
 
 

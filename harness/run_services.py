@@ -2,6 +2,8 @@
 
 ``launch.kind`` in the profile decides: ``reference`` / ``ha-pair`` start the mock WhatsApp API and a reference
 vendor (``mocks.vendors.launch``) pointed at it and subscribe the vendor's webhook receiver at the mock;
+``container`` starts the mock and the reference vendor in a container scrmbench builds and owns
+(``harness.docker_vendor``: host networking, labelled, removed at the end), the run's ``primary`` container;
 ``facade`` starts the mock and a BSP-shaped facade in front of it (``harness.local_stack.start_facade``);
 ``mock`` starts the mock alone, which is then the target; each writes an *effective* profile (the real base URL
 and mock URL) into the results folder. ``none`` starts nothing and uses the profile as written. Every URL is
@@ -25,11 +27,13 @@ import httpx
 import yaml
 
 from harness.config.profiles import VendorProfile
+from harness.docker_vendor import container_name, start_vendor_container
 from harness.errors import HarnessError
 from harness.faults.base import FaultTargets, ProxyTarget, UpstreamTarget
+from harness.faults.container import docker_client
 from harness.local_stack import start_facade
 from harness.net import check_target, free_port
-from harness.run_failover import DockerFactory, failover_containers, failover_proxy
+from harness.run_failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
 from harness.services import ServiceProcess
 
 log = logging.getLogger(__name__)
@@ -125,16 +129,20 @@ def start_services(
 ) -> RunServices:
     """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder.
 
-    ``failover.method: container`` is checked first (nothing starts for a missing or foreign container);
+    ``failover.method: container`` is checked first (nothing starts for a missing or foreign container), unless
+    ``launch.kind: container`` starts the container itself (through ``docker_factory`` too);
     ``failover.method: proxy`` puts a chaos proxy in front of the vendor and the effective base_url points at it.
     ``mock_settings`` are merged into the run's mock config (e.g. a small ledger ``memory_rows`` for soaks);
     ``seed`` (the run's ``--seed``) becomes the mock's ``seed`` and ``webhooks.seed``.
     """
-    containers = failover_containers(profile, source=source, docker_factory=docker_factory)
+    launched = profile.launch.kind == "container"
+    containers = {} if launched else failover_containers(profile, source=source, docker_factory=docker_factory)
     stack = ExitStack()
     try:
-        services = _start(profile, run_dir, stack, owner_confirmed, run_mock_config(seed, mock_settings))
-        services.containers = containers
+        mock_config = run_mock_config(seed, mock_settings)
+        services = _start(profile, run_dir, stack, owner_confirmed, mock_config, docker_factory)
+        if not launched:
+            services.containers = containers
         return services
     except BaseException:
         stack.close()
@@ -142,10 +150,16 @@ def start_services(
 
 
 def _start(
-    profile: VendorProfile, run_dir: Path, stack: ExitStack, owner_confirmed: bool, mock_config: dict[str, Any]
+    profile: VendorProfile,
+    run_dir: Path,
+    stack: ExitStack,
+    owner_confirmed: bool,
+    mock_config: dict[str, Any],
+    docker_factory: DockerFactory | None = None,
 ) -> RunServices:
     launch = profile.launch
     processes: dict[str, ServiceProcess] = {}
+    containers: dict[str, str] = {}
     handle: Any = None
     mock: ServiceProcess | None = None
     if launch.kind == "none":
@@ -155,6 +169,15 @@ def _start(
     elif launch.kind in ("reference", "ha-pair"):
         mock_url, mock, handle = _start_reference(profile, run_dir, stack, mock_config, processes)
         effective = _pointed_at(profile, handle.base_url, mock_url)
+    elif launch.kind == "container":
+        mock_url, mock, handle = _start_container(profile, run_dir, stack, mock_config, docker_factory)
+        processes["mock"] = mock
+        containers[PRIMARY] = handle.name
+        effective = _pointed_at(profile, handle.base_url, mock_url)
+        if effective.failover is not None and effective.failover.method == "container":
+            # The effective profile names the container the run started, as a profile for a running one would.
+            failover = effective.failover.model_copy(update={"target": handle.name})
+            effective = effective.model_copy(update={"failover": failover})
     elif launch.kind in ("facade", "mock"):
         mock_url, mock = _start_mock(run_dir, stack, free_port(), mock_config)
         processes["mock"] = mock
@@ -165,12 +188,14 @@ def _start(
             processes["primary"] = facade
         effective = _pointed_at(profile, base_url, mock_url)
     else:  # pragma: no cover - LaunchConfig.kind is a Literal of the kinds above
-        raise HarnessError(f"launch kind {launch.kind!r} is unknown; use none, reference, ha-pair, facade or mock")
+        raise HarnessError(
+            f"launch kind {launch.kind!r} is unknown; use none, reference, ha-pair, container, facade or mock"
+        )
     # After the vendor is up: the proxy relays to its real address, the load (via the file below) goes to the proxy.
     effective, proxies = failover_proxy(effective, stack)
     path = run_dir / "vendor-profile.yaml"
     path.write_text(yaml.safe_dump(effective.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-    return RunServices(effective, path, mock_url, mock, handle, processes, stack, proxies)
+    return RunServices(effective, path, mock_url, mock, handle, processes, stack, proxies, containers)
 
 
 def _pointed_at(profile: VendorProfile, base_url: str, mock_url: str) -> VendorProfile:
@@ -218,3 +243,26 @@ def _start_reference(
         processes["primary"] = handle.service
     _subscribe(mock_url, handle.base_url)
     return mock_url, mock, handle
+
+
+def _start_container(
+    profile: VendorProfile,
+    run_dir: Path,
+    stack: ExitStack,
+    mock_config: dict[str, Any],
+    docker_factory: DockerFactory | None,
+) -> tuple[str, ServiceProcess, Any]:
+    """The mock, then the reference vendor in its container (removed with ``stack``); webhooks subscribed."""
+    mock_url, mock = _start_mock(run_dir, stack, free_port(), mock_config)
+    target = profile.failover.target if profile.failover is not None else None
+    vendor = start_vendor_container(
+        profile.launch.profile or "steady",
+        whatsapp_url=mock_url,
+        run_dir=run_dir,
+        stack=stack,
+        name=target or container_name(profile.name),
+        port=profile.launch.port,
+        client_factory=docker_factory or docker_client,
+    )
+    _subscribe(mock_url, vendor.base_url)
+    return mock_url, mock, vendor

@@ -2,6 +2,7 @@
 
     python deploy/image/build_image.py busybox [--tag scrmbench-busybox:local]
     python deploy/image/build_image.py python  [--tag scrmbench-python:local]
+    python deploy/image/build_image.py runtime
 
 ``busybox``: one static busybox binary (Debian package ``busybox-static``) and its applet links, an ``/www``
 page for ``busybox httpd``. A few MB, built in a second; the container-fault tests use it.
@@ -10,6 +11,11 @@ page for ``busybox httpd``. A few MB, built in a second; the container-fault tes
 compiled extension modules, and this virtual environment's site-packages (scrmbench itself included, as the
 editable install points at the source tree, which is copied too). Big (hundreds of MB) but needs nothing from
 outside this machine; run the reference vendor or the mock in it with host networking.
+
+``runtime``: what ``launch.kind: container`` runs the reference vendor in (``harness.docker_image``): only the
+system libraries this interpreter links against; the interpreter, the venv and the source are mounted read-only
+when a container starts. A few MB, tagged by content (``scrmbench-runtime:<key>``); ``scrmbench run`` builds it
+by itself when missing, this only builds it ahead of time and prints its tag.
 
 Nothing is ever pulled: ``docker import`` reads the tarball we made. Images carry the label
 ``org.scrmbench.image=true``.
@@ -165,13 +171,34 @@ def build(kind: str, tag: str) -> str:
         return import_image(root, tag, changes)
 
 
+def build_runtime() -> str:
+    """The runtime image's content tag, built now if missing (the runner does the same before a container run)."""
+    from harness.docker_image import ensure_runtime_image
+    from harness.errors import FaultError
+    from harness.faults.container import docker_client
+
+    try:
+        client = docker_client()
+        try:
+            return ensure_runtime_image(client)
+        finally:
+            client.close()
+    except FaultError as exc:
+        raise BuildError(str(exc)) from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=["busybox", "python"])
-    parser.add_argument("--tag", default=None, help="image tag (default scrmbench-<kind>:local)")
+    parser.add_argument("kind", choices=["busybox", "python", "runtime"])
+    parser.add_argument("--tag", default=None, help="image tag (default scrmbench-<kind>:local; runtime: by content)")
     args = parser.parse_args(argv)
     try:
-        image_id = build(args.kind, args.tag or f"scrmbench-{args.kind}:local")
+        if args.kind == "runtime":
+            if args.tag:
+                raise BuildError("the runtime image is tagged by its content; drop --tag")
+            image_id = build_runtime()
+        else:
+            image_id = build(args.kind, args.tag or f"scrmbench-{args.kind}:local")
     except (BuildError, OSError, subprocess.SubprocessError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3

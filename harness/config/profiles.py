@@ -145,18 +145,20 @@ class LaunchConfig(_Strict):
     """What the runner starts on loopback before a trial; ``none`` means the vendor is already running.
 
     ``reference`` / ``ha-pair``: the mock and a reference vendor (``profile`` names its behaviour, e.g. steady or
-    fast-failover); ``facade``: the mock and a BSP facade of ``dialect``; ``mock``: the mock alone, which is then
-    the target itself (the Cloud API shape spoken directly).
+    fast-failover); ``container``: the same reference vendor in a container scrmbench builds and owns (host
+    networking, labelled for the container faults; ``harness.docker_vendor``); ``facade``: the mock and a BSP
+    facade of ``dialect``; ``mock``: the mock alone, which is then the target itself (the Cloud API shape spoken
+    directly).
     """
 
-    kind: Literal["none", "reference", "ha-pair", "facade", "mock"] = "none"
-    profile: str | None = None  # reference / ha-pair behaviour profile: steady, degrading, lossy, ...
+    kind: Literal["none", "reference", "ha-pair", "container", "facade", "mock"] = "none"
+    profile: str | None = None  # reference / ha-pair / container behaviour profile: steady, degrading, lossy, ...
     dialect: Literal["twilio", "wati", "360dialog"] | None = None  # facade kind only
     port: int | None = Field(default=None, ge=1024, le=65535)  # None: a free port, base_url rewritten
 
     @model_validator(mode="after")
     def _kind_needs(self) -> LaunchConfig:
-        if self.kind in ("reference", "ha-pair") and not self.profile:
+        if self.kind in ("reference", "ha-pair", "container") and not self.profile:
             raise ValueError(f"launch kind '{self.kind}' needs profile (e.g. steady)")
         if self.kind == "facade" and not self.dialect:
             raise ValueError("launch kind 'facade' needs dialect (twilio, wati or 360dialog)")
@@ -168,19 +170,10 @@ class FailoverConfig(_Strict):
 
     # upstream: the vendor's own upstream (the mock WhatsApp API) goes down instead of the vendor.
     method: Literal["process", "container", "proxy", "upstream"]
-    target: str | None = None  # container name for 'container'; ignored otherwise
+    # container name for 'container' (with launch.kind container: optional, the name given to the container the
+    # run starts); ignored otherwise
+    target: str | None = None
     notes: str = ""
-
-    @model_validator(mode="after")
-    def _container_needs_target(self) -> FailoverConfig:
-        # Checked here, not when the fault fires: a run must not load a vendor for minutes and then find it has
-        # nothing to kill.
-        if self.method == "container" and not self.target:
-            raise ValueError(
-                "failover method 'container' needs target: the name of a container scrmbench started "
-                "(labelled org.scrmbench.managed=true)"
-            )
-        return self
 
 
 class VendorProfile(_Strict):
@@ -196,6 +189,27 @@ class VendorProfile(_Strict):
     launch: LaunchConfig = LaunchConfig()
     failover: FailoverConfig | None = None
     notes: str = ""
+
+    @field_validator("failover")
+    @classmethod
+    def _failover_fits_launch(cls, failover: FailoverConfig | None, info: ValidationInfo) -> FailoverConfig | None:
+        # Checked here, not when the fault fires: a run must not load a vendor for minutes and then find it has
+        # nothing to kill. ``launch`` is declared before ``failover``, so it is validated already.
+        launch = info.data.get("launch")
+        kind = launch.kind if isinstance(launch, LaunchConfig) else "none"
+        if failover is None:
+            return failover
+        if failover.method == "container" and not failover.target and kind != "container":
+            raise ValueError(
+                "failover method 'container' needs target: the name of a container scrmbench started "
+                "(labelled org.scrmbench.managed=true), or launch.kind container to have the run start one"
+            )
+        if kind == "container" and failover.method == "process":
+            raise ValueError(
+                "failover method 'process' cannot kill a vendor running in a container; "
+                "use method container (or proxy, upstream) with launch.kind container"
+            )
+        return failover
 
     @field_validator("name")
     @classmethod
@@ -260,6 +274,7 @@ _FIELD_FIXES = {
     "allowed_targets": "list bare host names such as api.vendor.com",
     "operations": "list each operation once, from: " + ", ".join(OPERATIONS),
     "launch": "see the launch block of vendors/reference-steady.yaml or vendors/twilio-facade.yaml",
+    "failover": "see the failover block of vendors/reference-ha-pair.yaml or vendors/reference-container-failover.yaml",
     "account_sid": "copy the Account SID from the Twilio console: AC followed by 32 hex digits",
     "api_prefix": "write it as /api/v1 or /{tenantId}/api/v1",
     "api_version": "write it as v23.0",

@@ -22,8 +22,10 @@ def test_each_shipped_reference_file_loads_and_launches_a_known_profile_the_righ
     profile = load_profile(path)
     assert profile.name == path.stem and profile.adapter == "reference"
     assert profile.launch.profile in PROFILES
-    # An HA profile needs the pair (primary, standby, front); a single-instance profile one process.
-    assert profile.launch.kind == ("ha-pair" if is_ha_profile(profile.launch.profile) else "reference")
+    # An HA profile needs the pair (primary, standby, front); a single-instance profile one process, or one
+    # container (launch.kind container, for container failover).
+    single = ("reference", "container")
+    assert profile.launch.kind in (("ha-pair",) if is_ha_profile(profile.launch.profile) else single)
     if profile.launch.kind == "ha-pair":
         assert profile.failover is not None, "an HA pair is there to be failed over"
 
