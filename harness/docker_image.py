@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -161,6 +162,8 @@ def ensure_runtime_image(client: Any) -> str:
         pass
     except docker.errors.DockerException as exc:
         raise FaultError(f"cannot look up the runtime image {tag}: {exc}") from exc
+    if shutil.which("ldd") is None:
+        raise FaultError("ldd is not installed, so the runtime image cannot be assembled; install libc-bin")
     rootfs = runtime_rootfs(system_libraries(binaries))
     repository, version = tag.split(":")
     try:
