@@ -424,14 +424,12 @@ def score(run_dir: Path, sla: str | None) -> tuple[dict[str, Any] | None, bool |
     """Score with analysis (as ``scrmbench score`` does); None when the run cannot be scored."""
     from analysis.load import load_run
     from analysis.summary import build_summary
-    from harness.commands.score import choose_sla, criteria_rows, operation_rows, write_csv, write_json
+    from harness.commands.score import choose_sla, write_exports
 
     run = load_run(run_dir)
     summary = build_summary(run, sla=choose_sla(run, sla))
     try:
-        write_json(run_dir / "summary.json", summary)
-        write_csv(run_dir / "summary-requests.csv", operation_rows(summary))
-        write_csv(run_dir / "summary-criteria.csv", criteria_rows(summary))
+        write_exports(run_dir, summary)  # the same files as `scrmbench score`: summary.json and its CSV tables
     except OSError as exc:
         raise _disk_guard(run_dir, exc) from exc
     verdict = summary.get("sla", {}).get("verdict")
