@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -150,14 +150,19 @@ def build_app(
     routes: list[BaseRoute],
     *,
     transport: httpx.AsyncBaseTransport | None = None,
+    services: Sequence[Callable[[Starlette], AbstractAsyncContextManager[None]]] = (),
 ) -> Starlette:
-    """The facade app: its routes, ``/_facade/health``, and an upstream client living as long as the app."""
+    """The facade app: its routes, ``/_facade/health``, and an upstream client living as long as the app.
+    ``services`` run inside the app's lifespan, after the upstream client opens and before it closes."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.upstream = Upstream(settings, transport)
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for service in services:
+                    await stack.enter_async_context(service(app))
+                yield
         finally:
             await app.state.upstream.aclose()
 

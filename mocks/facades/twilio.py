@@ -7,7 +7,8 @@ status}``. ``GET /2010-04-01/Accounts/{AccountSid}.json`` returns the account.
 
 Deviation, on purpose: real Twilio queues and reports WhatsApp-side failures later through status callbacks;
 this facade forwards synchronously, so an upstream rejection comes back at once as a Twilio error (rate limits
-as 429 with 63018, the customer window as 63016). Status callbacks are not sent.
+as 429 with 63018, the customer window as 63016). Status callbacks (``StatusCallback``, loopback URLs only)
+are sent as the mock's status ladder reports the message: see ``mocks.facades.twilio_callbacks``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ from mocks.facades.common import (
     settings_of,
     upstream,
     wamid_of,
+)
+from mocks.facades.twilio_callbacks import (
+    CallbackSettings,
+    callback_refusal,
+    callback_routes,
+    callback_service,
+    callbacks_of,
+    subscribe_for,
 )
 
 # Graph error code -> (HTTP status, Twilio error code); everything else is 400 / 63003-like "channel error".
@@ -112,6 +121,12 @@ async def create_message(request: Request) -> Response:
     graph_body = _graph_body(form, to)
     if isinstance(graph_body, Response):
         return graph_body
+    callback = form.get("StatusCallback")
+    if callback is not None:
+        refusal = callback_refusal(str(callback))
+        if refusal:
+            return twilio_error(400, 21609, f"Invalid StatusCallback URL {callback}: {refusal}")
+        await subscribe_for(request)  # before forwarding: the mock plans statuses for existing subscriptions only
     status, data = await upstream(request).send(graph_body)
     if not 200 <= status < 300 or not wamid_of(data):
         code, message = graph_error(data)
@@ -138,6 +153,10 @@ async def create_message(request: Request) -> Response:
         "messaging_service_sid": form.get("MessagingServiceSid"),
         "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
     }
+    if callback is not None:
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account_sid, "ApiVersion": "2010-04-01"}
+        params.update({"From": str(form.get("From")), "To": str(form.get("To")), "ChannelPrefix": "whatsapp"})
+        callbacks_of(request).track(str(wamid_of(data)), str(callback), params)
     return json_response(resource, 201)
 
 
@@ -149,9 +168,13 @@ async def fetch_account(request: Request) -> Response:
     return json_response({"sid": account_sid, "friendly_name": "scrmbench facade", "status": "active", "type": "Full"})
 
 
-def create_twilio_app(settings: FacadeSettings, **kwargs: Any) -> Starlette:
+def create_twilio_app(
+    settings: FacadeSettings, *, callbacks: CallbackSettings | None = None, **kwargs: Any
+) -> Starlette:
     routes = [
         Route("/2010-04-01/Accounts/{account_sid}/Messages.json", create_message, methods=["POST"]),
         Route("/2010-04-01/Accounts/{account_sid}.json", fetch_account, methods=["GET"]),
+        *callback_routes(),
     ]
-    return build_app(settings, list(routes), **kwargs)
+    service = callback_service(settings, callbacks or CallbackSettings.from_env())
+    return build_app(settings, list(routes), services=[service], **kwargs)
