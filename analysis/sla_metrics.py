@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.columns import text_is
+from analysis.degradation import FULL_SHARE
 from analysis.metrics import event_time
 from analysis.stats import (
     ValueRanks,
@@ -32,6 +33,7 @@ from analysis.units import format_value
 
 Unit = Literal["ms", "s", "ratio", "count", "rps", "ms/h", "x", "score"]
 Direction = Literal["<=", ">="]
+REPLY_MINUTE_S = 60.0  # the reply timeline's window (analysis.summary)
 
 
 @dataclass(frozen=True)
@@ -227,14 +229,23 @@ def unanswered_ratio(ev: Evidence, aggregation: str, scope: str | None) -> Measu
 
 
 def reply_drift(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    """p95 reply latency in the last full minute ÷ in the first. Full minutes only, as in
+    ``analysis.degradation``: a minute counts once the run covered ``FULL_SHARE`` of it, so the trailing
+    part-minute of a run that stopped mid-minute (a handful of replies, p95 = one unlucky reply) is left out."""
     timeline = ev.summary.get("reply_timeline") or {}
-    p95 = timeline.get("p95_ms") or []
-    if len(p95) < 2 or not p95[0]:
-        return Measurement(None, len(p95), detail="fewer than two minutes of replies")
+    duration = (ev.summary.get("run") or {}).get("duration_s")
+    rows = zip(timeline.get("t") or [], timeline.get("count") or [], timeline.get("p95_ms") or [], strict=True)
+    minutes = [(t, n, p) for t, n, p in rows if duration is None or t + FULL_SHARE * REPLY_MINUTE_S <= duration + 1e-9]
+    partial = len(timeline.get("t") or []) - len(minutes)
+    left_out = f" ({partial} part-minute at the end left out)" if partial else ""
+    if len(minutes) < 2 or not minutes[0][2]:
+        return Measurement(None, len(minutes), detail=f"fewer than two full minutes of replies{left_out}")
+    (t_first, _, first), (t_last, _, last) = minutes[0], minutes[-1]
     return Measurement(
-        p95[-1] / p95[0],
-        int(sum(timeline["count"])),
-        detail=f"p95 {format_value(p95[0], 'ms')} in minute 1, {format_value(p95[-1], 'ms')} in minute {len(p95)}",
+        last / first,
+        int(sum(n for _, n, _ in minutes)),
+        detail=f"p95 {format_value(first, 'ms')} in minute {t_first / REPLY_MINUTE_S + 1:.0f}, "
+        f"{format_value(last, 'ms')} in minute {t_last / REPLY_MINUTE_S + 1:.0f}{left_out}",
     )
 
 
