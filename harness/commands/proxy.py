@@ -10,14 +10,13 @@ health URL). Ctrl-C or SIGTERM stops it.
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 import uvicorn
 
 from harness.errors import ConfigError, HarnessError
 from harness.faults.proxy.api import create_api_app
 from harness.faults.proxy.errors import ApiError
+from harness.faults.proxy.loop import run
 from harness.faults.proxy.server import ProxyCollection
 
 
@@ -52,7 +51,7 @@ def serve(
             field="--listen" if listen is None else "--upstream",
             fix="add the missing option, or drop both and create proxies through the API",
         )
-    asyncio.run(_serve(name, listen, upstream, api_port, seed))
+    run(_serve(name, listen, upstream, api_port, seed))
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ import uvicorn
 
 from harness.errors import FaultError, HarnessError
 from harness.faults.proxy.errors import ApiError
+from harness.faults.proxy.loop import run
 from harness.faults.proxy.server import ProxyCollection
 from harness.faults.proxy.toxics import ToxicSpec
 
@@ -82,7 +83,7 @@ class ProxyServer:
         return self
 
     def _main(self) -> None:
-        asyncio.run(self._serve())
+        run(self._serve())
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()

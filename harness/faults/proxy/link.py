@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 READ_SIZE = 64 * 1024
+DRAIN_ABOVE = 256 * 1024  # bytes waiting in a transport before the fast path lets the reader wait for it
 QUEUE_CHUNKS = 64  # read-ahead while toxics delay delivery; then back-pressure on the source
 
 
@@ -134,8 +135,11 @@ class Link(LinkHandle):
                     deliverer.result()  # re-raises its failure; a normal return means the toxics are gone
                     deliverer = None
                 if deliverer is None and not self._toxics_for(stream):
-                    writer.write(data)  # fast path: nothing to do to this direction
-                    await writer.drain()
+                    # Fast path: nothing to do to this direction. Write straight on; wait for the socket only
+                    # when the peer is not keeping up (drain is a coroutine per chunk otherwise).
+                    writer.write(data)
+                    if writer.transport.get_write_buffer_size() > DRAIN_ABOVE:
+                        await writer.drain()
                     continue
                 if deliverer is None:
                     deliverer = asyncio.create_task(self._deliver(stream, queue, writer))
