@@ -46,7 +46,7 @@ def build_app() -> typer.Typer:
     )
     app.callback()(_root_callback)
 
-    @app.command()
+    @app.command(epilog="Example:\n\n  scrmbench version")
     def version() -> None:
         """Print the scrmbench version."""
         typer.echo(__version__)

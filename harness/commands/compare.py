@@ -16,6 +16,13 @@ from analysis.summary import build_summary
 from harness.commands.score import choose_sla, write_csv, write_json
 from harness.errors import ConfigError
 
+COMPARE_EPILOG = """Examples:
+
+  scrmbench compare results/RUN_A results/RUN_B
+
+  scrmbench compare results/*-peak-* --sla enterprise -o peak-comparison.json
+"""
+
 
 def _latency_sample(run: RunData, size: int = 5000) -> np.ndarray:
     values = run.requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)

@@ -18,6 +18,17 @@ from harness.errors import ConfigError
 from harness.net import is_loopback
 from mocks.whatsapp.config import MockConfig
 
+SERVE_EPILOG = """Examples:
+
+  scrmbench mock serve
+
+  scrmbench mock serve --port 8901
+
+  scrmbench mock serve --config mock.yaml --workers 4
+
+--workers N needs at least N phone numbers in the config (phone_numbers:).
+"""
+
 
 def load_config(path: Path | None, host: str | None, port: int | None) -> MockConfig:
     config = load_model(MockConfig, path) if path is not None else MockConfig()
@@ -61,5 +72,5 @@ def serve(
 
 def register(app: typer.Typer) -> None:
     mock_app = typer.Typer(help="The mock WhatsApp Cloud API.", no_args_is_help=True)
-    mock_app.command("serve")(serve)
+    mock_app.command("serve", epilog=SERVE_EPILOG)(serve)
     app.add_typer(mock_app, name="mock")

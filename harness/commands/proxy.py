@@ -19,6 +19,15 @@ from harness.faults.proxy.errors import ApiError
 from harness.faults.proxy.loop import run
 from harness.faults.proxy.server import ProxyCollection
 
+SERVE_EPILOG = """Examples:
+
+  scrmbench proxy serve --listen 127.0.0.1:9001 --upstream 127.0.0.1:8910
+
+  scrmbench proxy serve --listen 127.0.0.1:9001 --upstream 127.0.0.1:8910 --seed 7
+
+  scrmbench proxy serve --api-port 8475
+"""
+
 
 async def _serve(name: str, listen: str | None, upstream: str | None, api_port: int, seed: int | None) -> None:
     collection = ProxyCollection(seed=seed)
@@ -56,5 +65,5 @@ def serve(
 
 def register(app: typer.Typer) -> None:
     group = typer.Typer(help="The chaos proxy (Toxiproxy-style toxics) in front of a candidate.", no_args_is_help=True)
-    group.command("serve")(serve)
+    group.command("serve", epilog=SERVE_EPILOG)(serve)
     app.add_typer(group, name="proxy")

@@ -16,6 +16,19 @@ from rich.table import Table
 from harness.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
 from harness.net import is_loopback
 
+RUN_EPILOG = """Examples:
+
+  scrmbench run --vendor vendors/reference-steady.yaml --scenario peak --quick
+
+  scrmbench run --vendor vendors/twilio-facade.yaml --scenario broadcast --quick
+
+  scrmbench run --vendor vendors/reference-ha-pair.yaml --scenario failover --quick
+
+  scrmbench run --vendor vendors/reference-lossy.yaml --scenario peak --rate 10 --sla enterprise
+
+  scrmbench run --vendor vendors/reference-lossy.yaml --scenario peak --param spike_factor=3 --seed 7
+"""
+
 
 def run(
     vendor: Path = typer.Option(..., "--vendor", help="Vendor profile YAML (vendors/*.yaml)."),
@@ -122,7 +135,7 @@ def scenarios_list() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run")(run)
+    app.command("run", epilog=RUN_EPILOG)(run)
     scenarios_app = typer.Typer(help="The scenarios from the buyers' checklist.", no_args_is_help=True)
-    scenarios_app.command("list")(scenarios_list)
+    scenarios_app.command("list", epilog="Example:\n\n  scrmbench scenarios list")(scenarios_list)
     app.add_typer(scenarios_app, name="scenarios")

@@ -31,6 +31,14 @@ from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FA
 log = logging.getLogger(__name__)
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "inconclusive": "grey50", "not_applicable": "grey50"}
 SIGN = {"<=": "≤", ">=": "≥"}
+SCORE_EPILOG = """Examples:
+
+  scrmbench score results/RUN_ID
+
+  scrmbench score results/RUN_ID --sla enterprise --allow-conditional
+
+  scrmbench score results/RUN_ID --recovery-window 5 --recovery-confirm 30
+"""
 VERDICT_STYLE = {
     "PASS": "bold green",
     "CONDITIONAL": "bold yellow",
@@ -332,7 +340,7 @@ def score_command(
 
 
 def register(app: typer.Typer) -> None:
-    from harness.commands.compare import compare_command
+    from harness.commands.compare import COMPARE_EPILOG, compare_command
 
-    app.command("score")(score_command)
-    app.command("compare")(compare_command)
+    app.command("score", epilog=SCORE_EPILOG)(score_command)
+    app.command("compare", epilog=COMPARE_EPILOG)(compare_command)

@@ -42,7 +42,15 @@ def _serve(app: object, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)  # type: ignore[arg-type]
 
 
-@serve_app.command("reference")
+@serve_app.command(
+    "reference",
+    epilog="""Examples:
+
+  scrmbench vendor serve reference
+
+  scrmbench vendor serve reference --profile lossy --port 8911 --db lossy.sqlite3
+""",
+)
 def serve_reference(
     profile: str = typer.Option("steady", help=PROFILE_HELP),
     host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless --allow-non-loopback)."),
@@ -66,7 +74,13 @@ def serve_reference(
     _serve(create_vendor_app(settings), host, port)
 
 
-@serve_app.command("front")
+@serve_app.command(
+    "front",
+    epilog="""Example:
+
+  scrmbench vendor serve front --backend http://127.0.0.1:8911 --backend http://127.0.0.1:8912
+""",
+)
 def serve_front(
     backend: list[str] = typer.Option(..., help="Backend base URL, primary first; repeat for the standby."),
     profile: str = typer.Option("fast-failover", help="Profile whose front settings to use."),
@@ -91,7 +105,15 @@ def serve_front(
     _serve(create_front_app(front or FrontSettings(), backend, api_key=api_key), host, port)
 
 
-@serve_app.command("ha-pair")
+@serve_app.command(
+    "ha-pair",
+    epilog="""Examples:
+
+  scrmbench vendor serve ha-pair
+
+  scrmbench vendor serve ha-pair --profile slow-failover --time-scale 0.01
+""",
+)
 def serve_ha_pair(
     profile: str = typer.Option("fast-failover", help="fast-failover or slow-failover."),
     port: int = typer.Option(8920, help="Port of the front (the instances take free ports)."),
@@ -130,7 +152,15 @@ def serve_ha_pair(
         pair.stop()
 
 
-@vendor_app.command("seed")
+@vendor_app.command(
+    "seed",
+    epilog="""Examples:
+
+  scrmbench vendor seed --conversations 1000
+
+  scrmbench vendor seed --conversations 100000 --tag vip --seed 7
+""",
+)
 def seed(
     conversations: int = typer.Option(..., min=1, help="How many conversations to generate."),
     db: Path = typer.Option(Path("reference-vendor.sqlite3"), help="SQLite database file."),

@@ -28,6 +28,14 @@ from harness.smoke import NOT_EXERCISED, CheckRow, smoke_test
 
 _STYLE = {"ok": "green", NOT_EXERCISED: "magenta", "failed": "red", "indeterminate": "yellow"}
 _PHONE_FIX = "give an E.164 number such as +4915112345678"
+CHECK_EPILOG = """Examples:
+
+  scrmbench vendors check vendors/reference-steady.yaml --launch
+
+  scrmbench vendors check vendors/twilio-facade.yaml --launch --to +4915112345678
+
+  scrmbench vendors check vendors/my-vendor.yaml --i-own-this-target
+"""
 
 
 def _table(profile: VendorProfile, rows: list[CheckRow]) -> Table:
@@ -114,6 +122,6 @@ def adapters() -> None:
 
 def register(app: typer.Typer) -> None:
     vendors_app = typer.Typer(help="Vendor profiles: validate and contract-check them.", no_args_is_help=True)
-    vendors_app.command("check")(check)
-    vendors_app.command("adapters")(adapters)
+    vendors_app.command("check", epilog=CHECK_EPILOG)(check)
+    vendors_app.command("adapters", epilog="Example:\n\n  scrmbench vendors adapters")(adapters)
     app.add_typer(vendors_app, name="vendors")
