@@ -1,15 +1,22 @@
 """Arrange loaded runs into a Scorecard: vendors ranked, headline rows, the criteria grid, accounting, conditions.
 
-The analysis decides each criterion's status, each run's score and verdict; this module reads them from
-``summary.json`` tolerantly (a missing field shows as "not measured", never as a crash) and pools a vendor's
-runs: the vendor's verdict is its worst run's, its score the weight-pooled score of all its criteria.
+The analysis decides each criterion's status, each run's score and verdict (``analysis.sla``); this module reads
+them from ``summary.json`` tolerantly (a missing field shows as "not measured", never as a crash) and never
+re-decides them. It pools a vendor's runs:
+
+    verdict  the worst of its runs' verdicts (``model.VERDICT_ORDER``): any FAIL → FAIL; else any INCOMPLETE →
+             INCOMPLETE; else any INCONCLUSIVE → INCONCLUSIVE; else any CONDITIONAL → CONDITIONAL; else PASS
+    score    its runs' scores weighted by their decided weight, i.e. Σ w·points / Σ w over every decided
+             criterion of its runs; an undecided (inconclusive) criterion is left out, as the analysis leaves it
+             out of a run's score, and bounds ``score_range`` instead
+    reasons  plain words, the verdict's cause first ("inconclusive: media-burst needs more samples to decide
+             error rate"; "incomplete: the failover run did not complete (...)"), then failures and warnings
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import platform
-from collections.abc import Iterable
 from typing import Any
 
 from analysis.scorecard import wording
@@ -26,8 +33,8 @@ from analysis.scorecard.model import (
     VendorResult,
     Verdict,
 )
+from analysis.scorecard.verdicts import lead_reason, pooled_score, reasons, run_verdict
 
-_POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0, "inconclusive": 0.5}
 _STATUS_ALIASES: dict[str, Status] = {
     "pass": "pass",
     "passed": "pass",
@@ -67,7 +74,7 @@ def _pair(value: Any) -> tuple[float | None, float | None]:
     return None, None
 
 
-def criterion_from(raw: dict[str, Any], scenario: str) -> Criterion:
+def criterion_from(raw: dict[str, Any], scenario: str, run_id: str = "") -> Criterion:
     """One entry of ``summary.json``'s ``criteria`` list in the scorecard's words."""
     unit = str(_first(raw, "unit", default=""))
     status = _STATUS_ALIASES.get(
@@ -105,38 +112,7 @@ def criterion_from(raw: dict[str, Any], scenario: str) -> Criterion:
         samples=_first(raw, "samples", "n"),
         aggregation=str(_first(raw, "aggregation", default="")),
         operation=operation,
-    )
-
-
-def _run_verdict(bundle: RunBundle, criteria: list[Criterion]) -> Verdict:
-    if not bundle.manifest.complete and not bundle.sla.get("verdict"):
-        return "INCOMPLETE"
-    raw = str(bundle.sla.get("verdict", "")).upper()
-    if raw in VERDICT_ORDER:
-        return raw  # type: ignore[return-value]
-    score = _pooled_score(criteria)
-    if any(c.critical and c.status == "fail" for c in criteria):
-        return "FAIL"
-    if score is None:
-        return "INCOMPLETE"
-    return "PASS" if score >= 90 else "CONDITIONAL" if score >= 75 else "FAIL"
-
-
-def _pooled_score(criteria: Iterable[Criterion]) -> float | None:
-    pairs = [(c.weight, _POINTS[c.status]) for c in criteria]
-    total = sum(w for w, _ in pairs)
-    return round(100 * sum(w * p for w, p in pairs) / total, 1) if total else None
-
-
-def _reasons(criteria: list[Criterion]) -> list[str]:
-    failing = [c for c in criteria if c.status == "fail"]
-    failing.sort(key=lambda c: (not c.critical, -c.weight))
-    sentences = [wording.failure_sentence(c.scenario, c.label, c.measured, c.target, c.reason) for c in failing]
-    return (
-        sentences
-        or [
-            f"{c.scenario}: {c.label}: warning, {c.measured} against {c.target}" for c in criteria if c.status == "warn"
-        ][:3]
+        run_id=run_id,
     )
 
 
@@ -190,33 +166,41 @@ def vendor_results(bundles: list[RunBundle], comparison: dict[str, Any] | None =
     for vendor, runs in by_vendor.items():
         criteria: list[Criterion] = []
         verdicts: list[Verdict] = []
+        leads: list[str] = []
+        notes: list[str] = []
+        scored: list[tuple[dict[str, Any], list[Criterion]]] = []
         unmeasured: dict[str, str] = {}
         for bundle in runs:
             # "not_applicable": the SLA names a figure this scenario does not produce; it counts nowhere.
             run_criteria = [
-                criterion_from(c, bundle.scenario)
+                criterion_from(c, bundle.scenario, bundle.manifest.run_id)
                 for c in bundle.sla.get("criteria") or []
                 if str(c.get("status", "")).lower() != "not_applicable"
             ]
             criteria.extend(run_criteria)
-            verdicts.append(_run_verdict(bundle, run_criteria))
+            verdict = run_verdict(bundle)
+            verdicts.append(verdict)
+            lead, note = lead_reason(bundle, verdict, run_criteria)
+            leads += [lead] if lead else []
+            notes += [note] if note else []
+            scored.append((bundle.sla, run_criteria))
             unmeasured.update(
                 {f"{bundle.scenario}: {k}": str(v) for k, v in (bundle.summary.get("unmeasured") or {}).items()}
             )
         verdict = max(verdicts, key=lambda v: VERDICT_ORDER[v])
-        reasons = _reasons(criteria)
-        if verdict == "INCOMPLETE":
-            reasons.insert(0, "a run did not complete; its figures are partial")
+        score, span, share = pooled_score(scored)
         results.append(
             VendorResult(
                 vendor,
                 verdict,
-                _pooled_score(criteria),
+                score,
                 0,
-                reasons,
+                reasons(criteria, leads, notes, verdict),
                 [b.manifest.run_id for b in runs],
                 criteria,
                 unmeasured,
+                decided_share=share,
+                score_range=span,
             )
         )
     results.sort(key=lambda r: (VERDICT_ORDER[r.verdict], -(r.score or 0.0), r.name))
@@ -310,6 +294,10 @@ def run_info(bundle: RunBundle) -> RunInfo:
         load_words,
         faults,
         list(m.notes),
+        run_verdict(bundle),
+        bundle.sla.get("score"),
+        bundle.sla.get("decided_weight_share"),
+        next(iter(bundle.sla.get("reasons") or []), ""),
     )
 
 

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["pass", "warn", "fail", "inconclusive"]
-Verdict = Literal["PASS", "CONDITIONAL", "FAIL", "INCOMPLETE"]
-VERDICT_ORDER: dict[str, int] = {"PASS": 0, "CONDITIONAL": 1, "FAIL": 2, "INCOMPLETE": 3}
+Verdict = Literal["PASS", "CONDITIONAL", "INCONCLUSIVE", "INCOMPLETE", "FAIL"]
+# One order for both uses: a vendor's verdict is its worst run's (the highest here: any FAIL fails it; else a run
+# that did not complete makes it INCOMPLETE; else an undecided run INCONCLUSIVE; else CONDITIONAL or PASS), and
+# vendors rank by it, lowest first: a decided pass above an undecided one, a shown failure last.
+VERDICT_ORDER: dict[str, int] = {"PASS": 0, "CONDITIONAL": 1, "INCONCLUSIVE": 2, "INCOMPLETE": 3, "FAIL": 4}
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Criterion:
     samples: int | None = None
     aggregation: str = ""
     operation: str = ""  # the criterion's scope, when it judges one operation only (e.g. upload_media)
+    run_id: str = ""  # the run it was judged in
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,10 @@ class RunInfo:
     load: str  # "open model, 40/s for 120 s" in words
     faults: list[str]
     notes: list[str]
+    verdict: str = ""  # the analysis's verdict of this run (summary.json sla.verdict)
+    score: float | None = None  # the analysis's score of this run, over its decided criteria
+    decided_share: float | None = None  # share of the applicable weight decided in this run
+    why: str = ""  # the analysis's first reason, when the run did not plainly pass
 
 
 @dataclass
@@ -100,6 +108,8 @@ class VendorResult:
     unmeasured: dict[str, str] = field(default_factory=dict)
     rank_label: str = ""  # "2" or "2=" when not separated from a neighbour
     rank_note: str = ""  # why it shares its rank, in words
+    decided_share: float | None = None  # share of the applicable weight decided over its runs (1 = all)
+    score_range: tuple[float, float] | None = None  # where the score could end once the undecided are decided
 
     @property
     def passed(self) -> bool:

@@ -71,7 +71,21 @@ def render_html(card: Scorecard) -> str:
         figures_json=figures_json,
         accounting_keys=[k for k in ACCOUNTING_KEYS if any(k in row.counts for row in card.accounting)],
         version=__version__,
+        verdict_words=VERDICT_WORDS,
+        decided_words=decided_words,
     )
+
+
+# The two verdicts that are neither a pass nor a failure, in the words every format shows them with.
+VERDICT_WORDS = {
+    "INCONCLUSIVE": "too little data to decide (run longer or repeat the run); not a pass",
+    "INCOMPLETE": "a run did not complete; its figures are partial; not a pass",
+}
+
+
+def decided_words(share: float | None) -> str:
+    """ " over the decided 83% of the weight" when some criteria were undecided, else nothing."""
+    return f" over the decided {share * 100:.0f}% of the weight" if share is not None and share < 0.9995 else ""
 
 
 def _md(text: object) -> str:
@@ -91,10 +105,12 @@ def render_markdown(card: Scorecard) -> str:
         "",
     ]
     for v in card.vendors:
-        score = f"{v.score:.0f}/100" if v.score is not None else "–"
+        score = f"{v.score:.0f}/100{decided_words(v.decided_share)}" if v.score is not None else "–"
         why = "; ".join(v.reasons) if v.reasons else "met every criterion it was measured on"
         tie = f" (rank shared: {_md(v.rank_note)})" if v.rank_note else ""
         lines.append(f"- #{v.rank_label or v.rank} **{v.verdict}** {_md(v.name)}, {score}: {_md(why)}{tie}")
+    if {v.verdict for v in card.vendors} & set(VERDICT_WORDS):
+        lines += [""] + [f"{verdict}: {words}" for verdict, words in VERDICT_WORDS.items()]
     lines += [
         "",
         "## Headline figures",
@@ -123,6 +139,12 @@ def render_markdown(card: Scorecard) -> str:
             f"| {_md(label)}{' (critical)' if critical else ''} | {weight:g} | "
             + " | ".join(_md(c) for c in cells)
             + " |"
+        )
+    lines += ["", "## Runs", "", "| Run | Vendor | Scenario | Verdict | Score | Why |", "|---|---|---|---|---|---|"]
+    for r in card.runs:
+        score = f"{r.score:.0f}{decided_words(r.decided_share)}" if r.score is not None else "–"
+        lines.append(
+            "| " + " | ".join(_md(x) for x in (r.run_id, r.vendor, r.scenario, r.verdict, score, r.why or "–")) + " |"
         )
     lines += ["", "## Head to head", ""] + [f"- {_md(s)}" for s in card.head_to_head or ["one vendor only"]]
     lines += ["", "## Test conditions", ""]
@@ -165,10 +187,15 @@ CSV_COLUMNS = (
     "interval",
     "status",
     "reason",
+    "run_id",
+    "run_verdict",
+    "decided_weight_share",
 )
 
 
 def render_csv(card: Scorecard) -> str:
+    """One row per criterion of a run; ``verdict``/``score`` are the vendor's, ``run_verdict`` its run's."""
+    run_verdicts = {r.run_id: r.verdict for r in card.runs}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -191,11 +218,15 @@ def render_csv(card: Scorecard) -> str:
                         c.interval,
                         c.status,
                         c.reason,
+                        c.run_id,
+                        run_verdicts.get(c.run_id, ""),
+                        v.decided_share,
                     )
                 ]
             )
         if not v.criteria:
-            writer.writerow([_cell(x) for x in (v.name, v.rank_label or v.rank, v.verdict, v.score)] + [""] * 9)
+            head = [_cell(x) for x in (v.name, v.rank_label or v.rank, v.verdict, v.score)]
+            writer.writerow([*head, *[""] * 11, v.decided_share])
     return out.getvalue()
 
 

@@ -17,7 +17,14 @@ from harness.bakeoff_jobs import Job
 from harness.doctor import run_checks
 from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED, ConfigError
 
-VERDICT_STYLE = {"PASS": "bold green", "CONDITIONAL": "bold yellow", "FAIL": "bold red", "INCOMPLETE": "grey50"}
+# The same five verdicts (and colours) as `scrmbench score`: undecided and partial are grey, never green or red.
+VERDICT_STYLE = {
+    "PASS": "bold green",
+    "CONDITIONAL": "bold yellow",
+    "FAIL": "bold red",
+    "INCONCLUSIVE": "bold grey50",
+    "INCOMPLETE": "bold grey50",
+}
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 REPORT_EPILOG = """Examples:
@@ -42,9 +49,10 @@ def print_verdicts(console: Console, card: Scorecard) -> None:
     for column in ("rank", "vendor", "verdict", "score", "why"):
         table.add_column(column, overflow="fold")
     for v in card.vendors:
-        score = "–" if v.score is None else f"{v.score:.0f}"
+        score = "–" if v.score is None else f"{v.score:.0f}" + render.decided_words(v.decided_share)
         why = "; ".join(v.reasons[:2]) or "met every criterion it was measured on"
-        table.add_row(v.rank_label or str(v.rank), v.name, f"[{VERDICT_STYLE[v.verdict]}]{v.verdict}[/]", score, why)
+        style = VERDICT_STYLE.get(v.verdict, "bold")
+        table.add_row(v.rank_label or str(v.rank), v.name, f"[{style}]{v.verdict}[/]", score, why)
     console.print(table)
 
 
@@ -128,11 +136,14 @@ def demo_command(
     if result.card is not None:
         print_verdicts(console, result.card)
     console.print(f"scorecard: [bold]{result.scorecard}[/]", highlight=False)
-    if not result.right_call:
+    problems = result.call_problems()
+    if problems:
         console.print(
-            "[bold red]the demo did not rank the reference vendors as designed[/] "
-            "(steady should pass, degrading and lossy should not); see the scorecard"
+            "[bold red]the demo did not rank the reference vendors as designed[/] (steady should pass; degrading "
+            "should fail on reply latency at peak, lossy on lost acknowledged messages); see the scorecard"
         )
+        for problem in problems:
+            console.print(f"  · {problem}", highlight=False)
         raise typer.Exit(EXIT_SLA_FAILED)
 
 
