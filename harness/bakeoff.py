@@ -4,7 +4,9 @@ Plan: three candidates built from the reference vendor with known behaviour (ste
 ``bakeoff_jobs.CANDIDATES`` for how each is deployed) × three short scenarios (peak, media-burst, failover),
 each a ``scrmbench run`` of its own (several at once: a separate process per run keeps their mocks, vendors
 and Locust apart), scored against each scenario's own criteria (or ``--sla``), then one scorecard. The demo
-checks its own call: steady must pass and the other two must not; it says so if not.
+checks its own call (``bakeoff_jobs.EXPECTED``): steady must PASS; degrading must FAIL for its reply latency at
+peak and lossy for lost acknowledged messages, each led by that reason; an INCONCLUSIVE or INCOMPLETE verdict is
+not the designed call either. It says which check failed.
 
 Before any load it proves the loop is alive: the mock starts on a free loopback port and accepts a message.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from analysis.scorecard import Scorecard, make_scorecard, render
-from harness.bakeoff_jobs import CANDIDATES, EXPECTED_PASS, MAX_PARALLEL, Tick, plan_jobs, run_jobs
+from harness.bakeoff_jobs import CANDIDATES, EXPECTED, MAX_PARALLEL, Tick, plan_jobs, run_jobs
 from harness.errors import HarnessError
 from harness.local_stack import start_mock
 
@@ -41,17 +43,32 @@ class DemoResult:
     skipped: str = ""
     failures: list[str] = field(default_factory=list)
     card: Scorecard | None = None
+    failed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # vendor → failed (scenario, metric)
+
+    def call_problems(self) -> list[str]:
+        """How the scorecard differs from the demo's design, in words; empty when it ranks the references as
+        designed (steady PASS; degrading and lossy FAIL, each for its designed cause, which leads its reasons)."""
+        if not self.verdicts:
+            return ["nothing was scored"]
+        problems = [f"{vendor} is missing from the scorecard" for vendor in CANDIDATES if vendor not in self.verdicts]
+        for vendor, (want, cause) in EXPECTED.items():
+            if vendor not in self.verdicts:
+                continue
+            verdict, _score, why = self.verdicts[vendor]
+            if verdict != want:
+                problems.append(f"{vendor} is {verdict}, designed to {want}" + (f" ({why})" if why else ""))
+            elif cause is not None:
+                scenario, metric = cause
+                if cause not in self.failed.get(vendor, []):
+                    problems.append(f"{vendor} failed, but not on {metric} in {scenario}, its designed weakness")
+                elif not why.startswith(f"{scenario}:"):
+                    problems.append(f"{vendor}'s first reason is not its designed cause ({metric} in {scenario})")
+        return problems
 
     @property
     def right_call(self) -> bool:
-        """Steady passes and every other vendor does not: the demo ranks the references as designed."""
-        if not self.verdicts:
-            return False
-        if set(self.verdicts) != set(CANDIDATES):
-            return False
-        return all(
-            (verdict == "PASS") == (vendor in EXPECTED_PASS) for vendor, (verdict, _, _) in self.verdicts.items()
-        )
+        """The demo ranks the references as designed (``call_problems`` is empty)."""
+        return not self.call_problems()
 
 
 def prove_mock(folder: Path, progress: Progress) -> str:
@@ -126,6 +143,7 @@ def run_bakeoff(
         render.write(card, result.folder / f"scorecard.{fmt}", fmt)
     for scored in card.vendors:
         result.verdicts[scored.name] = (scored.verdict, scored.score, "; ".join(scored.reasons[:2]))
+        result.failed[scored.name] = [(c.scenario, c.metric) for c in scored.criteria if c.status == "fail"]
     return result
 
 

@@ -92,13 +92,47 @@ def test_doctor_command_prints_every_check(capsys) -> None:
 
 def test_demo_judges_its_own_call(tmp_path: Path) -> None:
     result = bakeoff.DemoResult(tmp_path, "ok")
-    assert not result.right_call  # nothing scored is never a right call
-    result.verdicts = {"steady": ("PASS", 95.0, ""), "lossy": ("FAIL", 40.0, "lost 3")}
-    assert not result.right_call  # a candidate missing from the scorecard is not a right call
-    result.verdicts["degrading"] = ("CONDITIONAL", 80.0, "replies took 8 s")
+    assert not result.right_call and result.call_problems() == ["nothing was scored"]
+    result.verdicts = {
+        "steady": ("PASS", 95.0, ""),
+        "lossy": ("FAIL", 40.0, "failover: lost messages was 3, target ≤ 0; 3 lost of 900 acknowledged"),
+    }
+    result.failed = {"lossy": [("failover", "lost_messages")], "degrading": [("peak", "reply_latency_ms")]}
+    assert result.call_problems() == ["degrading is missing from the scorecard"]
+    result.verdicts["degrading"] = ("FAIL", 57.0, "peak: p95 reply latency was 7.66 s, target ≤ 2 s")
     assert result.right_call
-    result.verdicts["degrading"] = ("PASS", 91.0, "")
-    assert not result.right_call
+    # The promise is a FAIL: neither a CONDITIONAL, nor an undecided or cut-short run, is the designed call.
+    for verdict in ("CONDITIONAL", "INCONCLUSIVE", "INCOMPLETE", "PASS"):
+        result.verdicts["degrading"] = (verdict, 80.0, "inconclusive: peak needs more samples")
+        assert result.call_problems() == [
+            f"degrading is {verdict}, designed to FAIL (inconclusive: peak needs more samples)"
+        ]
+    result.verdicts["steady"] = ("INCONCLUSIVE", 100.0, "inconclusive: media-burst needs more samples")
+    result.verdicts["degrading"] = ("FAIL", 57.0, "failover: sustained recovery time was 40 s")
+    result.failed["degrading"] = [("failover", "sustained_recovery_s")]
+    assert result.call_problems() == [
+        "steady is INCONCLUSIVE, designed to PASS (inconclusive: media-burst needs more samples)",
+        "degrading failed, but not on reply_latency_ms in peak, its designed weakness",
+    ]
+    result.verdicts["steady"] = ("PASS", 100.0, "")
+    result.failed["degrading"] = [("failover", "sustained_recovery_s"), ("peak", "reply_latency_ms")]
+    assert result.call_problems() == ["degrading's first reason is not its designed cause (reply_latency_ms in peak)"]
+
+
+def test_demo_quick_sizes_decide_every_criterion_for_a_clean_vendor() -> None:
+    from analysis.stats import wilson_interval
+    from harness.bakeoff_jobs import SIZES
+    from scenarios import registry
+
+    # A vendor without errors must get a decided error rate (≤ 1%) from media-burst: the Wilson upper bound on
+    # 0 failures of n requests must be under the target, so the quick demo cannot leave steady INCONCLUSIVE there.
+    for quick in (True, False):
+        params = SIZES[quick]["media-burst"]
+        plan = registry.get("media-burst").plan({**params})
+        target = next(c.target for c in plan.criteria if c.metric == "error_rate")
+        requests = int(params["uploads"]) * 2  # an upload and a text send per slot (text_per_upload defaults to 1)
+        bounds = wilson_interval(0, requests)
+        assert bounds is not None and bounds[1] < target, (quick, requests, bounds)
 
 
 def test_find_run_folder(tmp_path: Path) -> None:
