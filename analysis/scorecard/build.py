@@ -9,8 +9,8 @@ re-decides them. It pools a vendor's runs:
     score    its runs' scores weighted by their decided weight, i.e. Σ w·points / Σ w over every decided
              criterion of its runs; an undecided (inconclusive) criterion is left out, as the analysis leaves it
              out of a run's score, and bounds ``score_range`` instead
-    reasons  plain words, the verdict's cause first ("inconclusive: media-burst needs more samples to decide
-             error rate"; "incomplete: the failover run did not complete (...)"), then failures and warnings
+    reasons  plain words, the verdict's cause first ("inconclusive: media-burst needs more samples or runs to decide
+             error rate"; "incomplete: failover: the run did not complete (...)"), then failures and warnings
 """
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ def lead_reason(bundle: RunBundle, verdict: Verdict, criteria: list[Criterion]) 
     undecided = [c for c in criteria if c.status == "inconclusive"]
     note = f"{scenario}: {_labels(undecided)} not decided on this much data (left out of the score)"
     if verdict == "INCOMPLETE":
-        why = "; ".join(str(r) for r in bundle.run.get("partial_reasons") or []) or "stopped before its end"
-        return f"incomplete: the {scenario} run did not complete ({why}); run it again to the end", None
+        why = "; ".join(str(r) for r in bundle.run.get("partial_reasons") or []) or "the run did not complete"
+        return f"incomplete: {scenario}: {why}; run it again to the end", None
     if verdict == "INCONCLUSIVE":
         if undecided:
             return f"inconclusive: {scenario} needs more samples or runs to decide {_labels(undecided)}", None

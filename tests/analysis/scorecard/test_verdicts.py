@@ -58,7 +58,8 @@ def test_a_vendor_verdict_is_its_worst_run(results_dir: Path) -> None:
     assert _summary(cut)["verdict"] == "INCOMPLETE"
     both = make_scorecard([cut, vendor_run(results_dir / "b2", vendor="b", inconclusive=True)]).vendors[0]
     assert both.verdict == "INCOMPLETE"
-    assert both.reasons[0].startswith("incomplete: the peak run did not complete (")
+    assert both.reasons[0].startswith("incomplete: peak: the run did not complete (")
+    assert both.reasons[0].endswith("; run it again to the end")
     assert both.reasons[1] == "inconclusive: failover needs more samples or runs to decide sustained recovery time"
 
     lossy = vendor_run(results_dir / "c1", vendor="c", lost=5)
@@ -108,7 +109,7 @@ def test_every_format_shows_the_new_verdicts(results_dir: Path, tmp_path: Path, 
     assert 'class="run-verdict verdict-inconclusive"' in page
     css = render._asset("scorecard.css")
     assert ".verdict-inconclusive {" in css and ".verdict-incomplete {" in css
-    assert ".verdict-inconclusive .badge::after" in css.split("@media print")[1]  # told apart on paper too
+    assert ".verdict-inconclusive .badge::after" in css.split("@media print {")[1]  # told apart on paper too
     md = render.render_markdown(card)
     assert "**INCONCLUSIVE** undecided" in md and "**INCOMPLETE** cut-short" in md
     assert "INCOMPLETE: a run did not complete" in md and "| INCONCLUSIVE |" in md
