@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from mocks.vendors.graph import GraphError
 from mocks.vendors.state import VendorState, new_id
+from mocks.vendors.timing import note
+from mocks.whatsapp.correlation import find_token
 
 WA_ID = r"^\+?[0-9]{6,20}$"
 M = TypeVar("M", bound=BaseModel)
@@ -88,6 +90,12 @@ async def parse(request: Request, model: type[M]) -> M | JSONResponse:
         return error(400, "invalid_request", detail[:500])
 
 
+def accepted(request: Request, message_id: str, text: str | None) -> JSONResponse:
+    """202 for a queued send; the message id and the text's correlation token go on its timing row."""
+    note(request, message_id=message_id, correlation_id=find_token(text))
+    return JSONResponse({"id": message_id, "status": "queued"}, status_code=202)
+
+
 def _template_payload(template: str, language: str, params: list[str]) -> dict[str, Any]:
     node: dict[str, Any] = {"name": template, "language": {"code": language}}
     if params:
@@ -103,7 +111,7 @@ async def send_text(request: Request) -> Response:
     message_id = state.queue_message(
         body.to.lstrip("+"), "text", body.text, {"type": "text", "text": {"body": body.text}}
     )
-    return JSONResponse({"id": message_id, "status": "queued"}, status_code=202)
+    return accepted(request, message_id, body.text)
 
 
 async def send_template(request: Request) -> Response:
@@ -114,7 +122,7 @@ async def send_template(request: Request) -> Response:
     text = " ".join([body.template, *body.params])
     payload = _template_payload(body.template, body.language, body.params)
     message_id = state.queue_message(body.to.lstrip("+"), "template", text, payload)
-    return JSONResponse({"id": message_id, "status": "queued"}, status_code=202)
+    return accepted(request, message_id, text)
 
 
 async def send_media(request: Request) -> Response:
@@ -128,7 +136,7 @@ async def send_media(request: Request) -> Response:
     message_id = state.queue_message(
         body.to.lstrip("+"), body.kind, body.caption or "", {"type": body.kind, body.kind: node}
     )
-    return JSONResponse({"id": message_id, "status": "queued"}, status_code=202)
+    return accepted(request, message_id, body.caption)
 
 
 async def upload_media(request: Request) -> Response:

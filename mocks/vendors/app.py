@@ -7,40 +7,38 @@ Every ``/api/`` and ``/_vendor/`` route needs ``Authorization: Bearer <REFERENCE
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from harness.clock import Clock, SystemClock
 from mocks.vendors import api, webhooks
+from mocks.vendors.latency import sample_ms
 from mocks.vendors.openapi import openapi_document
-from mocks.vendors.settings import LatencySettings, VendorSettings
+from mocks.vendors.settings import VendorSettings
 from mocks.vendors.state import VendorState
+from mocks.vendors.timing import ServiceTimer, TimingLog, note, timings_endpoint
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def sample_ms(latency: LatencySettings, rng: random.Random) -> float:
-    """One draw of the injected latency (the calibrated profile's truth), never negative."""
-    if latency.distribution == "fixed":
-        value = latency.ms
-    elif latency.distribution == "uniform":
-        value = rng.uniform(latency.min_ms, latency.max_ms)
-    elif latency.distribution == "normal":
-        value = rng.gauss(latency.mean_ms, latency.stddev_ms)
-    else:
-        # lognormal with the given mean and standard deviation of the *result*, not of its logarithm
-        mean, std = max(latency.mean_ms, 1e-9), latency.stddev_ms
-        sigma2 = math.log(1 + (std / mean) ** 2)
-        value = rng.lognormvariate(math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
-    return max(0.0, value)
+async def wait_at_least(clock: Clock, seconds: float, max_rounds: int = 100) -> None:
+    """Sleep, then sleep off any remainder: uvloop keeps timers in whole ms of a cached loop clock, so one
+    ``asyncio.sleep`` can return up to about a millisecond early, and the injected draw is a floor."""
+    deadline = clock.monotonic() + seconds
+    await clock.sleep(seconds)
+    for _ in range(max_rounds):  # each round waits out the remainder; a handful at most in practice
+        left = deadline - clock.monotonic()
+        if left <= 0:
+            return
+        await clock.sleep(left)
 
 
 def guarded(handler: Handler, *, inject: bool = True) -> Handler:
@@ -60,7 +58,9 @@ def guarded(handler: Handler, *, inject: bool = True) -> Handler:
         if inject and (settings.api_latency is not None or settings.api_error_rate):
             rng: random.Random = request.app.state.fault_rng
             if settings.api_latency is not None:
-                await state.clock.sleep(sample_ms(settings.api_latency, rng) / 1000.0)
+                injected_ms = sample_ms(settings.api_latency, rng)
+                note(request, injected_ms=injected_ms)  # the draw, beside what the vendor realised (timing.py)
+                await wait_at_least(state.clock, injected_ms / 1000.0)
             if settings.api_error_rate and rng.random() < settings.api_error_rate:
                 return api.error(500, "injected_error", "calibrated profile: injected error")
         return await handler(request)
@@ -139,5 +139,10 @@ def create_vendor_app(
         Route("/api/contacts/{wa_id}/tags", g(api.tag_contact), methods=["POST"]),
         Route("/_vendor/stats", g(stats, inject=False), methods=["GET"]),
         Route("/_vendor/promote", g(promote, inject=False), methods=["POST"]),
+        Route("/_vendor/timings", g(timings_endpoint, inject=False), methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # Around every route: each request's realised service time (Server-Timing, GET /_vendor/timings).
+    timings = TimingLog(settings.timings_capacity)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ServiceTimer, log=timings)])
+    app.state.timings = timings
+    return app

@@ -94,10 +94,12 @@ class VendorSettings(BaseModel):
     media_fail_after: int | None = Field(default=None, ge=0)
     media_window_s: float = Field(default=3600.0, gt=0)
 
-    # API faults (the `calibrated` profile): exact injected latency and error rate on /api/ routes.
+    # API faults (the `calibrated` profile): a seeded injected latency distribution and error rate on /api/ routes.
     api_latency: LatencySettings | None = None
     api_error_rate: float = Field(default=0.0, ge=0, le=1)
     seed: int = 0
+    # Each request's realised service time, kept for GET /_vendor/timings (mocks/vendors/timing.py): the last N.
+    timings_capacity: int = Field(default=20_000, ge=1, le=1_000_000)
 
     # Inbound: webhook limits, routing, auto-replies.
     max_webhook_bytes: int = Field(default=3 * 1024 * 1024, ge=1024)  # Meta's payload cap (reference §5.2)

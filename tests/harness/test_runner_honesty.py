@@ -1,8 +1,14 @@
 """Measurement honesty: tests that would fail if the load engine lied (issue 6).
 
-Against the ``calibrated`` reference profile (every /api/ request waits exactly 50 ms, 2% fail with 500):
-- the measured p50/p95/p99 of successful searches are never below the injected 50 ms and the median is within
-  the loop's own overhead of it (printed; the 5% / 2 ms goal is measured by bench/measurement_accuracy.py);
+Against the ``calibrated`` reference profile (every /api/ request waits a seeded lognormal draw, mean 60 ms and
+standard deviation 40 ms: p50 49.9, p95 135.4, p99 204.6 ms; 2% fail with 500), which times every request itself
+(``mocks/vendors/timing.py``):
+- a real open-model run of sends: the harness's recorded p50/p95/p99 (nearest rank) are within 5% or 2 ms of
+  the vendor's realised service time over the same requests, joined by correlation token, and no request was
+  recorded faster than the vendor served it; the vendor's draws follow the injected distribution and its
+  realised times never fall below them (a broken injection fails there). The numbers are printed;
+- the comparison has teeth: a recorder 10% slow, one that credits each request with its neighbour's latency, one
+  that drops its slowest records, or a vendor told the wrong distribution, each fail it;
 - with the vendor frozen for 2 s mid-run (SIGSTOP/SIGCONT), the open model's corrected p99 shows the stall,
   while a closed-model run of the same vendor under-reports it. Both numbers are printed.
 """
@@ -15,17 +21,25 @@ from typing import Any
 import numpy as np
 import pytest
 
+from analysis.stats import percentile
 from harness.recorder import read_requests
 from harness.runner import RunRequest, execute
+from mocks.vendors.settings import LatencySettings
+from mocks.vendors.timing_check import Joined, Trial, calibrated_trial, compare, injection_checks, join
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
-INJECTED_MS = 50.0
+CALIBRATED = VENDORS / "reference-calibrated.yaml"
 STALL_S = 2.0
+# A modest open-model rate. The loopback + server framing + client overhead (harness - vendor, per request) is about
+# 2 ms at the median on the shared 2-core machine at 2-5 sends/s, more when the machine is busier (3 ms at load 4.7,
+# 5.5 ms at load 9 and 10 sends/s): the vendor's own webhook and outbound work at higher rates adds to it. 150
+# sends give a p99 at the second-largest value.
+RATE, SECONDS = 3.0, 50.0
 
 
 def _run(tmp_path: Path, overrides: dict[str, Any], scenario: str = "failover") -> Any:
     request = RunRequest(
-        vendor=VENDORS / "reference-calibrated.yaml",
+        vendor=CALIBRATED,
         scenario=scenario,
         overrides={"drain_s": 1, **overrides},
         results_root=tmp_path,
@@ -35,19 +49,82 @@ def _run(tmp_path: Path, overrides: dict[str, Any], scenario: str = "failover") 
     return read_requests(execute(request).run_dir).to_pandas()
 
 
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory: pytest.TempPathFactory) -> Trial:
+    """One real run of sends at a constant open-model rate (a one-step capacity staircase) against the vendor."""
+    overrides = {
+        "start_rate": RATE,
+        "step_rate": 1,
+        "step_s": SECONDS,
+        "steps": 1,
+        "practical_target_rps": 1,
+        "drain_s": 0.5,
+    }
+    return calibrated_trial(
+        CALIBRATED, tmp_path_factory.mktemp("calibrated"), scenario="capacity", overrides=overrides, seed=11
+    )
+
+
+@pytest.fixture(scope="module")
+def joined(trial: Trial) -> Joined:
+    return join(trial.records, trial.rows)
+
+
+def _failed(checks: list[Any]) -> set[str]:
+    return {check.name for check in checks if not check.ok}
+
+
 @pytest.mark.slow
-def test_measured_percentiles_match_the_injected_latency(tmp_path: Path) -> None:
-    # Searches on a tiny store: the vendor adds almost nothing of its own to the injected 50 ms.
-    requests = _run(tmp_path, {"sizes": [10], "phase_s": 10, "rate": 8, "drain_s": 0}, scenario="data-volume")
-    latency = requests.loc[requests["outcome"] == "ok", "latency_ms"].to_numpy()
-    measured = {p: float(np.percentile(latency, p)) for p in (50, 95, 99)}
-    print(f"injected {INJECTED_MS} ms; measured p50/p95/p99 = {measured} over {len(latency)} requests")
-    # Never faster than the truth, and the median within the loop's own small overhead. The issue's 5% / 2 ms
-    # goal for p50/p95/p99 is a timing figure, so it is measured by bench/measurement_accuracy.py, not asserted
-    # here on a shared 2-core machine.
-    assert len(latency) >= 70
-    assert min(measured.values()) >= INJECTED_MS
-    assert measured[50] - INJECTED_MS <= 10.0
+def test_measured_percentiles_match_the_vendors_own_clock(trial: Trial, joined: Joined) -> None:
+    ok_records = [r for r in trial.records if r["outcome"] == "ok"]
+    errors = [r for r in trial.records if r["outcome"] != "ok"]
+    checks = compare(joined.harness_ms, joined.vendor_ms)
+    overhead = [h - v for h, v in zip(joined.harness_ms, joined.vendor_ms, strict=True)]
+    print(
+        f"{len(joined)} sends joined ({len(errors)} failed, injected 500s: {sum(r['status'] == 500 for r in errors)})"
+    )
+    print("overhead (harness - vendor) p50/p95/p99 ms:", [round(percentile(overhead, p) or 0, 2) for p in (50, 95, 99)])
+    for check in checks:
+        print(check.line())
+    # Every successful record was served by the vendor and every accepted send was recorded (join checks both).
+    assert len(joined) == len(ok_records) >= 0.9 * RATE * SECONDS
+    # Errors are only the injected ones: nothing else went wrong in the run.
+    assert all(r["status"] == 500 and r["error_code"] == "injected_error" for r in errors)
+    assert not _failed(checks), "\n".join(check.line() for check in checks)
+
+
+@pytest.mark.slow
+def test_the_vendor_realised_the_injected_distribution(trial: Trial, joined: Joined) -> None:
+    assert trial.latency is not None and trial.latency.distribution == "lognormal"
+    checks = injection_checks(joined, trial.latency)
+    for check in checks:
+        print(check.line())
+    assert not _failed(checks), "\n".join(check.line() for check in checks)
+
+
+@pytest.mark.slow
+def test_the_comparison_fails_a_lying_recorder_or_a_broken_injection(trial: Trial, joined: Joined) -> None:
+    harness, vendor = list(joined.harness_ms), list(joined.vendor_ms)
+    assert not _failed(compare(harness, vendor))  # the honest figures pass (as in the test above) ...
+    # ... a recorder whose latencies run 10% slow fails every percentile;
+    assert {"p50", "p95", "p99"} <= _failed(compare([h * 1.10 for h in harness], vendor))
+    # ... one that credits each request with its neighbour's latency keeps the same percentiles, but then some
+    # request is recorded faster than the vendor served it: the floor catches it;
+    shifted = harness[1:] + harness[:1]
+    assert _failed(compare(shifted, vendor)) == {"floor (largest vendor - harness)"}
+    # ... one that loses its slowest 2% of records no longer joins with what the vendor served;
+    ok_records = sorted((r for r in trial.records if r["outcome"] == "ok"), key=lambda r: float(r["latency_ms"]))
+    slowest = {r["correlation_id"] for r in ok_records[-max(1, len(ok_records) // 50) :]}
+    kept = [r for r in trial.records if r["correlation_id"] not in slowest]
+    with pytest.raises(ValueError, match="not in the records"):
+        join(kept, trial.rows)
+    # ... and a vendor that was told another distribution than it drew (a broken injection) fails its checks.
+    for wrong in (
+        LatencySettings(distribution="lognormal", mean_ms=40.0, stddev_ms=30.0),
+        LatencySettings(distribution="fixed", ms=60.0),
+    ):
+        failed = _failed(injection_checks(joined, wrong))
+        assert any(name.startswith("injected share") for name in failed), wrong
 
 
 @pytest.mark.slow
