@@ -1,10 +1,10 @@
 """The ledger: every message the mock accepted, as rows of ``harness.records.LEDGER_SCHEMA``.
 
 Rows live in memory up to ``memory_rows``; past that the oldest rows are written to a Parquet segment on disk and
-dropped from memory, so a long soak keeps memory bounded. The write happens in a background thread (converting
-200k rows and writing Parquet takes about half a second, which on the event loop would be a latency spike in the
-middle of a trial); rows being written stay visible to exports until their segment is on disk. Export
-(``records_since``/``table_since``) reads segments and memory together, in arrival order, while the mock runs.
+dropped from memory, so a long soak keeps memory bounded. The writing happens in a background thread
+(``segments.SegmentSpill``, shared with the webhook attempt log); rows being written stay visible to exports until
+their segment is on disk. Export (``records_since``/``table_since``) reads segments and memory together, in arrival
+order, while the mock runs.
 
 Some columns are filled after a row was appended (``inbound_delivered_at`` once the inbound webhook was
 acknowledged, and on the replies waiting for it). Such changes go through ``Ledger.update``: a row still in memory
@@ -15,11 +15,7 @@ that every export merges over the Parquet segments, so a spill never freezes a r
 from __future__ import annotations
 
 import operator
-import os
-import shutil
-import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from harness.records import LEDGER_COLUMNS, LEDGER_SCHEMA
+from mocks.whatsapp.segments import SegmentSpill
 
 _ROW = operator.attrgetter(*LEDGER_COLUMNS)
 
@@ -91,22 +88,23 @@ def _patched(table: pa.Table, patches: dict[str, dict[str, Any]]) -> pa.Table:
     return table
 
 
+def _entries_table(rows: list[LedgerEntry]) -> pa.Table:
+    return _table([entry.row() for entry in rows])
+
+
+def _newest(rows: list[LedgerEntry]) -> float:
+    return rows[-1].arrived_at
+
+
 class Ledger:
     def __init__(self, memory_rows: int = 200_000, spill_dir: str | None = None) -> None:
         self.memory_rows = memory_rows
-        self._owns_dir = spill_dir is None
-        self._dir = Path(spill_dir) if spill_dir else None
+        self._spill = SegmentSpill(prefix="ledger", spill_dir=spill_dir, to_table=_entries_table, newest=_newest)
         self._memory: list[LedgerEntry] = []
-        self._segments: list[tuple[Path, float]] = []  # (file, newest arrived_at in it)
-        self._spilled_rows = 0
-        self._writing: list[LedgerEntry] = []  # rows handed to the spill thread, not yet in a segment
-        self._writer: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards ``_patches`` (the spill thread's export reads them)
         self._appended = 0  # rows ever appended; the next row's ``seq``
         self._handed_off = 0  # rows with ``seq`` below this are in a segment or being written to one
         self._patches: dict[str, dict[str, Any]] = {}  # wamid -> columns changed after its row was spilled
-        # Segment names carry the start time and pid, so a reused spill_dir never mixes two runs' files.
-        self._stem = f"ledger-{int(time.time())}-{os.getpid()}"
 
     def append(self, entry: LedgerEntry) -> None:
         entry.seq = self._appended
@@ -117,19 +115,14 @@ class Ledger:
 
     def spill(self, *, wait: bool = False) -> None:
         """Hand the in-memory rows to a background writer that puts them in a new Parquet segment."""
-        self.wait_spilled()
+        self._spill.wait()
         if not self._memory:
             return
-        if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="scrmbench-ledger-"))
-        self._dir.mkdir(parents=True, exist_ok=True)
-        path = self._dir / f"{self._stem}-{len(self._segments):06d}.parquet"
-        self._writing, self._memory = self._memory, []
+        self._spill.hand_off(self._memory)  # raises before taking the rows when the folder cannot be made
+        self._memory = []
         self._handed_off = self._appended
-        self._writer = threading.Thread(target=self._write, args=(path, self._writing), daemon=True)
-        self._writer.start()
         if wait:
-            self.wait_spilled()
+            self._spill.wait()
 
     def update(self, entry: LedgerEntry, **columns: Any) -> None:
         """Change exported columns of a row after it was appended (reply links); survives a spill (see above)."""
@@ -143,27 +136,18 @@ class Ledger:
     def patched_rows(self) -> int:
         return len(self._patches)
 
-    def _write(self, path: Path, rows: list[LedgerEntry]) -> None:
-        pq.write_table(_table([entry.row() for entry in rows]), path)
-        with self._lock:
-            self._segments.append((path, rows[-1].arrived_at))
-            self._spilled_rows += len(rows)
-            self._writing = []
-
     def wait_spilled(self) -> None:
-        if self._writer is not None:
-            self._writer.join()
-            self._writer = None
+        self._spill.wait()
 
     def _snapshot(self) -> tuple[list[tuple[Path, float]], list[LedgerEntry], dict[str, dict[str, Any]]]:
         """Segments on disk, the rows not yet in one (being written, then in memory) and the patches, consistently."""
         with self._lock:
             patches = {wamid: dict(columns) for wamid, columns in self._patches.items()}
-            return list(self._segments), [*self._writing, *self._memory], patches
+        segments, writing = self._spill.snapshot()
+        return segments, [*writing, *self._memory], patches
 
     def __len__(self) -> int:
-        with self._lock:
-            return self._spilled_rows + len(self._writing) + len(self._memory)
+        return self._spill.size + len(self._memory)
 
     @property
     def memory_size(self) -> int:
@@ -200,12 +184,8 @@ class Ledger:
                 yield entry.as_record()
 
     def reset(self) -> None:
-        self.wait_spilled()
-        for path, _ in self._segments:
-            path.unlink(missing_ok=True)
-        self._segments.clear()
+        self._spill.reset()
         self._memory = []
-        self._spilled_rows = 0
         self._handed_off = self._appended
         with self._lock:
             self._patches.clear()
@@ -213,10 +193,8 @@ class Ledger:
     def close(self) -> None:
         """At shutdown: a temporary folder is removed; a configured ``spill_dir`` keeps every row as Parquet
         segments (the last ones written now), so the ledger can be read after the mock stopped or was stopped."""
-        if self._owns_dir:
+        if self._spill.owns_dir:
             self.reset()
-            if self._dir is not None:
-                shutil.rmtree(self._dir, ignore_errors=True)
-                self._dir = None
         else:
             self.spill(wait=True)
+        self._spill.close()

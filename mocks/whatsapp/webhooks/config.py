@@ -8,7 +8,7 @@ import math
 import random
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SEVEN_DAYS_S = 7 * 24 * 3600.0
 
@@ -101,9 +101,29 @@ class WebhookConfig(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0)
     time_compression: float = Field(default=1.0, ge=1.0)  # 10080 squeezes Meta's 7-day retry horizon into 60 s
     horizon_s: float = Field(default=SEVEN_DAYS_S, gt=0)  # before compression
-    allowed_callback_hosts: list[str] = Field(default_factory=list)  # non-loopback callback hosts allowed
-    attempts_max_rows: int = Field(default=5_000_000, ge=1000)  # attempt records kept in memory (oldest dropped)
+    # Attempt records: past attempts_memory_rows (or attempts_max_rows, if lower) they spill to Parquet segments in
+    # the mock's spill folder (ledger.spill_dir, else a temporary one), so none is lost. attempts_max_rows is a hard
+    # cap on the records in memory, reached only when spilling is off or the folder cannot be written: then the
+    # oldest are dropped and counted (attempts.py).
+    attempts_memory_rows: int = Field(default=200_000, ge=1)
+    attempts_spill: bool = True
+    attempts_max_rows: int = Field(default=5_000_000, ge=1000)
     customer_batch_max: int = Field(default=100_000, ge=1, le=100_000)  # customer messages per batch call
+
+    # Removed: a far callback host was always refused (the network rule needs a per-run owner's confirmation that
+    # a mock config cannot give), so the setting is kept only to say so when a config still sets it.
+    allowed_callback_hosts: list[str] | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("allowed_callback_hosts")
+    @classmethod
+    def _removed(cls, value: list[str] | None) -> None:
+        if value is not None:
+            raise ValueError(
+                "webhooks.allowed_callback_hosts was removed: the mock sends webhooks to loopback receivers only "
+                "(a far host was always refused); delete the setting and run the receiver on 127.0.0.1, or forward "
+                "a loopback port to it (ssh -L 9000:receiver-host:9000, then callback_url http://127.0.0.1:9000/...)"
+            )
+        return None
 
     @property
     def horizon_scaled_s(self) -> float:

@@ -69,12 +69,21 @@ OnDelivered = Callable[[Delivery, float], None]
 
 class Dispatcher:
     def __init__(
-        self, config: WebhookConfig, *, clock: Clock, transport: WebhookTransport, log: AttemptLog | None = None
+        self,
+        config: WebhookConfig,
+        *,
+        clock: Clock,
+        transport: WebhookTransport,
+        log: AttemptLog | None = None,
+        spill_dir: str | None = None,  # the mock's spill folder (ledger.spill_dir); None: a temporary one
     ) -> None:
         self.config = config
         self.clock = clock
         self.transport = transport
-        self.log = log if log is not None else AttemptLog(config.attempts_max_rows)
+        if log is None:
+            memory_rows = config.attempts_memory_rows if config.attempts_spill else None
+            log = AttemptLog(config.attempts_max_rows, memory_rows=memory_rows, spill_dir=spill_dir)
+        self.log = log
         self.retry = RetryPolicy(time_compression=config.time_compression, horizon_s=config.horizon_s)
         self.on_delivered: list[OnDelivered] = []
         self._heap: list[tuple[float, int, Delivery]] = []
@@ -286,6 +295,7 @@ class Dispatcher:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.transport.aclose()
+        self.log.close()  # a temporary spill folder is removed; a configured one keeps every record
 
     async def _worker(self) -> None:
         while True:
@@ -350,8 +360,11 @@ class Dispatcher:
                 "max": lags[-1] if lags else None,
                 "samples": len(lags),
             },
-            "attempt_records": len(self.log.rows),
-            "attempt_records_evicted": self.log.evicted,  # oldest records dropped past attempts_max_rows
+            "attempt_records": len(self.log),  # kept: in memory and spilled to disk
+            "attempt_records_in_memory": len(self.log.rows),
+            "attempt_records_spilled": self.log.spilled,
+            "attempt_spill_error": self.log.spill_error,  # why spilling stopped, if it did
+            "attempt_records_evicted": self.log.evicted,  # dropped past attempts_max_rows (spilling off or failed)
             "attempt_records_evicted_until": self.log.evicted_until,
             **self.counters,
         }

@@ -50,10 +50,13 @@ class WebhookEngine:
         self.state = state
         self._handshake_transport = handshake_transport
         self.settings = settings
-        self.subscriptions = SubscriptionRegistry(
-            default_app_secret=state.config.app_secret, allowed_hosts=settings.allowed_callback_hosts
+        self.subscriptions = SubscriptionRegistry(default_app_secret=state.config.app_secret)
+        self.dispatcher = Dispatcher(
+            settings,
+            clock=state.clock,
+            transport=transport or make_transport(settings),
+            spill_dir=state.config.ledger.spill_dir,
         )
-        self.dispatcher = Dispatcher(settings, clock=state.clock, transport=transport or make_transport(settings))
         self.dispatcher.on_delivered.append(self._delivered)
         self.ladder = StatusLadder(settings.ladder, settings.seed)
         self.replies = ReplyTracker(update=state.ledger.update)
@@ -243,9 +246,10 @@ class WebhookEngine:
         return {"id": entry.wamid, "wa_id": entry.wa_id, "queued": queued == len(targets)}
 
     def core_stats(self) -> dict[str, int]:
-        """Merged into ``/_mock/stats``: attempt records kept, and dropped past ``attempts_max_rows``."""
+        """Merged into ``/_mock/stats``: attempt records kept (memory and disk), and dropped past
+        ``attempts_max_rows``."""
         log = self.dispatcher.log
-        return {"webhook_attempt_records": len(log.rows), "webhook_attempt_records_evicted": log.evicted}
+        return {"webhook_attempt_records": len(log), "webhook_attempt_records_evicted": log.evicted}
 
     def stats(self) -> dict[str, Any]:
         return {

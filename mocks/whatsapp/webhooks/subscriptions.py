@@ -3,8 +3,9 @@
 On subscribe the mock sends ``GET <callback_url>?hub.mode=subscribe&hub.challenge=<random>&hub.verify_token=…``;
 the receiver is verified when it answers 200 with the bare challenge. Like Meta, the mock delivers only to
 verified subscriptions, unless the subscription says ``skip_verification`` (for receivers that never implemented
-the GET). A callback URL must be loopback or on the config's ``allowed_callback_hosts``: the mock is a load
-generator too.
+the GET). A callback URL must be loopback: the mock is a load generator too, and the network rule (design.md,
+Safety) allows far hosts only with a per-run owner's confirmation that a mock config cannot give. A receiver on
+another machine is reached through a forwarded loopback port.
 """
 
 from __future__ import annotations
@@ -20,37 +21,30 @@ from harness.net import check_target, is_loopback
 from mocks.whatsapp.webhooks.signing import USER_AGENT
 
 
-def _check_callback(callback_url: str, allowed_hosts: list[str]) -> None:
+def _check_callback(callback_url: str) -> None:
     """Refuse a callback URL that does not parse (for urllib and for httpx, which sends the POSTs) or whose host
-    is neither loopback nor allowlisted, as either parser reads it: a parser difference cannot smuggle a far host."""
-    fix = "use http://127.0.0.1:PORT/... or add the host to webhooks.allowed_callback_hosts"
+    is not loopback, as either parser reads it: a parser difference cannot smuggle a far host."""
+    fix = "use http://127.0.0.1:PORT/... (forward a loopback port to a receiver on another machine)"
     try:
         parsed = httpx.URL(callback_url)
-        check_target(callback_url, allowed_hosts)
+        check_target(callback_url)
     except (httpx.InvalidURL, ValueError) as exc:  # e.g. "http://[::1" (an unclosed IPv6 literal)
         raise ConfigError(
             f"callback_url is not a valid URL ({exc})", field="callback_url", value=callback_url, fix=fix
         ) from None
     except ConfigError as exc:
         raise ConfigError(
-            "the mock only sends webhooks to loopback or allowlisted hosts",
-            field="callback_url",
-            value=callback_url,
-            fix=fix,
+            "the mock only sends webhooks to loopback hosts", field="callback_url", value=callback_url, fix=fix
         ) from exc
-    allowed = {host.strip().lower() for host in allowed_hosts}
     if parsed.port is not None and not 0 < parsed.port < 65_536:
         raise ConfigError("callback_url has no valid port", field="callback_url", value=callback_url, fix=fix)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConfigError(
             "callback_url must be an http(s) URL with a host", field="callback_url", value=callback_url, fix=fix
         )
-    if not is_loopback(parsed.host) and parsed.host.lower() not in allowed:
+    if not is_loopback(parsed.host):
         raise ConfigError(
-            "the mock only sends webhooks to loopback or allowlisted hosts",
-            field="callback_url",
-            value=callback_url,
-            fix=fix,
+            "the mock only sends webhooks to loopback hosts", field="callback_url", value=callback_url, fix=fix
         )
 
 
@@ -90,9 +84,8 @@ class Subscription:
 
 
 class SubscriptionRegistry:
-    def __init__(self, *, default_app_secret: str, allowed_hosts: list[str] | None = None) -> None:
+    def __init__(self, *, default_app_secret: str) -> None:
         self.default_app_secret = default_app_secret
-        self.allowed_hosts = list(allowed_hosts or [])
         self._subs: dict[str, Subscription] = {}
 
     def add(
@@ -106,7 +99,7 @@ class SubscriptionRegistry:
         skip_verification: bool = False,
         sub_id: str | None = None,  # given when another shard created it, so every shard uses the same id
     ) -> Subscription:
-        _check_callback(callback_url, self.allowed_hosts)
+        _check_callback(callback_url)
         sub = Subscription(
             id=sub_id or "sub_" + secrets.token_hex(6),
             callback_url=callback_url,
