@@ -15,6 +15,7 @@ Vendor message ids are recorded but never trusted: only the token decides.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -219,10 +220,38 @@ WEBHOOK_SLOW_MS = 1000.0
 WEBHOOK_SLOW_SHARE = 0.01
 
 
+# ``load_run`` puts the mock's count of attempt records it had to drop (``{"evicted": n, "evicted_until": t}``,
+# from webhooks.parquet's schema metadata) in the attempts frame's ``attrs`` under this key.
+WEBHOOK_EVICTION_ATTR = "scrmbench.webhook_eviction"
+
+
+def webhook_coverage(attempts: pd.DataFrame) -> dict[str, Any] | None:
+    """None when the attempts are complete; else how many older ones the mock dropped and the note to show.
+
+    The mock drops the oldest attempt records only when it can neither keep them in memory nor spill them to
+    disk; figures computed from the rest describe the tail of the run, and must say so.
+    """
+    info = attempts.attrs.get(WEBHOOK_EVICTION_ATTR) or {}
+    evicted = int(info.get("evicted") or 0)
+    if evicted <= 0:
+        return None
+    until = info.get("evicted_until")
+    when = datetime.fromtimestamp(float(until), UTC).isoformat(timespec="milliseconds") if until else "an unknown time"
+    return {
+        "evicted_attempts": evicted,
+        "evicted_until": float(until) if until else None,
+        "note": (
+            f"covers only the webhook attempts sent after {when} (evicted_until): the mock dropped {evicted:,} older "
+            "attempt records (attempts_max_rows reached with no writable spill folder)"
+        ),
+    }
+
+
 def webhook_metrics(attempts: pd.DataFrame) -> dict[str, Any]:
     """Acknowledgement latency of the mock's webhook POSTs; good = median ≤ 250 ms and < 1% over 1 s.
 
-    An attempt with no answer (timeout, connect error) counts as over 1 s whatever its recorded time.
+    An attempt with no answer (timeout, connect error) counts as over 1 s whatever its recorded time. When the
+    mock dropped older attempt records, ``coverage`` and ``label`` say the figures cover only the later ones.
     """
     outcome = attempts["outcome"].astype("str")
     response = attempts["response_ms"].to_numpy(dtype="float64", na_value=np.nan)
@@ -232,7 +261,12 @@ def webhook_metrics(attempts: pd.DataFrame) -> dict[str, Any]:
     summary = latency_summary(response[~unanswered])
     over = float(slow.sum()) / n if n else None
     median = summary["p50"]
+    coverage = webhook_coverage(attempts)
+    partial = (
+        {"coverage": coverage, "label": f"webhook acknowledgement latency, {coverage['note']}"} if coverage else {}
+    )
     return {
+        **partial,
         "attempts": n,
         "deliveries": int(attempts["delivery_id"].nunique()),
         "retries": int((attempts["attempt"].fillna(0).to_numpy() > 0).sum()),

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import ValidationError
 
+from analysis.accounting import WEBHOOK_EVICTION_ATTR
 from harness.errors import AnalysisError
 from harness.records import (
     LEDGER_SCHEMA,
@@ -43,6 +44,8 @@ class RunData:
     partial_reasons: list[str] = field(default_factory=list)
     has_ledger: bool = True
     has_webhooks: bool = True
+    webhooks_evicted: int = 0  # older attempt records the mock dropped (webhook figures cover only the rest)
+    webhooks_evicted_until: float | None = None  # the newest sent_at among them
 
     @property
     def partial(self) -> bool:
@@ -125,6 +128,28 @@ def _read_optional(path: Path, schema: pa.Schema, what: str, reasons: list[str])
         return None
 
 
+# Written by the mock's attempt export (mocks/whatsapp/webhooks/attempts.py) in webhooks.parquet's schema metadata:
+# attempt records it had to drop, and the newest sent_at among them.
+WEBHOOK_EVICTED_KEY = b"scrmbench.attempts_evicted"
+WEBHOOK_EVICTED_UNTIL_KEY = b"scrmbench.attempts_evicted_until"
+
+
+def read_webhook_eviction(path: Path) -> tuple[int, float | None]:
+    """(attempt records the mock dropped, newest sent_at among them) from ``webhooks.parquet``; (0, None) when
+    the file says nothing was dropped or carries no such metadata (an older export)."""
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return 0, None
+    try:
+        evicted = int(metadata.get(WEBHOOK_EVICTED_KEY, b"0") or 0)
+        raw = metadata.get(WEBHOOK_EVICTED_UNTIL_KEY, b"")
+        until = float(raw) if raw else None
+    except ValueError:
+        return 0, None
+    return max(evicted, 0), until
+
+
 def read_faults(path: Path, reasons: list[str]) -> list[FaultEvent]:
     if not path.exists():
         return []
@@ -190,6 +215,12 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
     # Webhook attempts only exist when the candidate receives the mock's webhooks; their absence is reported
     # as "not measured" by the summary, not as a cut-short run.
     webhooks = _read_optional(folder / "webhooks.parquet", WEBHOOK_ATTEMPT_SCHEMA, "webhook attempts", [])
+    has_webhooks = webhooks is not None
+    evicted, evicted_until = read_webhook_eviction(folder / "webhooks.parquet") if webhooks is not None else (0, None)
+    if webhooks is None:
+        webhooks = empty_frame(WEBHOOK_ATTEMPT_SCHEMA)
+    # Carried on the frame so every figure computed from it can say it covers only the later attempts.
+    webhooks.attrs[WEBHOOK_EVICTION_ATTR] = {"evicted": evicted, "evicted_until": evicted_until}
     faults = read_faults(folder / "faults.jsonl", reasons)
     if "ledger" in manifest.unmeasured:
         # A SaaS candidate cannot be pointed at the mock: that is a known limit, not a broken run.
@@ -199,9 +230,11 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
         manifest=manifest,
         requests=requests,
         ledger=ledger if ledger is not None else empty_frame(ledger_schema),
-        webhooks=webhooks if webhooks is not None else empty_frame(WEBHOOK_ATTEMPT_SCHEMA),
+        webhooks=webhooks,
         faults=faults,
         partial_reasons=reasons,
         has_ledger=ledger is not None,
-        has_webhooks=webhooks is not None,
+        has_webhooks=has_webhooks,
+        webhooks_evicted=evicted,
+        webhooks_evicted_until=evicted_until,
     )

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from analysis.accounting import webhook_coverage
 from analysis.columns import text_is
 from analysis.degradation import FULL_SHARE
 from analysis.metrics import event_time
@@ -337,10 +338,20 @@ def crash_point(ev: Evidence, aggregation: str, scope: str | None) -> Measuremen
     return Measurement(highest, len(steps), (highest, float("inf")), f"no crash up to {format_value(highest, 'rps')}")
 
 
+def _covering(measurement: Measurement, webhooks: pd.DataFrame) -> Measurement:
+    """The measurement with the note that it covers only the later attempts, when the mock dropped older ones."""
+    coverage = webhook_coverage(webhooks)
+    if coverage is None:
+        return measurement
+    detail = f"{measurement.detail}; {coverage['note']}" if measurement.detail else coverage["note"]
+    return replace(measurement, detail=detail)
+
+
 def webhook_latency(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
     answered = ev.webhooks[~ev.webhooks["outcome"].astype("str").isin(["timeout", "connect_error"])]
     values = answered["response_ms"].to_numpy(dtype="float64", na_value=np.nan)
-    return _distribution(values, answered["sent_at"].to_numpy(dtype="float64", na_value=np.nan), aggregation, ev.t0)
+    times = answered["sent_at"].to_numpy(dtype="float64", na_value=np.nan)
+    return _covering(_distribution(values, times, aggregation, ev.t0), ev.webhooks)
 
 
 def webhook_share(slow: bool) -> Resolver:
@@ -349,8 +360,10 @@ def webhook_share(slow: bool) -> Resolver:
         if slow:
             response = ev.webhooks["response_ms"].to_numpy(dtype="float64", na_value=np.nan)
             bad = int((outcome.isin(["timeout", "connect_error"]).to_numpy() | (response > 1000.0)).sum())
-            return _rate(bad, len(ev.webhooks), "webhook posts took over 1 s or got no answer")
-        return _rate(int((outcome != "ok").sum()), len(ev.webhooks), "webhook posts failed")
+            measured = _rate(bad, len(ev.webhooks), "webhook posts took over 1 s or got no answer")
+        else:
+            measured = _rate(int((outcome != "ok").sum()), len(ev.webhooks), "webhook posts failed")
+        return _covering(measured, ev.webhooks)
 
     return resolve
 
