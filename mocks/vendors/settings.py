@@ -98,8 +98,9 @@ class VendorSettings(BaseModel):
     api_latency: LatencySettings | None = None
     api_error_rate: float = Field(default=0.0, ge=0, le=1)
     seed: int = 0
-    # Each request's realised service time, kept for GET /_vendor/timings (mocks/vendors/timing.py): the last N.
-    timings_capacity: int = Field(default=20_000, ge=1, le=1_000_000)
+    # Each request's realised service time, kept for GET /_vendor/timings (mocks/vendors/timing.py): the last N
+    # rows (about 0.7 kB each). Small by default, so a soak's memory stays flat after the first seconds.
+    timings_capacity: int = Field(default=2_000, ge=1, le=1_000_000)
 
     # Inbound: webhook limits, routing, auto-replies.
     max_webhook_bytes: int = Field(default=3 * 1024 * 1024, ge=1024)  # Meta's payload cap (reference §5.2)

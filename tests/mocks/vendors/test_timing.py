@@ -139,7 +139,7 @@ def test_the_vendor_logs_each_send_with_its_token_message_id_and_draw(in_process
     assert row["dur_ms"] >= 3.0  # the draw is a floor: the vendor never answers before it
     assert header_ms == pytest.approx(row["dur_ms"], abs=0.001)
     assert str(row["id"]) == answer.headers["x-request-id"]
-    assert page["evicted"] == 0 and page["capacity"] == 20_000 and page["more"] is False
+    assert page["evicted"] == 0 and page["capacity"] == 50_000 and page["more"] is False
 
 
 def test_an_injected_error_is_logged_with_its_draw_and_no_token(in_process_vendor):
