@@ -93,9 +93,11 @@ def main() -> None:
         while worker.is_alive():
             sample(samples)
             worker.join(timeout=interval)
-        if outcome and isinstance(outcome[0], BaseException):
-            raise outcome[0]
-    sys.exit(report(samples, quick=quick))
+    failed = outcome[0] if outcome and isinstance(outcome[0], BaseException) else None
+    if failed is not None:  # the samples are still the soak's; report them, then fail
+        print(f"the soak run failed after sampling: {type(failed).__name__}: {failed}", file=sys.stderr)
+    code = report(samples, quick=quick)
+    sys.exit(2 if failed is not None else code)
 
 
 def report(samples: dict[str, list[tuple[float, float]]], *, quick: bool) -> int:
