@@ -70,6 +70,8 @@ def growth_per_hour(points: list[tuple[float, float]]) -> float | None:
 def main() -> None:
     quick = "--quick" in sys.argv
     duration, interval, rate = (90.0, 5.0, 10.0) if quick else (3600.0, 60.0, 20.0)
+    if "--minutes" in sys.argv:  # a shorter full soak (same rate), a sample every 30 s
+        duration, interval = 60.0 * float(sys.argv[sys.argv.index("--minutes") + 1]), 30.0
     samples: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         # The mock keeps its newest ledger rows and webhook attempts in memory by design (200k / 5M by default)
