@@ -53,9 +53,9 @@ class LimitsConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _throughput_preset(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("throughput") not in THROUGHPUT_PRESETS:
-            return data  # no preset, or an unknown name that the Literal reports with the allowed ones
-        preset = data["throughput"]
+        preset = data.get("throughput") if isinstance(data, dict) else None
+        if not isinstance(preset, str) or preset not in THROUGHPUT_PRESETS:
+            return data  # no preset, or an unknown name/type that the Literal reports with the allowed ones
         rate = THROUGHPUT_PRESETS[preset]
         given = data.get("throughput_per_second")
         if given is None:

@@ -30,6 +30,8 @@ def test_a_preset_sets_the_rate(preset: str, rate: float, tmp_path: Path) -> Non
     [
         ("limits: {throughput: high, throughput_per_second: 80}\n", ("'high' means 1000", "set only one")),
         ("limits: {throughput: turbo}\n", ("limits.throughput", "coexistence")),
+        ("limits: {throughput: [high]}\n", ("limits.throughput", "coexistence")),  # a list, not a name
+        ("limits: {throughput: {high: 1}}\n", ("limits.throughput", "coexistence")),
     ],
 )
 def test_bad_presets_name_the_field_and_the_fix(text: str, words: tuple[str, ...], tmp_path: Path) -> None:
