@@ -12,6 +12,10 @@ checked with ``harness.net.check_target`` before any request.
 The run's seed reaches the mock twice: its top-level ``seed`` (BSUIDs, not-on-WhatsApp picks, faults) and the
 webhook engine's ``webhooks.seed`` (ladders, duplicates, reordering, simulated customers), so a run is
 reproducible from ``--seed``. Explicit ``mock_settings`` still win.
+
+``proxy=True`` (a ``--faults`` schedule with ``proxy-*`` faults) puts the in-process chaos proxy in front of the
+vendor as ``failover.method: proxy`` does, named ``primary`` among the run's proxy targets, so toxics act on
+the load; with ``failover.method: proxy`` that one proxy serves both.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from harness.docker_vendor import container_name, start_vendor_container
 from harness.errors import HarnessError
 from harness.faults.base import FaultTargets, ProxyTarget, UpstreamTarget
 from harness.faults.container import docker_client
+from harness.faults.proxy.endpoint import proxy_in_front
 from harness.local_stack import start_facade
 from harness.net import check_target, free_port
 from harness.run_failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
@@ -126,6 +131,7 @@ def start_services(
     docker_factory: DockerFactory | None = None,
     mock_settings: dict[str, Any] | None = None,
     seed: int | None = None,
+    proxy: bool = False,
 ) -> RunServices:
     """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder.
 
@@ -133,14 +139,15 @@ def start_services(
     ``launch.kind: container`` starts the container itself (through ``docker_factory`` too);
     ``failover.method: proxy`` puts a chaos proxy in front of the vendor and the effective base_url points at it.
     ``mock_settings`` are merged into the run's mock config (e.g. a small ledger ``memory_rows`` for soaks);
-    ``seed`` (the run's ``--seed``) becomes the mock's ``seed`` and ``webhooks.seed``.
+    ``seed`` (the run's ``--seed``) becomes the mock's ``seed`` and ``webhooks.seed``; ``proxy`` puts the chaos
+    proxy in front of the vendor for a fault schedule's ``proxy-*`` faults (seeded with ``seed``).
     """
     launched = profile.launch.kind == "container"
     containers = {} if launched else failover_containers(profile, source=source, docker_factory=docker_factory)
     stack = ExitStack()
     try:
         mock_config = run_mock_config(seed, mock_settings)
-        services = _start(profile, run_dir, stack, owner_confirmed, mock_config, docker_factory)
+        services = _start(profile, run_dir, stack, owner_confirmed, mock_config, docker_factory, proxy, seed)
         if not launched:
             services.containers = containers
         return services
@@ -156,6 +163,8 @@ def _start(
     owner_confirmed: bool,
     mock_config: dict[str, Any],
     docker_factory: DockerFactory | None = None,
+    proxy: bool = False,
+    seed: int | None = None,
 ) -> RunServices:
     launch = profile.launch
     processes: dict[str, ServiceProcess] = {}
@@ -193,6 +202,13 @@ def _start(
         )
     # After the vendor is up: the proxy relays to its real address, the load (via the file below) goes to the proxy.
     effective, proxies = failover_proxy(effective, stack)
+    if proxy and not proxies:  # a fault schedule's proxy-* faults need the load to go through the proxy
+        endpoint = stack.enter_context(
+            proxy_in_front(
+                effective.base_url, name=PRIMARY, seed=seed, allowed_upstreams=tuple(profile.allowed_targets)
+            )
+        )
+        effective, proxies = effective.model_copy(update={"base_url": endpoint.base_url}), {PRIMARY: endpoint.target}
     path = run_dir / "vendor-profile.yaml"
     path.write_text(yaml.safe_dump(effective.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
     return RunServices(effective, path, mock_url, mock, handle, processes, stack, proxies, containers)

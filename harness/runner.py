@@ -1,9 +1,11 @@
 """``scrmbench run``: one trial from vendor profile and scenario to a scored results folder.
 
-    resolve scenario + profile (bad input → exit 2) → results folder + manifest → start mock and vendor →
-    check targets → setup steps → fault schedule in the background → Locust per phase (local or master + N
-    workers) with a live display → drain → export the mock's ledger and webhook attempts → complete the manifest
-    (which workers went missing, which services crashed) → score with analysis → exit 0 / 1 / 3
+    resolve scenario + profile + ``--faults`` file (bad input → exit 2) → results folder + manifest → start
+    mock and vendor (the chaos proxy in front when the schedule has proxy faults) → check targets → setup steps
+    → fault schedule in the background → Locust per phase (local or master + N workers) with a live display →
+    check every remote worker's shards arrived → drain → export the mock's ledger and webhook attempts →
+    complete the manifest (which workers went missing, whose records are missing, which services crashed) →
+    score with analysis → exit 0 / 1 / 3
 
 A crash of the mock or the vendor mid-run is recorded as a ``note`` on the fault timeline, never a harness
 crash. A full disk while writing results (the runner's own files, or a Locust process's recorder, which then
@@ -37,10 +39,11 @@ from harness.net import check_target
 from harness.progress import read_live, render
 from harness.recorder import LOCUST_EXIT_DISK_FULL, is_disk_full
 from harness.records import RunManifest
-from harness.run_faults import start_faults
+from harness.run_faults import RunSchedule, load_run_schedule, start_faults
 from harness.run_folder import complete_manifest, run_directory, write_manifest
 from harness.run_resources import ResourceSampler
 from harness.run_services import MOCK_ADMIN_TOKEN, RunServices, start_services
+from harness.run_shards import missing_shard_notes, missing_shards
 from mocks.whatsapp.correlation import new_run_tag
 from scenarios.base import LoadPlan, SetupStep
 from scenarios.registry import get as get_scenario
@@ -65,6 +68,7 @@ class RunRequest:
     owner_confirmed: bool = False
     show_progress: bool = True
     mock_settings: dict[str, Any] = field(default_factory=dict)  # merged into the run's mock config
+    faults: Path | None = None  # --faults: a YAML fault schedule played with the scenario's own
 
 
 @dataclass
@@ -338,14 +342,81 @@ def _phase(
     return code, _recorder_disk_full(locust)
 
 
-def execute(request: RunRequest) -> RunResult:
+def _prepare_with_schedule(
+    request: RunRequest,
+) -> tuple[LoadPlan, VendorProfile, Path, RunManifest, RunSchedule | None]:
+    """``prepare``, with the ``--faults`` file validated first and recorded (content and plan) in the manifest."""
+    # Validated before the results folder exists: a bad schedule file leaves nothing behind (exit 2).
+    schedule = None if request.faults is None else load_run_schedule(request.faults, seed=request.seed)
     plan, profile, run_dir, manifest = prepare(request)
+    if schedule is not None:
+        manifest.fault_schedule = schedule.manifest_entry(plan.duration_s)  # type: ignore[attr-defined]
+        try:
+            write_manifest(run_dir, manifest)
+        except OSError as exc:
+            raise _disk_guard(run_dir, exc) from exc
+    return plan, profile, run_dir, manifest, schedule
+
+
+def _memory_sampler(plan: LoadPlan, services: RunServices, run_dir: Path, notes: list[str]) -> ResourceSampler | None:
+    if not plan.options.get("sample_vendor_memory"):
+        return None
+    vendors = {k: v for k, v in services.processes.items() if k != "mock"}
+    if not vendors:
+        notes.append("vendor memory not observable: the vendor was not started by this run")
+        return None
+    interval = max(1.0, plan.duration_s / 120)
+    return ResourceSampler(vendors, run_dir / "resources.jsonl", interval_s=interval).start()
+
+
+def _shards_of(request: RunRequest, run_dir: Path, index: int, phase: str) -> list[dict[str, Any]]:
+    """Remote workers' shards are on their own disks unless the folder is shared: report the missing ones."""
+    return missing_shards(run_dir, index, phase) if request.remote_workers else []
+
+
+def _finish(
+    run_dir: Path,
+    *,
+    complete: bool,
+    notes: list[str],
+    failed_phases: list[str],
+    shards_missing: list[dict[str, Any]],
+    phases: list[dict[str, Any]],
+) -> RunManifest:
+    """Complete the manifest: partial when a phase failed, a worker went missing or its records did not arrive."""
+    ended = time.time()
+    missing = _missing_workers(run_dir, ended)
+    notes += failed_phases
+    notes += missing_shard_notes(run_dir, shards_missing)
+    notes += [
+        f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
+        f"to {m['missing_to']:.0f} is absent"
+        for m in missing
+    ]
+    try:
+        manifest: RunManifest = complete_manifest(
+            run_dir,
+            ended_at=ended,
+            complete=complete and not missing and not failed_phases and not shards_missing,
+            notes=notes,
+            phases=phases,
+            missing_workers=missing,
+            missing_shards=shards_missing,
+        )
+    except OSError as exc:
+        raise _disk_guard(run_dir, exc) from exc
+    return manifest
+
+
+def execute(request: RunRequest) -> RunResult:
+    plan, profile, run_dir, manifest, schedule = _prepare_with_schedule(request)
     timeline = FaultTimeline(run_dir / "faults.jsonl")
     complete = False
     disk_full = False
     notes: list[str] = []
     phases: list[dict[str, Any]] = []
     failed_phases: list[str] = []
+    shards_missing: list[dict[str, Any]] = []
     services = start_services(
         profile,
         run_dir,
@@ -353,19 +424,13 @@ def execute(request: RunRequest) -> RunResult:
         source=str(request.vendor),
         mock_settings=plan.mock_settings_with(request.mock_settings),  # the scenario's, then the request's
         seed=request.seed,
+        proxy=schedule is not None and schedule.needs_proxy,
     )
-    sampler = None
-    if plan.options.get("sample_vendor_memory"):
-        vendors = {k: v for k, v in services.processes.items() if k != "mock"}
-        if vendors:
-            interval = max(1.0, plan.duration_s / 120)
-            sampler = ResourceSampler(vendors, run_dir / "resources.jsonl", interval_s=interval).start()
-        else:
-            notes.append("vendor memory not observable: the vendor was not started by this run")
+    sampler = _memory_sampler(plan, services, run_dir, notes)
     try:
         for step in plan.setup:
             _setup(step, services, timeline)
-        with start_faults(plan, services, timeline) as fault_notes:
+        with start_faults(plan, services, timeline, extra=schedule) as fault_notes:
             for index, phase in enumerate(plan.phases):
                 for step in phase.setup:
                     _setup(step, services, timeline)
@@ -373,6 +438,7 @@ def execute(request: RunRequest) -> RunResult:
                 phases.append({"name": phase.name, "started_at": time.time()})
                 code, disk_full = _phase(request, plan, index, services, manifest, run_dir, timeline)
                 phases[-1]["ended_at"] = time.time()
+                shards_missing += _shards_of(request, run_dir, index, phase.name)
                 if disk_full:
                     notes.append(f"stopped in phase {phase.name}: disk full while writing request records")
                     with contextlib.suppress(OSError):  # the timeline is on the same disk
@@ -395,25 +461,14 @@ def execute(request: RunRequest) -> RunResult:
             sampler.stop()
         services.close()
         timeline.close()
-        ended = time.time()
-        missing = _missing_workers(run_dir, ended)
-        notes += failed_phases
-        notes += [
-            f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
-            f"to {m['missing_to']:.0f} is absent"
-            for m in missing
-        ]
-        try:
-            manifest = complete_manifest(
-                run_dir,
-                ended_at=ended,
-                complete=complete and not missing and not failed_phases,
-                notes=notes,
-                phases=phases,
-                missing_workers=missing,
-            )
-        except OSError as exc:
-            raise _disk_guard(run_dir, exc) from exc
+        manifest = _finish(
+            run_dir,
+            complete=complete,
+            notes=notes,
+            failed_phases=failed_phases,
+            shards_missing=shards_missing,
+            phases=phases,
+        )
     if disk_full:  # after the services stopped and the manifest was left incomplete
         raise _disk_full_error(run_dir)
     summary, met = score(run_dir, request.sla)

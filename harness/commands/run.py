@@ -27,6 +27,8 @@ RUN_EPILOG = """Examples:
   scrmbench run --vendor vendors/reference-lossy.yaml --scenario peak --rate 10 --sla enterprise
 
   scrmbench run --vendor vendors/reference-lossy.yaml --scenario peak --param spike_factor=3 --seed 7
+
+  scrmbench run --vendor vendors/reference-steady.yaml --scenario peak --faults docs/examples/faults.yaml
 """
 
 
@@ -41,7 +43,10 @@ def run(
     remote_workers: int = typer.Option(0, "--remote-workers", min=0, max=1000, help="Workers on other machines."),
     master_port: int = typer.Option(5557, "--master-port", min=1024, max=65535, help="Master port (remote workers)."),
     sla: str | None = typer.Option(None, "--sla", help="SLA preset name or SLA YAML file."),
-    seed: int = typer.Option(0, "--seed", help="Seed for customers, arrivals and media."),
+    seed: int = typer.Option(0, "--seed", help="Seed for customers, arrivals, media and random fault windows."),
+    faults: Path | None = typer.Option(
+        None, "--faults", help="Fault schedule YAML (at / every / window), played with the scenario's own faults."
+    ),
     out: Path = typer.Option(Path("results"), "--out", help="Results root folder."),
     quick: bool = typer.Option(False, "--quick", help="The scenario's quick size (well under two minutes)."),
     param: list[str] = typer.Option([], "--param", help="Scenario parameter KEY=VALUE (repeatable)."),
@@ -91,6 +96,7 @@ def run(
         sla=sla,
         owner_confirmed=i_own_this_target,
         show_progress=not no_progress,
+        faults=faults,
     )
     result = execute(request)
     console = Console(stderr=True)
