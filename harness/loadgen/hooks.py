@@ -3,7 +3,9 @@
 - every process: the scenario options on the command line and in the web UI; secrets scrubbed from its logs
   and error report (the vendor's credentials registered at init, the master's included);
 - master or local runner: fill in the run id, run tag and results folder before workers receive the options,
-  write ``manifest.json`` when no runner wrote it, publish ``live.json`` once a second (rps, p95, errors,
+  write ``manifest.json`` when no runner wrote it (with a note, and a warning at start, for each part of the
+  scenario only ``scrmbench run`` performs: fault schedule, setup steps, other phases, ledger export),
+  publish ``live.json`` once a second (rps, p95, errors,
   dropped slots, missing workers) for the progress display, and note which workers went missing and when;
 - workers and local runner: build the session, attach the recorder, start the open model's dispatcher.
 """
@@ -27,6 +29,7 @@ from harness.config.profiles import load_profile, parse_profile
 from harness.errors import ScrmbenchError
 from harness.loadgen.locust_engine import OpenEngine, is_load_process
 from harness.loadgen.options import EngineOptions, add_arguments
+from harness.loadgen.plain_run import not_run_here
 from harness.loadgen.session import build_session, params_for, plan_for
 from harness.secrets import install_log_redaction
 from mocks.whatsapp.correlation import new_run_tag
@@ -153,6 +156,9 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
     from harness.run_folder import write_manifest
 
     plan, _ = plan_for(environment)
+    skipped = not_run_here(plan, options.phase)
+    for part in skipped:
+        log.warning("plain locust run: %s", part)
     manifest = RunManifest(
         run_id=options.run_id,
         run_tag=options.run_tag,
@@ -162,7 +168,7 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
         seed=options.seed,
         load_model=plan.load_model,
         started_at=time.time(),
-        notes=["started with locust -f locustfile.py" + (" --quick" if options.quick else "")],
+        notes=["started with locust -f locustfile.py" + (" --quick" if options.quick else ""), *skipped],
     )
     write_manifest(run_dir, manifest)
 
