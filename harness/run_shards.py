@@ -49,3 +49,29 @@ def missing_shard_notes(run_dir: Path, missing: list[dict[str, Any]]) -> list[st
         f"Fix: copy the shards ({', '.join(sorted({m['expected'] for m in missing}))}) from each worker machine's "
         f"copy of this results folder into {run_dir / REQUESTS_DIR}/, then re-run `scrmbench score {run_dir}`"
     ]
+
+
+def recover_shards(run_dir: Path) -> list[str]:
+    """Before scoring: when every shard the manifest said was missing has since been copied in, and nothing else
+    kept the run partial (``partial_only_for_shards``), mark the run complete again. Returns the workers whose
+    records were recovered (empty when nothing changed)."""
+    from harness.records import RunManifest
+    from harness.run_folder import write_manifest
+
+    path = run_dir / "manifest.json"
+    try:
+        manifest = RunManifest.model_validate_json(path.read_bytes())
+    except (OSError, ValueError):
+        return []  # scoring reports an unreadable manifest itself
+    extra = manifest.model_extra or {}
+    missing: list[dict[str, Any]] = list(extra.get("missing_shards") or [])
+    if not missing or not extra.get("partial_only_for_shards"):
+        return []
+    if not all(any(run_dir.glob(str(m["expected"]))) for m in missing):
+        return []
+    workers = sorted({str(m["worker"]) for m in missing})
+    notes = [n for n in manifest.notes if not n.startswith("request records missing from")]
+    notes.append(f"request records of {', '.join(workers)} copied into requests/ after the run; complete again")
+    update = {"complete": True, "notes": notes, "missing_shards": [], "partial_only_for_shards": False}
+    write_manifest(run_dir, manifest.model_copy(update=update))
+    return workers

@@ -402,6 +402,8 @@ def _finish(
             phases=phases,
             missing_workers=missing,
             missing_shards=shards_missing,
+            # `scrmbench score` marks the run complete again once the shards are copied in (run_shards).
+            partial_only_for_shards=bool(shards_missing) and complete and not missing and not failed_phases,
         )
     except OSError as exc:
         raise _disk_guard(run_dir, exc) from exc

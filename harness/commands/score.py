@@ -325,7 +325,10 @@ def score_command(
     """Score one run: write summary.json and CSV tables beside it, print the verdict.
 
     Exit 0 PASS, 1 SLA not met, 4 the run is partial, 5 inconclusive (too little data to decide)."""
+    from harness.run_shards import recover_shards
+
     console = Console()
+    recover_shards(run_dir)  # remote workers' shards copied in since the run: complete again
     run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
     spec = choose_sla(run, sla)
     overrides = {

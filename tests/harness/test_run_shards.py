@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from harness.cli import main
+from harness.errors import EXIT_PARTIAL
 from harness.net import free_port
 from harness.recorder import read_requests
 from harness.run_shards import missing_shard_notes, missing_shards
@@ -103,3 +106,13 @@ def test_a_remote_workers_shards_left_on_its_machine_make_the_run_partial(
     assert not result.manifest.complete
     sla = (result.summary or {}).get("sla") or {}
     assert sla.get("verdict") == "INCOMPLETE" and sla.get("partial"), sla.get("reasons")
+
+    # The fix the note gives: copy the worker's shards in, score again → complete, every record counted.
+    for shard in (elsewhere / "requests").glob("*.parquet"):
+        shutil.copy(shard, run_dir / "requests" / shard.name)
+    assert main(["score", str(run_dir)]) != EXIT_PARTIAL
+    manifest = orjson.loads((run_dir / "manifest.json").read_bytes())
+    assert manifest["complete"] is True and manifest["missing_shards"] == []
+    assert any(away in n and "copied into requests/" in n for n in manifest["notes"])
+    summary = orjson.loads((run_dir / "summary.json").read_bytes())
+    assert summary["sla"]["verdict"] != "INCOMPLETE" and not summary["sla"]["partial"]
