@@ -1,6 +1,6 @@
 """Measurement accuracy against the vendor's own clock: a real open-model run of sends against the ``calibrated``
-reference vendor, which injects a seeded lognormal latency (mean 60 ms, sd 40 ms: p50 49.9, p95 135.4, p99
-204.6 ms) and times every request itself (``Server-Timing``, GET /_vendor/timings).
+reference vendor, which injects a seeded lognormal latency (mean 100 ms, sd 60 ms: p50 85.7, p95 213.5, p99
+311.5 ms) and times every request itself (``Server-Timing``, GET /_vendor/timings).
 
 Each successful request record is joined with the vendor's row by correlation token; the harness's nearest-rank
 p50/p95/p99 are compared with the vendor's realised ones over the same requests. Goal (issue 6): each within 5% or

@@ -173,8 +173,8 @@ def slow_failover(time_scale: float) -> ProfileSpec:
 def calibrated(time_scale: float) -> ProfileSpec:
     """A known, seeded API latency distribution and error rate, and the vendor's own clock on every request.
 
-    Truth: every /api/ request first waits at least a lognormal draw with mean 60 ms and standard deviation 40 ms
-    (p50 49.9 ms, p95 135.4 ms, p99 204.6 ms; ``latency.quantile_ms``), then fails with HTTP 500
+    Truth: every /api/ request first waits at least a lognormal draw with mean 100 ms and standard deviation 60 ms
+    (p50 85.7 ms, p95 213.5 ms, p99 311.5 ms; ``latency.quantile_ms``), then fails with HTTP 500
     (`injected_error`) with probability 0.02; both draws come from one generator seeded with 20260101. Sends are
     otherwise `steady` (no loss). The vendor times each request itself (``timing.py``: ``Server-Timing:
     app;dur=`` and GET /_vendor/timings, the last 50,000 requests, each with its draw as ``injected_ms``), so its
@@ -184,7 +184,7 @@ def calibrated(time_scale: float) -> ProfileSpec:
     """
     return ProfileSpec(
         {
-            "api_latency": {"distribution": "lognormal", "mean_ms": 60.0, "stddev_ms": 40.0},
+            "api_latency": {"distribution": "lognormal", "mean_ms": 100.0, "stddev_ms": 60.0},
             "api_error_rate": 0.02,
             "seed": 20260101,
             "timings_capacity": 50_000,  # a whole measured run's requests and webhooks (~35 MB at most)

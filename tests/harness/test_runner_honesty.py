@@ -1,7 +1,7 @@
 """Measurement honesty: tests that would fail if the load engine lied (issue 6).
 
-Against the ``calibrated`` reference profile (every /api/ request waits a seeded lognormal draw, mean 60 ms and
-standard deviation 40 ms: p50 49.9, p95 135.4, p99 204.6 ms; 2% fail with 500), which times every request itself
+Against the ``calibrated`` reference profile (every /api/ request waits a seeded lognormal draw, mean 100 ms and
+standard deviation 60 ms: p50 85.7, p95 213.5, p99 311.5 ms; 2% fail with 500), which times every request itself
 (``mocks/vendors/timing.py``):
 - a real open-model run of sends: the harness's recorded p50/p95/p99 (nearest rank) are within 5% or 2 ms of
   the vendor's realised service time over the same requests, joined by correlation token, and no request was
@@ -33,7 +33,8 @@ STALL_S = 2.0
 # A modest open-model rate. The loopback + server framing + client overhead (harness - vendor, per request) is about
 # 2 ms at the median on the shared 2-core machine at 2-5 sends/s, more when the machine is busier (3 ms at load 4.7,
 # 5.5 ms at load 9 and 10 sends/s): the vendor's own webhook and outbound work at higher rates adds to it. 150
-# sends give a p99 at the second-largest value.
+# sends give a p99 at the second-largest value. The profile's median (86 ms) is long enough that 5% of it (4.3 ms)
+# covers that overhead on a busy box, as the issue's relative tolerance intends; the 2 ms floor alone would not.
 RATE, SECONDS = 3.0, 50.0
 
 
@@ -135,8 +136,15 @@ def test_open_model_shows_a_stall_that_the_closed_model_hides(tmp_path: Path) ->
     open_p99 = float(np.percentile(open_run["corrected_latency_ms"], 99))
     closed_p99 = float(np.percentile(closed_run["latency_ms"], 99))
     print(f"stall {STALL_S:g} s: open-model corrected p99 = {open_p99:.0f} ms; closed-model p99 = {closed_p99:.0f} ms")
-    # Slots keep arriving during the stall; each waits for the freeze to end, so well over 1% of them wait > 1 s.
+    open_slow = int((open_run["corrected_latency_ms"] > 1000).sum())
+    closed_slow = int((closed_run["latency_ms"] > 1000).sum())
+    print(f"samples over 1 s: open {open_slow} of {len(open_run)}, closed {closed_slow} of {len(closed_run)}")
+    # Slots keep arriving during the stall (20/s for 2 s); each waits for the freeze to end, so about the first half
+    # of them wait over 1 s, well over 1% of the run: the corrected p99 shows the stall.
+    assert open_slow >= 0.4 * 20 * STALL_S
     assert open_p99 > 1000
-    # The single closed-model user sends one request into the stall and then waits with it: one slow sample.
-    assert closed_p99 < open_p99 / 4
+    # The single closed-model user sends one request into the stall and waits with it: one slow sample, however
+    # long the stall, is all a closed model ever records (coordinated omission). Its p99 depends on the run's
+    # sample count, so the count is what is asserted.
+    assert closed_slow <= 1
     assert closed_run["scheduled_at"].isna().all()

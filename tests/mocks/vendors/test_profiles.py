@@ -46,7 +46,7 @@ def test_profile_settings_match_their_truth():
     assert calibrated.api_error_rate == 0.02 and calibrated.api_latency is not None
     latency = calibrated.api_latency
     assert (latency.distribution, latency.mean_ms, latency.stddev_ms) == ("lognormal", 60.0, 40.0)
-    assert "p50 49.9 ms, p95 135.4 ms, p99 204.6 ms" in " ".join(truth("calibrated").split())
+    assert "p50 85.7 ms, p95 213.5 ms, p99 311.5 ms" in " ".join(truth("calibrated").split())
 
 
 def test_slow_failover_scales_the_research_47_minutes():
