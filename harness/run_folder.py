@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from harness.errors import HarnessError
+from harness.recorder import is_disk_full
 from harness.secrets import REGISTRY, SecretRegistry
 
 
@@ -58,3 +60,17 @@ def complete_manifest(
     manifest = manifest.model_copy(update={"ended_at": ended_at, "complete": complete})
     write_manifest(run_dir, manifest, registry=registry)
     return manifest
+
+
+def disk_full_error(run_dir: Path) -> HarnessError:
+    return HarnessError(
+        f"disk full while writing results to {run_dir}; the run was stopped and what was written so far stays "
+        f"readable there (the manifest says incomplete; `scrmbench score {run_dir}` scores it as partial). "
+        "Fix: free space on that disk (or pass --out with a folder on another disk) and run again"
+    )
+
+
+def disk_guard(run_dir: Path, exc: OSError) -> HarnessError:
+    if is_disk_full(exc):
+        return disk_full_error(run_dir)
+    return HarnessError(f"could not write results to {run_dir}: {exc}")

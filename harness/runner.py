@@ -20,32 +20,31 @@ import contextlib
 import json
 import logging
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.live import Live
 
 from harness import __version__
 from harness.config.profiles import VendorProfile, load_profile
-from harness.errors import HarnessError, ScenarioError
+from harness.errors import ScenarioError
 from harness.faults.timeline import FaultTimeline
 from harness.locust_procs import LocustPhase
 from harness.net import check_target
 from harness.progress import read_live, render
-from harness.recorder import LOCUST_EXIT_DISK_FULL, is_disk_full
+from harness.recorder import LOCUST_EXIT_DISK_FULL
 from harness.records import RunManifest
 from harness.run_faults import RunSchedule, load_run_schedule, start_faults
-from harness.run_folder import complete_manifest, run_directory, write_manifest
+from harness.run_folder import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
 from harness.run_resources import ResourceSampler
-from harness.run_services import MOCK_ADMIN_TOKEN, RunServices, start_services
+from harness.run_services import RunServices, start_services
 from harness.run_shards import missing_shard_notes, missing_shards
+from harness.run_steps import export_mock_records, run_setup_step
 from mocks.whatsapp.correlation import new_run_tag
-from scenarios.base import LoadPlan, SetupStep
+from scenarios.base import LoadPlan
 from scenarios.registry import get as get_scenario
 
 log = logging.getLogger(__name__)
@@ -77,20 +76,6 @@ class RunResult:
     manifest: RunManifest
     summary: dict[str, Any] | None
     sla_met: bool | None
-
-
-def _disk_full_error(run_dir: Path) -> HarnessError:
-    return HarnessError(
-        f"disk full while writing results to {run_dir}; the run was stopped and what was written so far stays "
-        f"readable there (the manifest says incomplete; `scrmbench score {run_dir}` scores it as partial). "
-        "Fix: free space on that disk (or pass --out with a folder on another disk) and run again"
-    )
-
-
-def _disk_guard(run_dir: Path, exc: OSError) -> HarnessError:
-    if is_disk_full(exc):
-        return _disk_full_error(run_dir)
-    return HarnessError(f"could not write results to {run_dir}: {exc}")
 
 
 def _recorder_disk_full(locust: LocustPhase) -> bool:
@@ -149,44 +134,8 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
     try:
         write_manifest(run_dir, manifest)
     except OSError as exc:
-        raise _disk_guard(run_dir, exc) from exc
+        raise disk_guard(run_dir, exc) from exc
     return plan, profile, run_dir, manifest
-
-
-def _setup(step: SetupStep, services: RunServices, timeline: FaultTimeline) -> None:
-    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
-    if step.action == "mock-limits" and services.mock_url:
-        httpx.patch(f"{services.mock_url}/_mock/limits", json=dict(step.params), headers=headers, timeout=10)
-    elif step.action == "vendor-seed":
-        _seed_vendor(services, int(step.params.get("conversations", 0)), int(step.params.get("seed", 0)))
-    timeline.record("note", f"setup:{step.action}", params=dict(step.params))
-
-
-def _seed_vendor(services: RunServices, conversations: int, seed: int) -> None:
-    import subprocess
-
-    handle = services.vendor_handle
-    db_path = getattr(handle, "db_path", None)
-    if db_path is None:
-        raise HarnessError(
-            "the data-volume scenario seeds a reference vendor's store; this vendor was not started here"
-        )
-    command = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "vendor",
-        "seed",
-        "--db",
-        str(db_path),
-        "--conversations",
-        str(conversations),
-        "--seed",
-        str(seed),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
-    if done.returncode != 0:
-        raise HarnessError(f"seeding the vendor to {conversations} conversations failed: {done.stderr[-300:]}")
 
 
 def _locust_args(request: RunRequest, services: RunServices, manifest: RunManifest, run_dir: Path) -> list[str]:
@@ -269,30 +218,6 @@ def _injected(timeline: FaultTimeline, name: str) -> bool:
     return state
 
 
-def _export(services: RunServices, run_dir: Path) -> list[str]:
-    """The mock's ledger and webhook attempts, as Parquet; returns notes for the manifest."""
-    if not services.mock_url:
-        return ["no mock in this run: delivery and webhook figures cannot be measured"]
-    notes = []
-    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
-    for route, name in (("/_mock/ledger", "ledger.parquet"), ("/_mock/webhooks/attempts", "webhooks.parquet")):
-        try:
-            answer = httpx.get(
-                f"{services.mock_url}{route}", params={"format": "parquet"}, headers=headers, timeout=120
-            )
-        except httpx.HTTPError as exc:
-            notes.append(f"{name} not exported: {type(exc).__name__} (the mock may have crashed)")
-            continue
-        if answer.status_code != 200:
-            notes.append(f"{name} not exported: the mock answered {answer.status_code}")
-            continue
-        try:
-            (run_dir / name).write_bytes(answer.content)
-        except OSError as exc:
-            raise _disk_guard(run_dir, exc) from exc
-    return notes
-
-
 def _missing_workers(run_dir: Path, ended_at: float) -> list[dict[str, Any]]:
     try:
         workers = json.loads((run_dir / "workers.json").read_text())
@@ -354,7 +279,7 @@ def _prepare_with_schedule(
         try:
             write_manifest(run_dir, manifest)
         except OSError as exc:
-            raise _disk_guard(run_dir, exc) from exc
+            raise disk_guard(run_dir, exc) from exc
     return plan, profile, run_dir, manifest, schedule
 
 
@@ -406,7 +331,7 @@ def _finish(
             partial_only_for_shards=bool(shards_missing) and complete and not missing and not failed_phases,
         )
     except OSError as exc:
-        raise _disk_guard(run_dir, exc) from exc
+        raise disk_guard(run_dir, exc) from exc
     return manifest
 
 
@@ -431,11 +356,11 @@ def execute(request: RunRequest) -> RunResult:
     sampler = _memory_sampler(plan, services, run_dir, notes)
     try:
         for step in plan.setup:
-            _setup(step, services, timeline)
+            run_setup_step(step, services, timeline)
         with start_faults(plan, services, timeline, extra=schedule) as fault_notes:
             for index, phase in enumerate(plan.phases):
                 for step in phase.setup:
-                    _setup(step, services, timeline)
+                    run_setup_step(step, services, timeline)
                 timeline.record("note", "phase-start", target=phase.name)
                 phases.append({"name": phase.name, "started_at": time.time()})
                 code, disk_full = _phase(request, plan, index, services, manifest, run_dir, timeline)
@@ -451,13 +376,13 @@ def execute(request: RunRequest) -> RunResult:
         notes += fault_notes  # failed fault actions: recorded on the timeline, stated here, the run goes on
         if not disk_full:  # no drain and no export onto a full disk
             time.sleep(plan.drain_s)  # the drain period: late deliveries and webhooks reach the ledger
-            notes += _export(services, run_dir)
+            notes += export_mock_records(services, run_dir)
             complete = True
     except KeyboardInterrupt:
         notes.append("interrupted by the user")
         raise
     except OSError as exc:
-        raise _disk_guard(run_dir, exc) from exc
+        raise disk_guard(run_dir, exc) from exc
     finally:
         if sampler is not None:
             sampler.stop()
@@ -472,7 +397,7 @@ def execute(request: RunRequest) -> RunResult:
             phases=phases,
         )
     if disk_full:  # after the services stopped and the manifest was left incomplete
-        raise _disk_full_error(run_dir)
+        raise disk_full_error(run_dir)
     summary, met = score(run_dir, request.sla)
     return RunResult(run_dir, manifest, summary, met)
 
@@ -488,6 +413,6 @@ def score(run_dir: Path, sla: str | None) -> tuple[dict[str, Any] | None, bool |
     try:
         write_exports(run_dir, summary)  # the same files as `scrmbench score`: summary.json and its CSV tables
     except OSError as exc:
-        raise _disk_guard(run_dir, exc) from exc
+        raise disk_guard(run_dir, exc) from exc
     verdict = summary.get("sla", {}).get("verdict")
     return summary, None if verdict is None else verdict == "PASS"
