@@ -173,9 +173,16 @@ class Scenario:
     # each with what to set instead: an override of one is refused, never silently ignored.
     unused: Mapping[str, str] = field(default_factory=dict)
 
-    def params(self, overrides: Mapping[str, Any] | None = None, *, quick: bool = False) -> ScenarioParams:
-        """Defaults, then the quick size if asked, then the user's overrides; bounds checked at this edge."""
-        self._refuse_unused(overrides or {})
+    def params(
+        self, overrides: Mapping[str, Any] | None = None, *, quick: bool = False, recorded: bool = False
+    ) -> ScenarioParams:
+        """Defaults, then the quick size if asked, then the user's overrides; bounds checked at this edge.
+
+        ``recorded``: ``overrides`` are a run's recorded, fully validated parameters (every shared field, used or
+        not, with its value), not what a user typed, so unused fields are not refused.
+        """
+        if not recorded:
+            self._refuse_unused(overrides or {})
         data: dict[str, Any] = dict(self.quick) if quick else {}
         data.update({k: v for k, v in (overrides or {}).items() if v is not None})
         try:
@@ -202,5 +209,7 @@ class Scenario:
                     fix=f"drop {option} and {instead}",
                 )
 
-    def plan(self, overrides: Mapping[str, Any] | None = None, *, quick: bool = False) -> LoadPlan:
-        return self.build_plan(self.params(overrides, quick=quick))
+    def plan(
+        self, overrides: Mapping[str, Any] | None = None, *, quick: bool = False, recorded: bool = False
+    ) -> LoadPlan:
+        return self.build_plan(self.params(overrides, quick=quick, recorded=recorded))

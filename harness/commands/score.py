@@ -69,7 +69,7 @@ def scenario_sla(run: RunData) -> SlaSpec:
         definition = registry.get(scenario)
         for _ in range(len(params) + 1):
             try:
-                plan = definition.plan(params)
+                plan = definition.plan(params, recorded=True)
                 break
             except ConfigError as exc:
                 key = _param_key(exc.field, params)

@@ -53,13 +53,23 @@ def test_an_undecided_sla_exits_5_not_0_and_not_1(synthetic_run, tmp_path: Path)
 
 def test_refused_recorded_parameters_are_dropped_and_named(synthetic_run) -> None:
     run = synthetic_run("old", duration_s=30, fault_at_s=10, fault_s=2).path
-    # Recorded by an older version: media-burst now refuses duration_s (its length is uploads ÷ rate).
-    _set_manifest(run, scenario="media-burst", scenario_params={"duration_s": 60.0, "uploads": 60, "rate": 6.0})
+    # Recorded by an older version with a parameter media-burst no longer has.
+    _set_manifest(run, scenario="media-burst", scenario_params={"legacy_knob": 3, "uploads": 60, "rate": 6.0})
     main(["score", str(run)])
     sla = json.loads((run / "summary.json").read_text())["sla"]
     assert sla["source"] == "scenario:media-burst"
     (note,) = sla["notes"]
-    assert note.startswith("the media-burst scenario refuses its recorded parameter duration_s=60.0")
+    assert note.startswith("the media-burst scenario refuses its recorded parameter legacy_knob=3")
+
+
+def test_recorded_shared_parameters_the_scenario_does_not_use_are_not_refused(synthetic_run) -> None:
+    # A run records every shared field with its value (duration_s too, though media-burst's length is uploads ÷
+    # rate): what a user may not pass is still what the run recorded, so scoring it raises no note.
+    run = synthetic_run("fresh", duration_s=30, fault_at_s=10, fault_s=2).path
+    _set_manifest(run, scenario="media-burst", scenario_params={"duration_s": 60.0, "uploads": 60, "rate": 6.0})
+    main(["score", str(run)])
+    sla = json.loads((run / "summary.json").read_text())["sla"]
+    assert sla["source"] == "scenario:media-burst" and sla["notes"] == []
 
 
 def test_the_standard_fallback_is_never_silent(synthetic_run, capsys) -> None:
