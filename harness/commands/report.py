@@ -14,17 +14,10 @@ from analysis.scorecard import Scorecard, make_scorecard, render
 from analysis.scorecard.browser import find_chromium, print_pdf
 from harness import bakeoff
 from harness.bakeoff_jobs import Job
+from harness.commands.score import VERDICT_STYLE  # the same five verdicts and colours as `scrmbench score`
 from harness.doctor import run_checks
 from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED, ConfigError
 
-# The same five verdicts (and colours) as `scrmbench score`: undecided and partial are grey, never green or red.
-VERDICT_STYLE = {
-    "PASS": "bold green",
-    "CONDITIONAL": "bold yellow",
-    "FAIL": "bold red",
-    "INCONCLUSIVE": "bold grey50",
-    "INCOMPLETE": "bold grey50",
-}
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 REPORT_EPILOG = """Examples:

@@ -30,6 +30,7 @@ import yaml
 from analysis.scorecard.browser import dump_dom, find_chromium
 from harness.recorder import read_requests
 from harness.secrets import REDACTED
+from tests.fixtures.browser_checks import console_problems, html_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_NAME = "SCRMBENCH_ECHO_VENDOR_KEY"
@@ -192,17 +193,6 @@ def test_no_file_and_no_output_of_a_run_and_its_report_holds_the_secret(hostile_
     # Locust's own error report went through the scrubbing too (it lists every failure text).
     logs = "".join(path.read_text(errors="replace") for path in files if path.name.startswith("locust-"))
     assert re.search(r"rejected Bearer \[redacted\]", logs), logs[-3000:]
-
-
-def html_attributes(dom: str) -> dict[str, str]:
-    tag = re.search(r"<html([^>]*)>", dom)
-    assert tag, "no <html> element in the dumped DOM"
-    return dict(re.findall(r'([\w-]+)="([^"]*)"', tag.group(1)))
-
-
-def console_problems(stderr: str) -> list[str]:
-    lines = [line for line in stderr.splitlines() if "CONSOLE" in line or "Content Security Policy" in line]
-    return [line for line in lines if re.search(r"error|uncaught|refused|violat", line, re.IGNORECASE)]
 
 
 @pytest.mark.browser

@@ -11,6 +11,7 @@ import pytest
 
 from analysis.scorecard import make_scorecard, render
 from analysis.scorecard.browser import dump_dom, find_chromium, screenshot
+from tests.fixtures.browser_checks import console_problems, html_attributes
 from tests.fixtures.scorecard import vendor_run
 
 pytestmark = [
@@ -18,18 +19,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (Debian: apt-get install chromium)"),
 ]
-
-
-def html_attributes(dom: str) -> dict[str, str]:
-    tag = re.search(r"<html([^>]*)>", dom)
-    assert tag, "no <html> element in the dumped DOM"
-    return dict(re.findall(r'([\w-]+)="([^"]*)"', tag.group(1)))
-
-
-def console_problems(stderr: str) -> list[str]:
-    """Console errors, uncaught exceptions and CSP refusals that Chromium logged while loading the page."""
-    lines = [line for line in stderr.splitlines() if "CONSOLE" in line or "Content Security Policy" in line]
-    return [line for line in lines if re.search(r"error|uncaught|refused|violat", line, re.IGNORECASE)]
 
 
 def png_size(path: Path) -> tuple[int, int]:
