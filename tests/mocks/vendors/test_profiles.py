@@ -45,7 +45,7 @@ def test_profile_settings_match_their_truth():
     calibrated, _ = build_settings("calibrated")
     assert calibrated.api_error_rate == 0.02 and calibrated.api_latency is not None
     latency = calibrated.api_latency
-    assert (latency.distribution, latency.mean_ms, latency.stddev_ms) == ("lognormal", 60.0, 40.0)
+    assert (latency.distribution, latency.mean_ms, latency.stddev_ms) == ("lognormal", 100.0, 60.0)
     assert "p50 85.7 ms, p95 213.5 ms, p99 311.5 ms" in " ".join(truth("calibrated").split())
 
 
