@@ -197,14 +197,15 @@ def test_disk_full_mid_run_stops_the_run_with_a_clear_error_and_keeps_what_was_w
         log_text = (run_dir / "logs" / f"locust-{name}-p0.log").read_text()
         assert f"exit code {LOCUST_EXIT_DISK_FULL}" in log_text, name
     # The load stopped when the disk filled (about 3 s into a 20 s plan): the last live count of sends, written
-    # once a second while the load runs, is well under half of the 400 planned.
+    # once a second while the load runs, is well under half of the 400 planned. (Workers report to the master
+    # every few seconds, so with workers the live count may not have seen any sends yet; the shards below did.)
     live = json.loads((run_dir / "live.json").read_text())
-    assert 0 < live["requests"] < 200
+    assert live["requests"] < 200 and (workers > 0 or live["requests"] > 0)
     # What was written stays readable: each recorder's two whole shards before the failure, no half-written file.
     written = sorted((run_dir / "requests").iterdir())
     assert [p.suffix for p in written] == [".parquet"] * 2 * len(recording)
     requests = read_requests(run_dir).to_pandas()
-    assert len(requests) > 0 and requests["correlation_id"].notna().all()
+    assert 0 < len(requests) < 200 and requests["correlation_id"].notna().all()
     manifest = RunManifest.model_validate_json((run_dir / "manifest.json").read_text())
     assert not manifest.complete and manifest.ended_at is not None
     assert any("disk full" in note for note in manifest.notes)
