@@ -112,7 +112,7 @@ def test_vendors_check_refuses_with_exit_2_and_the_fix(tmp_path: Path, capsys) -
 
 @pytest.mark.parametrize(
     ("allowed", "reason"),
-    [([], "not in the profile's allowed_targets"), (["10.255.255.1"], "not confirmed")],
+    [([], "not in the profile's allowed_targets"), (["192.0.2.10"], "not confirmed")],
 )
 def test_a_refused_run_leaves_no_results_folder_and_connects_nowhere(
     allowed: list[str], reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -120,7 +120,8 @@ def test_a_refused_run_leaves_no_results_folder_and_connects_nowhere(
     """The real run path (``scrmbench run``): refused before the results folder is made and before any socket
     connects or any process starts. The spies fail loudly instead of letting a connection leave loopback."""
     data = yaml.safe_load((VENDORS / "generic-http-example.yaml").read_text())
-    data.update(base_url="http://10.255.255.1:8910", allowed_targets=allowed, launch={"kind": "none"})
+    # 192.0.2.10 is TEST-NET-1 (documentation, never routed); the spies below prove nothing connects to it.
+    data.update(base_url="http://192.0.2.10:8910", allowed_targets=allowed, launch={"kind": "none"})
     profile = tmp_path / "remote.yaml"
     profile.write_text(yaml.safe_dump(data))
     out = tmp_path / "results"
@@ -140,6 +141,6 @@ def test_a_refused_run_leaves_no_results_folder_and_connects_nowhere(
     code = main(["run", "--vendor", str(profile), "--scenario", "peak", "--quick", "--out", str(out), "--no-progress"])
     err = capsys.readouterr().err.replace("\n", " ")
     assert code == EXIT_BAD_INPUT
-    assert "10.255.255.1" in err and reason in err and "Fix:" in err
+    assert "192.0.2.10" in err and reason in err and "Fix:" in err
     assert not out.exists() or not any(out.iterdir())  # no run folder, no manifest.json, no faults.jsonl
     assert attempts == []
