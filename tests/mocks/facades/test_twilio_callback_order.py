@@ -93,7 +93,7 @@ async def test_the_mock_webhook_must_carry_the_facade_signature(callbacks) -> No
         ("http://localhost/cb", False),
         ("http://[::1]:9/cb", False),
         ("https://example.com/cb", True),
-        ("http://10.0.0.1/cb", True),
+        ("http://192.0.2.1/cb", True),  # TEST-NET-1: a non-loopback address, only parsed
         ("ftp://127.0.0.1/cb", True),
         ("http://[::1/cb", True),
     ],
