@@ -10,6 +10,8 @@ Some columns are filled after a row was appended (``inbound_delivered_at`` once 
 acknowledged, and on the replies waiting for it). Such changes go through ``Ledger.update``: a row still in memory
 is changed in place; a row already handed to the spill gets an entry in a side table of patches (wamid -> columns)
 that every export merges over the Parquet segments, so a spill never freezes a row with its link columns null.
+The patches spill too (to ``ledger_patches-*`` segments, past ``memory_rows`` of them), so a soak that links a
+reply to every inbound message keeps memory bounded; an export merges patch segments and memory, newest last.
 """
 
 from __future__ import annotations
@@ -92,6 +94,32 @@ def _entries_table(rows: list[LedgerEntry]) -> pa.Table:
     return _table([entry.row() for entry in rows])
 
 
+PATCHABLE = ("reply_to_wamid", "inbound_delivered_at")  # the columns filled after a row was appended
+PATCH_SCHEMA = pa.schema([LEDGER_SCHEMA.field("wamid"), *(LEDGER_SCHEMA.field(name) for name in PATCHABLE)])
+_Patch = tuple[Any, ...]  # (newest arrived_at in the ledger when the patch spilled, *a row of PATCH_SCHEMA)
+
+
+def _patches_table(patches: list[_Patch]) -> pa.Table:
+    columns: list[Any] = list(zip(*patches, strict=True))[1:] if patches else [[] for _ in PATCH_SCHEMA]
+    return pa.Table.from_arrays(
+        [pa.array(column, type=field.type) for column, field in zip(columns, PATCH_SCHEMA, strict=True)],
+        schema=PATCH_SCHEMA,
+    )
+
+
+def _patch_newest(patches: list[_Patch]) -> float:
+    # A patched row arrived before the patch: a patch segment older than an export's ``since`` changes no row in it.
+    return max(patch[0] for patch in patches)
+
+
+def _merge_patches(into: dict[str, dict[str, Any]], rows: list[dict[str, Any]]) -> None:
+    """Later patches win; a null in a patch segment means "not changed" (patches fill columns, never clear them)."""
+    for row in rows:
+        columns = {name: row[name] for name in PATCHABLE if row[name] is not None}
+        if columns:
+            into.setdefault(row["wamid"], {}).update(columns)
+
+
 def _newest(rows: list[LedgerEntry]) -> float:
     return rows[-1].arrived_at
 
@@ -100,15 +128,20 @@ class Ledger:
     def __init__(self, memory_rows: int = 200_000, spill_dir: str | None = None) -> None:
         self.memory_rows = memory_rows
         self._spill = SegmentSpill(prefix="ledger", spill_dir=spill_dir, to_table=_entries_table, newest=_newest)
+        self._patch_spill: SegmentSpill[_Patch] = SegmentSpill(
+            prefix="ledger_patches", spill_dir=spill_dir, to_table=_patches_table, newest=_patch_newest
+        )
         self._memory: list[LedgerEntry] = []
-        self._lock = threading.Lock()  # guards ``_patches`` (the spill thread's export reads them)
+        self._lock = threading.Lock()  # guards hand-offs to the writers against exports (streamed from a thread)
         self._appended = 0  # rows ever appended; the next row's ``seq``
         self._handed_off = 0  # rows with ``seq`` below this are in a segment or being written to one
         self._patches: dict[str, dict[str, Any]] = {}  # wamid -> columns changed after its row was spilled
+        self._last_arrived = float("-inf")  # arrived_at of the newest row appended
 
     def append(self, entry: LedgerEntry) -> None:
         entry.seq = self._appended
         self._appended += 1
+        self._last_arrived = max(self._last_arrived, entry.arrived_at)
         self._memory.append(entry)
         if len(self._memory) >= self.memory_rows:
             self.spill()
@@ -118,33 +151,70 @@ class Ledger:
         self._spill.wait()
         if not self._memory:
             return
-        self._spill.hand_off(self._memory)  # raises before taking the rows when the folder cannot be made
-        self._memory = []
-        self._handed_off = self._appended
+        with self._lock:  # an export in a thread sees the rows either in memory or in the writer, never neither
+            self._spill.hand_off(self._memory)  # raises before taking the rows when the folder cannot be made
+            self._memory = []
+            self._handed_off = self._appended
         if wait:
             self._spill.wait()
 
     def update(self, entry: LedgerEntry, **columns: Any) -> None:
         """Change exported columns of a row after it was appended (reply links); survives a spill (see above)."""
+        unknown = set(columns) - set(PATCHABLE)
+        if unknown:
+            raise ValueError(f"ledger columns {sorted(unknown)} are fixed once appended (patchable: {PATCHABLE})")
         for name, value in columns.items():
             setattr(entry, name, value)
         if 0 <= entry.seq < self._handed_off:  # the writer thread may already have converted it: patch it
             with self._lock:
                 self._patches.setdefault(entry.wamid, {}).update(columns)
+                full = len(self._patches) >= self.memory_rows
+            if full:
+                self._spill_patches()
+
+    def _spill_patches(self) -> None:
+        self._patch_spill.wait()
+        with self._lock:  # an export in a thread sees the patches either in memory or in the writer, never neither
+            patches, self._patches = self._patches, {}
+            rows = [(self._last_arrived, wamid, *map(columns.get, PATCHABLE)) for wamid, columns in patches.items()]
+            try:
+                self._patch_spill.hand_off(rows)
+            except OSError:  # no folder: keep them in memory (exports stay right; memory grows, as without spilling)
+                self._patches = patches
 
     @property
     def patched_rows(self) -> int:
+        """Patches held in memory (the rest are in patch segments)."""
         return len(self._patches)
+
+    @property
+    def spilled_patches(self) -> int:
+        return self._patch_spill.size
 
     def wait_spilled(self) -> None:
         self._spill.wait()
+        self._patch_spill.wait()
 
-    def _snapshot(self) -> tuple[list[tuple[Path, float]], list[LedgerEntry], dict[str, dict[str, Any]]]:
-        """Segments on disk, the rows not yet in one (being written, then in memory) and the patches, consistently."""
+    def _snapshot(
+        self, since: float | None = None
+    ) -> tuple[list[tuple[Path, float]], list[LedgerEntry], dict[str, dict[str, Any]]]:
+        """Segments on disk, the rows not yet in one (being written, then in memory) and the patches, consistently.
+
+        Patches come from their segments (those that can touch a row at or after ``since``), then from the writer,
+        then from memory, so the newest change of a column wins."""
         with self._lock:
-            patches = {wamid: dict(columns) for wamid, columns in self._patches.items()}
-        segments, writing = self._spill.snapshot()
-        return segments, [*writing, *self._memory], patches
+            patch_segments, patch_writing = self._patch_spill.snapshot()
+            memory = {wamid: dict(columns) for wamid, columns in self._patches.items()}
+            segments, writing = self._spill.snapshot()
+            pending = [*writing, *self._memory]
+        patches: dict[str, dict[str, Any]] = {}
+        for path, newest in patch_segments:
+            if since is None or newest >= since:
+                _merge_patches(patches, pq.read_table(path).to_pylist())
+        _merge_patches(patches, [dict(zip(PATCH_SCHEMA.names, row[1:], strict=True)) for row in patch_writing])
+        for wamid, columns in memory.items():
+            patches.setdefault(wamid, {}).update(columns)
+        return segments, pending, patches
 
     def __len__(self) -> int:
         return self._spill.size + len(self._memory)
@@ -158,7 +228,7 @@ class Ledger:
         return list(self._memory)
 
     def table_since(self, since: float | None = None) -> pa.Table:
-        segments, pending, patches = self._snapshot()
+        segments, pending, patches = self._snapshot(since)
         tables = [
             _patched(pq.read_table(path), patches) for path, newest in segments if since is None or newest >= since
         ]
@@ -169,7 +239,7 @@ class Ledger:
         return table
 
     def records_since(self, since: float | None = None) -> Iterator[dict[str, Any]]:
-        segments, pending, patches = self._snapshot()
+        segments, pending, patches = self._snapshot(since)
         for path, newest in segments:
             if since is None or newest >= since:
                 for batch in pq.ParquetFile(path).iter_batches(batch_size=10_000):  # bounded memory per export
@@ -185,6 +255,7 @@ class Ledger:
 
     def reset(self) -> None:
         self._spill.reset()
+        self._patch_spill.reset()
         self._memory = []
         self._handed_off = self._appended
         with self._lock:
@@ -197,4 +268,7 @@ class Ledger:
             self.reset()
         else:
             self.spill(wait=True)
+            if self._patches:
+                self._spill_patches()
         self._spill.close()
+        self._patch_spill.close()

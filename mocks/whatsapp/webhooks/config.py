@@ -109,6 +109,9 @@ class WebhookConfig(BaseModel):
     attempts_spill: bool = True
     attempts_max_rows: int = Field(default=5_000_000, ge=1000)
     customer_batch_max: int = Field(default=100_000, ge=1, le=100_000)  # customer messages per batch call
+    # Inbound messages remembered for reply linking (a few hundred bytes each); past it the oldest are forgotten,
+    # and a reply to one of those is no longer linked.
+    replies_max_tracked: int = Field(default=500_000, ge=1)
 
     # Removed: a far callback host was always refused (the network rule needs a per-run owner's confirmation that
     # a mock config cannot give), so the setting is kept only to say so when a config still sets it.

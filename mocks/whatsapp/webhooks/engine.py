@@ -59,7 +59,7 @@ class WebhookEngine:
         )
         self.dispatcher.on_delivered.append(self._delivered)
         self.ladder = StatusLadder(settings.ladder, settings.seed)
-        self.replies = ReplyTracker(update=state.ledger.update)
+        self.replies = ReplyTracker(settings.replies_max_tracked, update=state.ledger.update)
         self.customers = SimulatedCustomers(settings.seed)
         self._next_customer = itertools.count()
         self._handshake_client: httpx.AsyncClient | None = None
@@ -256,4 +256,5 @@ class WebhookEngine:
             **self.dispatcher.stats(),
             "subscriptions": len(self.subscriptions.all()),
             "replies_linked": self.replies.linked,
+            "replies_tracked": len(self.replies),  # inbound messages remembered for linking (replies_max_tracked)
         }

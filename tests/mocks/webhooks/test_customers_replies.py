@@ -89,4 +89,22 @@ def test_tracker_stays_bounded() -> None:
     tracker = ReplyTracker(max_tracked=100)
     for n in range(1000):
         tracker.note_inbound(entry(f"w{n}", "inbound", f"49151{n:08d}", float(n)), f"49151{n:08d}")
-    assert len(tracker._inbound) == 100 and len(tracker._unanswered) == 100
+    assert len(tracker) == 100 and len(tracker._unanswered) == 100
+    assert tracker.link(entry("o", "outbound", "4915100000000", 2000.0)) is None  # w0 was forgotten
+    assert tracker.link(entry("o", "outbound", f"49151{999:08d}", 2000.0)) == "w999"
+
+
+def test_tracker_lets_go_of_ledger_rows_once_their_delivery_is_known() -> None:
+    # A soak links thousands of replies an hour; the rows belong to the ledger (which spills them), not here.
+    tracker = ReplyTracker()
+    customer = "4915100000001"
+    inbound = entry("wamid.in", "inbound", customer, 1.0)
+    tracker.note_inbound(inbound, customer)
+    early = entry("wamid.o1", "outbound", customer, 2.0)
+    tracker.link(early)  # linked before the inbound webhook was acknowledged: waits for its time
+    assert tracker.rows_held == 2
+    tracker.note_delivered("wamid.in", 1.5)
+    assert tracker.rows_held == 0 and (inbound.inbound_delivered_at, early.inbound_delivered_at) == (1.5, 1.5)
+    late = entry("wamid.o2", "outbound", customer, 3.0, context="wamid.in")
+    assert tracker.link(late) == "wamid.in" and late.inbound_delivered_at == 1.5
+    assert tracker.rows_held == 0 and tracker.delivered_at("wamid.in") == 1.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import orjson
@@ -55,11 +56,49 @@ def test_links_filled_after_a_spill_are_in_every_export() -> None:
         expected = {"wamid.in": (None, 1.5), "wamid.out": ("wamid.in", 1.5), "wamid.q": ("wamid.in", 1.5)}
         assert _links(ledger) == expected
         assert _links(ledger, since=1.9) == {k: v for k, v in expected.items() if k != "wamid.in"}
-        assert ledger.patched_rows == 2  # only the rows changed after their spill are in the side table
+        # only the rows changed after their spill are patched; with memory_rows=1 the patches spill at once too
+        ledger.wait_spilled()
+        assert (ledger.patched_rows, ledger.spilled_patches) == (0, 2)
         ledger.reset()
-        assert ledger.patched_rows == 0 and _links(ledger) == {}
+        assert ledger.patched_rows + ledger.spilled_patches == 0 and _links(ledger) == {}
     finally:
         ledger.close()
+
+
+def test_patches_spill_past_memory_rows_and_later_patches_win(tmp_path: Path) -> None:
+    ledger = Ledger(memory_rows=3, spill_dir=str(tmp_path))
+    rows = [_entry(f"wamid.{n}", "outbound", float(n)) for n in range(9)]
+    for row in rows:
+        ledger.append(row)
+    ledger.wait_spilled()
+    assert ledger.memory_size == 0  # all nine rows are in segments
+    for row in rows[:3]:
+        ledger.update(row, reply_to_wamid=f"in.{row.wamid}")  # the third patch fills memory: the three spill
+    ledger.wait_spilled()
+    assert (ledger.patched_rows, ledger.spilled_patches) == (0, 3)
+    ledger.update(rows[0], inbound_delivered_at=0.5)  # a later change of another column of a spilled patch
+    ledger.update(rows[1], reply_to_wamid="in.changed")  # and of the same column
+    assert ledger.patched_rows == 2
+    links = _links(ledger)
+    assert links["wamid.0"] == ("in.wamid.0", 0.5)
+    assert links["wamid.1"] == ("in.changed", None)
+    assert links["wamid.2"] == ("in.wamid.2", None)
+    assert all(links[f"wamid.{n}"] == (None, None) for n in range(3, 9))
+    # a patch segment written when the newest row had arrived at 8.0 can touch no row arriving after that
+    assert _links(ledger, since=8.5) == {}
+    assert _links(ledger, since=2.0)["wamid.2"] == ("in.wamid.2", None)
+    ledger.close()  # a configured folder keeps the rows and the patches still in memory
+    assert len(list(tmp_path.glob("ledger_patches-*.parquet"))) == 2
+    assert len(list(tmp_path.glob("ledger-*.parquet"))) == 3
+
+
+def test_only_link_columns_change_after_an_append() -> None:
+    ledger = Ledger(memory_rows=10)
+    entry = _entry("wamid.a", "inbound", 1.0)
+    ledger.append(entry)
+    with pytest.raises(ValueError, match="fixed once appended"):
+        ledger.update(entry, recipient="someone else")
+    ledger.close()
 
 
 def test_rows_still_in_memory_are_changed_in_place_without_a_patch() -> None:
