@@ -21,7 +21,8 @@ Bands: ≥ 90 PASS, ≥ 75 CONDITIONAL, else FAIL. The verdict, in order:
                   more than ``bands.min_decided`` (default half) of the weight: "needs more runs/samples"
     the band      of the decided score otherwise (every reason still lists the undecided criteria)
     INCOMPLETE    instead of PASS, CONDITIONAL or INCONCLUSIVE when the run is partial (did not complete):
-                  a cut-short run never passes; a FAIL it already shows stays FAIL
+                  a cut-short run never passes; a FAIL it already shows stays FAIL, unless it is the FAIL of
+                  "nothing could be measured" (a run cut short before it recorded anything shows no failure)
 """
 
 from __future__ import annotations
@@ -326,7 +327,8 @@ def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
         reasons.insert(0, lead)
     run = evidence.summary.get("run") or {}
     partial = bool(run.get("partial"))
-    if partial and verdict != "FAIL":
+    nothing_measured = all(r["status"] == "not_applicable" for r in rows)
+    if partial and (verdict != "FAIL" or nothing_measured):
         verdict = "INCOMPLETE"
         why = "; ".join(run.get("partial_reasons") or []) or "the run did not complete"
         reasons.insert(0, f"run is partial ({why}): a cut-short run cannot pass; run it again to the end")

@@ -470,6 +470,22 @@ def test_a_partial_run_never_passes(tmp_path: Path) -> None:
     assert build_summary(load_run(folder), sla=strict)["sla"]["verdict"] == "FAIL"
 
 
+def test_a_run_cut_short_before_it_recorded_anything_is_incomplete_not_failed(tmp_path: Path) -> None:
+    spec = SlaSpec.model_validate({"name": "t", "criteria": [{"metric": "latency_ms", "target": 500}]})
+    folder = tmp_path / "empty"
+    (folder / "requests").mkdir(parents=True)
+    _write_run(folder, [], [], complete=True)  # ran to the end and measured nothing: the vendor's failure
+    sla = build_summary(load_run(folder), sla=spec)["sla"]
+    assert (sla["verdict"], sla["reasons"]) == ("FAIL", ["no criterion could be measured in this run"])
+    _write_run(folder, [], [], complete=False)  # cut short before any record: no evidence either way
+    sla = build_summary(load_run(folder), sla=spec)["sla"]
+    assert (sla["verdict"], sla["met"]) == ("INCOMPLETE", False)
+    assert (
+        sla["reasons"][0].startswith("run is partial")
+        and sla["reasons"][1] == "no criterion could be measured in this run"
+    )
+
+
 def _write_run(folder: Path, rows: list[dict[str, Any]], arrivals: list[dict[str, Any]], complete: bool = True) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -487,7 +503,7 @@ def _write_run(folder: Path, rows: list[dict[str, Any]], arrivals: list[dict[str
         scenario="media-burst",
         vendor={"name": "acme"},
         started_at=f.T0,
-        ended_at=f.T0 + rows[-1]["scheduled_at"] - f.T0 + 1,
+        ended_at=(rows[-1]["scheduled_at"] if rows else f.T0) + 1,
         complete=complete,
     )
     (folder / "manifest.json").write_text(manifest.model_dump_json())
