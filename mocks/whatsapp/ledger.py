@@ -272,3 +272,16 @@ class Ledger:
                 self._spill_patches()
         self._spill.close()
         self._patch_spill.close()
+
+
+def read_spill_folder(folder: str | Path) -> pa.Table:
+    """The ledger a mock left in its ``ledger.spill_dir`` (after it stopped, or crashed), link columns merged.
+
+    Segments are read in name order (start time, pid, sequence: arrival order within each mock process); patch
+    segments are merged in the same order, so the newest change of a column wins."""
+    folder = Path(folder)
+    patches: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("ledger_patches-*.parquet")):
+        _merge_patches(patches, pq.read_table(path).to_pylist())
+    tables = [_patched(pq.read_table(path), patches) for path in sorted(folder.glob("ledger-*.parquet"))]
+    return pa.concat_tables(tables) if tables else _table([])

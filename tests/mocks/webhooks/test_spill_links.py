@@ -15,7 +15,7 @@ import pytest
 from harness.clock import SystemClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import LedgerConfig, MockConfig
-from mocks.whatsapp.ledger import Ledger, LedgerEntry
+from mocks.whatsapp.ledger import Ledger, LedgerEntry, read_spill_folder
 from mocks.whatsapp.webhooks.replies import ReplyTracker
 from tests.fixtures.webhook_receiver import WebhookReceiver
 from tests.mocks.webhooks.test_integration import ADMIN, FAST_LADDER, PNID, send_text, subscribe
@@ -90,6 +90,10 @@ def test_patches_spill_past_memory_rows_and_later_patches_win(tmp_path: Path) ->
     ledger.close()  # a configured folder keeps the rows and the patches still in memory
     assert len(list(tmp_path.glob("ledger_patches-*.parquet"))) == 2
     assert len(list(tmp_path.glob("ledger-*.parquet"))) == 3
+    left = {
+        r["wamid"]: (r["reply_to_wamid"], r["inbound_delivered_at"]) for r in read_spill_folder(tmp_path).to_pylist()
+    }
+    assert left == links  # what the stopped mock left on disk reads as its last export did
 
 
 def test_only_link_columns_change_after_an_append() -> None:
