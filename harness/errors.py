@@ -53,6 +53,7 @@ class ConfigError(ScrmbenchError):
         self.value = value
         self.fix = fix
         self.line = line
+        self.message = message  # unrendered, so a caller that knows more (the file, the entry) can say it again
         super().__init__(self._render(message))
 
     def _render(self, message: str) -> str:

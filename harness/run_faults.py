@@ -33,6 +33,7 @@ from typing import Any
 
 from harness.errors import ConfigError, FaultError
 from harness.faults import REGISTRY, BackgroundFaults, FaultRunner, FaultSchedule, at, load_schedule
+from harness.faults.base import FaultTargets
 from harness.faults.schedule import Occurrence
 from harness.faults.schedule import plan as plan_schedule
 from harness.faults.timeline import FaultTimeline
@@ -87,6 +88,20 @@ def load_run_schedule(path: Path | str, *, seed: int) -> RunSchedule:
     if "seed" not in schedule.model_fields_set:
         schedule = schedule.model_copy(update={"seed": seed})
     return RunSchedule(Path(path), Path(path).read_text(encoding="utf-8"), schedule)
+
+
+def check_schedule_targets(schedule: RunSchedule, targets: FaultTargets) -> None:
+    """Build every fault of the file against the targets the run will have (``run_services.planned_targets``):
+    a target the run will not have, or a bad parameter, is a ``ConfigError`` naming the file before anything
+    starts, not after the mock and the vendor are up."""
+    for index, entry in enumerate(schedule.schedule.faults):
+        try:
+            REGISTRY.get(entry.fault).create(entry.params, targets, entry.target)
+        except ConfigError as exc:
+            field = f"faults.{index}.{exc.field}" if exc.field else f"faults.{index}"
+            raise ConfigError(
+                exc.message, source=str(schedule.path), field=field, value=exc.value, fix=exc.fix
+            ) from None
 
 
 def _method(services: RunServices) -> str:

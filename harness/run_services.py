@@ -75,6 +75,47 @@ class RunServices:
         self.stack.close()
 
 
+@dataclass(frozen=True)
+class PlannedTarget:
+    """Stands for a target that does not exist yet: faults are built against it only to check names and params."""
+
+    name: str
+
+    @property
+    def proxy(self) -> str:  # what a proxy fault reads from its target when built
+        return self.name
+
+
+def planned_targets(profile: VendorProfile, *, proxy: bool = False) -> FaultTargets:
+    """The fault target names a run of ``profile`` will have, before anything starts (values are placeholders).
+
+    Mirrors ``_start``: the mock (a process and the upstream target) unless ``launch.kind: none`` without a mock
+    URL; ``primary`` (and an HA pair's ``standby`` and ``front``) for what the run launches; the ``primary``
+    container for ``launch.kind: container`` or ``failover.method: container``; the ``primary`` proxy for
+    ``failover.method: proxy`` or a schedule's ``proxy-*`` faults. A name listed here that the run then does not
+    have is still refused by the fault runner once the services are up.
+    """
+    kind = profile.launch.kind
+    method = profile.failover.method if profile.failover else None
+    planned: dict[str, Any] = {name: PlannedTarget(name) for name in ("mock", PRIMARY, "standby", "front")}
+    has_mock = kind != "none" or bool(profile.capabilities.mock_url)
+    return FaultTargets(
+        processes={name: planned[name] for name in _PLANNED_PROCESSES.get(kind, ())},
+        containers={PRIMARY: PRIMARY} if kind == "container" or method == "container" else {},
+        proxies={PRIMARY: planned[PRIMARY]} if proxy or method == "proxy" else {},
+        upstream={"mock": planned["mock"]} if has_mock else {},
+    )
+
+
+_PLANNED_PROCESSES = {
+    "reference": ("mock", "primary"),
+    "ha-pair": ("mock", "primary", "standby", "front"),
+    "container": ("mock",),
+    "facade": ("mock", "primary"),
+    "mock": ("mock",),
+}
+
+
 # A trial loads the vendor, not WhatsApp's business policy: business-initiated free-form text and more than 250
 # new users a day would otherwise be refused by the mock before the vendor is measured. Scenarios that test the
 # limits (throttle) change them live through the control plane.

@@ -37,10 +37,10 @@ from harness.net import check_target
 from harness.progress import read_live, render
 from harness.recorder import LOCUST_EXIT_DISK_FULL
 from harness.records import RunManifest
-from harness.run_faults import RunSchedule, load_run_schedule, start_faults
+from harness.run_faults import RunSchedule, check_schedule_targets, load_run_schedule, start_faults
 from harness.run_folder import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
 from harness.run_resources import ResourceSampler
-from harness.run_services import RunServices, start_services
+from harness.run_services import RunServices, planned_targets, start_services
 from harness.run_shards import missing_shard_notes, missing_shards
 from harness.run_steps import export_mock_records, run_setup_step
 from mocks.whatsapp.correlation import new_run_tag
@@ -83,7 +83,9 @@ def _recorder_disk_full(locust: LocustPhase) -> bool:
     return any(process.poll() == LOCUST_EXIT_DISK_FULL for process in locust.processes.values())
 
 
-def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunManifest]:
+def prepare(
+    request: RunRequest, schedule: RunSchedule | None = None
+) -> tuple[LoadPlan, VendorProfile, Path, RunManifest]:
     scenario = get_scenario(request.scenario)
     plan = scenario.plan(request.overrides, quick=request.quick)
     profile = load_profile(request.vendor)
@@ -110,6 +112,8 @@ def prepare(request: RunRequest) -> tuple[LoadPlan, VendorProfile, Path, RunMani
     if profile.launch.kind not in ("reference", "ha-pair"):  # those two run on loopback, started by the run
         # Refused before the results folder exists: a refused run leaves nothing behind and sends nothing.
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
+    if schedule is not None:  # a target this run will not have is refused before anything starts
+        check_schedule_targets(schedule, planned_targets(profile, proxy=schedule.needs_proxy))
     run_tag = new_run_tag()
     run_id = request.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{scenario.name}-{profile.name}-{run_tag}"
     run_dir = run_directory(request.results_root, run_id)
@@ -273,7 +277,7 @@ def _prepare_with_schedule(
     """``prepare``, with the ``--faults`` file validated first and recorded (content and plan) in the manifest."""
     # Validated before the results folder exists: a bad schedule file leaves nothing behind (exit 2).
     schedule = None if request.faults is None else load_run_schedule(request.faults, seed=request.seed)
-    plan, profile, run_dir, manifest = prepare(request)
+    plan, profile, run_dir, manifest = prepare(request, schedule)
     if schedule is not None:
         manifest.fault_schedule = schedule.manifest_entry(plan.duration_s)  # type: ignore[attr-defined]
         try:

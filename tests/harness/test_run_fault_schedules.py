@@ -91,6 +91,46 @@ def test_the_cli_refuses_a_bad_schedule_with_exit_2_before_any_results_folder(
     assert main([*argv[:-2], "--faults", str(tmp_path / "missing.yaml"), "--no-progress"]) == EXIT_BAD_INPUT
 
 
+def test_a_target_the_run_will_not_have_is_refused_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.runner as runner
+
+    def must_not_start(*args: object, **kwargs: object) -> None:
+        raise AssertionError("services started for a schedule that names a target the run will not have")
+
+    monkeypatch.setattr(runner, "start_services", must_not_start)
+    path = write(tmp_path / "typo.yaml", "faults:\n  - fault: process-kill\n    at: 5s\n    target: primray\n")
+    out = tmp_path / "results"
+    argv = ["run", "--vendor", str(STEADY), "--scenario", "broadcast", "--faults", str(path), "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert str(path) in err and "faults.0.target" in err and "'primray'" in err and "mock, primary" in err, err
+    assert not out.exists() or not any(out.iterdir())
+    # a proxy toxic needs no proxy in the profile: the schedule itself puts one in front of the vendor
+    fine = write(tmp_path / "ok.yaml", "faults:\n  - fault: proxy-latency\n    at: 1s\n    params: {latency: 5}\n")
+    with pytest.raises(AssertionError, match="services started"):
+        execute(RunRequest(vendor=STEADY, scenario="broadcast", results_root=out, faults=fine, show_progress=False))
+
+
+@pytest.mark.parametrize(
+    ("profile", "processes", "upstream"),
+    [
+        ("reference-steady.yaml", {"mock", "primary"}, {"mock"}),
+        ("reference-ha-pair.yaml", {"mock", "primary", "standby", "front"}, {"mock"}),
+        ("twilio-facade.yaml", {"mock", "primary"}, {"mock"}),
+        ("cloud-api-mock.yaml", {"mock"}, {"mock"}),
+    ],
+)
+def test_planned_targets_name_what_the_run_starts(profile: str, processes: set[str], upstream: set[str]) -> None:
+    from harness.config.profiles import load_profile
+    from harness.run_services import planned_targets
+
+    targets = planned_targets(load_profile(ROOT / "vendors" / profile))
+    assert (set(targets.processes), set(targets.upstream)) == (processes, upstream)
+    assert set(planned_targets(load_profile(ROOT / "vendors" / profile), proxy=True).proxies) == {"primary"}
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_a_yaml_schedule_injects_upstream_errors_and_a_proxy_latency_toxic_on_the_load(tmp_path: Path) -> None:
