@@ -31,6 +31,7 @@ from harness.loadgen.locust_engine import OpenEngine, is_load_process
 from harness.loadgen.options import EngineOptions, add_arguments
 from harness.loadgen.plain_run import not_run_here
 from harness.loadgen.session import build_session, params_for, plan_for
+from harness.loadgen.stats_trim import trim_stats
 from harness.secrets import install_log_redaction
 from mocks.whatsapp.correlation import new_run_tag
 
@@ -174,10 +175,14 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
 
 
 def _publish_live(environment: Environment, run_dir: Path) -> None:
+    ticks = 0
     while True:
         gevent.sleep(1.0)
+        ticks += 1
         try:
             _write_live(environment, run_dir)
+            if ticks % 30 == 0 and environment.runner is not None:
+                trim_stats(environment.runner.stats, time.time())  # bounded memory on long runs
         except Exception:  # the display is a convenience; never let it stop the run
             log.exception("could not write %s", LIVE_FILE)
 
