@@ -95,6 +95,7 @@ def _entries_table(rows: list[LedgerEntry]) -> pa.Table:
 
 
 PATCHABLE = ("reply_to_wamid", "inbound_delivered_at")  # the columns filled after a row was appended
+_PATCHABLE = frozenset(PATCHABLE)
 PATCH_SCHEMA = pa.schema([LEDGER_SCHEMA.field("wamid"), *(LEDGER_SCHEMA.field(name) for name in PATCHABLE)])
 _Patch = tuple[Any, ...]  # (newest arrived_at in the ledger when the patch spilled, *a row of PATCH_SCHEMA)
 
@@ -160,14 +161,16 @@ class Ledger:
 
     def update(self, entry: LedgerEntry, **columns: Any) -> None:
         """Change exported columns of a row after it was appended (reply links); survives a spill (see above)."""
-        unknown = set(columns) - set(PATCHABLE)
-        if unknown:
-            raise ValueError(f"ledger columns {sorted(unknown)} are fixed once appended (patchable: {PATCHABLE})")
+        if not columns.keys() <= _PATCHABLE:  # called once per linked reply: no sets built on the way
+            unknown = sorted(columns.keys() - _PATCHABLE)
+            raise ValueError(f"ledger columns {unknown} are fixed once appended (patchable: {PATCHABLE})")
         for name, value in columns.items():
             setattr(entry, name, value)
-        if 0 <= entry.seq < self._handed_off:  # the writer thread may already have converted it: patch it
+        filled = {name: value for name, value in columns.items() if value is not None}
+        if filled and 0 <= entry.seq < self._handed_off:  # the writer may already have converted it: patch it
+            # A patch fills columns and never clears one, in memory as in its segment (where null means unchanged).
             with self._lock:
-                self._patches.setdefault(entry.wamid, {}).update(columns)
+                self._patches.setdefault(entry.wamid, {}).update(filled)
                 full = len(self._patches) >= self.memory_rows
             if full:
                 self._spill_patches()
