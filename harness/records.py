@@ -10,6 +10,8 @@ A results folder ``results/<run-id>/`` holds:
     ledger.parquet        LEDGER_SCHEMA   (messages that reached the mock WhatsApp API)
     webhooks.parquet      WEBHOOK_ATTEMPT_SCHEMA (every webhook POST the mock made)
     faults.jsonl          one FaultEvent per line
+    health.parquet        HEALTH_SCHEMA   (the harness, the mock and the candidate watched, once a second; while
+                          the run is going, shards in health/*.parquet, merged at its end)
     summary.json          written by analysis
 """
 
@@ -84,6 +86,21 @@ WEBHOOK_ATTEMPT_SCHEMA = pa.schema(
     ]
 )
 WEBHOOK_ATTEMPT_COLUMNS = tuple(WEBHOOK_ATTEMPT_SCHEMA.names)
+
+# One sample of one figure of one watched process (or of the machine), long format so a new figure is a new value
+# of ``metric``, never a schema change. ``docs/summary-schema.md`` lists the metrics and their units.
+HEALTH_SCHEMA = pa.schema(
+    [
+        ("at", pa.float64()),  # wall-clock Unix seconds (the run clock)
+        ("source", pa.string()),  # machine | runner | mock | mock-shard-N | vendor | front | proxy | local | worker-N
+        ("role", pa.string()),  # machine | harness | mock | candidate
+        ("pid", pa.int64()),  # null for the machine and for containers
+        ("metric", pa.string()),  # cpu_pct, rss_bytes, threads, fds, loop_lag_ms_p95, start_lateness_ms_p95, ...
+        ("value", pa.float64()),
+    ]
+)
+HEALTH_COLUMNS = tuple(HEALTH_SCHEMA.names)
+HEALTH_ROLES = ("machine", "harness", "mock", "candidate")
 
 FaultAction = Literal["inject", "clear", "error", "note"]
 
