@@ -32,6 +32,7 @@ from harness import __version__
 from harness.config.profiles import VendorProfile, load_profile
 from harness.errors import ScenarioError
 from harness.faults.timeline import FaultTimeline
+from harness.health import HealthSampler
 from harness.locust_procs import LocustPhase
 from harness.net import check_target
 from harness.progress import read_live, render
@@ -39,6 +40,7 @@ from harness.recorder import LOCUST_EXIT_DISK_FULL
 from harness.records import RunManifest
 from harness.run_faults import RunSchedule, check_schedule_targets, load_run_schedule, start_faults
 from harness.run_folder import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
+from harness.run_health import start_health, stop_health, unwatch_locust, watch_locust
 from harness.run_resources import ResourceSampler
 from harness.run_services import RunServices, planned_targets, start_services
 from harness.run_shards import missing_shard_notes, missing_shards
@@ -242,6 +244,7 @@ def _phase(
     manifest: RunManifest,
     run_dir: Path,
     timeline: FaultTimeline,
+    health: HealthSampler | None = None,
 ) -> tuple[int, bool]:
     """Run phase ``index`` of ``plan`` with Locust; its exit code, and whether a recorder found the disk full."""
     phase = plan.phases[index]
@@ -255,6 +258,7 @@ def _phase(
         master_port=request.master_port,
     )
     locust.start()
+    watch_locust(health, locust.processes)
     try:
         code = _run_phase(
             locust,
@@ -268,6 +272,7 @@ def _phase(
         )
     finally:
         locust.stop()
+        unwatch_locust(health, locust.processes)
     return code, _recorder_disk_full(locust)
 
 
@@ -358,6 +363,7 @@ def execute(request: RunRequest) -> RunResult:
         proxy=schedule is not None and schedule.needs_proxy,
     )
     sampler = _memory_sampler(plan, services, run_dir, notes)
+    health = start_health(run_dir, services)
     try:
         for step in plan.setup:
             run_setup_step(step, services, timeline)
@@ -367,7 +373,7 @@ def execute(request: RunRequest) -> RunResult:
                     run_setup_step(step, services, timeline)
                 timeline.record("note", "phase-start", target=phase.name)
                 phases.append({"name": phase.name, "started_at": time.time()})
-                code, disk_full = _phase(request, plan, index, services, manifest, run_dir, timeline)
+                code, disk_full = _phase(request, plan, index, services, manifest, run_dir, timeline, health)
                 phases[-1]["ended_at"] = time.time()
                 shards_missing += _shards_of(request, run_dir, index, phase.name)
                 if disk_full:
@@ -390,7 +396,9 @@ def execute(request: RunRequest) -> RunResult:
     finally:
         if sampler is not None:
             sampler.stop()
+        health.stop()  # before the services go: their last seconds are sampled, their exit is not
         services.close()
+        stop_health(None, run_dir)  # every process has stopped writing: fold the shards into health.parquet
         timeline.close()
         manifest = _finish(
             run_dir,

@@ -27,6 +27,7 @@ from locust.runners import STATE_MISSING, MasterRunner
 from harness.adapters.registry import read_credentials
 from harness.config.profiles import load_profile, parse_profile
 from harness.errors import ScrmbenchError
+from harness.loadgen.health_probe import GeneratorProbe
 from harness.loadgen.locust_engine import OpenEngine, is_load_process
 from harness.loadgen.options import EngineOptions, add_arguments
 from harness.loadgen.plain_run import not_run_here
@@ -123,10 +124,14 @@ def _test_start(environment: Environment, **_: Any) -> None:
         if session.worker_name == "local":
             _ensure_manifest(environment, options, run_dir)
             environment.scrm_live = gevent.spawn(_publish_live, environment, run_dir)  # type: ignore[attr-defined]
+    engine = None
     if session.plan.load_model == "open":
         engine = OpenEngine(environment, session)
         environment.scrm_engine = engine  # type: ignore[attr-defined]
         engine.start()
+    if getattr(environment, "scrm_probe", None) is None:  # the generator's own loop lag and lateness
+        environment.scrm_probe = GeneratorProbe(run_dir, session.worker_name, engine=engine).start()  # type: ignore[attr-defined]
+    if engine is not None:
         if is_worker_process(environment):
             # Tell the master when this worker's share is through, so a distributed run ends without waiting
             # for the time limit.
@@ -138,6 +143,10 @@ def _test_start(environment: Environment, **_: Any) -> None:
 
 @events.test_stop.add_listener
 def _test_stop(environment: Environment, **_: Any) -> None:
+    probe = getattr(environment, "scrm_probe", None)
+    if probe is not None:
+        probe.stop()
+        environment.scrm_probe = None  # type: ignore[attr-defined]
     engine = getattr(environment, "scrm_engine", None)
     if engine is not None:
         engine.stop()

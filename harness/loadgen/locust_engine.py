@@ -26,6 +26,7 @@ from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_MISSING, MasterRunner, WorkerRunner
 
 from harness.loadgen.dispatch import Dispatcher, Slot
+from harness.loadgen.health_probe import LatenessLog
 from harness.loadgen.operations import DroppedSlot, OperationPicker
 from harness.loadgen.schedule import Arrival, WorkerShare, arrival_offsets
 from harness.loadgen.session import WorkerSession
@@ -79,6 +80,7 @@ class OpenEngine:
             purpose="mix",
         )
         self.dispatcher: Dispatcher | None = None
+        self.lateness = LatenessLog()  # handed slots' start − scheduled, read each second by the health probe
         self._greenlet: gevent.Greenlet | None = None
 
     def start(self) -> None:
@@ -206,6 +208,7 @@ class OpenModelUser(FastHttpUser):
         if item is None:
             return
         slot, operation = item
+        engine.lateness.add(time.time() - slot.scheduled_at)
         try:
             engine.session.performer.perform(self.client, operation, slot.scheduled_at)
         except Exception as exc:  # a harness-side failure still leaves a record: a slot never vanishes
