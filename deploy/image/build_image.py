@@ -28,6 +28,7 @@ import io
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -47,13 +48,39 @@ class BuildError(RuntimeError):
     pass
 
 
+def is_static_elf(path: Path) -> bool:
+    """True for an ELF executable with no program interpreter (``PT_INTERP``): it needs no shared libraries.
+
+    Read from the file itself, so it needs neither ``file`` nor ``ldd`` on the machine.
+    """
+    try:
+        with path.open("rb") as handle:
+            ident = handle.read(64)
+            if len(ident) < 64 or ident[:4] != b"\x7fELF" or ident[4] not in (1, 2) or ident[5] not in (1, 2):
+                return False
+            wide, order = ident[4] == 2, "<" if ident[5] == 1 else ">"
+            if wide:
+                (phoff,) = struct.unpack_from(order + "Q", ident, 32)
+                phentsize, phnum = struct.unpack_from(order + "HH", ident, 54)
+            else:
+                (phoff,) = struct.unpack_from(order + "I", ident, 28)
+                phentsize, phnum = struct.unpack_from(order + "HH", ident, 42)
+            handle.seek(phoff)
+            table = handle.read(phentsize * phnum)
+    except OSError:
+        return False
+    if phentsize < 4 or len(table) < phentsize * phnum:
+        return False
+    pt_interp = 3
+    return all(struct.unpack_from(order + "I", table, i * phentsize)[0] != pt_interp for i in range(phnum))
+
+
 def find_busybox() -> Path:
+    """A static busybox (Debian's busybox-static installs one at /bin/busybox); a dynamic one cannot be copied."""
     for candidate in ("/bin/busybox", "/usr/bin/busybox"):
         path = Path(candidate)
-        if path.exists():
-            out = subprocess.run(["file", "-L", str(path)], capture_output=True, text=True, check=False).stdout
-            if "dynamically linked" not in out:
-                return path
+        if path.exists() and is_static_elf(path.resolve()):
+            return path
     raise BuildError(
         "no static busybox found; install the Debian package busybox-static (apt-get install busybox-static)"
     )

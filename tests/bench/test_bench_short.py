@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench.soak_memory import report
+from tests.fixtures.common import require_system
 
 ROOT = Path(__file__).resolve().parents[2]
 NUMBER_AT_END = re.compile(r"[-+]?\d+(\.\d+)?$")
@@ -37,8 +38,8 @@ def run_bench(script: str, *args: str, timeout_s: float) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="bench/mock_overload.py drives the mock with wrk")
 def test_mock_overload_quick_serves_sheds_and_stays_up() -> None:
+    require_system("wrk", shutil.which("wrk") is not None, "bench/mock_overload.py drives the mock with wrk")
     text = "\n".join(run_bench("mock_overload.py", "--quick", timeout_s=180))
     served = re.search(r"offered (\d+) .*served (\d+)", text)
     assert served, text

@@ -12,6 +12,7 @@ import yaml
 from analysis.scorecard.browser import find_chromium
 from harness import bakeoff, doctor
 from harness.cli import main
+from tests.fixtures.common import require_system
 
 
 def test_report_writes_the_scorecard_and_prints_the_verdicts(bakeoff_runs: list[Path], tmp_path: Path, capsys) -> None:
@@ -51,8 +52,8 @@ def test_report_bad_input_is_exit_2_without_traceback(tmp_path: Path, capsys) ->
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (apt-get install chromium)")
 def test_report_pdf(bakeoff_runs: list[Path], tmp_path: Path) -> None:
+    require_system("chromium", find_chromium() is not None, "--pdf prints the scorecard with headless Chromium")
     out = tmp_path / "card.html"
     assert main(["report", *map(str, bakeoff_runs), "-o", str(out), "--pdf"]) == 0
     assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")

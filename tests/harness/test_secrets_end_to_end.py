@@ -31,6 +31,7 @@ from analysis.scorecard.browser import dump_dom, find_chromium
 from harness.recorder import read_requests
 from harness.secrets import REDACTED
 from tests.fixtures.browser_checks import console_problems, html_attributes
+from tests.fixtures.common import require_system
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_NAME = "SCRMBENCH_ECHO_VENDOR_KEY"
@@ -196,8 +197,8 @@ def test_no_file_and_no_output_of_a_run_and_its_report_holds_the_secret(hostile_
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
 def test_the_scorecard_of_the_hostile_run_shows_vendor_markup_as_text(hostile_run: HostileRun) -> None:
+    require_system("chromium", find_chromium() is not None, "the scorecard is rendered in headless Chromium")
     html = hostile_run.scorecard.read_text(encoding="utf-8")
     assert "<script>document" not in html and "<img src=x" not in html
     done = dump_dom(hostile_run.scorecard)

@@ -12,13 +12,15 @@ import pytest
 from analysis.scorecard import make_scorecard, render
 from analysis.scorecard.browser import dump_dom, find_chromium, screenshot
 from tests.fixtures.browser_checks import console_problems, html_attributes
+from tests.fixtures.common import require_system
 from tests.fixtures.scorecard import vendor_run
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(find_chromium() is None, reason="Chromium is not installed (Debian: apt-get install chromium)"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    require_system("chromium", find_chromium() is not None, "these tests render the scorecard in headless Chromium")
 
 
 def png_size(path: Path) -> tuple[int, int]:

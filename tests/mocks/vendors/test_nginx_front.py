@@ -13,6 +13,7 @@ from harness.net import free_port
 from harness.services import ServiceProcess
 from mocks.vendors.launch import launch_reference
 from mocks.whatsapp.config import LimitsConfig, MockConfig
+from tests.fixtures.common import require_system
 from tests.mocks.vendors.e2e import ledger_tokens, post_until_accepted, send_texts, wait_ledger
 
 pytestmark = pytest.mark.slow
@@ -40,8 +41,14 @@ def mock_config() -> MockConfig:
     return MockConfig(limits=LimitsConfig(enforce_customer_window=False, tier="unlimited"))
 
 
-@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx-light); config not exercised")
-def test_nginx_fails_over_to_the_standby_on_passive_checks(tmp_path, mock_server):
+@pytest.fixture
+def nginx_binary() -> str:
+    """The nginx binary; checked before the mock and the vendors start."""
+    require_system("nginx-light", NGINX is not None, "deploy/nginx/ha-pair.conf is exercised with a real nginx")
+    return str(NGINX)
+
+
+def test_nginx_fails_over_to_the_standby_on_passive_checks(nginx_binary, tmp_path, mock_server):
     db = tmp_path / "ha.sqlite3"
     common = {"whatsapp_url": mock_server.base_url, "db_path": db, "log_dir": tmp_path, "overrides": {"lease_s": 1.0}}
     primary = launch_reference("fast-failover", role="primary", instance="primary", **common)
@@ -65,7 +72,7 @@ def _run_through_nginx(tmp_path, mock_server, primary, standby):
     )
     nginx = ServiceProcess(
         "nginx",
-        [str(NGINX), "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
+        [nginx_binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(conf)],
         health_url=f"http://127.0.0.1:{port}/health",
         log_path=tmp_path / "nginx.out",
     )
