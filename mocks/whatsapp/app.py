@@ -42,6 +42,7 @@ from mocks.whatsapp.control import control_routes
 from mocks.whatsapp.errors import GraphError, render
 from mocks.whatsapp.fault_middleware import RAW_SEND, FaultMiddleware
 from mocks.whatsapp.graph import graph_routes, send_routes
+from mocks.whatsapp.health import ServiceTimeMiddleware
 from mocks.whatsapp.openapi import openapi_document
 from mocks.whatsapp.shedding import ShedMiddleware
 from mocks.whatsapp.state import MockState
@@ -118,6 +119,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         started: list[MockPlugin] = []
+        await state.health.start()
         try:
             for plugin in chosen:
                 await plugin.startup(state)
@@ -130,6 +132,7 @@ def create_app(
                 except Exception:
                     log.exception("plug-in %s failed to shut down", plugin.name)
             await state.shards.close()
+            await state.health.stop()
             state.close()
 
     extra = [plugin.openapi() for plugin in chosen if callable(getattr(plugin, "openapi", None))]  # type: ignore[attr-defined]
@@ -146,7 +149,11 @@ def create_app(
     routes += graph_routes()
     app = MockApp(
         routes=routes,
-        middleware=[Middleware(ShedMiddleware), Middleware(FaultMiddleware)],
+        middleware=[
+            Middleware(ServiceTimeMiddleware, health=state.health),  # outermost: shed and faulted requests count
+            Middleware(ShedMiddleware),
+            Middleware(FaultMiddleware),
+        ],
         exception_handlers={GraphError: _graph_error, HTTPException: _http_error},
         lifespan=lifespan,
     )

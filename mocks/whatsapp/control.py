@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.faults import FaultSpec
+from mocks.whatsapp.health import worst
 from mocks.whatsapp.shards import FAULT_ID, LOCAL, Relayed
 from mocks.whatsapp.state import MockState
 
@@ -198,7 +199,8 @@ async def events(request: Request) -> Response:
 
 
 async def stats(request: Request) -> Response:
-    """Counters and memory, for the overload benchmark and for operators."""
+    """Counters and memory, for the overload benchmark and for operators; ``health``: the mock's own loop lag,
+    service time and webhook queue lag in the last completed second (health.py), per shard in ``health_shards``."""
     state = _admin(request)
     local = {
         "shard": state.config.shard_index,
@@ -210,6 +212,7 @@ async def stats(request: Request) -> Response:
         "customers": len(state.customers),
         "pair_limiters": state.limiters.pair_count(),
         "rss_bytes": psutil.Process(os.getpid()).memory_info().rss,
+        "health": state.health.snapshot(),
     }
     for extension in state.extensions.values():  # plug-ins add their counters (webhook attempt evictions...)
         core_stats = getattr(extension, "core_stats", None)
@@ -219,8 +222,9 @@ async def stats(request: Request) -> Response:
     if not others:
         return _json(local)
     shards = [local, *others]
+    healths = [{"shard": shard["shard"], **shard.pop("health")} for shard in shards]
     totals = {key: sum(shard[key] for shard in shards) for key in local if key != "shard"}
-    return _json({**totals, "shards": shards})
+    return _json({**totals, "health": worst(healths), "health_shards": healths, "shards": shards})
 
 
 async def customer(request: Request) -> Response:

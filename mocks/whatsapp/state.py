@@ -8,6 +8,7 @@ Other parts reach in through a few documented members (docs/contracts.md):
 - ``on_reset``: callables run by ``POST /_mock/reset`` after the core state is cleared (webhook queues...).
 - ``customers`` (identity registry and 24 h window), ``ledger``, ``limiters``, ``media``, ``faults``, ``events``,
   ``config``, ``clock``, ``numbers`` (phone number id -> its config), ``shards`` (who owns what when sharded).
+- ``health``: the process's own loop lag, service time and webhook queue lag (health.py; ``/_mock/stats``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
 from mocks.whatsapp.customers import CustomerRegistry
 from mocks.whatsapp.errors import TraceIds
 from mocks.whatsapp.faults import EventLog, FaultSet, FaultSpec
+from mocks.whatsapp.health import MockHealth
 from mocks.whatsapp.ledger import Ledger, LedgerEntry
 from mocks.whatsapp.limiters import Limiters
 from mocks.whatsapp.media import MediaStore
@@ -52,6 +54,7 @@ class MockState:
             shard_count=max(1, len(config.shard_ports)),
         )
         self.shards = ShardMap(config)
+        self.health = MockHealth(clock)
         sharded = len(config.shard_ports) > 1
         self.faults = FaultSet(seed=config.seed, id_prefix=f"s{config.shard_index}f" if sharded else "f")
         self.events = EventLog()

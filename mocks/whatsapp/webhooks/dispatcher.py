@@ -65,6 +65,7 @@ class Delivery:
 
 
 OnDelivered = Callable[[Delivery, float], None]
+QueueLag = Callable[[float, float], None]  # (ms a first attempt began after its oldest update was due, monotonic now)
 
 
 class Dispatcher:
@@ -76,6 +77,7 @@ class Dispatcher:
         transport: WebhookTransport,
         log: AttemptLog | None = None,
         spill_dir: str | None = None,  # the mock's spill folder (ledger.spill_dir); None: a temporary one
+        queue_lag: QueueLag | None = None,  # told of each first attempt's queue lag (the mock's health.py)
     ) -> None:
         self.config = config
         self.clock = clock
@@ -86,6 +88,7 @@ class Dispatcher:
         self.log = log
         self.retry = RetryPolicy(time_compression=config.time_compression, horizon_s=config.horizon_s)
         self.on_delivered: list[OnDelivered] = []
+        self._queue_lag = queue_lag
         self._heap: list[tuple[float, int, Delivery]] = []
         self._ready: asyncio.Queue[Delivery] = asyncio.Queue()
         self._seq = itertools.count()
@@ -195,6 +198,8 @@ class Dispatcher:
             if nxt.fresh and nxt.subscription.id == first.subscription.id and nxt.kind == first.kind:
                 first.updates.extend(nxt.updates)
                 first.waiters.extend(nxt.waiters)
+                if nxt.due < first.due:
+                    first.due = nxt.due  # the batch has waited since its oldest update was due
             else:
                 others.append(nxt)
         for other in others:
@@ -212,9 +217,12 @@ class Dispatcher:
             delivery.headers = signed_headers(sub.app_secret, delivery.body)
         assert delivery.headers is not None
         start = self.clock.monotonic()
+        lag_ms = max(start - delivery.due, 0.0) * 1000.0
         if delivery.first_attempt_at is None:
             delivery.first_attempt_at = start
-        self._lags_ms.append(max(start - delivery.due, 0.0) * 1000.0)
+            if self._queue_lag is not None:
+                self._queue_lag(lag_ms, start)
+        self._lags_ms.append(lag_ms)
         sent_at = self.clock.now()
         self._in_flight += 1
         try:

@@ -56,6 +56,7 @@ class WebhookEngine:
             clock=state.clock,
             transport=transport or make_transport(settings),
             spill_dir=state.config.ledger.spill_dir,
+            queue_lag=state.health.record_webhook_queue_lag,
         )
         self.dispatcher.on_delivered.append(self._delivered)
         self.ladder = StatusLadder(settings.ladder, settings.seed)
