@@ -16,6 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import json
+import os
+import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,7 +27,9 @@ from pathlib import Path
 import httpx
 
 from analysis.scorecard import Scorecard, make_scorecard, render
-from harness.bakeoff_jobs import CANDIDATES, EXPECTED, MAX_PARALLEL, Tick, plan_jobs, run_jobs
+from harness.bakeoff_jobs import CANDIDATES, EXPECTED, Job, Tick, plan_jobs, run_jobs
+from harness.bakeoff_schedule import TrialScheduler
+from harness.calibrate import calibrate, load_cached
 from harness.errors import HarnessError
 from harness.local_stack import start_mock
 
@@ -44,6 +49,8 @@ class DemoResult:
     failures: list[str] = field(default_factory=list)
     card: Scorecard | None = None
     failed: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # vendor → failed (scenario, metric)
+    harness_bound: list[str] = field(default_factory=list)  # "<vendor> <scenario>: <reason>", after the re-runs
+    reruns: list[str] = field(default_factory=list)  # trials run again alone because they were harness-bound
 
     def call_problems(self) -> list[str]:
         """How the scorecard differs from the demo's design, in words; empty when it ranks the references as
@@ -121,17 +128,82 @@ def demo_folder(root: Path, now: dt.datetime | None = None) -> Path:
     return root / f"demo-{stamp}"
 
 
+def harness_bound_reason(run_folder: Path) -> str | None:
+    """The analysis's harness-bound reason for a scored run (``summary.json`` ``harness``); None when healthy."""
+    try:
+        summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    health = summary.get("harness") or {}
+    if not health.get("bound"):
+        return None
+    return str(health.get("reason") or "harness-bound")
+
+
+def machine_scheduler(progress: Progress) -> TrialScheduler:
+    """The trial plan of this machine: its calibration (measured first when there is none) and its cores."""
+    calibration = load_cached()
+    if calibration is None:
+        progress("calibrating this machine first (once; cached for later demos and runs): `scrmbench calibrate`")
+        calibration, path = calibrate(progress=progress)
+        progress(f"calibration cached in {path}")
+    return TrialScheduler(os.cpu_count() or 1, calibration)
+
+
+def _collect(result: DemoResult, job: Job) -> Path | None:
+    if job.problem:
+        result.failures.append(f"{job.vendor} {job.scenario}: {job.problem}")
+    return find_run_folder(job.out)
+
+
+def _rerun_alone(result: DemoResult, jobs: list[Job], folders: dict[str, Path], progress: Progress) -> None:
+    """A trial the analysis found harness-bound is run again alone, once; its first folder is kept aside."""
+    bound = [job for job in jobs if job.vendor + job.scenario in folders]
+    bound = [job for job in bound if harness_bound_reason(folders[job.vendor + job.scenario])]
+    for job in bound:
+        reason = harness_bound_reason(folders[job.vendor + job.scenario])
+        progress(f"{job.scenario} against {job.vendor} was harness-bound ({reason}): running it again alone")
+        result.reruns.append(f"{job.vendor} {job.scenario}")
+        aside = job.out.with_name(f"{job.out.name}-harness-bound")
+        shutil.rmtree(aside, ignore_errors=True)
+        job.out.rename(aside)
+        job.parallel_trials, job.problem, job.process = 1, "", None
+        for done in run_jobs([job], max_parallel=1, progress=progress):
+            folder = _collect(result, done)
+            if folder is None:
+                folders.pop(job.vendor + job.scenario, None)
+            else:
+                folders[job.vendor + job.scenario] = folder
+
+
 def run_bakeoff(
-    result: DemoResult, *, quick: bool, progress: Progress, sla: str | None = None, tick: Tick | None = None
+    result: DemoResult,
+    *,
+    quick: bool,
+    progress: Progress,
+    sla: str | None = None,
+    tick: Tick | None = None,
+    scheduler: TrialScheduler | None = None,
 ) -> DemoResult:
-    """Every vendor × scenario (several at once, each its own ``scrmbench run``), then one scorecard."""
+    """Every vendor × scenario (as many at once as the machine allows, each its own ``scrmbench run``); trials
+    found harness-bound run again alone; then one scorecard."""
     jobs = plan_jobs(result.folder, quick=quick, sla=sla)
-    for job in run_jobs(jobs, max_parallel=MAX_PARALLEL, progress=progress, tick=tick):
-        if job.problem:
-            result.failures.append(f"{job.vendor} {job.scenario}: {job.problem}")
-        folder = find_run_folder(job.out)
+    scheduler = scheduler or machine_scheduler(progress)
+    progress(f"planning the trials: {scheduler.describe(jobs)}")
+    for job in jobs:
+        job.parallel_trials = scheduler.max_parallel
+    folders: dict[str, Path] = {}
+    for job in run_jobs(jobs, max_parallel=scheduler.max_parallel, progress=progress, tick=tick, admit=scheduler.admit):
+        folder = _collect(result, job)
         if folder is not None:
-            result.runs.append(folder)
+            folders[job.vendor + job.scenario] = folder
+    _rerun_alone(result, jobs, folders, progress)
+    result.runs = sorted(folders.values())
+    for job in jobs:
+        key = job.vendor + job.scenario
+        reason = harness_bound_reason(folders[key]) if key in folders else None
+        if reason:
+            result.harness_bound.append(f"{job.vendor} {job.scenario}: {reason}")
     if not result.runs:
         raise HarnessError("no run of the bake-off produced records: " + "; ".join(result.failures))
     progress("writing the scorecard")

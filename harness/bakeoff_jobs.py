@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "vendors"
-MAX_PARALLEL = 6  # light loads; more processes than this only fight over two cores while starting
+# How many trials run at once is planned by the machine (``harness.bakeoff_schedule``), never a constant here.
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ class Job:
     budget_s: float
     profile: Path | None = None
     sla: str | None = None  # None: the scenario's own criteria (what `scrmbench score` picks without --sla)
+    parallel_trials: int = 1  # trials of the bake-off that may run at once (each run's capacity check counts them)
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     problem: str = ""
@@ -112,6 +113,7 @@ class Job:
         profile = self.profile or VENDOR_DIR / f"{self.vendor}.yaml"
         args = [sys.executable, "-m", "harness.cli", "run", "--vendor", str(profile), "--scenario", self.scenario]
         args += ["--seed", "7", "--out", str(self.out), "--quick", "--no-progress"]
+        args += ["--parallel-trials", str(self.parallel_trials)]
         if self.sla:
             args += ["--sla", self.sla]
         for key, value in self.params.items():
@@ -175,6 +177,7 @@ def _finish(job: Job) -> None:
 
 
 Tick = Callable[[list["Job"], int, int], None]  # running jobs, how many wait, how many are done
+Admit = Callable[[list["Job"], "Job"], tuple[bool, str]]  # may the next job start now, and why not
 
 
 def run_jobs(
@@ -184,14 +187,17 @@ def run_jobs(
     progress: Callable[[str], None],
     poll_s: float = 0.5,
     tick: Tick | None = None,
+    admit: Admit | None = None,
 ) -> Iterator[Job]:
-    """Run ``jobs`` at most ``max_parallel`` at a time; yield each when it is done; ``tick`` after every poll
-    (a live display)."""
+    """Run ``jobs`` at most ``max_parallel`` at a time, each started only when ``admit`` agrees (a job always
+    starts when nothing runs); yield each when it is done; ``tick`` after every poll (a live display)."""
     waiting, running = list(jobs), list[Job]()
     total, done = len(jobs), 0
     try:
         while waiting or running:
             while waiting and len(running) < max_parallel:
+                if admit is not None and running and not admit(running, waiting[0])[0]:
+                    break
                 job = waiting.pop(0)
                 _start(job)
                 running.append(job)

@@ -22,7 +22,7 @@ from harness.orphans import exit_with_parent
 from harness.secrets import install_log_redaction, redact
 
 # Modules under harness/commands/ that add commands; each has ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run", "proxy")
+COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run", "proxy", "calibrate")
 
 _DEBUG = {"on": False}
 

@@ -179,6 +179,22 @@ def check_results(folder: Path, min_free_bytes: int = 1 << 30) -> Check:
     return Check("results folder", "ok", f"{folder} writable, {free / 2**30:.0f} GiB free")
 
 
+def check_calibration() -> Check:
+    """The harness ceiling this machine measured (``scrmbench calibrate``), which runs and the demo plan by."""
+    from harness.calibrate import cache_path, load_cached
+
+    cached = load_cached()
+    if cached is None:
+        return Check(
+            "calibration",
+            "warn",
+            f"not calibrated (no {cache_path()})",
+            "run `scrmbench calibrate` once (the demo does it for you)",
+        )
+    parts = [f"{name} {probe.capacity_per_s:g}/s" for name, probe in cached.probes.items()]
+    return Check("calibration", "ok", f"clean up to {', '.join(parts)} ({cached.cores} cores)")
+
+
 def run_checks(results: Path) -> list[Check]:
     return [
         check_python(),
@@ -188,4 +204,5 @@ def run_checks(results: Path) -> list[Check]:
         check_ports(),
         check_loopback(),
         check_results(results),
+        check_calibration(),
     ]

@@ -70,6 +70,8 @@ class RunRequest:
     show_progress: bool = True
     mock_settings: dict[str, Any] = field(default_factory=dict)  # merged into the run's mock config
     faults: Path | None = None  # --faults: a YAML fault schedule played with the scenario's own
+    over_capacity: bool = False  # --over-capacity: run a plan above the calibrated ceiling anyway (marked)
+    parallel_trials: int = 1  # trials of one bake-off at once: the capacity check counts them all
 
 
 @dataclass
@@ -116,6 +118,7 @@ def prepare(
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
     if schedule is not None:  # a target this run will not have is refused before anything starts
         check_schedule_targets(schedule, planned_targets(profile, proxy=schedule.needs_proxy))
+    capacity = _check_capacity(request, plan)
     run_tag = new_run_tag()
     run_id = request.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{scenario.name}-{profile.name}-{run_tag}"
     run_dir = run_directory(request.results_root, run_id)
@@ -134,6 +137,9 @@ def prepare(
         started_at=time.time(),
         notes=[],
     )
+    manifest.capacity_check = capacity  # type: ignore[attr-defined]
+    if capacity["verdict"] in ("warn", "refuse"):
+        manifest.notes.append(capacity["message"] + (" (run with --over-capacity)" if request.over_capacity else ""))
     manifest.quick = request.quick  # type: ignore[attr-defined]
     manifest.criteria = [c.as_dict() for c in plan.criteria]  # type: ignore[attr-defined]
     manifest.phases = []  # type: ignore[attr-defined]
@@ -142,6 +148,33 @@ def prepare(
     except OSError as exc:
         raise disk_guard(run_dir, exc) from exc
     return plan, profile, run_dir, manifest
+
+
+def _check_capacity(request: RunRequest, plan: LoadPlan) -> dict[str, Any]:
+    """The plan's peak against this machine's calibration, before anything starts: a warning above 70%, a refusal
+    (exit 2) above 100% unless ``--over-capacity`` (harness.calibrate)."""
+    from harness.calibrate import check_capacity, load_cached
+
+    check = check_capacity(
+        plan, load_cached(), parallel_trials=request.parallel_trials, remote_workers=request.remote_workers
+    )
+    if check.verdict == "refuse" and not request.over_capacity:
+        raise ScenarioError(
+            "the plan is above what this machine's harness can offer without measuring itself",
+            source=str(request.vendor),
+            field="scenario peak",
+            value=f"{100 * check.share:.0f}% of the calibrated capacity",
+            fix=check.message,
+        )
+    if check.verdict == "warn":
+        log.warning("%s", check.message)
+    return {
+        "verdict": check.verdict,
+        "share": round(check.share, 4),
+        "message": check.message,
+        "over_capacity": request.over_capacity and check.verdict == "refuse",
+        "parallel_trials": request.parallel_trials,
+    }
 
 
 def _locust_args(request: RunRequest, services: RunServices, manifest: RunManifest, run_dir: Path) -> list[str]:

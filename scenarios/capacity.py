@@ -7,6 +7,8 @@ step where errors pass 5% or throughput stops rising (design.md, Capacity).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from harness.loadgen.rates import SteppedRate
@@ -23,6 +25,9 @@ class CapacityParams(ScenarioParams):
     practical_target_rps: float = Field(150.0, gt=0, description="SLA: practical capacity at least this")
     latency_target_ms: float = Field(500.0, gt=0)
     pool_size: int = Field(400, ge=1, le=20_000)
+    operation: Literal["send_text", "send_template", "upload_media", "send_media"] = Field(
+        "send_text", description="the one operation of the staircase (calibration measures uploads this way)"
+    )
 
 
 def build(params: CapacityParams) -> LoadPlan:
@@ -31,7 +36,7 @@ def build(params: CapacityParams) -> LoadPlan:
         scenario="capacity",
         **params.engine_fields(),
         phases=(Phase("staircase", shape),),
-        mix=(TaskWeight("send_text"),),
+        mix=(TaskWeight(params.operation),),
         criteria=(
             Criterion(
                 "capacity_practical_rps",

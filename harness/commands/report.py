@@ -16,7 +16,7 @@ from harness import bakeoff
 from harness.bakeoff_jobs import Job
 from harness.commands.score import VERDICT_STYLE  # the same five verdicts and colours as `scrmbench score`
 from harness.doctor import run_checks
-from harness.errors import EXIT_HARNESS_ERROR, EXIT_OK, EXIT_SLA_FAILED, ConfigError
+from harness.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ConfigError
 
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -129,7 +129,18 @@ def demo_command(
     if result.card is not None:
         print_verdicts(console, result.card)
     console.print(f"scorecard: [bold]{result.scorecard}[/]", highlight=False)
+    if result.reruns:
+        console.print(f"run again alone because the machine was busy: {', '.join(result.reruns)}", highlight=False)
     problems = result.call_problems()
+    if result.harness_bound and problems:
+        console.print(
+            "[bold yellow]this machine was too busy for the demo to rank the vendors[/]: what its saturation could "
+            "have spoiled is INCONCLUSIVE, not a failure of any vendor. Close what else is running (or give the "
+            "machine more cores) and run `scrmbench demo` again."
+        )
+        for line in result.harness_bound:
+            console.print(f"  · {line}", highlight=False)
+        raise typer.Exit(EXIT_INCONCLUSIVE)
     if problems:
         console.print(
             "[bold red]the demo did not rank the reference vendors as designed[/] (steady should pass; degrading "

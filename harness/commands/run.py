@@ -52,6 +52,12 @@ def run(
     param: list[str] = typer.Option([], "--param", help="Scenario parameter KEY=VALUE (repeatable)."),
     i_own_this_target: bool = typer.Option(False, "--i-own-this-target", help="Confirm a non-loopback target."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No live display (CI logs)."),
+    over_capacity: bool = typer.Option(
+        False, "--over-capacity", help="Run a plan above this machine's calibrated ceiling anyway (marked)."
+    ),
+    parallel_trials: int = typer.Option(
+        1, "--parallel-trials", min=1, max=64, help="Trials of the same bake-off running at once (capacity check)."
+    ),
 ) -> None:
     """Run one scenario against one vendor and score it."""
     from harness.runner import RunRequest, execute
@@ -97,6 +103,8 @@ def run(
         owner_confirmed=i_own_this_target,
         show_progress=not no_progress,
         faults=faults,
+        over_capacity=over_capacity,
+        parallel_trials=parallel_trials,
     )
     result = execute(request)
     console = Console(stderr=True)
