@@ -5,6 +5,10 @@ Adapters are sans-IO. ``adapter.build(call)`` turns a call (``SendText``, ``Uplo
 ``vendors check`` and tests, Locust's own clients under load, so timing flows through ``events.request``);
 ``adapter.interpret(request, response)`` turns the answer into an ``Outcome`` and never raises for anything a
 vendor says. Keeping I/O out of the adapters lets the same dialect code run in gevent, asyncio and unit tests.
+
+Executors never follow a redirect and hand every answer to :func:`interpret_answer`: a 3xx is the vendor's
+answer, recorded as an ``http`` error naming where it pointed, so the load never goes to a host the target
+check did not allow (it checks the profile's ``base_url`` once, before the first request).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+from urllib.parse import urljoin, urlsplit
 
 import orjson
 
@@ -255,6 +260,42 @@ def outcome(
         bytes_received=len(response.body),
         data=data or {},
     )
+
+
+def interpret_answer(adapter: Adapter, request: HttpRequest, response: HttpResponse, url: str) -> Outcome:
+    """The outcome of an answered request to ``url``: a 3xx is never followed, any other answer is the dialect's."""
+    if 300 <= response.status < 400:
+        return redirect_outcome(request, response, url)
+    return adapter.interpret(request, response)
+
+
+def redirect_outcome(request: HttpRequest, response: HttpResponse, url: str) -> Outcome:
+    """A 3xx recorded as the vendor's answer (failed, ``http``), its text naming the host it pointed to."""
+    location = next((str(v) for k, v in response.headers.items() if str(k).lower() == "location"), "")
+    return outcome(
+        request,
+        response,
+        ok=False,
+        error_code=str(response.status),
+        error_text=f"redirect {response.status} {redirect_target(location, url)} not followed "
+        "(the load only goes to allowed targets)",
+    )
+
+
+def redirect_target(location: str, url: str) -> str:
+    """``to HOST:PORT`` of a ``Location`` (relative ones resolved against ``url``), or why there is none."""
+    if not location.strip():
+        return "without a Location"
+    try:
+        parts = urlsplit(urljoin(url, location.strip()))
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return f"to an unreadable Location {location[:100]!r}"
+    if not host:
+        return f"to an unreadable Location {location[:100]!r}"
+    host = f"[{host}]" if ":" in host else host
+    return f"to {host}:{port}" if port else f"to {host}"
 
 
 def _short(body: bytes, limit: int = 300) -> str:

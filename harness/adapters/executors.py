@@ -4,6 +4,9 @@
 report each request through a Locust-style ``events.request`` hook so the recorder sees the same fields as under
 Locust. ``harness.adapters.locust_executor`` sends through a Locust user's own client. ``VendorClient`` puts an
 adapter and an executor together behind the operation names, after the target-safety check.
+
+No executor follows a redirect, even through a client made with ``follow_redirects=True``: a 3xx is recorded as
+the vendor's answer (``base.interpret_answer``), so the load never goes to a host nobody allowed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from harness.adapters.base import (
     SendText,
     TransportFailure,
     UploadMedia,
+    interpret_answer,
     transport_outcome,
 )
 from harness.net import check_target
@@ -96,7 +100,9 @@ class _Reporting:
         if isinstance(answer, TransportFailure):
             result = transport_outcome(request, answer, latency_ms=latency_ms)
         else:
-            result = replace(adapter.interpret(request, answer), latency_ms=latency_ms)
+            result = replace(
+                interpret_answer(adapter, request, answer, self.base_url + request.path), latency_ms=latency_ms
+            )
         if self.request_hook is not None:
             self.request_hook.fire(
                 request_type=request.method,
@@ -131,6 +137,7 @@ class HttpxExecutor(_Reporting):
                 headers=dict(request.headers),
                 content=request.body or None,
                 timeout=request.timeout,
+                follow_redirects=False,  # a 3xx is the vendor's answer; the load never goes elsewhere
             )
             answer = HttpResponse(response.status_code, response.content, dict(response.headers))
         except httpx.HTTPError as exc:
@@ -160,6 +167,7 @@ class AsyncHttpxExecutor(_Reporting):
                 headers=dict(request.headers),
                 content=request.body or None,
                 timeout=request.timeout,
+                follow_redirects=False,  # a 3xx is the vendor's answer; the load never goes elsewhere
             )
             answer = HttpResponse(response.status_code, response.content, dict(response.headers))
         except httpx.HTTPError as exc:

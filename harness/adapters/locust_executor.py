@@ -9,6 +9,9 @@ Per-operation timeouts (the profile's ``timeouts``, e.g. ``send_media: 30``): Ht
 FastHttpSession has none (only its user's ``network_timeout``, 60 s by default, per socket operation), so the
 whole exchange (connect, send, read the body) runs under a ``gevent.Timeout`` of the operation's timeout; when it
 fires, the request is recorded as ``indeterminate`` / ``timeout`` at about that timeout (it may have been sent).
+
+Redirects are never followed (both Locust clients follow them by default): a 3xx is recorded as the vendor's
+answer, naming the host it pointed to, so the load never reaches a host the target check did not allow.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ from typing import Any
 
 import gevent
 
-from harness.adapters.base import Adapter, HttpRequest, HttpResponse, Outcome, TransportFailure, transport_outcome
+from harness.adapters.base import (
+    Adapter,
+    HttpRequest,
+    HttpResponse,
+    Outcome,
+    TransportFailure,
+    interpret_answer,
+    transport_outcome,
+)
 from harness.adapters.executors import failure_message, outcome_context
 from harness.net import check_target
 
@@ -61,6 +72,7 @@ class LocustExecutor:
     ) -> None:
         check_target(base_url, allowed_targets, owner_confirmed=owner_confirmed)
         self.client = client
+        self.base_url = base_url.rstrip("/")
         # requests-based HttpSession takes timeout=; FastHttpSession would pass it on to the socket layer and fail.
         self._per_request_timeout = type(client).__name__ == "HttpSession"
 
@@ -76,6 +88,7 @@ class LocustExecutor:
             "headers": dict(request.headers),
             "catch_response": True,
             "context": ctx,
+            "allow_redirects": False,  # a 3xx is the vendor's answer; the load never goes to another host
         }
         if request.body:
             kwargs["data"] = request.body
@@ -89,7 +102,8 @@ class LocustExecutor:
                 result = transport_outcome(request, failure)
             else:
                 body = response.content or b""
-                result = adapter.interpret(request, HttpResponse(status, body, dict(response.headers or {})))
+                answer = HttpResponse(status, body, _plain_headers(response.headers))
+                result = interpret_answer(adapter, request, answer, self.base_url + request.path)
             meta = getattr(response, "request_meta", None)
             if isinstance(meta, dict):
                 meta["context"].update(outcome_context(result))
@@ -119,6 +133,13 @@ class LocustExecutor:
         finally:
             timer.close()
         return manager, expired
+
+
+def _plain_headers(headers: Any) -> dict[str, str]:
+    """Name → value. Not ``dict(headers)``: geventhttpclient's ``Headers`` maps lowercased names to (name, value)."""
+    if not headers:
+        return {}
+    return {str(name): str(value) for name, value in headers.items()}
 
 
 def _timed_out(request: HttpRequest) -> TransportFailure:

@@ -178,6 +178,7 @@ class Performer:
             name="customer_message",
             catch_response=True,
             context=context,
+            allow_redirects=False,  # like every request under load: a 3xx is an answer, never followed
         ) as response:
             status = int(response.status_code or 0)
             ok = 200 <= status < 300
