@@ -5,6 +5,9 @@ last request shard, or ``complete: false`` in the manifest all mark the run ``pa
 each, so the scorecard can say what is missing instead of failing. Only a folder with neither a manifest nor a
 single readable request shard cannot be analysed (``AnalysisError``, exit 3).
 
+The harness's health samples (``health.parquet`` and ``health/*.parquet``) are optional: without them the harness
+was "not measured" (``has_health`` false), which never makes a run partial.
+
 Frames keep pyarrow-backed columns (``types_mapper=pd.ArrowDtype`` is not used: pandas' own ``str`` dtype is
 already arrow-backed), so a 5-million-row run costs little more than the Parquet data itself.
 """
@@ -23,6 +26,7 @@ from pydantic import ValidationError
 from analysis.accounting import WEBHOOK_EVICTION_ATTR
 from harness.errors import AnalysisError
 from harness.records import (
+    HEALTH_SCHEMA,
     LEDGER_SCHEMA,
     REQUEST_SCHEMA,
     WEBHOOK_ATTEMPT_SCHEMA,
@@ -46,6 +50,10 @@ class RunData:
     has_webhooks: bool = True
     webhooks_evicted: int = 0  # older attempt records the mock dropped (webhook figures cover only the rest)
     webhooks_evicted_until: float | None = None  # the newest sent_at among them
+    # The harness's own health samples (health.parquet plus health/*.parquet); empty when not recorded.
+    health: pd.DataFrame = field(default_factory=lambda: empty_frame(HEALTH_SCHEMA))
+    has_health: bool = False
+    health_skipped: list[str] = field(default_factory=list)  # unreadable health files, left out
 
     @property
     def partial(self) -> bool:
@@ -150,6 +158,25 @@ def read_webhook_eviction(path: Path) -> tuple[int, float | None]:
     return max(evicted, 0), until
 
 
+def read_health(folder: Path) -> tuple[pd.DataFrame | None, list[str]]:
+    """The run's health samples: ``health.parquet`` (merged at the run's end) plus any ``health/*.parquet``
+    shards (written while it runs, left behind by a crash), which hold disjoint rows. (None, []) when there are
+    none: the harness's health was not measured, which never makes a run partial. An unreadable file (a shard
+    cut mid-write) is skipped and named."""
+    files = [folder / "health.parquet"] if (folder / "health.parquet").is_file() else []
+    shard_dir = folder / "health"
+    files += sorted(shard_dir.glob("*.parquet")) if shard_dir.is_dir() else []
+    tables, skipped = [], []
+    for path in files:
+        try:
+            tables.append(read_parquet_table(path, HEALTH_SCHEMA))
+        except (OSError, pa.ArrowException) as exc:
+            skipped.append(f"{path.relative_to(folder)} is unreadable and was skipped ({type(exc).__name__})")
+    if not tables:
+        return None, skipped
+    return pa.concat_tables(tables).to_pandas(), skipped
+
+
 def read_faults(path: Path, reasons: list[str]) -> list[FaultEvent]:
     if not path.exists():
         return []
@@ -225,6 +252,7 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
     if "ledger" in manifest.unmeasured:
         # A SaaS candidate cannot be pointed at the mock: that is a known limit, not a broken run.
         reasons[:] = [reason for reason in reasons if "ledger.parquet" not in reason]
+    health, health_skipped = read_health(folder)
     return RunData(
         path=folder,
         manifest=manifest,
@@ -237,4 +265,7 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
         has_webhooks=has_webhooks,
         webhooks_evicted=evicted,
         webhooks_evicted_until=evicted_until,
+        health=health if health is not None else empty_frame(HEALTH_SCHEMA),
+        has_health=health is not None,
+        health_skipped=health_skipped,
     )

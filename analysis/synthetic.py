@@ -8,6 +8,10 @@ answered with a known reply latency, and webhook attempts with a known acknowled
 is returned in ``SyntheticRun`` so tests can assert the analysis finds exactly it.
 
 Only ``harness.records`` schemas are used, so the folder looks like the recorder's and the mock's output.
+
+``synthetic_health`` builds the harness's health samples of such a run (once a second: the machine, the Locust
+process ``local``, the mock, the candidate ``vendor``), healthy unless told which part was saturated when;
+``write_health`` puts them in ``health.parquet`` and/or ``health/*.parquet`` shards.
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.records import LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA, FaultEvent, RunManifest
+from harness.records import (
+    HEALTH_SCHEMA,
+    LEDGER_SCHEMA,
+    REQUEST_SCHEMA,
+    WEBHOOK_ATTEMPT_SCHEMA,
+    FaultEvent,
+    RunManifest,
+)
 
 T0 = 1_800_000_000.0
 
@@ -240,3 +251,71 @@ def write_synthetic_run(
 
 def manifest_json(folder: Path) -> dict[str, object]:
     return dict(json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+
+
+# What each watched process reports while healthy, and while saturated (the demo's 2-core machine with six trials).
+_HEALTHY = {
+    "generator": {"cpu_pct": 35.0, "loop_lag_ms_p95": 2.0, "loop_lag_ms_max": 6.0, "start_lateness_ms_p95": 3.0},
+    "mock": {"cpu_pct": 20.0, "loop_lag_ms_p95": 1.0, "loop_lag_ms_max": 4.0, "service_ms_p95": 2.0},
+    "machine": {"cpu_busy_pct": 45.0, "run_queue": 1.0},
+}
+_SATURATED = {
+    "generator": {"cpu_pct": 100.0, "loop_lag_ms_p95": 180.0, "loop_lag_ms_max": 400.0, "start_lateness_ms_p95": 60.0},
+    "mock": {"cpu_pct": 98.0, "loop_lag_ms_p95": 60.0, "loop_lag_ms_max": 150.0, "service_ms_p95": 90.0},
+    "machine": {"cpu_busy_pct": 99.0, "run_queue": 7.0},
+}
+_SOURCES: dict[str, tuple[str, str, int | None]] = {
+    "generator": ("local", "harness", 2001),
+    "mock": ("mock", "mock", 2002),
+    "machine": ("machine", "machine", None),
+}
+
+
+def synthetic_health(
+    *,
+    t0: float = T0,
+    duration_s: float = 300.0,
+    cores: int = 2,
+    saturated: str | None = None,
+    saturated_at_s: tuple[float, float] = (0.0, 0.0),
+    vendor_cpu_pct: float | None = 40.0,
+    vendor_busy: tuple[float, float, float] | None = None,
+) -> pa.Table:
+    """One sample per second (at ``t0 + k + 0.5``) of every watched figure, in ``HEALTH_SCHEMA``.
+
+    ``saturated`` ("generator", "mock" or "machine") is saturated from ``saturated_at_s[0]`` to
+    ``saturated_at_s[1]`` (seconds from ``t0``): CPU 100% and loop lag p95 180 ms for the generator, 98% and 60 ms
+    for the mock, 99% busy with a run queue of 7 for the machine. The candidate's process uses ``vendor_cpu_pct``
+    (None: no candidate process watched, a remote SaaS), ``vendor_busy`` = (from_s, to_s, cpu_pct) in between.
+    """
+    rows: dict[str, list[object]] = {name: [] for name in HEALTH_SCHEMA.names}
+
+    def add(at: float, source: str, role: str, pid: int | None, metric: str, value: float) -> None:
+        for name, item in zip(HEALTH_SCHEMA.names, (at, source, role, pid, metric, value), strict=True):
+            rows[name].append(item)
+
+    for k in range(int(np.ceil(duration_s))):
+        at = t0 + k + 0.5
+        for part, (source, role, pid) in _SOURCES.items():
+            hot = saturated == part and saturated_at_s[0] <= k < saturated_at_s[1]
+            for metric, value in (_SATURATED if hot else _HEALTHY)[part].items():
+                add(at, source, role, pid, metric, value)
+        add(at, "machine", "machine", None, "cores", float(cores))
+        add(at, "runner", "harness", 2000, "cpu_pct", 5.0)
+        if vendor_cpu_pct is not None:
+            busy = vendor_busy is not None and vendor_busy[0] <= k < vendor_busy[1]
+            add(at, "vendor", "candidate", 3000, "cpu_pct", vendor_busy[2] if busy and vendor_busy else vendor_cpu_pct)
+            add(at, "vendor", "candidate", 3000, "rss_bytes", 200e6)
+    return pa.Table.from_pydict(rows, schema=HEALTH_SCHEMA)
+
+
+def write_health(folder: Path, table: pa.Table, *, merged: bool = True, shards: int = 0) -> None:
+    """``health.parquet`` with the first part of the rows (all of them when ``shards`` is 0), the rest split over
+    ``shards`` files in ``health/`` (a run still going, or one that crashed before merging them)."""
+    parts = np.array_split(np.arange(table.num_rows), (1 if merged else 0) + shards)
+    if merged:
+        pq.write_table(table.take(parts.pop(0)), folder / "health.parquet")
+    if shards:
+        (folder / "health").mkdir(exist_ok=True)
+        for i, part in enumerate(parts):
+            pq.write_table(table.take(part), folder / "health" / f"local-{i:06d}.parquet")

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from harness.records import LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA
+from harness.records import HEALTH_SCHEMA, LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA
 
 T0 = 1_700_000_000.0
 
@@ -73,3 +73,20 @@ def arrival(token: str, t: float, **kw: Any) -> dict[str, Any]:
 
 def attempts(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return _frame(WEBHOOK_ATTEMPT_SCHEMA, rows, {"kind": "message", "attempt": 0, "http_status": 200, "outcome": "ok"})
+
+
+def health(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Health samples (``HEALTH_SCHEMA``); ``at`` given relative to ``T0``."""
+    full = [{**row, "at": T0 + row["at"]} for row in rows]
+    return _frame(HEALTH_SCHEMA, full, {"pid": None})
+
+
+def sample(t: float, source: str, role: str, metric: str, value: float, pid: int | None = 1) -> dict[str, Any]:
+    return {
+        "at": t,
+        "source": source,
+        "role": role,
+        "pid": None if role == "machine" else pid,
+        "metric": metric,
+        "value": value,
+    }
