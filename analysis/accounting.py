@@ -205,13 +205,35 @@ def reply_table(ledger: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def reply_metrics(replies: pd.DataFrame) -> dict[str, Any]:
+def mock_dispatch_ms(ledger: pd.DataFrame, attempts: pd.DataFrame) -> np.ndarray:
+    """The mock's own dispatch delay per inbound customer message, in ms: its first webhook POST carrying the
+    message (``sent_at``) − when the mock accepted it (the inbound ledger row's ``arrived_at``). Messages no
+    recorded attempt carries are left out. Reply latency starts at the POST the vendor acknowledged, so this part
+    is the mock's, never the vendor's."""
+    inbound = ledger.loc[text_is(ledger["direction"], "inbound"), ["wamid", "arrived_at"]]
+    if inbound.empty or attempts.empty:
+        return np.zeros(0)
+    carried = attempts.loc[text_present(attempts["wamids"]), ["wamids", "sent_at"]]
+    if carried.empty:
+        return np.zeros(0)
+    posts = pd.DataFrame(
+        {"wamid": carried["wamids"].astype("str").str.split(","), "sent_at": carried["sent_at"].to_numpy()}
+    ).explode("wamid")
+    first = posts.groupby("wamid", sort=False)["sent_at"].min()
+    sent = inbound["wamid"].astype("str").map(first).to_numpy(dtype="float64", na_value=np.nan)
+    delay = (sent - inbound["arrived_at"].to_numpy(dtype="float64", na_value=np.nan)) * 1000.0
+    return delay[~np.isnan(delay)]
+
+
+def reply_metrics(replies: pd.DataFrame, dispatch_ms: np.ndarray | None = None) -> dict[str, Any]:
     answered = replies["replied_at"].notna()
     return {
         "inbound": len(replies),
         "answered": int(answered.sum()),
         "unanswered": int((~answered).sum()),
         "latency_ms": latency_summary(replies["reply_ms"].to_numpy(dtype="float64", na_value=np.nan)),
+        # The mock's part before the vendor had the message (see ``mock_dispatch_ms``), reported apart.
+        "mock_dispatch_ms": latency_summary(dispatch_ms if dispatch_ms is not None else np.zeros(0)),
     }
 
 

@@ -9,6 +9,18 @@ critical, min_samples, scope, source). Each criterion of a run gets a status:
     inconclusive  fewer than min_samples, or the 95% interval straddles the target    undecided (shown grey)
     not_applicable  the run has nothing to measure it by (no fault, no inbound...)    left out of the score
 
+A measured figure that is no counted fact (``MetricDef.counted``: lost_messages, duplicated_messages,
+duplicate_rate, recovery_point_s) is **set aside**, made inconclusive with the reason, when the harness rather than
+the vendor may have made it (``set_aside`` in its row, the status it had in ``status_as_measured``):
+
+    harness_bound  the run was harness-bound (over 5% of its load window's seconds, ``analysis.harness_health``):
+                   any pass, warn or fail; or, in any run, a fail or warn most of whose samples missing the target
+                   fall in harness-bound seconds (latencies, and request or delivery rates per request)
+    cut_short      the run is partial and the figure failed or warned: capacity, rates, drift, recovery and
+                   latency can all be spoiled by the cut; a pass stays a pass of what was recorded
+
+Counted facts keep their status: a lossy vendor under a CPU hog still fails on its lost messages.
+
 score = 100 × Σ w·points / Σ w over the **decided** criteria (pass, warn, fail). An undecided criterion is not
 half a failure: it is left out of the score, like Kayenta's "nodata" (chaos-and-scoring-anchors.md §3.2 names
 both choices; this is the documented pick). It still bounds the verdict: with the undecided weight U and the
@@ -22,7 +34,14 @@ Bands: ≥ 90 PASS, ≥ 75 CONDITIONAL, else FAIL. The verdict, in order:
     the band      of the decided score otherwise (every reason still lists the undecided criteria)
     INCOMPLETE    instead of PASS, CONDITIONAL or INCONCLUSIVE when the run is partial (did not complete):
                   a cut-short run never passes; a FAIL it already shows stays FAIL, unless it is the FAIL of
-                  "nothing could be measured" (a run cut short before it recorded anything shows no failure)
+                  "nothing could be measured" (a run cut short before it recorded anything shows no failure).
+                  Since the cut sets aside every failing figure but the counted facts, a partial run FAILs
+                  only on a counted fact in what it recorded (lost or duplicated messages)
+
+A harness-bound run (over 5% of its seconds) never PASSes or is CONDITIONAL either: INCONCLUSIVE, its load was
+not the planned load. Whenever the harness set a figure aside and the verdict is not FAIL, the first reason is the
+harness-bound one ("harness-bound: the load generator was saturated for 37% of the run (CPU 100%, loop lag p95
+180 ms); run fewer trials at once, ..."), after the partial-run reason of an INCOMPLETE run.
 """
 
 from __future__ import annotations
@@ -32,9 +51,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from analysis.sla_metrics import METRICS, Evidence, Measurement, aggregation_allowed
+from analysis.harness_health import HarnessHealth
+from analysis.sla_metrics import METRICS, Evidence, Measurement, aggregation_allowed, under_vendor_cpu
 from analysis.units import format_value
 from harness.config.loading import load_model, parse_yaml, validate
 from harness.errors import ConfigError
@@ -51,6 +72,9 @@ class Scope(BaseModel):
     operation: str | None = None
     scenario: str | None = None
     fault: str | None = None
+    # Only the seconds the vendor's processes used at least this much CPU (% of one core, summed over its
+    # processes, as ``top`` shows it), e.g. market figure #10 "95% delivery at 85% CPU". Rate metrics only.
+    when_vendor_cpu_at_least: float | None = Field(default=None, gt=0, le=100_000)
 
 
 class CriterionSpec(BaseModel):
@@ -108,6 +132,12 @@ class CriterionSpec(BaseModel):
             looser = self.warn >= self.target if self.direction == "<=" else self.warn <= self.target
             if not looser:
                 raise ValueError(f"warn {self.warn} must be looser than target {self.target} ({self.direction})")
+        if self.scope_model.when_vendor_cpu_at_least is not None and not metric.vendor_cpu_scoped:
+            scoped = ", ".join(name for name, m in METRICS.items() if m.vendor_cpu_scoped)
+            raise ValueError(
+                f"scope when_vendor_cpu_at_least restricts a rate to the seconds the vendor's CPU was that high; "
+                f"{self.metric} cannot be restricted so: use one of {scoped}"
+            )
         return self
 
     @property
@@ -153,6 +183,8 @@ class SlaSpec(BaseModel):
             if criterion.id is None:
                 scope = criterion.scope_model.operation or criterion.scope_model.scenario
                 criterion.id = f"{criterion.metric}.{criterion.aggregation}" + (f".{scope}" if scope else "")
+                cpu = criterion.scope_model.when_vendor_cpu_at_least
+                criterion.id += f".cpu{cpu:g}" if cpu is not None else ""
             if criterion.id in seen:
                 criterion.id = f"{criterion.id}.{index + 1}"
             seen.add(criterion.id)
@@ -213,7 +245,7 @@ def _status(c: CriterionSpec, m: Measurement) -> Status:
     return "fail"
 
 
-def _reason(c: CriterionSpec, m: Measurement, status: Status) -> str:
+def _reason(c: CriterionSpec, m: Measurement, status: Status, set_aside: str | None = None) -> str:
     metric = METRICS[c.metric]
     plain = c.aggregation in ("value", "count", "ratio", "rate", "max", "theil_sen") or c.aggregation.startswith(
         "delivery_"
@@ -227,7 +259,9 @@ def _reason(c: CriterionSpec, m: Measurement, status: Status) -> str:
     target = f"target {'≤' if c.direction == '<=' else '≥'} {format_value(c.target, metric.unit)}"
     detail = f"; {m.detail}" if m.detail else ""
     if status == "inconclusive":
-        if m.samples < c.min_samples:
+        if set_aside is not None:
+            why = set_aside
+        elif m.samples < c.min_samples:
             why = f"only {m.samples} samples, {c.min_samples} needed"
         elif m.ci95 is not None and not math.isfinite(m.ci95[1]):
             why = f"{m.detail}: the load never went high enough to tell"
@@ -238,6 +272,39 @@ def _reason(c: CriterionSpec, m: Measurement, status: Status) -> str:
     return f"{what}{where} was {measured}, {target}{detail}"
 
 
+def _failing_in_bound(c: CriterionSpec, m: Measurement, harness: HarnessHealth) -> float | None:
+    """Share of the samples missing the target that fall in harness-bound seconds (None: no per-sample data)."""
+    if m.values is None or m.times is None or not harness.bound_seconds:
+        return None
+    values = np.asarray(m.values, dtype="float64")
+    missing = ~(values <= c.target if c.direction == "<=" else values >= c.target)
+    if not missing.any():
+        return None
+    return float(harness.bound_at(np.asarray(m.times)[missing]).mean())
+
+
+def _set_aside(c: CriterionSpec, m: Measurement, status: Status, evidence: Evidence) -> tuple[str, str, str] | None:
+    """(why, its words, the same without the fix) when a decided figure that is no counted fact cannot be held
+    against the vendor: ``harness_bound`` (the run was, or most of the samples missing the target fell in bound
+    seconds) or ``cut_short`` (a failing or warned figure of a partial run); None otherwise."""
+    if status not in POINTS or METRICS[c.metric].counted:
+        return None
+    harness = evidence.harness
+    if harness is not None and harness.measured:
+        if harness.bound:
+            return "harness_bound", str(harness.bound_reason()), str(harness.bound_reason(advice=False))
+        share = _failing_in_bound(c, m, harness) if status in ("fail", "warn") else None
+        if share is not None and share > harness.thresholds.failing_in_bound_share:
+            words = harness.failing_samples_reason(share)
+            return "harness_bound", words, harness.failing_samples_reason(share, advice=False)
+    run = evidence.summary.get("run") or {}
+    if status in ("fail", "warn") and run.get("partial"):
+        why = "; ".join(run.get("partial_reasons") or []) or "the run did not complete"
+        words = f"cut short: {why}; a figure the cut could have spoiled is not held against the vendor"
+        return "cut_short", words, words
+    return None
+
+
 def evaluate_criterion(c: CriterionSpec, evidence: Evidence) -> dict[str, Any]:
     metric = METRICS[c.metric]
     scope = c.scope_model
@@ -245,8 +312,18 @@ def evaluate_criterion(c: CriterionSpec, evidence: Evidence) -> dict[str, Any]:
     if scope.scenario is not None and scope.scenario != run["scenario"]:
         m = Measurement(None, 0, detail=f"applies to the {scope.scenario} scenario only")
     else:
-        m = metric.resolver(evidence, c.aggregation, scope.operation or scope.fault)
+        narrowed: Evidence | Measurement = evidence
+        if scope.when_vendor_cpu_at_least is not None:
+            narrowed = under_vendor_cpu(evidence, scope.when_vendor_cpu_at_least)
+        if isinstance(narrowed, Measurement):
+            m = narrowed
+        else:
+            m = metric.resolver(narrowed, c.aggregation, scope.operation or scope.fault)
     status: Status = "not_applicable" if m.value is None else _status(c, m)
+    as_measured = status
+    set_aside, set_aside_reason, short = _set_aside(c, m, status, evidence) or (None, None, None)
+    if set_aside is not None:
+        status = "inconclusive"
     return {
         "id": c.id,
         "title": c.title or metric.label,
@@ -266,9 +343,15 @@ def evaluate_criterion(c: CriterionSpec, evidence: Evidence) -> dict[str, Any]:
         "ci95": list(m.ci95) if m.ci95 else None,
         "status": status,
         "points": POINTS.get(status),
-        "reason": _reason(c, m, status),
+        "reason": _reason(c, m, status, short),
         "detail": m.detail,
         "source": c.source,
+        "counted": metric.counted,
+        # Set aside (inconclusive) although measured: why ("harness_bound" / "cut_short"), in words, and the
+        # status it had as measured.
+        "set_aside": set_aside,
+        "set_aside_reason": set_aside_reason,
+        "status_as_measured": as_measured if set_aside is not None else None,
     }
 
 
@@ -294,19 +377,27 @@ def _verdict(rows: list[dict[str, Any]], bands: Bands) -> tuple[str, str | None,
     if u == 0:
         return _band(figures["score"], bands), None, figures
     worst, best = (_band(x, bands) for x in figures["score_range"])
-    noun = "criterion" if len(undecided) == 1 else "criteria"
-    share = f"{len(undecided)} {noun} carrying {100 * u / (d + u):.0f}% of the weight"
     if best == "FAIL":
         return "FAIL", None, figures
+    # Criteria set aside by the harness or the cut are undecided too, but "more samples" would not decide them:
+    # ``evaluate`` leads with the harness-bound or partial-run reason instead.
+    short = [r for r in undecided if not r.get("set_aside")]
+    noun = "criterion" if len(short) == 1 else "criteria"
+    share = f"{len(short)} {noun} carrying {100 * sum(r['weight'] for r in short) / (d + u):.0f}% of the weight"
     critical = [r["id"] for r in undecided if r["critical"]]
     if critical:
-        why = f"inconclusive: needs more runs/samples: the critical {', '.join(critical)} could not be decided"
-        return "INCONCLUSIVE", why, figures
+        short_critical = [r["id"] for r in short if r["critical"]]
+        why = f"the critical {', '.join(short_critical)} could not be decided" if short_critical else None
+        return "INCONCLUSIVE", f"inconclusive: needs more runs/samples: {why}" if why else None, figures
     if worst == best or d / (d + u) >= bands.min_decided:
         band = _band(figures["score"], bands) if figures["score"] is not None else best
-        note = None if worst == best else f"{share} could not be decided: left out of the score (needs more data)"
-        return band, note, figures
-    return "INCONCLUSIVE", f"inconclusive: needs more runs/samples: {share} could not be decided", figures
+        note = f"{share} could not be decided: left out of the score (needs more data)"
+        return band, None if worst == best or not short else note, figures
+    return (
+        "INCONCLUSIVE",
+        f"inconclusive: needs more runs/samples: {share} could not be decided" if short else None,
+        figures,
+    )
 
 
 def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
@@ -323,8 +414,16 @@ def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("pass", "warn", "fail", "inconclusive")}
     counts["not_applicable"] = sum(1 for r in rows if r["status"] == "not_applicable")
     reasons = [("CRITICAL: " if r["critical"] and r["status"] == "fail" else "") + r["reason"] for r in flagged]
+    harness = evidence.harness
+    bound = harness is not None and harness.bound
+    held = [r for r in rows if r["set_aside"] == "harness_bound"]
+    harness_lead = harness.reason if bound and harness is not None else held[0]["set_aside_reason"] if held else None
+    if bound and verdict in ("PASS", "CONDITIONAL"):
+        verdict = "INCONCLUSIVE"  # its load was not the planned load: a harness-bound run cannot pass either
     if lead is not None:
         reasons.insert(0, lead)
+    if harness_lead is not None and verdict != "FAIL":
+        reasons.insert(0, harness_lead)
     run = evidence.summary.get("run") or {}
     partial = bool(run.get("partial"))
     nothing_measured = all(r["status"] == "not_applicable" for r in rows)
@@ -345,6 +444,7 @@ def evaluate(spec: SlaSpec, evidence: Evidence) -> dict[str, Any]:
         "verdict": verdict,
         "met": verdict == "PASS",
         "partial": partial,
+        "harness_bound": bool(held) or bound,
         "critical_failures": critical,
         "reasons": reasons,
         "inconclusive_only": undecided_only,

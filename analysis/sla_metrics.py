@@ -6,13 +6,22 @@ and a detail in plain words ("worst at minute 5: 8.4 s"). ``None`` as value mean
 (no faults, no inbound traffic, no ledger), with the reason in ``detail``.
 
 The names are the ones the scenarios' default criteria use (scenarios/*.py) and the presets use.
+
+A metric is a **counted fact** (``MetricDef.counted``) when a saturated or cut-short harness cannot fake it: a lost
+or duplicated message is in the ledger or it is not. ``analysis.sla`` keeps the verdict of counted facts whatever
+the harness's health, and sets the others aside when the harness was saturated or the run was cut short.
+
+Distribution and request-rate measurements carry their samples (``values`` and ``times``: 0/1 per request for a
+rate), so ``analysis.sla`` can ask whether the samples missing a target fall in harness-bound seconds. A rate metric
+with ``vendor_cpu_scoped`` may be restricted to the seconds the vendor's CPU was at least X (``Scope``'s
+``when_vendor_cpu_at_least``, market figure #10): ``under_vendor_cpu`` narrows the evidence to them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -21,6 +30,7 @@ import pandas as pd
 from analysis.accounting import webhook_coverage
 from analysis.columns import text_is
 from analysis.degradation import FULL_SHARE
+from analysis.harness_health import HarnessHealth
 from analysis.metrics import event_time
 from analysis.stats import (
     ValueRanks,
@@ -32,7 +42,7 @@ from analysis.stats import (
 )
 from analysis.units import format_value
 
-Unit = Literal["ms", "s", "ratio", "count", "rps", "ms/h", "x", "score"]
+Unit = Literal["ms", "s", "ratio", "count", "rps", "ms/h", "x", "score", "%"]
 Direction = Literal["<=", ">="]
 REPLY_MINUTE_S = 60.0  # the reply timeline's window (analysis.summary)
 
@@ -43,6 +53,9 @@ class Measurement:
     samples: int
     ci95: tuple[float, float] | None = None
     detail: str = ""
+    # The samples behind the value, when there is one per event (a latency; 1/0 per request of a rate) and when.
+    values: np.ndarray | None = field(default=None, repr=False, compare=False)
+    times: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -55,6 +68,10 @@ class Evidence:
     replies: pd.DataFrame
     webhooks: pd.DataFrame
     t0: float
+    harness: HarnessHealth | None = None  # the harness's health over the load window (None: not measured)
+    # A scope's restriction in time: which events count (times → mask), and how to say so in the detail.
+    keep: Callable[[np.ndarray], np.ndarray] | None = None
+    keep_note: str = ""
 
 
 Resolver = Callable[[Evidence, str, str | None], Measurement]
@@ -69,6 +86,8 @@ class MetricDef:
     label: str
     bounded_ratio: bool = False  # target and warn must lie in [0, 1]
     may_be_negative: bool = False
+    counted: bool = False  # a counted fact saturation or a cut cannot fake: keeps its verdict (module docstring)
+    vendor_cpu_scoped: bool = False  # may be restricted to the seconds the vendor's CPU was ≥ X
 
 
 PCT = re.compile(r"p(\d{1,3}(?:[._]\d+)?)")
@@ -86,7 +105,9 @@ def parse_percentile(aggregation: str) -> float | None:
     return value if 0 < value <= 100 else None
 
 
-def _minute_detail(times: np.ndarray, values: np.ndarray, pct: float, t0: float, ranks: ValueRanks) -> str:
+def _minute_detail(
+    times: np.ndarray, values: np.ndarray, pct: float, t0: float, ranks: ValueRanks, unit: str = "ms"
+) -> str:
     """'worst at minute 5: 8.4 s': the minute whose own percentile was highest (vectorised over minutes)."""
     if values.size < 2:
         return ""
@@ -95,10 +116,10 @@ def _minute_detail(times: np.ndarray, values: np.ndarray, pct: float, t0: float,
     if keys.size < 2:
         return ""
     worst = int(np.argmax(per_minute))
-    return f"worst at minute {int(keys[worst]) + 1}: {format_value(float(per_minute[worst]), 'ms')}"
+    return f"worst at minute {int(keys[worst]) + 1}: {format_value(float(per_minute[worst]), unit)}"
 
 
-def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: float) -> Measurement:
+def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: float, unit: str = "ms") -> Measurement:
     mask = ~np.isnan(values)
     values, times = values[mask], times[mask]
     if values.size == 0:
@@ -106,14 +127,15 @@ def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: f
     ranks = value_ranks(values)  # one sort serves the percentile, its interval and the worst minute
     order = ranks.sorted_values
     if aggregation == "mean":
-        return Measurement(float(order.mean()), int(order.size))
+        return Measurement(float(order.mean()), int(order.size), values=values, times=times)
     if aggregation == "min":
-        return Measurement(float(order[0]), int(order.size))
+        return Measurement(float(order[0]), int(order.size), values=values, times=times)
     pct = 100.0 if aggregation == "max" else parse_percentile(aggregation)
     assert pct is not None  # validated when the SLA was loaded
     value = float(order[rank_index(order.size, pct)])
     interval = quantile_interval(order, pct) if pct < 100 else None
-    return Measurement(value, int(order.size), interval, _minute_detail(times, values, pct, t0, ranks))
+    detail = _minute_detail(times, values, pct, t0, ranks, unit)
+    return Measurement(value, int(order.size), interval, detail, values=values, times=times)
 
 
 def _scoped(requests: pd.DataFrame, scope: str | None) -> pd.DataFrame:
@@ -135,22 +157,36 @@ def request_latency(column: str) -> Resolver:
     return resolve
 
 
-def _rate(bad: int, n: int, what: str) -> Measurement:
+def _rate(bad: int, n: int, what: str, note: str = "") -> Measurement:
     if n == 0:
-        return Measurement(None, 0, detail=f"no {what}")
-    return Measurement(bad / n, n, wilson_interval(bad, n), f"{bad} of {n} {what}")
+        return Measurement(None, 0, detail=f"no {what}{note}")
+    return Measurement(bad / n, n, wilson_interval(bad, n), f"{bad} of {n} {what}{note}")
+
+
+def _kept(ev: Evidence, times: np.ndarray) -> np.ndarray:
+    """Which events the evidence's time restriction keeps (all without one)."""
+    return np.ones(times.size, dtype=bool) if ev.keep is None else np.asarray(ev.keep(times), dtype=bool)
+
+
+def _request_share(ev: Evidence, scope: str | None, *, count_ok: bool) -> Measurement:
+    """Share of started requests that failed (``count_ok`` False) or succeeded, with each request as a 1/0 sample."""
+    frame = _started(_scoped(ev.requests, scope))
+    times = event_time(frame)
+    ok = frame["ok"].fillna(False).to_numpy(dtype=bool)
+    kept = _kept(ev, times)
+    ok, times = ok[kept], times[kept]
+    hit = ok if count_ok else ~ok
+    what = "requests succeeded" if count_ok else "requests failed"
+    measured = _rate(int(hit.sum()), int(ok.size), what, ev.keep_note)
+    return replace(measured, values=hit.astype("float64"), times=times) if ok.size else measured
 
 
 def error_rate(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
-    frame = _started(_scoped(ev.requests, scope))
-    ok = int(frame["ok"].fillna(False).astype(bool).sum())
-    return _rate(len(frame) - ok, len(frame), "requests failed")
+    return _request_share(ev, scope, count_ok=False)
 
 
 def availability(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
-    frame = _started(_scoped(ev.requests, scope))
-    ok = int(frame["ok"].fillna(False).astype(bool).sum())
-    return _rate(ok, len(frame), "requests succeeded")
+    return _request_share(ev, scope, count_ok=True)
 
 
 def error_count(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
@@ -191,7 +227,18 @@ def duplicate_rate(ev: Evidence, aggregation: str, scope: str | None) -> Measure
 def delivery_rate(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
     missing = _accounting_ready(ev)
     acc = ev.summary["accounting"]
-    return Measurement(None, 0, detail=missing) if missing else _rate(acc["delivered"], acc["attempted"], "delivered")
+    if missing:
+        return Measurement(None, 0, detail=missing)
+    if ev.keep is None:
+        return _rate(acc["delivered"], acc["attempted"], "delivered")
+    # Restricted in time: the messages sent then, counted as the accounting counts them (attempted = every
+    # token we sent, delivered = those in the ledger at least once).
+    sent = ev.messages[ev.messages["status"] != "unexpected"]
+    times = sent["sent_at"].to_numpy(dtype="float64", na_value=np.nan)
+    kept = _kept(ev, times)
+    delivered = sent["copies"].to_numpy()[kept] > 0
+    measured = _rate(int(delivered.sum()), int(delivered.size), "delivered", ev.keep_note)
+    return replace(measured, values=delivered.astype("float64"), times=times[kept]) if delivered.size else measured
 
 
 def delivery_latency(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
@@ -368,6 +415,40 @@ def webhook_share(slow: bool) -> Resolver:
     return resolve
 
 
+def vendor_cpu(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    """The candidate's processes' CPU (% of one core, summed) per second of the load window."""
+    health = ev.harness
+    if health is None or not health.measured:
+        return Measurement(None, 0, detail="no health data: the harness did not watch the vendor's processes")
+    watched = np.isfinite(health.vendor_cpu)
+    if not watched.any():
+        return Measurement(None, 0, detail="no candidate process was watched (a remote SaaS, or not on this machine)")
+    times = health.t0 + np.flatnonzero(watched).astype("float64")
+    return _distribution(health.vendor_cpu[watched], times, aggregation, ev.t0, unit="%")
+
+
+def under_vendor_cpu(ev: Evidence, at_least: float) -> Evidence | Measurement:
+    """The evidence narrowed to the seconds the vendor's CPU was ≥ ``at_least``; a not-measured ``Measurement``
+    when its CPU was not watched or never got that high (the criterion is then not applicable)."""
+    peak = vendor_cpu(ev, "max", None)
+    if peak.value is None:
+        return Measurement(None, 0, detail=f"vendor CPU not measured: {peak.detail}")
+    health = ev.harness
+    assert health is not None
+    busy = int((health.vendor_cpu >= at_least).sum())
+    threshold = format_value(at_least, "%")
+    if busy == 0:
+        return Measurement(
+            None, 0, detail=f"the vendor's CPU never reached {threshold} (peak {format_value(peak.value, '%')})"
+        )
+
+    def keep(times: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.asarray(health.vendor_cpu_at(times) >= at_least, dtype=bool)
+
+    return replace(ev, keep=keep, keep_note=f", in the {busy} s the vendor's CPU was ≥ {threshold}")
+
+
 LATENCY_AGGS = ("pNN", "median", "mean", "min", "max")
 RATIO_AGGS = ("ratio", "rate", "value")
 METRICS: dict[str, MetricDef] = {
@@ -375,16 +456,31 @@ METRICS: dict[str, MetricDef] = {
     "corrected_latency_ms": MetricDef(
         request_latency("corrected_latency_ms"), "ms", "<=", LATENCY_AGGS, "corrected request latency"
     ),
-    "error_rate": MetricDef(error_rate, "ratio", "<=", RATIO_AGGS, "error rate", bounded_ratio=True),
-    "availability": MetricDef(availability, "ratio", ">=", RATIO_AGGS, "availability", bounded_ratio=True),
+    "error_rate": MetricDef(
+        error_rate, "ratio", "<=", RATIO_AGGS, "error rate", bounded_ratio=True, vendor_cpu_scoped=True
+    ),
+    "availability": MetricDef(
+        availability, "ratio", ">=", RATIO_AGGS, "availability", bounded_ratio=True, vendor_cpu_scoped=True
+    ),
     "upload_failures": MetricDef(error_count, "count", "<=", ("count", "value"), "failed requests"),
     "error_count": MetricDef(error_count, "count", "<=", ("count", "value"), "failed requests"),
-    "lost_messages": MetricDef(accounting_count("lost", "lost"), "count", "<=", ("count", "value"), "lost messages"),
-    "duplicated_messages": MetricDef(
-        accounting_count("duplicated", "duplicated"), "count", "<=", ("count", "value"), "duplicated messages"
+    "lost_messages": MetricDef(
+        accounting_count("lost", "lost"), "count", "<=", ("count", "value"), "lost messages", counted=True
     ),
-    "duplicate_rate": MetricDef(duplicate_rate, "ratio", "<=", RATIO_AGGS, "duplicate rate", bounded_ratio=True),
-    "delivery_rate": MetricDef(delivery_rate, "ratio", ">=", RATIO_AGGS, "delivery rate", bounded_ratio=True),
+    "duplicated_messages": MetricDef(
+        accounting_count("duplicated", "duplicated"),
+        "count",
+        "<=",
+        ("count", "value"),
+        "duplicated messages",
+        counted=True,
+    ),
+    "duplicate_rate": MetricDef(
+        duplicate_rate, "ratio", "<=", RATIO_AGGS, "duplicate rate", bounded_ratio=True, counted=True
+    ),
+    "delivery_rate": MetricDef(
+        delivery_rate, "ratio", ">=", RATIO_AGGS, "delivery rate", bounded_ratio=True, vendor_cpu_scoped=True
+    ),
     "delayed_share": MetricDef(
         delayed_share, "ratio", "<=", ("delivery_over_Ns",), "late deliveries", bounded_ratio=True
     ),
@@ -403,7 +499,9 @@ METRICS: dict[str, MetricDef] = {
     "first_success_s": MetricDef(
         recovery_figure("ttr_first_s"), "s", "<=", ("max", "median", "value"), "time to first success"
     ),
-    "recovery_point_s": MetricDef(recovery_point, "s", "<=", ("max", "value"), "recovery point (lost span)"),
+    "recovery_point_s": MetricDef(
+        recovery_point, "s", "<=", ("max", "value"), "recovery point (lost span)", counted=True
+    ),
     "latency_p95_slope_ms_per_hour": MetricDef(
         summary_value(("degradation", "slope_ms_per_hour"), "the p95 slope"),
         "ms/h",
@@ -442,6 +540,7 @@ METRICS: dict[str, MetricDef] = {
         "delivery Apdex",
         bounded_ratio=True,
     ),
+    "vendor_cpu_pct": MetricDef(vendor_cpu, "%", "<=", ("pNN", "median", "mean", "min", "max"), "vendor CPU"),
     "apdex_reply": MetricDef(
         summary_value(("apdex", "reply", "score"), "reply Apdex"),
         "score",

@@ -18,6 +18,7 @@ from analysis.apdex import apdex
 from analysis.capacity import capacity
 from analysis.columns import text_is
 from analysis.degradation import degradation
+from analysis.harness_health import HealthThresholds, assess
 from analysis.load import RunData
 from analysis.metrics import request_metrics, run_span, timelines
 from analysis.recovery import RecoveryParams, recovery
@@ -41,6 +42,7 @@ class AnalysisOptions:
     capacity_p95_ms: float = 500.0
     capacity_error_rate: float = 0.01
     recovery_overrides: dict[str, float] = field(default_factory=dict)  # RecoveryParams fields, e.g. from the CLI
+    harness: HealthThresholds = field(default_factory=HealthThresholds)  # when the harness measured itself
 
 
 def _clean(value: Any) -> Any:
@@ -153,7 +155,7 @@ def build_summary(
     if not run.has_ledger:
         unmeasured.setdefault("accounting", "no ledger export: the candidate was not pointed at the mock")
     replies = acc.reply_table(run.ledger)
-    reply = acc.reply_metrics(replies) if len(replies) else None
+    reply = acc.reply_metrics(replies, acc.mock_dispatch_ms(run.ledger, run.webhooks)) if len(replies) else None
     webhooks = acc.webhook_metrics(run.webhooks) if len(run.webhooks) else None
     if webhooks is None:
         unmeasured.setdefault("webhooks", "no webhook attempts recorded")
@@ -173,6 +175,12 @@ def build_summary(
         "delivery": apdex(delivery_ms[acked_mask], options.apdex_t_ms["delivery"]) if run.has_ledger else None,
         "reply": apdex(replies["reply_ms"].to_numpy(dtype="float64"), options.apdex_t_ms["reply"]) if reply else None,
     }
+
+    health = (
+        assess(run.health, t0=t0, end=end, requests=run.requests, open_model=open_model, thresholds=options.harness)
+        if run.has_health
+        else assess(run.health, t0=t0, end=t0, thresholds=options.harness)  # not measured
+    )
 
     requests = side["requests"].result()
     series = side["timeline"].result()
@@ -203,12 +211,13 @@ def build_summary(
             else None
         ),
         "apdex": apdex_section,
+        "harness": health.section(),
         "unmeasured": unmeasured,
         "sla": None,
     }
     summary = _clean(summary)
     if sla is not None:
-        evidence = Evidence(summary, run.requests, messages, replies, run.webhooks, t0)
+        evidence = Evidence(summary, run.requests, messages, replies, run.webhooks, t0, harness=health)
         summary["sla"] = _clean(evaluate(sla, evidence))
     return summary
 

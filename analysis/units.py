@@ -43,6 +43,8 @@ def _render(value: float, unit: str, digits: int) -> str:
         return f"{value:.0f}" if digits <= 3 or value == round(value) else _sig(value, digits)
     if unit == "x":
         return f"{_sig(value, digits)}×"
+    if unit == "%":
+        return f"{_sig(value, digits)}%"
     if unit == "rps":
         return f"{_sig(value, digits)}/s"
     if unit == "ms/h":

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.accounting import accounting, message_table, reply_metrics, reply_table, webhook_metrics
+from analysis.accounting import (
+    accounting,
+    message_table,
+    mock_dispatch_ms,
+    reply_metrics,
+    reply_table,
+    webhook_metrics,
+)
 from tests.analysis import frames as f
 
 
@@ -90,6 +97,32 @@ def test_reply_latency_first_reply_and_unanswered() -> None:
     assert (result["inbound"], result["answered"], result["unanswered"]) == (3, 2, 1)
     assert result["latency_ms"]["p50"] == pytest.approx(1900.0)
     assert result["latency_ms"]["max"] == pytest.approx(3000.0)
+    assert result["mock_dispatch_ms"]["count"] == 0  # no webhook attempts given
+
+
+def test_the_mocks_dispatch_delay_is_reported_apart_from_the_reply() -> None:
+    """Customer message accepted by the mock → its first webhook POST: the mock's part, never the vendor's."""
+    ledger = f.ledger(
+        [
+            {"arrived_at": f.T0, "wamid": "in1", "direction": "inbound"},
+            {"arrived_at": f.T0 + 1, "wamid": "in2", "direction": "inbound"},
+            {"arrived_at": f.T0 + 5, "wamid": "in3", "direction": "inbound"},  # no attempt recorded: left out
+            {"arrived_at": f.T0 + 3.0, "wamid": "r1", "reply_to_wamid": "in1", "inbound_delivered_at": f.T0 + 2.0},
+            {"arrived_at": f.T0 + 0.5, "wamid": "out9", "correlation_id": "t9"},
+        ]
+    )
+    hooks = f.attempts(
+        [
+            {"sent_at": f.T0 + 0.04, "delivery_id": "d1", "wamids": "in1", "outcome": "timeout"},  # the first POST
+            {"sent_at": f.T0 + 2.0, "delivery_id": "d1", "wamids": "in1", "attempt": 1},  # the one acknowledged
+            {"sent_at": f.T0 + 1.25, "delivery_id": "d2", "wamids": "out9,in2", "kind": "status"},
+        ]
+    )
+    assert sorted(mock_dispatch_ms(ledger, hooks).tolist()) == [pytest.approx(40.0, abs=1e-3), pytest.approx(250.0)]
+    result = reply_metrics(reply_table(ledger), mock_dispatch_ms(ledger, hooks))
+    assert result["latency_ms"]["max"] == pytest.approx(1000.0)  # from the POST the vendor acknowledged
+    assert (result["mock_dispatch_ms"]["count"], result["mock_dispatch_ms"]["max"]) == (2, pytest.approx(250.0))
+    assert mock_dispatch_ms(ledger, f.attempts([])).size == 0
 
 
 def test_webhook_ack_latency_good_and_bad() -> None:

@@ -128,6 +128,8 @@ def test_reply_webhook_and_apdex_sections(summary: dict) -> None:
     w = summary["webhooks"]
     assert (w["attempts"], w["deliveries"], w["retries"], w["good"]) == (2, 2, 0, True)
     assert w["ack_latency_ms"]["p50"] == 30.0
+    # The golden run's webhook attempts name no message, so the mock's dispatch delay is not measured.
+    assert summary["reply"]["mock_dispatch_ms"]["count"] == 0
     apdex = summary["apdex"]
     assert apdex["request"]["score"] == pytest.approx(110 / 120)  # the 10 failures are frustrated
     assert apdex["request"]["rating"] == "Good"
@@ -162,3 +164,26 @@ def test_recovery_degradation_and_capacity_sections(summary: dict) -> None:
     assert c["steps"][0]["goodput_rps"] == pytest.approx(50 / 60)
     assert c["crash_rps"] == pytest.approx(61 / 60)  # 10 of 60 failed in the first step: over 5%
     assert (c["practical_rps"], c["ideal_rps"]) == (None, None)
+
+
+def test_harness_section_without_health_data(summary: dict) -> None:
+    """No health.parquet: the harness was not measured, never harness-bound, and no other figure changes."""
+    from analysis.harness_health import HealthThresholds
+
+    assert summary["harness"] == {
+        "measured": False,
+        "bound": False,
+        "saturated_share": None,
+        "bound_seconds": None,
+        "seconds": None,
+        "bottleneck": None,
+        "worst_loop_lag_ms": {"generator": None, "mock": None},
+        "worst_start_lateness_ms": None,
+        "cpu_peaks": {},
+        "machine_cpu_peak_pct": None,
+        "vendor_cpu_pct": None,
+        "rules": {},
+        "reason": None,
+        "thresholds": HealthThresholds().as_dict(),
+    }
+    assert "harness" not in summary["unmeasured"]
