@@ -11,6 +11,9 @@ re-decides them. It pools a vendor's runs:
              out of a run's score, and bounds ``score_range`` instead
     reasons  plain words, the verdict's cause first ("inconclusive: media-burst needs more samples or runs to decide
              error rate"; "incomplete: failover: the run did not complete (...)"), then failures and warnings
+
+Each run also gets a "test validity" line (``validity``): green when its harness was healthy, amber with the
+analysis's harness-bound reason (``analysis.harness_health.harness_bound``), grey when it has no health data.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import datetime as dt
 import platform
 from typing import Any
 
+from analysis.harness_health import harness_bound
 from analysis.scorecard import wording
 from analysis.scorecard.headline import headline_rows
 from analysis.scorecard.inputs import RunBundle
@@ -30,6 +34,7 @@ from analysis.scorecard.model import (
     RunInfo,
     Scorecard,
     Status,
+    Validity,
     VendorResult,
     Verdict,
 )
@@ -94,6 +99,7 @@ def criterion_from(raw: dict[str, Any], scenario: str, run_id: str = "") -> Crit
     if operation and operation not in label:
         label = f"{label} ({operation.replace('_', ' ')})"
     reason = str(_first(raw, "reason", "explanation", default=""))
+    set_aside = str(raw.get("set_aside") or "") if status == "inconclusive" else ""
     if status == "inconclusive" and not reason:
         reason = "needs more runs"
     return Criterion(
@@ -113,6 +119,7 @@ def criterion_from(raw: dict[str, Any], scenario: str, run_id: str = "") -> Crit
         aggregation=str(_first(raw, "aggregation", default="")),
         operation=operation,
         run_id=run_id,
+        set_aside=set_aside,
     )
 
 
@@ -271,6 +278,13 @@ def _when(ts: float | None) -> str:
     return dt.datetime.fromtimestamp(ts, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def validity(bundle: RunBundle) -> Validity:
+    """The run's "test validity" line, from its summary's ``harness`` section (grey when it has none)."""
+    section = bundle.summary.get("harness")
+    status, text = wording.validity(section if isinstance(section, dict) else None, harness_bound(bundle.summary))
+    return Validity(status, text)  # type: ignore[arg-type]
+
+
 def run_info(bundle: RunBundle) -> RunInfo:
     m = bundle.manifest
     params = m.scenario_params
@@ -298,6 +312,7 @@ def run_info(bundle: RunBundle) -> RunInfo:
         bundle.sla.get("score"),
         bundle.sla.get("decided_weight_share"),
         next(iter(bundle.sla.get("reasons") or []), ""),
+        validity(bundle),
     )
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["pass", "warn", "fail", "inconclusive"]
+# Was the run a valid test of the vendor? healthy (green), harness-bound (amber), not measured (grey: no health data).
+ValidityStatus = Literal["healthy", "bound", "not_measured"]
 Verdict = Literal["PASS", "CONDITIONAL", "INCONCLUSIVE", "INCOMPLETE", "FAIL"]
 # One order for both uses: a vendor's verdict is its worst run's (the highest here: any FAIL fails it; else a run
 # that did not complete makes it INCOMPLETE; else an undecided run INCONCLUSIVE; else CONDITIONAL or PASS), and
@@ -38,6 +40,9 @@ class Criterion:
     aggregation: str = ""
     operation: str = ""  # the criterion's scope, when it judges one operation only (e.g. upload_media)
     run_id: str = ""  # the run it was judged in
+    set_aside: str = (
+        ""  # "harness_bound" / "cut_short": measured, but the analysis would not hold it against the vendor
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,14 @@ class ErrorRow:
 
 
 @dataclass(frozen=True)
+class Validity:
+    """The "test validity" line of one run: was the harness itself healthy while it measured the vendor?"""
+
+    status: ValidityStatus
+    text: str
+
+
+@dataclass(frozen=True)
 class RunInfo:
     run_id: str
     vendor: str
@@ -94,6 +107,7 @@ class RunInfo:
     score: float | None = None  # the analysis's score of this run, over its decided criteria
     decided_share: float | None = None  # share of the applicable weight decided in this run
     why: str = ""  # the analysis's first reason, when the run did not plainly pass
+    validity: Validity = Validity("not_measured", "")
 
 
 @dataclass

@@ -73,14 +73,23 @@ def render_html(card: Scorecard) -> str:
         version=__version__,
         verdict_words=VERDICT_WORDS,
         decided_words=decided_words,
+        validity_words=VALIDITY_MARKS,
+        set_aside_words=SET_ASIDE_WORDS,
     )
 
 
 # The two verdicts that are neither a pass nor a failure, in the words every format shows them with.
 VERDICT_WORDS = {
-    "INCONCLUSIVE": "too little data to decide (run longer or repeat the run); not a pass",
+    "INCONCLUSIVE": "too little data to decide (run longer or repeat the run), or measured while the harness itself "
+    "was saturated (see Test validity); not a pass",
     "INCOMPLETE": "a run did not complete; its figures are partial; not a pass",
 }
+
+
+# How the Markdown export marks a run's test validity (the page uses the same green, amber and grey lights).
+VALIDITY_MARKS = {"healthy": "valid", "bound": "HARNESS-BOUND", "not_measured": "not measured"}
+# Under an inconclusive cell: why it is undecided, when not for too few samples.
+SET_ASIDE_WORDS = {"harness_bound": "harness-bound: not the vendor's", "cut_short": "cut short: run it again"}
 
 
 def decided_words(share: float | None) -> str:
@@ -146,6 +155,8 @@ def render_markdown(card: Scorecard) -> str:
         lines.append(
             "| " + " | ".join(_md(x) for x in (r.run_id, r.vendor, r.scenario, r.verdict, score, r.why or "–")) + " |"
         )
+    lines += ["", "## Test validity", ""]
+    lines += [f"- {VALIDITY_MARKS[r.validity.status]} `{_md(r.run_id)}`: {_md(r.validity.text)}" for r in card.runs]
     lines += ["", "## Head to head", ""] + [f"- {_md(s)}" for s in card.head_to_head or ["one vendor only"]]
     lines += ["", "## Test conditions", ""]
     lines += [f"- {k}: {_md(v)}" for k, v in card.conditions.items() if k not in ("unmeasured", "versions")]

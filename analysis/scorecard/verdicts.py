@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from analysis.harness_health import harness_bound
 from analysis.scorecard import wording
 from analysis.scorecard.inputs import RunBundle
 from analysis.scorecard.model import VERDICT_ORDER, Criterion, Verdict
@@ -73,6 +74,9 @@ def lead_reason(bundle: RunBundle, verdict: Verdict, criteria: list[Criterion]) 
         why = "; ".join(str(r) for r in bundle.run.get("partial_reasons") or []) or "the run did not complete"
         return f"incomplete: {scenario}: {why}; run it again to the end", None
     if verdict == "INCONCLUSIVE":
+        bound = harness_bound(bundle.summary)
+        if bound:  # measured while the harness itself was saturated: more samples would not decide it
+            return f"inconclusive: {scenario}: {bound}", None
         if undecided:
             return f"inconclusive: {scenario} needs more samples or runs to decide {_labels(undecided)}", None
         return f"inconclusive: the {scenario} run has no verdict; score it with `scrmbench score`", None

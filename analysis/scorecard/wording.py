@@ -57,3 +57,27 @@ def failure_sentence(scenario: str, label: str, measured: str, target_text: str,
     if reason:
         return f"{scenario}: {reason}"
     return f"{scenario}: {label}: {measured} (target {target_text})"
+
+
+def validity(section: dict[str, Any] | None, set_aside: str | None) -> tuple[str, str]:
+    """(status, words) of a run's "test validity" line from its summary's ``harness`` section and the harness-bound
+    reason the analysis gave (``analysis.harness_health.harness_bound``): healthy, bound or not measured."""
+    if not section or not section.get("measured"):
+        return "not_measured", (
+            "harness not measured: this run has no health data (health.parquet), so a saturated harness could not "
+            "be told from a slow vendor"
+        )
+    if set_aside:
+        return "bound", set_aside
+    thresholds = section.get("thresholds") or {}
+    cpu = float(thresholds.get("process_cpu_pct") or 90.0)
+    lag = (section.get("worst_loop_lag_ms") or {}).get("generator")
+    lag_words = f"generator loop lag p95 ≤ {number(lag, 'ms')}" if lag is not None else "generator loop lag not sampled"
+    share = section.get("saturated_share") or 0.0
+    if not section.get("bound_seconds"):
+        return "healthy", f"harness healthy: {lag_words}, no harness process ≥ {cpu:g}% CPU"
+    limit = float(thresholds.get("bound_share") or 0.05)
+    return "healthy", (
+        f"harness healthy enough: saturated for {number(share, 'ratio')} of the run, under the "
+        f"{number(limit, 'ratio')} that sets figures aside ({lag_words})"
+    )
