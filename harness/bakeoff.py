@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from analysis.harness_health import harness_bound
 from analysis.scorecard import Scorecard, make_scorecard, render
 from harness.bakeoff_jobs import CANDIDATES, EXPECTED, Job, Tick, plan_jobs, run_jobs
 from harness.bakeoff_schedule import TrialScheduler
@@ -134,10 +135,7 @@ def harness_bound_reason(run_folder: Path) -> str | None:
         summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    health = summary.get("harness") or {}
-    if not health.get("bound"):
-        return None
-    return str(health.get("reason") or "harness-bound")
+    return harness_bound(summary)
 
 
 def machine_scheduler(progress: Progress) -> TrialScheduler:

@@ -3,9 +3,10 @@
 ``scrmbench calibrate`` plays short open-model staircases (the ``capacity`` scenario, with the health sampler on)
 and keeps, for each probe, the highest step at which
 
-- the generator and the mock stayed unsaturated by the harness-bound rules (``SaturationRules``: generator loop
-  lag p95 ≤ 20 ms, start lateness p95 ≤ 50 ms, no harness or mock process at ≥ 90% of a core, the machine below
-  95% busy or its run queue within its cores, mock loop lag p95 ≤ 20 ms) in all but 5% of the step's seconds,
+- the generator and the mock stayed unsaturated by the analysis's harness-bound rules (``analysis.harness_health``:
+  generator loop lag p95 ≤ 20 ms, start lateness p95 ≤ 50 ms, no harness or mock process at ≥ 90% of a core, the
+  machine below 95% busy or its run queue within its cores, mock loop lag p95 ≤ 20 ms) in all but 5% of the
+  step's seconds,
 - no slot was dropped, and at least 95% of the offered arrivals were answered ok.
 
 Probes (each a real run on loopback, bounded by its staircase):
@@ -36,24 +37,13 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.harness_health import HealthThresholds, assess
 from harness import __version__
 
 VENDOR_DIR = Path(__file__).resolve().parent.parent / "vendors"
 CACHE_ENV = "SCRMBENCH_CACHE_DIR"
 WARN_SHARE = 0.70  # a plan above this share of the calibrated capacity is warned about
 REFUSE_SHARE = 1.00  # above this it is refused (exit 2) unless --over-capacity
-BOUND_SHARE_ALLOWED = 0.05
-
-
-@dataclass(frozen=True)
-class SaturationRules:
-    """When one second of a run counts as harness-bound (the same rules the analysis applies)."""
-
-    generator_loop_lag_ms: float = 20.0
-    start_lateness_ms: float = 50.0
-    process_cpu_pct: float = 90.0
-    machine_cpu_pct: float = 95.0
-    mock_loop_lag_ms: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -155,32 +145,6 @@ def save(calibration: Calibration, environ: dict[str, str] | None = None) -> Pat
 # ---- judging one staircase (pure: frames in, figures out) -------------------------------------------------
 
 
-def bound_seconds(health: pd.DataFrame, rules: SaturationRules) -> dict[int, list[str]]:
-    """Whole seconds (floor of ``at``) in which the harness or the mock was saturated, with the rules that fired."""
-    if health.empty:
-        return {}
-    frame = health.assign(second=health["at"].astype("float64").floordiv(1).astype("int64"))
-    fired: dict[int, list[str]] = {}
-
-    def mark(mask: pd.Series, rule: str) -> None:
-        for second in sorted(set(frame.loc[mask, "second"].tolist())):
-            fired.setdefault(int(second), []).append(rule)
-
-    metric, role, value = frame["metric"], frame["role"], frame["value"]
-    generator = (role == "harness") & (metric == "loop_lag_ms_p95")
-    mark(generator & (value > rules.generator_loop_lag_ms), "generator loop lag")
-    mark((role == "harness") & (metric == "start_lateness_ms_p95") & (value > rules.start_lateness_ms), "lateness")
-    busy = role.isin(["harness", "mock"]) & (metric == "cpu_pct") & (value >= rules.process_cpu_pct)
-    mark(busy, "harness process CPU")
-    mark((role == "mock") & (metric == "loop_lag_ms_p95") & (value > rules.mock_loop_lag_ms), "mock loop lag")
-    machine = frame[role == "machine"].pivot_table(index="second", columns="metric", values="value", aggfunc="max")
-    if {"cpu_busy_pct", "run_queue", "cores"} <= set(machine.columns):
-        hot = machine[(machine["cpu_busy_pct"] >= rules.machine_cpu_pct) & (machine["run_queue"] > machine["cores"])]
-        for second in hot.index:
-            fired.setdefault(int(second), []).append("machine CPU")
-    return fired
-
-
 def judge_steps(
     requests: pd.DataFrame,
     health: pd.DataFrame,
@@ -188,11 +152,10 @@ def judge_steps(
     start_at: float,
     levels: list[float],
     step_s: float,
-    rules: SaturationRules | None = None,
+    thresholds: HealthThresholds | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per step: offered, answered ok per second, dropped, harness-bound share, clean or why not, CPU."""
-    rules = rules or SaturationRules()
-    bound = bound_seconds(health, rules)
+    """One row per step: offered, answered ok per second, dropped, harness-bound share (the analysis's own rules,
+    ``analysis.harness_health``), clean or why not, and the CPU of every watched process."""
     scheduled = requests["scheduled_at"].astype("float64")
     rows = []
     for index, level in enumerate(levels):
@@ -200,15 +163,16 @@ def judge_steps(
         in_step = requests[(scheduled >= lo) & (scheduled < hi)]
         ok = int((in_step["outcome"] == "ok").sum())
         dropped = int((in_step["outcome"] == "dropped").sum())
-        seconds = range(math.floor(lo) + 1, math.floor(hi))  # whole seconds inside the step
-        hot = [s for s in seconds if s in bound]
-        share = len(hot) / max(1, len(seconds))
-        cpu = health[(health["metric"] == "cpu_pct") & (health["at"] >= lo) & (health["at"] < hi)]
+        # The first second of a step still carries the step before's tail: judged from the next whole second.
+        window = health[(health["at"] >= math.floor(lo) + 1) & (health["at"] < hi)]
+        judged = assess(window, t0=math.floor(lo) + 1, end=hi, requests=in_step, thresholds=thresholds)
+        share = judged.share or 0.0
+        cpu = window[window["metric"] == "cpu_pct"]
         stack_cores = float(cpu.groupby("at")["value"].sum().mean() / 100.0) if not cpu.empty else 0.0
         why = []
-        if share > BOUND_SHARE_ALLOWED:
-            rules_fired = sorted({r for s in hot for r in bound[s]})
-            why.append(f"harness-bound {100 * share:.0f}% ({', '.join(rules_fired)})")
+        if share > judged.thresholds.bound_share:
+            fired = sorted(rule.replace("_", " ") for rule, mask in judged.rules.items() if mask.any())
+            why.append(f"harness-bound {100 * share:.0f}% ({', '.join(fired)})")
         if dropped:
             why.append(f"{dropped} dropped slots")
         if ok < 0.95 * level * step_s:

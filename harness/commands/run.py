@@ -13,12 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.config.durations import duration_parser
 from harness.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
 from harness.net import is_loopback
 
 RUN_EPILOG = """Examples:
 
   scrmbench run --vendor vendors/reference-steady.yaml --scenario peak --quick
+
+  scrmbench run --vendor vendors/reference-steady.yaml --scenario peak --duration 5m --param drain_s=30s
 
   scrmbench run --vendor vendors/twilio-facade.yaml --scenario broadcast --quick
 
@@ -35,7 +38,13 @@ RUN_EPILOG = """Examples:
 def run(
     vendor: Path = typer.Option(..., "--vendor", help="Vendor profile YAML (vendors/*.yaml)."),
     scenario: str = typer.Option(..., "--scenario", help="Scenario name (see `scrmbench scenarios list`)."),
-    duration: float | None = typer.Option(None, "--duration", help="Seconds of load (scenario default otherwise)."),
+    duration: float | None = typer.Option(
+        None,
+        "--duration",
+        parser=duration_parser(),
+        metavar="DURATION",
+        help="Length of the load: 90 (seconds), 30s, 5m, 1h30m (scenario default otherwise).",
+    ),
     users: int | None = typer.Option(None, "--users", help="Closed model: concurrent users."),
     rate: float | None = typer.Option(None, "--rate", help="Open model: arrivals per second."),
     workers: int = typer.Option(0, "--workers", min=0, max=64, help="Locust worker processes (0: one local runner)."),
@@ -115,7 +124,11 @@ def run(
     if result.sla_met is False:
         verdict = ((result.summary or {}).get("sla") or {}).get("verdict")
         if verdict == "INCONCLUSIVE":
-            console.print("[bold]SLA inconclusive:[/] too little data to decide; run longer or repeat the run")
+            from analysis.harness_health import harness_bound
+
+            bound = harness_bound(result.summary or {})
+            why = bound or "too little data to decide; run longer or repeat the run"
+            console.print(f"[bold]SLA inconclusive:[/] {why}", highlight=False)
             raise typer.Exit(EXIT_INCONCLUSIVE)
         console.print("[bold red]SLA not met[/]")
         raise typer.Exit(EXIT_SLA_FAILED)

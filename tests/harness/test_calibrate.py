@@ -11,8 +11,6 @@ from harness.bakeoff_schedule import BUDGET_SHARE, TrialScheduler
 from harness.calibrate import (
     Calibration,
     ProbeResult,
-    SaturationRules,
-    bound_seconds,
     cache_path,
     check_capacity,
     judge_steps,
@@ -82,12 +80,14 @@ def test_dropped_slots_and_failures_make_a_step_unclean() -> None:
 
 
 def test_machine_rule_needs_both_busy_cpu_and_a_queue() -> None:
-    frame = _health(range(3))
-    busy = frame.copy()
+    levels, step_s = [10.0], 5.0
+    busy = _health(range(5))
     busy.loc[(busy["metric"] == "cpu_busy_pct"), "value"] = 99.0
-    assert bound_seconds(busy, SaturationRules()) == {}  # busy, but nothing waiting for a core
+    quiet = judge_steps(_requests(levels, step_s), busy, start_at=T0, levels=levels, step_s=step_s)
+    assert quiet[0]["clean"]  # busy, but nothing waiting for a core
     busy.loc[(busy["metric"] == "run_queue"), "value"] = 6.0
-    assert set(bound_seconds(busy, SaturationRules())) == {T0_s + s for s in range(3) for T0_s in [int(T0)]}
+    hot = judge_steps(_requests(levels, step_s), busy, start_at=T0, levels=levels, step_s=step_s)
+    assert not hot[0]["clean"] and "machine cpu" in hot[0]["why"]
 
 
 def test_cpu_model_from_clean_steps() -> None:
