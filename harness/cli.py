@@ -2,7 +2,8 @@
 
 Each command group lives in its own module under ``harness/commands/`` and exposes ``register(app)``; this
 module only wires them and maps errors to exit codes (see ``harness.errors``):
-0 ok / SLA met, 1 SLA failed, 2 bad input, 3 harness error, 130 interrupted.
+0 ok / SLA met, 1 SLA failed, 2 bad input, 3 harness error, 4 partial run, 5 inconclusive, 6 the vendor does not
+listen at its address (``vendors check``), 130 interrupted.
 """
 
 from __future__ import annotations

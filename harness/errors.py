@@ -3,7 +3,8 @@
     ScrmbenchError                    exit 3 unless a subclass says otherwise
     ├── ConfigError                   exit 2  bad input: file, field, value and the fix
     │   ├── TargetRefused             exit 2  target not on the allowlist
-    │   └── ScenarioError             exit 2  unknown scenario or bad scenario parameter
+    │   ├── ScenarioError             exit 2  unknown scenario or bad scenario parameter
+    │   └── VendorUnreachable         exit 6  nothing listens at the profile's base_url (``vendors check``)
     ├── HarnessError                  exit 3  the harness itself failed (a server did not start, disk full…)
     │   └── FaultError                exit 3  a fault action failed (recorded, then raised)
     ├── AnalysisError                 exit 3  a results folder cannot be analysed
@@ -11,6 +12,7 @@
 
     EXIT_PARTIAL       4  ``score``: the run is partial (did not complete); no verdict from it may pass a gate
     EXIT_INCONCLUSIVE  5  ``score``: the SLA could not be decided on this much data (run longer or repeat)
+    EXIT_UNREACHABLE   6  ``vendors check``: nothing listens at the profile's address (start it, or ``--launch``)
 
 Messages name the thing that is wrong, its bad value and the fix, in the manner of Starlette's config errors.
 Third-party errors are wrapped once, near the call, with ``raise ... from exc``.
@@ -24,6 +26,7 @@ EXIT_BAD_INPUT = 2
 EXIT_HARNESS_ERROR = 3
 EXIT_PARTIAL = 4
 EXIT_INCONCLUSIVE = 5
+EXIT_UNREACHABLE = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -79,6 +82,12 @@ class TargetRefused(ConfigError):
 
 class ScenarioError(ConfigError):
     """An unknown scenario or an out-of-bounds scenario parameter."""
+
+
+class VendorUnreachable(ConfigError):
+    """Nothing listens at the profile's ``base_url``: the vendor is not running there (or not started by us)."""
+
+    exit_code = EXIT_UNREACHABLE
 
 
 class HarnessError(ScrmbenchError):

@@ -118,6 +118,10 @@ def prepare(
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
     if schedule is not None:  # a target this run will not have is refused before anything starts
         check_schedule_targets(schedule, planned_targets(profile, proxy=schedule.needs_proxy))
+    if request.sla:  # a broken SLA file is refused now (exit 2), not after the whole load has run
+        from analysis.sla import resolve_sla
+
+        resolve_sla(request.sla)
     capacity = _check_capacity(request, plan)
     run_tag = new_run_tag()
     run_id = request.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{scenario.name}-{profile.name}-{run_tag}"

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from harness.config.durations import HumanDurations
 from harness.config.loading import validation_error
 from harness.errors import ScenarioError
 from harness.loadgen.rates import RateProfile
@@ -35,8 +36,10 @@ MAX_USERS = 20_000
 CLI_OPTIONS = {"duration_s": "--duration", "rate": "--rate", "users": "--users"}
 
 
-class ScenarioParams(BaseModel):
-    """Parameters every scenario shares; scenario modules subclass it with their own fields and defaults."""
+class ScenarioParams(HumanDurations):
+    """Parameters every scenario shares; scenario modules subclass it with their own fields and defaults.
+
+    Its ``*_s`` and ``*_ms`` fields also take human durations: ``--param drain_s=30s``, ``reply_p95_ms=2s``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

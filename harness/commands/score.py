@@ -26,6 +26,7 @@ from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
 from analysis.sla import SlaSpec, load_preset, resolve_sla, sla_from_criteria
 from analysis.summary import AnalysisOptions, build_summary
 from analysis.units import format_value
+from harness.config.durations import duration_parser
 from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED, ConfigError
 
 log = logging.getLogger(__name__)
@@ -316,10 +317,18 @@ def score_command(
     sla: str | None = typer.Option(None, "--sla", help="SLA preset (standard, enterprise) or an SLA YAML file."),
     allow_conditional: bool = typer.Option(False, "--allow-conditional", help="Exit 0 on a CONDITIONAL verdict too."),
     recovery_window: float | None = typer.Option(
-        None, "--recovery-window", min=1, help="Sustained recovery: the short window in s (default 10)."
+        None,
+        "--recovery-window",
+        parser=duration_parser(minimum=1),
+        metavar="DURATION",
+        help="Sustained recovery: the short window, e.g. 10 or 10s (default 10 s).",
     ),
     recovery_confirm: float | None = typer.Option(
-        None, "--recovery-confirm", min=0, help="Sustained recovery: how long it must then hold, in s (default 60)."
+        None,
+        "--recovery-confirm",
+        parser=duration_parser(),
+        metavar="DURATION",
+        help="Sustained recovery: how long it must then hold, e.g. 60 or 1m (default 60 s).",
     ),
 ) -> None:
     """Score one run: write summary.json and CSV tables beside it, print the verdict.

@@ -7,13 +7,17 @@
 is neither loopback nor allowlisted and confirmed, then runs the contract smoke test (``harness.smoke``): one
 call per declared operation, shown as a table. Exit 0 when every declared operation was called and passed; 1
 when the vendor failed one, or one could not be exercised (``not exercised``, e.g. ``assign_conversation`` with
-no conversation id: pass ``--conversation ID``).
+no conversation id: pass ``--conversation ID``); 6 when nothing listens at the profile's ``base_url`` (said once,
+with the fix: start the vendor, or ``--launch`` when the profile says what to start), instead of a table of
+refused connections.
 """
 
 from __future__ import annotations
 
+import socket
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -22,7 +26,7 @@ from rich.table import Table
 from harness.adapters import registry
 from harness.adapters.executors import connect
 from harness.config.profiles import VendorProfile, load_profile
-from harness.errors import ConfigError
+from harness.errors import ConfigError, VendorUnreachable
 from harness.secrets import redact
 from harness.smoke import NOT_EXERCISED, CheckRow, smoke_test
 
@@ -56,11 +60,51 @@ def _table(profile: VendorProfile, rows: list[CheckRow]) -> Table:
     return table
 
 
-def run_check(
-    profile: VendorProfile, *, to: str, owner_confirmed: bool, console: Console, conversation: str | None = None
-) -> list[CheckRow]:
-    client = connect(profile, owner_confirmed=owner_confirmed)
+def refused(base_url: str, *, timeout_s: float = 3.0) -> bool:
+    """True when a TCP connect to ``base_url``'s host and port is refused: nothing listens there.
+
+    One connect, nothing sent. Any other outcome (it connects, times out, the name does not resolve) is False:
+    the contract check itself then shows what happens.
+    """
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
+def unreachable(profile: VendorProfile, source: str | None = None) -> VendorUnreachable:
+    kind = profile.launch.kind
+    if kind == "none":
+        fix = "start the vendor so it answers there, or correct base_url"
+    else:
+        fix = f"start the vendor, or add --launch to have scrmbench start it (the profile's launch.kind is '{kind}')"
+    return VendorUnreachable(
+        f"nothing listens at {profile.base_url} (the profile's base_url): the connection was refused",
+        source=source,
+        field="base_url",
+        value=profile.base_url,
+        fix=fix,
+    )
+
+
+def run_check(
+    profile: VendorProfile,
+    *,
+    to: str,
+    owner_confirmed: bool,
+    console: Console,
+    conversation: str | None = None,
+    source: str | None = None,
+) -> list[CheckRow]:
+    client = connect(profile, owner_confirmed=owner_confirmed)  # the target check comes first
+    try:
+        if refused(profile.base_url):  # said once, with the fix, instead of a table of refused connections
+            raise unreachable(profile, source)
         rows = smoke_test(client, to=to, conversation_id=conversation)
     finally:
         close = getattr(client.executor, "close", None)
@@ -97,7 +141,9 @@ def check(
         ):
             rows = run_check(effective, to=to, owner_confirmed=owned, console=console, conversation=conversation)
     else:
-        rows = run_check(profile, to=to, owner_confirmed=owned, console=console, conversation=conversation)
+        rows = run_check(
+            profile, to=to, owner_confirmed=owned, console=console, conversation=conversation, source=str(file)
+        )
     failed = [row.operation for row in rows if row.exercised and not row.passed]
     unexercised = [row.operation for row in rows if not row.exercised]
     if failed:

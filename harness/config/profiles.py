@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from harness.adapters.base import OPERATIONS, Operation
+from harness.config.durations import Seconds
 from harness.config.loading import read_yaml, validate, validation_error
 from harness.errors import ConfigError
 
@@ -125,16 +126,16 @@ _Seconds = Field(default=None, gt=0, le=MAX_TIMEOUT_S)
 
 
 class Timeouts(_Strict):
-    """Seconds to wait for each operation's answer; ``default`` covers the ones not listed."""
+    """Seconds to wait for each operation's answer (``30``, ``30s``, ``1m``, ``500ms``); ``default`` covers the rest."""
 
-    default: float = Field(default=10.0, gt=0, le=MAX_TIMEOUT_S)
-    send_text: float | None = _Seconds
-    send_template: float | None = _Seconds
-    send_media: float | None = _Seconds
-    upload_media: float | None = _Seconds
-    search_conversations: float | None = _Seconds
-    assign_conversation: float | None = _Seconds
-    health: float | None = _Seconds
+    default: Seconds = Field(default=10.0, gt=0, le=MAX_TIMEOUT_S)
+    send_text: Seconds | None = _Seconds
+    send_template: Seconds | None = _Seconds
+    send_media: Seconds | None = _Seconds
+    upload_media: Seconds | None = _Seconds
+    search_conversations: Seconds | None = _Seconds
+    assign_conversation: Seconds | None = _Seconds
+    health: Seconds | None = _Seconds
 
     def for_operation(self, operation: str) -> float:
         value = getattr(self, operation, None)

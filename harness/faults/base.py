@@ -20,8 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
+from harness.config.durations import HumanDurations
 from harness.config.loading import validation_error
 from harness.errors import ConfigError
 
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
     from harness.services import ServiceProcess
 
 
-class FaultParams(BaseModel):
-    """Parameters every fault shares; each fault subclasses this with its own fields."""
+class FaultParams(HumanDurations):
+    """Parameters every fault shares; each fault subclasses this with its own fields.
+
+    Its ``*_s`` and ``*_ms`` fields also take human durations (``grace_s: 10s``, ``jitter_ms: 0.5s``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

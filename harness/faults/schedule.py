@@ -29,32 +29,16 @@ seed always give the same plan (``random.Random`` seeded per entry; never the gl
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from harness.config.durations import parse_duration
 from harness.config.loading import load_model, validate
 from harness.errors import ConfigError
 from harness.faults.base import REGISTRY, FaultParams, FaultRegistry
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?\s*$")
-
-
-def parse_duration(value: Any) -> float:
-    """``90``, ``"90s"``, ``"250ms"``, ``"5m"``, ``"1h"`` → seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30s, 250ms, 5m or 1h")
-    if isinstance(value, int | float):
-        return float(value)
-    match = _DURATION.match(str(value))
-    if match is None:
-        raise ValueError(f"expected a duration such as 30s, 250ms, 5m or 1h, got {value!r}")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
-
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 
