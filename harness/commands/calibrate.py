@@ -13,11 +13,11 @@ from rich.table import Table
 
 from harness.calibrate import Calibration, cache_path, calibrate, load_cached
 
-EPILOG = """Examples:
+EPILOG = """Examples (the first measures, about 90 s on 2 cores, and caches; the second only prints the cache):
 
-  scrmbench calibrate            measure (about a minute and a half on 2 cores) and cache the result
+  scrmbench calibrate
 
-  scrmbench calibrate --show     print the cached figures of this machine, measure nothing
+  scrmbench calibrate --show
 """
 
 
