@@ -13,7 +13,9 @@ from rich.table import Table
 
 from harness.calibrate import Calibration, cache_path, calibrate, load_cached
 
-EPILOG = """Examples (the first measures, about 90 s on 2 cores, and caches; the second only prints the cache):
+EPILOG = """Measuring takes about 90 s on 2 cores and caches the result; --show only prints the cache.
+
+Examples:
 
   scrmbench calibrate
 
