@@ -23,7 +23,17 @@ from harness.orphans import exit_with_parent
 from harness.secrets import install_log_redaction, redact
 
 # Modules under harness/commands/ that add commands; each has ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run", "proxy", "calibrate")
+COMMAND_MODULES: tuple[str, ...] = (
+    "mock",
+    "vendor",
+    "score",
+    "compare",
+    "vendors",
+    "report",
+    "run",
+    "proxy",
+    "calibrate",
+)
 
 _DEBUG = {"on": False}
 

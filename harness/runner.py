@@ -453,12 +453,14 @@ def execute(request: RunRequest) -> RunResult:
 
 def score(run_dir: Path, sla: str | None) -> tuple[dict[str, Any] | None, bool | None]:
     """Score with analysis (as ``scrmbench score`` does); None when the run cannot be scored."""
+    from analysis.exports import write_exports
     from analysis.load import load_run
+    from analysis.sla_choice import choose_sla
     from analysis.summary import build_summary
-    from harness.commands.score import choose_sla, write_exports
+    from scenarios.registry import default_criteria
 
     run = load_run(run_dir)
-    summary = build_summary(run, sla=choose_sla(run, sla))
+    summary = build_summary(run, sla=choose_sla(run, sla, default_criteria))
     try:
         write_exports(run_dir, summary)  # the same files as `scrmbench score`: summary.json and its CSV tables
     except OSError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.errors import ScenarioError
 from scenarios import broadcast, capacity, data_volume, failover, media_burst, peak, soak, throttle, webhook_storm
 from scenarios.base import Scenario
@@ -26,3 +28,9 @@ def get(name: str) -> Scenario:
             value=name,
             fix=f"use one of: {', '.join(SCENARIOS)} (see `scrmbench scenarios list`)",
         ) from None
+
+
+def default_criteria(name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scenario's default SLA criteria for recorded parameters (``analysis.sla_choice.ScenarioCriteria``)."""
+    plan = get(name).plan(params, recorded=True)
+    return [criterion.as_dict() for criterion in plan.criteria]
