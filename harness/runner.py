@@ -29,7 +29,8 @@ from rich.console import Console
 from rich.live import Live
 
 from harness import __version__
-from harness.config.profiles import VendorProfile, load_profile
+from harness.adapters.registry import load_profile
+from harness.config.profiles import VendorProfile
 from harness.errors import ScenarioError
 from harness.faults.timeline import FaultTimeline
 from harness.health import HealthSampler

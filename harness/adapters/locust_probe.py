@@ -30,8 +30,8 @@ from locust.exception import StopUser
 
 from harness.adapters.base import Call, Health, SearchConversations, SendMedia, SendTemplate, SendText, UploadMedia
 from harness.adapters.locust_executor import LocustExecutor
-from harness.adapters.registry import create_adapter
-from harness.config.profiles import VendorProfile, load_profile
+from harness.adapters.registry import create_adapter, load_profile
+from harness.config.profiles import VendorProfile
 from harness.recorder import install_recorder
 from harness.records import RunManifest
 from harness.run_folder import complete_manifest, write_manifest

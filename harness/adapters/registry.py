@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -20,7 +21,8 @@ from harness.adapters.generic_http import GenericHttpAdapter, GenericHttpOptions
 from harness.adapters.reference import ReferenceAdapter, ReferenceOptions
 from harness.adapters.twilio import TwilioAdapter, TwilioOptions
 from harness.adapters.wati import WatiAdapter, WatiOptions
-from harness.config.profiles import VendorProfile, profile_error, refined_error
+from harness.config.loading import read_yaml
+from harness.config.profiles import VendorProfile, profile_error, refined_error, validate_profile
 from harness.errors import ConfigError
 from harness.net import host_of, is_loopback
 from harness.secrets import read_secret
@@ -111,6 +113,18 @@ def check_profile(profile: VendorProfile, *, source: str = "<profile>", data: An
                     fix=f"add options.operations.{operation} (method, path, body, success) or remove it",
                     data=data,
                 )
+
+
+def parse_profile(data: Any, *, source: str) -> VendorProfile:
+    """Validate parsed YAML, then check it against its adapter (known name, operations, options)."""
+    profile = validate_profile(data, source=source)
+    check_profile(profile, source=source, data=data)
+    return profile
+
+
+def load_profile(path: Path | str) -> VendorProfile:
+    """A vendor profile file (``vendors/*.yaml``), validated and checked against its adapter."""
+    return parse_profile(read_yaml(path), source=str(path))
 
 
 def read_credentials(profile: VendorProfile, *, environ: Mapping[str, str] | None = None) -> Credentials:

@@ -25,7 +25,8 @@ from rich.table import Table
 
 from harness.adapters import registry
 from harness.adapters.executors import connect
-from harness.config.profiles import VendorProfile, load_profile
+from harness.adapters.registry import load_profile
+from harness.config.profiles import VendorProfile
 from harness.errors import ConfigError, VendorUnreachable
 from harness.secrets import redact
 from harness.smoke import NOT_EXERCISED, CheckRow, smoke_test

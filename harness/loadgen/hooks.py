@@ -24,8 +24,7 @@ from locust import events
 from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner
 
-from harness.adapters.registry import read_credentials
-from harness.config.profiles import load_profile, parse_profile
+from harness.adapters.registry import load_profile, parse_profile, read_credentials
 from harness.errors import ScrmbenchError
 from harness.loadgen.health_probe import GeneratorProbe
 from harness.loadgen.locust_engine import OpenEngine, is_load_process

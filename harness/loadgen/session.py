@@ -14,8 +14,8 @@ from typing import Any
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from harness.adapters.registry import create_adapter
-from harness.config.profiles import VendorProfile, load_profile, parse_profile
+from harness.adapters.registry import create_adapter, load_profile, parse_profile
+from harness.config.profiles import VendorProfile
 from harness.errors import ScenarioError
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.operations import MockTarget, OperationPicker, Performer

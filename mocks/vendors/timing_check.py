@@ -126,7 +126,8 @@ def calibrated_trial(
     which sees them as an already running vendor (``launch: none``): they are still up after the run, so the
     vendor's timing log can be read before they stop.
     """
-    from harness.config.profiles import LaunchConfig, load_profile
+    from harness.adapters.registry import load_profile
+    from harness.config.profiles import LaunchConfig
     from harness.recorder import read_requests
     from harness.run_services import start_services
     from harness.runner import RunRequest, execute

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from harness import errors, runner
+from harness.adapters.registry import load_profile
 from harness.cli import main
 from harness.config.durations import ACCEPTED, HumanDurations, duration_parser, parse_duration
-from harness.config.profiles import load_profile
 from harness.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, ConfigError, ScenarioError
 from harness.faults.base import REGISTRY
 from harness.faults.schedule import FaultSchedule, plan

@@ -123,7 +123,7 @@ def test_a_target_the_run_will_not_have_is_refused_before_anything_starts(
     ],
 )
 def test_planned_targets_name_what_the_run_starts(profile: str, processes: set[str], upstream: set[str]) -> None:
-    from harness.config.profiles import load_profile
+    from harness.adapters.registry import load_profile
     from harness.run_services import planned_targets
 
     targets = planned_targets(load_profile(ROOT / "vendors" / profile))

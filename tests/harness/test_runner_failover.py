@@ -10,7 +10,8 @@ import docker
 import pytest
 import yaml
 
-from harness.config.profiles import FailoverConfig, load_profile
+from harness.adapters.registry import load_profile
+from harness.config.profiles import FailoverConfig
 from harness.errors import EXIT_BAD_INPUT, ConfigError
 from harness.faults import REGISTRY
 from harness.faults.base import ProxyTarget

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from harness.adapters.executors import connect
-from harness.config.profiles import load_profile, parse_profile
+from harness.adapters.registry import load_profile, parse_profile
 from harness.errors import ConfigError
 from harness.recorder import (
     RequestRecorder,

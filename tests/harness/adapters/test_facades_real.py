@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from harness.adapters.executors import connect
-from harness.config.profiles import parse_profile
+from harness.adapters.registry import parse_profile
 from tests.fixtures.facades import open_limits_config
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"

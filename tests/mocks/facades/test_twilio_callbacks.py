@@ -27,7 +27,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from harness.adapters.executors import connect
-from harness.config.profiles import parse_profile
+from harness.adapters.registry import parse_profile
 from harness.net import free_port
 from mocks.facades.common import DEV_KEYS, DEV_TWILIO_ACCOUNT_SID
 from mocks.whatsapp.config import LimitsConfig, MockConfig
