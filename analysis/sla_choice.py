@@ -17,7 +17,7 @@ from typing import Any
 
 from analysis.load import RunData
 from analysis.sla import SlaSpec, load_preset, resolve_sla, sla_from_criteria
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.net import free_port
+from ground.net import free_port
 from harness.services import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,8 +27,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from ground.net import free_port
 from harness.adapters.registry import load_profile
-from harness.net import free_port
 from harness.recorder import read_requests
 from harness.services import ServiceProcess
 

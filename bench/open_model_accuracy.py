@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from harness.net import free_port
+from ground.net import free_port
 from harness.recorder import read_requests
 from harness.runner import RunRequest, execute
 from harness.services import ServiceProcess

@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._wrk import run_wrk
+from ground.net import free_port
 from harness.faults.proxy.control import ProxyServer
-from harness.net import free_port
 from harness.services import ServiceProcess
 
 ROUNDS = 9

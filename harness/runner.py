@@ -28,17 +28,18 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from ground.correlation import new_run_tag
+from ground.errors import ScenarioError
+from ground.net import check_target
+from ground.records import RunManifest
 from harness import __version__
 from harness.adapters.registry import load_profile
 from harness.config.profiles import VendorProfile
-from harness.errors import ScenarioError
 from harness.faults.timeline import FaultTimeline
 from harness.health import HealthSampler
 from harness.locust_procs import LocustPhase
-from harness.net import check_target
 from harness.progress import read_live, render
 from harness.recorder import LOCUST_EXIT_DISK_FULL
-from harness.records import RunManifest
 from harness.run_faults import RunSchedule, check_schedule_targets, load_run_schedule, start_faults
 from harness.run_folder import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
 from harness.run_health import start_health, stop_health, unwatch_locust, watch_locust
@@ -46,7 +47,6 @@ from harness.run_resources import ResourceSampler
 from harness.run_services import RunServices, planned_targets, start_services
 from harness.run_shards import missing_shard_notes, missing_shards
 from harness.run_steps import export_mock_records, run_setup_step
-from mocks.whatsapp.correlation import new_run_tag
 from scenarios.base import LoadPlan
 from scenarios.registry import get as get_scenario
 

@@ -18,8 +18,8 @@ from typing import IO
 
 import httpx
 
-from harness.errors import HarnessError
-from harness.orphans import parent_env
+from ground.errors import HarnessError
+from ground.orphans import parent_env
 
 
 class ServiceProcess:

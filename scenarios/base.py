@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from harness.config.durations import HumanDurations
-from harness.config.loading import validation_error
-from harness.errors import ScenarioError
+from ground.durations import HumanDurations
+from ground.errors import ScenarioError
+from ground.loading import validation_error
 from harness.loadgen.rates import RateProfile
 
 LoadModel = Literal["open", "closed"]

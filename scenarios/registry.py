@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.errors import ScenarioError
+from ground.errors import ScenarioError
 from scenarios import broadcast, capacity, data_volume, failover, media_burst, peak, soak, throttle, webhook_storm
 from scenarios.base import Scenario
 

@@ -17,8 +17,8 @@ import pandas as pd
 from analysis.load import RunData, load_run
 from analysis.sla_choice import ScenarioCriteria, choose_sla
 from analysis.summary import build_summary
-from harness.errors import AnalysisError, ConfigError
-from harness.records import FaultEvent, RunManifest
+from ground.errors import AnalysisError, ConfigError
+from ground.records import FaultEvent, RunManifest
 
 
 @dataclass

@@ -30,7 +30,7 @@ from harness.config.profiles import AuthConfig, VendorProfile
 
 @dataclass(frozen=True)
 class Credentials:
-    """Secret values read from the environment (see ``harness.secrets.read_secret``); never printed."""
+    """Secret values read from the environment (see ``ground.secrets.read_secret``); never printed."""
 
     token: str | None = None
     username: str | None = None

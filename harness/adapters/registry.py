@@ -14,6 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ground.errors import ConfigError
+from ground.loading import read_yaml
+from ground.net import host_of, is_loopback
+from ground.secrets import read_secret
 from harness.adapters.base import OPERATIONS, Adapter
 from harness.adapters.cloud_api import CloudApiAdapter, CloudApiOptions
 from harness.adapters.common import Credentials
@@ -21,11 +25,7 @@ from harness.adapters.generic_http import GenericHttpAdapter, GenericHttpOptions
 from harness.adapters.reference import ReferenceAdapter, ReferenceOptions
 from harness.adapters.twilio import TwilioAdapter, TwilioOptions
 from harness.adapters.wati import WatiAdapter, WatiOptions
-from harness.config.loading import read_yaml
 from harness.config.profiles import VendorProfile, profile_error, refined_error, validate_profile
-from harness.errors import ConfigError
-from harness.net import host_of, is_loopback
-from harness.secrets import read_secret
 
 AdapterFactory = Callable[[VendorProfile, Credentials, Any], Adapter]
 

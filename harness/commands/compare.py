@@ -15,7 +15,7 @@ from analysis.exports import write_csv, write_json
 from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
 from analysis.sla_choice import choose_sla
 from analysis.summary import build_summary
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from scenarios.registry import default_criteria
 
 COMPARE_EPILOG = """Examples:

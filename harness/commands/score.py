@@ -27,8 +27,8 @@ from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
 from analysis.sla import SlaSpec
 from analysis.summary import AnalysisOptions, build_summary
 from analysis.units import format_value
-from harness.config.durations import duration_parser
-from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED
+from ground.durations import duration_parser
+from ground.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED
 from harness.run_shards import recover_shards
 from scenarios.registry import default_criteria
 

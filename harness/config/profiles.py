@@ -32,10 +32,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from ground.durations import Seconds
+from ground.errors import ConfigError
+from ground.loading import _line_of, validate, validation_error
 from harness.adapters.base import OPERATIONS, Operation
-from harness.config.durations import Seconds
-from harness.config.loading import _line_of, validate, validation_error
-from harness.errors import ConfigError
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

@@ -8,7 +8,7 @@ started), so a YAML schedule can name a fault and a target without holding live 
 Rules every fault follows (docs/adding-a-fault.md):
 
 - ``inject()`` and ``clear()`` are blocking, bounded by their own timeouts, and raise on failure; the
-  timeline turns a failure into an ``error`` event and a :class:`~harness.errors.FaultError`.
+  timeline turns a failure into an ``error`` event and a :class:`~ground.errors.FaultError`.
 - ``clear()`` is idempotent: calling it when the fault is not (or no longer) in place is not an error,
   because the runner clears every fault it *tried* to inject, also after a failed inject.
 - Randomness comes only from the ``seed`` parameter (or the schedule's seed), never the global ``random``.
@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_chec
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from harness.config.durations import HumanDurations
-from harness.config.loading import validation_error
-from harness.errors import ConfigError
+from ground.durations import HumanDurations
+from ground.errors import ConfigError
+from ground.loading import validation_error
 
 if TYPE_CHECKING:
     from harness.faults.proxy.control import ProxyControl

@@ -16,7 +16,7 @@ import time
 import psutil
 from pydantic import Field
 
-from harness.errors import FaultError
+from ground.errors import FaultError
 from harness.faults.base import FaultParams, FaultTargets, register_fault
 from harness.services import ServiceProcess
 

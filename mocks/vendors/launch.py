@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from harness.net import free_port
+from ground.net import free_port
 from harness.services import ServiceProcess
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, is_ha_profile
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from mocks.vendors.settings import FrontSettings
 
 MANUAL_FAILOVER_S = 47 * 60.0  # research: low-end systems need 47 minutes (manual) to switch to a standby

@@ -6,7 +6,7 @@ from typing import Any
 
 from analysis.load import load_run
 from analysis.sla_choice import choose_sla
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 
 
 def test_without_scenario_criteria_the_standard_preset_says_why(synthetic_run) -> None:

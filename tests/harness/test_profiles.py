@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from ground.errors import ConfigError
 from harness.adapters.registry import load_profile
 from harness.cli import main
-from harness.errors import ConfigError
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 SHIPPED = sorted(VENDORS.glob("*.yaml"))

@@ -14,8 +14,8 @@ import orjson
 import pytest
 import yaml
 
+from ground.errors import EXIT_BAD_INPUT, ConfigError
 from harness.cli import main
-from harness.errors import EXIT_BAD_INPUT, ConfigError
 from harness.faults import REGISTRY
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests

@@ -29,7 +29,7 @@ import pytest
 from analysis import accounting
 from analysis.load import load_run
 from analysis.recovery import RecoveryParams, recovery
-from harness.clock import SystemClock
+from ground.clock import SystemClock
 from harness.faults import BackgroundFaults, FaultRunner, FaultSchedule, FaultTargets, FaultTimeline, at, plan
 from harness.faults.timeline import read_timeline
 from harness.runner import RunRequest, execute

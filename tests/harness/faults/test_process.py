@@ -11,7 +11,7 @@ import httpx
 import psutil
 import pytest
 
-from harness.errors import FaultError
+from ground.errors import FaultError
 from harness.faults import REGISTRY, FaultTargets, FaultTimeline
 from harness.faults.process import require_own_pid
 from harness.services import ServiceProcess

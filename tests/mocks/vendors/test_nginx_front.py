@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.net import free_port
+from ground.net import free_port
 from harness.services import ServiceProcess
 from mocks.vendors.launch import launch_reference
 from mocks.whatsapp.config import LimitsConfig, MockConfig

@@ -11,8 +11,8 @@ import textwrap
 import psutil
 import pytest
 
-from harness.net import free_port
-from harness.orphans import PARENT_ENV, exit_with_parent, parent_env
+from ground.net import free_port
+from ground.orphans import PARENT_ENV, exit_with_parent, parent_env
 
 
 def test_no_watcher_without_a_parent_named(monkeypatch: pytest.MonkeyPatch) -> None:
