@@ -88,5 +88,8 @@ class Registry(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __bool__(self) -> bool:
+        return True  # an empty registry is still a registry: ``registry or DEFAULT`` must not pick the default
+
     def __repr__(self) -> str:
         return f"Registry({self.kind!r}, {self.names()!r})"
