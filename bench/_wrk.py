@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ground.net import free_port
-from harness.services import ServiceProcess
+from ground.services import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK = shutil.which("wrk")

@@ -32,6 +32,7 @@ import yaml
 
 from ground.errors import HarnessError
 from ground.net import check_target, free_port
+from ground.services import ServiceProcess
 from harness.config.profiles import VendorProfile
 from harness.docker_vendor import container_name, start_vendor_container
 from harness.faults.base import FaultTargets, ProxyTarget, UpstreamTarget
@@ -39,7 +40,6 @@ from harness.faults.container import docker_client
 from harness.faults.proxy.endpoint import proxy_in_front
 from harness.local_stack import start_facade
 from harness.run_failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
-from harness.services import ServiceProcess
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from ground.loading import validation_error
 from ground.registry import Registry
 
 if TYPE_CHECKING:
+    from ground.services import ServiceProcess
     from harness.faults.proxy.control import ProxyControl
-    from harness.services import ServiceProcess
 
 
 class FaultParams(HumanDurations):

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from ground.net import free_port
-from harness.services import ServiceProcess
+from ground.services import ServiceProcess
 from mocks.facades.common import Dialect
 
 

@@ -19,6 +19,7 @@ MOVED = {
     "harness.config.loading": "ground.loading",
     "harness.config.durations": "ground.durations",
     "mocks.whatsapp.correlation": "ground.correlation",
+    "harness.services": "ground.services",
 }
 
 

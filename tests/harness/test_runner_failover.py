@@ -12,6 +12,7 @@ import yaml
 
 from ground.errors import EXIT_BAD_INPUT, ConfigError
 from ground.records import RunManifest
+from ground.services import ServiceProcess
 from harness.adapters.registry import load_profile
 from harness.config.profiles import FailoverConfig
 from harness.faults import REGISTRY
@@ -23,7 +24,6 @@ from harness.run_failover import failover_containers
 from harness.run_faults import resolve, resolve_target
 from harness.run_services import RunServices, start_services
 from harness.runner import RunRequest, execute
-from harness.services import ServiceProcess
 from scenarios.base import FaultStep
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

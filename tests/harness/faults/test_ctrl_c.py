@@ -19,7 +19,7 @@ import asyncio, sys
 from pathlib import Path
 from harness.faults import FaultRunner, FaultSchedule, FaultTargets, FaultTimeline, at, plan
 from ground.net import free_port
-from harness.services import ServiceProcess
+from ground.services import ServiceProcess
 
 out = Path(sys.argv[1])
 port = free_port()

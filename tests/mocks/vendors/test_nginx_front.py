@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ground.net import free_port
-from harness.services import ServiceProcess
+from ground.services import ServiceProcess
 from mocks.vendors.launch import launch_reference
 from mocks.whatsapp.config import LimitsConfig, MockConfig
 from tests.fixtures.common import require_system

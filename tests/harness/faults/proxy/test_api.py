@@ -10,10 +10,10 @@ import pytest
 
 from ground.errors import EXIT_BAD_INPUT, FaultError
 from ground.net import free_port
+from ground.services import ServiceProcess
 from harness.cli import main
 from harness.faults import REGISTRY, FaultTargets, FaultTimeline, ProxyTarget
 from harness.faults.proxy import ProxyClient, ProxyServer
-from harness.services import ServiceProcess
 from tests.fixtures.proxy import sync_round_trip, threaded_echo
 
 pytestmark = pytest.mark.timeout(60)
