@@ -2,7 +2,7 @@
 
 On one machine the mock, the candidate and the load generator share the cores, and a saturated generator or mock
 produces exactly the figures a slow vendor would (design.md "Knowing when the harness measures itself"). Every run
-records the harness's own health once a second (``health.parquet``, ``harness.records.HEALTH_SCHEMA``, long format
+records the harness's own health once a second (``health.parquet``, ``ground.records.HEALTH_SCHEMA``, long format
 ``at, source, role, pid, metric, value``; ``analysis.load`` reads it). This module is pure: frames in, figures out.
 
 Second k of the load window is ``[t0 + k, t0 + k + 1)``, ``t0`` and the end being the run's request span; a sample

@@ -24,8 +24,8 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from analysis.accounting import WEBHOOK_EVICTION_ATTR
-from harness.errors import AnalysisError
-from harness.records import (
+from ground.errors import AnalysisError
+from ground.records import (
     HEALTH_SCHEMA,
     LEDGER_SCHEMA,
     REQUEST_SCHEMA,

@@ -29,7 +29,7 @@ from analysis.accounting import INBOUND_OPERATIONS
 from analysis.columns import text_in, text_is
 from analysis.metrics import event_time
 from analysis.stats import percentile
-from harness.records import FaultEvent
+from ground.records import FaultEvent
 
 MONTH_S = 30 * 24 * 3600.0
 BUDGET_SLAS = (0.99, 0.995, 0.999)

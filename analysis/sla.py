@@ -57,8 +57,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from analysis.harness_health import HarnessHealth
 from analysis.sla_metrics import METRICS, Evidence, Measurement, aggregation_allowed, under_vendor_cpu
 from analysis.units import format_value
-from harness.config.loading import load_model, parse_yaml, validate
-from harness.errors import ConfigError
+from ground.errors import ConfigError
+from ground.loading import load_model, parse_yaml, validate
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "not_applicable"]
 POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0}

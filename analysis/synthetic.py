@@ -7,7 +7,7 @@ the ledger (sent just before the fault), ``duplicated`` messages delivered twice
 answered with a known reply latency, and webhook attempts with a known acknowledgement latency. Every number
 is returned in ``SyntheticRun`` so tests can assert the analysis finds exactly it.
 
-Only ``harness.records`` schemas are used, so the folder looks like the recorder's and the mock's output.
+Only ``ground.records`` schemas are used, so the folder looks like the recorder's and the mock's output.
 
 ``synthetic_health`` builds the harness's health samples of such a run (once a second: the machine, the Locust
 process ``local``, the mock, the candidate ``vendor``), healthy unless told which part was saturated when;
@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.records import (
+from ground.records import (
     HEALTH_SCHEMA,
     LEDGER_SCHEMA,
     REQUEST_SCHEMA,

@@ -12,8 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.net import free_port
-from harness.services import ServiceProcess
+from ground.net import free_port
+from ground.services import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK = shutil.which("wrk")

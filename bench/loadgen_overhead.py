@@ -27,10 +27,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.config.profiles import load_profile
-from harness.net import free_port
+from ground.net import free_port
+from ground.services import ServiceProcess
+from harness.adapters.registry import load_profile
 from harness.recorder import read_requests
-from harness.services import ServiceProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

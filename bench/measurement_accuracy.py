@@ -14,11 +14,15 @@ LAST line: the worst measured ÷ realised ratio.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from analysis.stats import percentile
-from mocks.vendors.timing_check import calibrated_trial, compare, injection_checks, join, worst_ratio
+from bench._calibrated_trial import calibrated_trial
+from mocks.vendors.timing_check import compare, injection_checks, join, worst_ratio
 
 VENDOR = Path(__file__).resolve().parents[1] / "vendors" / "reference-calibrated.yaml"
 

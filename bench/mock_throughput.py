@@ -107,7 +107,7 @@ def scaling(seconds: float) -> tuple[float, float]:
     import yaml
 
     from bench._wrk import WRK, adjacent_free_ports, lua_script, parse
-    from harness.services import ServiceProcess
+    from ground.services import ServiceProcess
 
     numbers = [PNID, "100000000000002"]
     headers = {"Authorization": "Bearer mock-access-token", "Content-Type": "application/json"}

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from harness.net import free_port
+from ground.net import free_port
+from ground.services import ServiceProcess
 from harness.recorder import read_requests
 from harness.runner import RunRequest, execute
-from harness.services import ServiceProcess
 
 
 def main() -> None:

@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._wrk import run_wrk
+from ground.net import free_port
+from ground.services import ServiceProcess
 from harness.faults.proxy.control import ProxyServer
-from harness.net import free_port
-from harness.services import ServiceProcess
 
 ROUNDS = 9
 SECONDS = 2.0

@@ -33,8 +33,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.clock import SystemClock  # noqa: E402
-from harness.net import free_port  # noqa: E402
+from ground.clock import SystemClock  # noqa: E402
+from ground.net import free_port  # noqa: E402
 from mocks.whatsapp.webhooks.config import LadderConfig, WebhookConfig  # noqa: E402
 from mocks.whatsapp.webhooks.dispatcher import Delivery, Dispatcher  # noqa: E402
 from mocks.whatsapp.webhooks.ladder import OutboundMessage, StatusLadder  # noqa: E402

@@ -1,3 +1,5 @@
 """scrmbench harness: vendor profiles, adapters, faults, recorder, runner and the CLI."""
 
-__version__ = "0.1.0"
+from ground.version import __version__
+
+__all__ = ["__version__"]

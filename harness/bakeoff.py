@@ -28,10 +28,10 @@ import httpx
 
 from analysis.harness_health import harness_bound
 from analysis.scorecard import Scorecard, make_scorecard, render
+from ground.errors import HarnessError
 from harness.bakeoff_jobs import CANDIDATES, EXPECTED, Job, Tick, plan_jobs, run_jobs
 from harness.bakeoff_schedule import TrialScheduler
 from harness.calibrate import calibrate, load_cached
-from harness.errors import HarnessError
 from harness.local_stack import start_mock
 
 MOCK_TOKEN = "mock-access-token"  # the mock's documented development default (docs/contracts.md)

@@ -1,7 +1,7 @@
 """The ``scrmbench`` command: parse, build a typed config, call a library function, map to an exit code.
 
 Each command group lives in its own module under ``harness/commands/`` and exposes ``register(app)``; this
-module only wires them and maps errors to exit codes (see ``harness.errors``):
+module only wires them and maps errors to exit codes (see ``ground.errors``):
 0 ok / SLA met, 1 SLA failed, 2 bad input, 3 harness error, 4 partial run, 5 inconclusive, 6 the vendor does not
 listen at its address (``vendors check``), 130 interrupted.
 """
@@ -17,13 +17,23 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ground.errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, ScrmbenchError
+from ground.orphans import exit_with_parent
+from ground.secrets import install_log_redaction, redact
 from harness import __version__
-from harness.errors import EXIT_BAD_INPUT, EXIT_HARNESS_ERROR, EXIT_INTERRUPTED, ScrmbenchError
-from harness.orphans import exit_with_parent
-from harness.secrets import install_log_redaction, redact
 
 # Modules under harness/commands/ that add commands; each has ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES: tuple[str, ...] = ("mock", "vendor", "score", "vendors", "report", "run", "proxy", "calibrate")
+COMMAND_MODULES: tuple[str, ...] = (
+    "mock",
+    "vendor",
+    "score",
+    "compare",
+    "vendors",
+    "report",
+    "run",
+    "proxy",
+    "calibrate",
+)
 
 _DEBUG = {"on": False}
 

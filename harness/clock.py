@@ -1,56 +1,11 @@
-"""The clock seam: real time in production, a fake one in tests (no sleeps in unit tests).
+"""Moved to ``ground.clock`` (the ground floor, docs/contracts.md); this old path works for one more release."""
 
-Two readings matter: ``now()`` is wall-clock Unix seconds, the clock every record, ledger row and fault event
-shares so they can be joined; ``monotonic()`` is for measuring durations and scheduling.
-"""
+import sys
+import warnings
 
-from __future__ import annotations
+import ground.clock as _moved
 
-import asyncio
-import time
-from typing import Protocol
-
-
-class Clock(Protocol):
-    def now(self) -> float:
-        """Wall-clock Unix seconds."""
-
-    def monotonic(self) -> float:
-        """Seconds from an arbitrary origin that never goes backwards."""
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait; a fake clock advances instead."""
-
-
-class SystemClock:
-    def now(self) -> float:
-        return time.time()
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-class FakeClock:
-    """A clock that only moves when told to; ``sleep`` advances it and yields once."""
-
-    def __init__(self, start: float = 1_750_000_000.0) -> None:
-        self._now = start
-        self._origin = start
-
-    def now(self) -> float:
-        return self._now
-
-    def monotonic(self) -> float:
-        return self._now - self._origin
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("a clock cannot go backwards")
-        self._now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.advance(max(seconds, 0.0))
-        await asyncio.sleep(0)
+warnings.warn(
+    "harness.clock moved to ground.clock; the old path goes in the next release", DeprecationWarning, stacklevel=2
+)
+sys.modules[__name__] = _moved

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness.errors import FaultError
+from ground.errors import FaultError
 
 REPOSITORY = "scrmbench-runtime"
 IMAGE_LABEL = "org.scrmbench.image=true"  # as deploy/image: never org.scrmbench.managed (containers inherit it)

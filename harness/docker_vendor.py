@@ -8,7 +8,7 @@ the vendor acknowledged survives a kill. No restart policy: the failover fault's
 down window is the scenario's, not docker's.
 
 It shares the host's process namespace and is told the harness's pid (``SCRMBENCH_PARENT_PID``, see
-:mod:`harness.orphans`): a harness killed by SIGKILL takes the vendor down with it; the stopped container is then
+:mod:`ground.orphans`): a harness killed by SIGKILL takes the vendor down with it; the stopped container is then
 left for ``docker rm``. Every other way out (end of run, error, Ctrl-C) removes it through the run's exit stack.
 """
 
@@ -28,11 +28,11 @@ from typing import Any
 
 import httpx
 
+from ground.errors import FaultError, HarnessError
+from ground.net import free_port
+from ground.orphans import parent_env
 from harness.docker_image import ensure_runtime_image, runtime_mounts
-from harness.errors import FaultError, HarnessError
 from harness.faults.container import docker_client, run_managed
-from harness.net import free_port
-from harness.orphans import parent_env
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from analysis.scorecard.browser import find_chromium
-from harness.net import free_port
+from ground.net import free_port
 
 Status = Literal["ok", "warn", "fail"]
 REQUIRED_PACKAGES = (

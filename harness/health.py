@@ -38,9 +38,9 @@ import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.clock import Clock, SystemClock
+from ground.clock import Clock, SystemClock
+from ground.records import HEALTH_COLUMNS, HEALTH_ROLES, HEALTH_SCHEMA
 from harness.recorder import ShardSink
-from harness.records import HEALTH_COLUMNS, HEALTH_ROLES, HEALTH_SCHEMA
 
 log = logging.getLogger(__name__)
 

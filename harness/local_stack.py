@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
+from ground.errors import ConfigError, HarnessError
+from ground.net import free_port
+from ground.services import ServiceProcess
 from harness.config.profiles import VendorProfile
-from harness.errors import ConfigError, HarnessError
-from harness.net import free_port
-from harness.services import ServiceProcess
 
 MOCK_OVERRIDES = {"limits": {"enforce_customer_window": False, "pair_burst": 1000}}
 

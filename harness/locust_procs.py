@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.net import free_port
+from ground.net import free_port
 
 LOCUSTFILE = Path(__file__).resolve().parent.parent / "locustfile.py"
 _PR_SET_PDEATHSIG = 1

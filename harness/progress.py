@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from rich.table import Table
 
-from harness.records import FaultEvent
+from ground.records import FaultEvent
 
 
 def read_live(run_dir: Path) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 
 _RUNS_KEY = pytest.StashKey[list["SlaResult"]]()
 

@@ -41,10 +41,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.clock import Clock, SystemClock
-from harness.errors import HarnessError
-from harness.records import REQUEST_COLUMNS, REQUEST_SCHEMA
-from harness.secrets import REGISTRY, SecretRegistry
+from ground.clock import Clock, SystemClock
+from ground.errors import HarnessError
+from ground.records import REQUEST_COLUMNS, REQUEST_SCHEMA
+from ground.secrets import REGISTRY, SecretRegistry
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ _ROW_ORDER = (
     "vendor_message_id", "worker", "vendor", "scenario",
 )  # fmt: skip
 if _ROW_ORDER != REQUEST_COLUMNS:
-    raise RuntimeError("harness.recorder is out of step with harness.records.REQUEST_SCHEMA; update _ROW_ORDER")
+    raise RuntimeError("harness.recorder is out of step with ground.records.REQUEST_SCHEMA; update _ROW_ORDER")
 
 
 def safe_name(text: str, *, fallback: str = "worker") -> str:

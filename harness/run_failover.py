@@ -13,8 +13,8 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
+from ground.errors import ConfigError, FaultError
 from harness.config.profiles import VendorProfile
-from harness.errors import ConfigError, FaultError
 from harness.faults.base import ProxyTarget
 from harness.faults.container import MANAGED_LABEL, docker_client
 from harness.faults.proxy.endpoint import proxy_in_front

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError, FaultError
+from ground.errors import ConfigError, FaultError
 from harness.faults import REGISTRY, BackgroundFaults, FaultRunner, FaultSchedule, at, load_schedule
 from harness.faults.base import FaultTargets
 from harness.faults.schedule import Occurrence

@@ -6,15 +6,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from ground.errors import HarnessError
+from ground.secrets import REGISTRY, SecretRegistry
 from harness.recorder import is_disk_full
-from harness.secrets import REGISTRY, SecretRegistry
 
 
 def run_directory(results_root: Path, run_id: str, *, create: bool = True) -> Path:
     """``results_root/run_id``, refusing any id that could name a path outside ``results_root``."""
-    from harness.errors import ConfigError
-    from harness.records import is_safe_run_id
+    from ground.errors import ConfigError
+    from ground.records import is_safe_run_id
 
     if not is_safe_run_id(run_id):
         raise ConfigError(
@@ -53,7 +53,7 @@ def complete_manifest(
     """Mark the run finished: set ``ended_at``, ``complete`` and any other fields; returns the new manifest."""
     import orjson
 
-    from harness.records import RunManifest
+    from ground.records import RunManifest
 
     path = run_dir / "manifest.json"
     manifest = RunManifest.model_validate({**orjson.loads(path.read_bytes()), **updates})

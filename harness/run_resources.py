@@ -14,7 +14,7 @@ from pathlib import Path
 import orjson
 import psutil
 
-from harness.services import ServiceProcess
+from ground.services import ServiceProcess
 
 
 class ResourceSampler:

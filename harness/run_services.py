@@ -7,7 +7,7 @@ vendor (``mocks.vendors.launch``) pointed at it and subscribe the vendor's webho
 ``facade`` starts the mock and a BSP-shaped facade in front of it (``harness.local_stack.start_facade``);
 ``mock`` starts the mock alone, which is then the target; each writes an *effective* profile (the real base URL
 and mock URL) into the results folder. ``none`` starts nothing and uses the profile as written. Every URL is
-checked with ``harness.net.check_target`` before any request.
+checked with ``ground.net.check_target`` before any request.
 
 The run's seed reaches the mock twice: its top-level ``seed`` (BSUIDs, not-on-WhatsApp picks, faults) and the
 webhook engine's ``webhooks.seed`` (ladders, duplicates, reordering, simulated customers), so a run is
@@ -30,16 +30,16 @@ from typing import Any
 import httpx
 import yaml
 
+from ground.errors import HarnessError
+from ground.net import check_target, free_port
+from ground.services import ServiceProcess
 from harness.config.profiles import VendorProfile
 from harness.docker_vendor import container_name, start_vendor_container
-from harness.errors import HarnessError
 from harness.faults.base import FaultTargets, ProxyTarget, UpstreamTarget
 from harness.faults.container import docker_client
 from harness.faults.proxy.endpoint import proxy_in_front
 from harness.local_stack import start_facade
-from harness.net import check_target, free_port
 from harness.run_failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
-from harness.services import ServiceProcess
 
 log = logging.getLogger(__name__)
 

@@ -55,7 +55,7 @@ def recover_shards(run_dir: Path) -> list[str]:
     """Before scoring: when every shard the manifest said was missing has since been copied in, and nothing else
     kept the run partial (``partial_only_for_shards``), mark the run complete again. Returns the workers whose
     records were recovered (empty when nothing changed)."""
-    from harness.records import RunManifest
+    from ground.records import RunManifest
     from harness.run_folder import write_manifest
 
     path = run_dir / "manifest.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from harness.errors import HarnessError
+from ground.errors import HarnessError
 from harness.faults.timeline import FaultTimeline
 from harness.run_folder import disk_guard
 from harness.run_services import MOCK_ADMIN_TOKEN, RunServices

@@ -28,16 +28,18 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from ground.correlation import new_run_tag
+from ground.errors import ScenarioError
+from ground.net import check_target
+from ground.records import RunManifest
 from harness import __version__
-from harness.config.profiles import VendorProfile, load_profile
-from harness.errors import ScenarioError
+from harness.adapters.registry import load_profile
+from harness.config.profiles import VendorProfile
 from harness.faults.timeline import FaultTimeline
 from harness.health import HealthSampler
 from harness.locust_procs import LocustPhase
-from harness.net import check_target
 from harness.progress import read_live, render
 from harness.recorder import LOCUST_EXIT_DISK_FULL
-from harness.records import RunManifest
 from harness.run_faults import RunSchedule, check_schedule_targets, load_run_schedule, start_faults
 from harness.run_folder import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
 from harness.run_health import start_health, stop_health, unwatch_locust, watch_locust
@@ -45,7 +47,6 @@ from harness.run_resources import ResourceSampler
 from harness.run_services import RunServices, planned_targets, start_services
 from harness.run_shards import missing_shard_notes, missing_shards
 from harness.run_steps import export_mock_records, run_setup_step
-from mocks.whatsapp.correlation import new_run_tag
 from scenarios.base import LoadPlan
 from scenarios.registry import get as get_scenario
 
@@ -453,12 +454,14 @@ def execute(request: RunRequest) -> RunResult:
 
 def score(run_dir: Path, sla: str | None) -> tuple[dict[str, Any] | None, bool | None]:
     """Score with analysis (as ``scrmbench score`` does); None when the run cannot be scored."""
+    from analysis.exports import write_exports
     from analysis.load import load_run
+    from analysis.sla_choice import choose_sla
     from analysis.summary import build_summary
-    from harness.commands.score import choose_sla, write_exports
+    from scenarios.registry import default_criteria
 
     run = load_run(run_dir)
-    summary = build_summary(run, sla=choose_sla(run, sla))
+    summary = build_summary(run, sla=choose_sla(run, sla, default_criteria))
     try:
         write_exports(run_dir, summary)  # the same files as `scrmbench score`: summary.json and its CSV tables
     except OSError as exc:

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ground.correlation import make_token, new_run_tag
 from harness.adapters.base import Outcome
 from harness.adapters.executors import VendorClient
-from mocks.whatsapp.correlation import make_token, new_run_tag
 
 ORDER = (
     "health",

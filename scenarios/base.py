@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from harness.config.durations import HumanDurations
-from harness.config.loading import validation_error
-from harness.errors import ScenarioError
+from ground.durations import HumanDurations
+from ground.errors import ScenarioError
+from ground.loading import validation_error
+from ground.registry import Registry
 from harness.loadgen.rates import RateProfile
 
 LoadModel = Literal["open", "closed"]
@@ -216,3 +217,13 @@ class Scenario:
         self, overrides: Mapping[str, Any] | None = None, *, quick: bool = False, recorded: bool = False
     ) -> LoadPlan:
         return self.build_plan(self.params(overrides, quick=quick, recorded=recorded))
+
+
+# Every scenario module adds its ``SCENARIO`` here at its end; ``scenarios.registry`` imports them in listing order.
+SCENARIOS: Registry[Scenario] = Registry(
+    "scenario",
+    message="unknown scenario",
+    fix="use one of: {names} (see `scrmbench scenarios list`)",
+    ordered=True,
+    error=ScenarioError,
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from harness.loadgen.rates import ConstantRate
-from scenarios.base import Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "market-figures.md #2 (100,000 promo messages; 15% delayed over 3 h by a stalled system)"
 
@@ -70,3 +70,4 @@ SCENARIO = Scenario(
     quick={"recipients": 300, "rate": 30, "customers": 300, "drain_s": 5, "delay_bound_s": 10},
     needs=("send_template",),
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from harness.loadgen.rates import SteppedRate
-from scenarios.base import Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "market-figures.md #4 (ideal 200/s, practical 150/s ± 10%, crash 300/s)"
 
@@ -74,3 +74,4 @@ SCENARIO = Scenario(
     },
     quick={"start_rate": 5, "step_rate": 10, "step_s": 5, "steps": 4, "practical_target_rps": 20, "drain_s": 2},
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from harness.loadgen.rates import ConstantRate
-from scenarios.base import Criterion, LoadPlan, Phase, Scenario, ScenarioParams, SetupStep, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, SetupStep, TaskWeight
 
 SOURCE = "market-figures.md #8 (search 0.8 s at 1M conversations, 6 s at 5M: 7.5× slower)"
 
@@ -66,3 +66,4 @@ SCENARIO = Scenario(
     quick={"sizes": (500, 5000), "phase_s": 8, "rate": 5, "drain_s": 1},
     needs=("search_conversations",),
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from harness.loadgen.rates import ConstantRate
-from scenarios.base import Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "market-figures.md #6 (automatic failover within 90 s; 5 minutes as a contract clause)"
 
@@ -80,3 +80,4 @@ SCENARIO = Scenario(
         "recovery_confirm_s": 8,
     },
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from harness.loadgen.rates import ConstantRate
-from scenarios.base import Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "market-figures.md #5 (1,000 uploads; 503 from the 700th upload on system C)"
 
@@ -54,3 +54,4 @@ SCENARIO = Scenario(
     quick={"uploads": 60, "rate": 6, "max_image_kb": 200, "max_pdf_kb": 400, "drain_s": 3},
     needs=("upload_media",),
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

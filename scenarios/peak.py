@@ -17,7 +17,7 @@ import os
 from pydantic import Field, model_validator
 
 from harness.loadgen.rates import spike_shape
-from scenarios.base import Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "market-figures.md #1 (peak burst: reply held at 2 s ± 0.3 s by the winner)"
 RESEARCH_BURST = 3000  # market-figures.md #1: 3,000 consumers ask "discount code?" at once
@@ -88,3 +88,4 @@ SCENARIO = Scenario(
     build_plan=build,
     quick={"duration_s": 20, "rate": 5, "spike_factor": 3, "customers": 200, "drain_s": 3, "burst_customers": 100},
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -1,28 +1,32 @@
-"""The scenario registry: one module per scenario, looked up by name (``scrmbench scenarios list``)."""
+"""The scenario registry: one module per scenario, looked up by name (``scrmbench scenarios list``).
+
+Each scenario module adds itself to ``scenarios.base.SCENARIOS`` when imported; the imports below are in listing
+order.
+"""
 
 from __future__ import annotations
 
-from harness.errors import ScenarioError
-from scenarios import broadcast, capacity, data_volume, failover, media_burst, peak, soak, throttle, webhook_storm
-from scenarios.base import Scenario
+from typing import Any
 
-SCENARIOS: dict[str, Scenario] = {
-    module.SCENARIO.name: module.SCENARIO
-    for module in (peak, broadcast, media_burst, failover, soak, data_volume, capacity, throttle, webhook_storm)
-}
+# isort: off
+from scenarios import peak, broadcast, media_burst, failover, soak, data_volume, capacity, throttle, webhook_storm  # noqa: F401
+
+# isort: on
+from scenarios.base import SCENARIOS, Scenario
+
+__all__ = ["SCENARIOS", "default_criteria", "get", "names"]
 
 
 def names() -> list[str]:
-    return list(SCENARIOS)
+    return SCENARIOS.names()
 
 
 def get(name: str) -> Scenario:
-    try:
-        return SCENARIOS[name]
-    except KeyError:
-        raise ScenarioError(
-            "unknown scenario",
-            field="scenario",
-            value=name,
-            fix=f"use one of: {', '.join(SCENARIOS)} (see `scrmbench scenarios list`)",
-        ) from None
+    """The scenario called ``name``; a ScenarioError naming the known ones otherwise."""
+    return SCENARIOS.get(name)
+
+
+def default_criteria(name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scenario's default SLA criteria for recorded parameters (``analysis.sla_choice.ScenarioCriteria``)."""
+    plan = get(name).plan(params, recorded=True)
+    return [criterion.as_dict() for criterion in plan.criteria]

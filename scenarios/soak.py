@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from harness.loadgen.rates import BusinessDayRate
-from scenarios.base import Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "market-figures.md #7 (8-hour soak; degradation after hour 6 on system E)"
 
@@ -55,3 +55,4 @@ SCENARIO = Scenario(
     build_plan=build,
     quick={"duration_s": 30, "rate": 10, "customers": 200, "drain_s": 3},
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from harness.loadgen.rates import ConstantRate
-from scenarios.base import Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "market-figures.md #12 (per-number limits; a flagged number cut to 5/minute)"
 
@@ -66,3 +66,4 @@ SCENARIO = Scenario(
         "drain_s": 15,
     },
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field
 
 from harness.loadgen.rates import ConstantRate
-from scenarios.base import Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
 
 SOURCE = "design.md 'Webhook acknowledgement' (median under 250 ms, under 1% over 1 s)"
 
@@ -71,3 +71,4 @@ SCENARIO = Scenario(
     build_plan=build,
     quick={"duration_s": 15, "rate": 10, "customers": 200, "drain_s": 5},
 )
+SCENARIOS.add(SCENARIO.name, SCENARIO)

@@ -14,6 +14,7 @@ from analysis.scorecard.charts import build_charts
 from analysis.scorecard.headtohead import head_to_head, run_comparison
 from analysis.scorecard.inputs import RunBundle, load_bundles
 from analysis.scorecard.model import Scorecard
+from analysis.sla_choice import ScenarioCriteria
 
 __all__ = ["RunBundle", "Scorecard", "make_scorecard", "scorecard_from_bundles"]
 
@@ -25,5 +26,14 @@ def scorecard_from_bundles(bundles: list[RunBundle], *, title: str = "SCRM vendo
     return card
 
 
-def make_scorecard(paths: list[Path], *, sla: str | None = None, title: str = "SCRM vendor trial") -> Scorecard:
-    return scorecard_from_bundles(load_bundles(paths, sla=sla), title=title)
+def make_scorecard(
+    paths: list[Path],
+    *,
+    sla: str | None = None,
+    title: str = "SCRM vendor trial",
+    scenario_criteria: ScenarioCriteria | None = None,
+) -> Scorecard:
+    """``scenario_criteria`` (``scenarios.registry.default_criteria``) scores a never-scored run as
+    ``scrmbench score`` would, by its scenario's own criteria."""
+    bundles = load_bundles(paths, sla=sla, scenario_criteria=scenario_criteria)
+    return scorecard_from_bundles(bundles, title=title)

@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 
 from analysis.load import RunData, load_run
+from analysis.sla_choice import ScenarioCriteria, choose_sla
 from analysis.summary import build_summary
-from harness.errors import AnalysisError, ConfigError
-from harness.records import FaultEvent, RunManifest
+from ground.errors import AnalysisError, ConfigError
+from ground.records import FaultEvent, RunManifest
 
 
 @dataclass
@@ -63,14 +64,6 @@ class RunBundle:
         return section if isinstance(section, dict) else {}
 
 
-def _choose_sla(data: RunData, option: str | None) -> Any:
-    """The SLA ``scrmbench score`` would use: ``--sla``, else the manifest's, the scenario's, ``standard``."""
-    # Imported late: the choice lives with the score command, which imports the analysis, not the reverse.
-    from harness.commands.score import choose_sla
-
-    return choose_sla(data, option)
-
-
 def _read_summary(file: Path) -> dict[str, Any]:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -83,11 +76,12 @@ def _read_summary(file: Path) -> dict[str, Any]:
     return data
 
 
-def load_bundle(path: Path, *, sla: str | None = None) -> RunBundle:
+def load_bundle(path: Path, *, sla: str | None = None, scenario_criteria: ScenarioCriteria | None = None) -> RunBundle:
     """Load one results folder; a wrong path is the user's input (exit 2), a damaged folder the harness's (3).
 
     Its ``summary.json`` is used as written unless ``sla`` asks for scoring against another SLA, or the run
-    has never been scored.
+    has never been scored; then the SLA is the one ``scrmbench score`` would use (``analysis.sla_choice``), the
+    scenario's own criteria coming from ``scenario_criteria``.
     """
     if not path.is_dir():
         raise ConfigError(
@@ -102,10 +96,12 @@ def load_bundle(path: Path, *, sla: str | None = None) -> RunBundle:
         summary = _read_summary(file)
         if summary.get("sla") is not None:
             return RunBundle(data, summary)
-    return RunBundle(data, build_summary(data, sla=_choose_sla(data, sla)))
+    return RunBundle(data, build_summary(data, sla=choose_sla(data, sla, scenario_criteria)))
 
 
-def load_bundles(paths: list[Path], *, sla: str | None = None) -> list[RunBundle]:
+def load_bundles(
+    paths: list[Path], *, sla: str | None = None, scenario_criteria: ScenarioCriteria | None = None
+) -> list[RunBundle]:
     if not paths:
         raise ConfigError("no results folder given", field="RUN_DIR", fix="pass one or more folders under results/")
-    return [load_bundle(p, sla=sla) for p in paths]
+    return [load_bundle(p, sla=sla, scenario_criteria=scenario_criteria) for p in paths]

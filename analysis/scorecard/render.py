@@ -23,7 +23,7 @@ import plotly.offline
 
 from analysis.scorecard.build import ACCOUNTING_KEYS
 from analysis.scorecard.model import Scorecard
-from harness import __version__
+from ground.version import __version__
 
 Format = Literal["html", "md", "json", "csv"]
 FORMATS: tuple[str, ...] = ("html", "md", "json", "csv")

@@ -130,7 +130,7 @@ def python_rootfs(root: Path) -> None:
     ignore = shutil.ignore_patterns("test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "site-packages")
     shutil.copytree(stdlib, root / stdlib.relative_to("/"), symlinks=True, ignore=ignore)
     shutil.copytree(purelib, root / purelib.relative_to("/"), symlinks=True)
-    for source_dir in ("harness", "mocks", "analysis", "scenarios"):
+    for source_dir in ("ground", "harness", "mocks", "analysis", "scenarios"):
         shutil.copytree(
             ROOT / source_dir, root / ROOT.relative_to("/") / source_dir, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -200,8 +200,8 @@ def build(kind: str, tag: str) -> str:
 
 def build_runtime() -> str:
     """The runtime image's content tag, built now if missing (the runner does the same before a container run)."""
+    from ground.errors import FaultError
     from harness.docker_image import ensure_runtime_image
-    from harness.errors import FaultError
     from harness.faults.container import docker_client
 
     try:

@@ -20,8 +20,8 @@ from urllib.parse import urljoin, urlsplit
 
 import orjson
 
-from harness.errors import ConfigError
-from harness.secrets import redact_headers
+from ground.errors import ConfigError
+from ground.secrets import redact_headers
 
 Operation = Literal[
     "send_text", "send_template", "send_media", "upload_media", "search_conversations", "assign_conversation", "health"

@@ -27,7 +27,7 @@ from harness.adapters.base import (
     params_with_token,
     with_token,
 )
-from harness.adapters.common import DialectBase, encode_multipart
+from harness.adapters.common import ADAPTERS, AdapterSpec, DialectBase, encode_multipart
 
 
 class CloudApiOptions(BaseModel):
@@ -119,3 +119,16 @@ class CloudApiAdapter(DialectBase):
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+ADAPTERS.add(
+    "cloud-api",
+    AdapterSpec(
+        "cloud-api",
+        CloudApiAdapter,
+        CloudApiOptions,
+        CloudApiAdapter.supported,
+        frozenset({"bearer", "header", "none"}),
+        "Meta Cloud API shape; options.dialect 360dialog for D360-API-KEY without phone id",
+    ),
+)

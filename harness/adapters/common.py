@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import BaseModel
+
+from ground.registry import Registry
 from harness.adapters.base import (
+    Adapter,
     AssignConversation,
     Call,
     Health,
@@ -30,7 +34,7 @@ from harness.config.profiles import AuthConfig, VendorProfile
 
 @dataclass(frozen=True)
 class Credentials:
-    """Secret values read from the environment (see ``harness.secrets.read_secret``); never printed."""
+    """Secret values read from the environment (see ``ground.secrets.read_secret``); never printed."""
 
     token: str | None = None
     username: str | None = None
@@ -71,6 +75,26 @@ def encode_multipart(
     parts.append(content)
     parts.append(f"\r\n--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+AdapterFactory = Callable[[VendorProfile, Credentials, Any], Adapter]
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    """A registry entry: how to build the adapter, its options model, what it can do and how it authenticates."""
+
+    name: str
+    factory: AdapterFactory
+    options_model: type[BaseModel]
+    operations: frozenset[str]
+    auth_schemes: frozenset[str]
+    summary: str
+
+
+# Every adapter module registers itself here (``ADAPTERS.add(name, AdapterSpec(...))`` at its end);
+# ``harness.adapters.registry`` imports the built-in ones.
+ADAPTERS: Registry[AdapterSpec] = Registry("adapter", message="no adapter has this name", fix="use one of {names}")
 
 
 class DialectBase:

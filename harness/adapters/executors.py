@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from ground.net import check_target
+from ground.secrets import redact
 from harness.adapters.base import (
     Adapter,
     AssignConversation,
@@ -36,8 +38,6 @@ from harness.adapters.base import (
     interpret_answer,
     transport_outcome,
 )
-from harness.net import check_target
-from harness.secrets import redact
 
 
 class RequestHook(Protocol):
@@ -47,7 +47,7 @@ class RequestHook(Protocol):
 
 
 def outcome_context(outcome: Outcome) -> dict[str, Any]:
-    """The record fields (harness.records.REQUEST_SCHEMA) an outcome adds to a request's Locust ``context``."""
+    """The record fields (ground.records.REQUEST_SCHEMA) an outcome adds to a request's Locust ``context``."""
     return {
         "operation": outcome.operation,
         "outcome": outcome.result,

@@ -41,7 +41,7 @@ from harness.adapters.base import (
     params_with_token,
     with_token,
 )
-from harness.adapters.common import Credentials, DialectBase, encode_form, encode_multipart
+from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials, DialectBase, encode_form, encode_multipart
 
 PLACEHOLDERS = frozenset(
     "to to_digits from from_digits phone_number_id correlation_id text template language params caption media_id "
@@ -221,3 +221,16 @@ class GenericHttpAdapter(DialectBase):
 def _fill_path(template: str, values: dict[str, Any]) -> str:
     # Path placeholders are percent-encoded so a value can never add path segments or a query.
     return _PLACEHOLDER.sub(lambda match: quote(_text(values.get(match.group(1), "")), safe=""), template)
+
+
+ADAPTERS.add(
+    "generic-http",
+    AdapterSpec(
+        "generic-http",
+        GenericHttpAdapter,
+        GenericHttpOptions,
+        frozenset(OPERATIONS),
+        frozenset({"none", "bearer", "basic", "header"}),
+        "declarative: method, path template, body template, success rule, message-id path",
+    ),
+)

@@ -23,6 +23,7 @@ from typing import Any
 
 import gevent
 
+from ground.net import check_target
 from harness.adapters.base import (
     Adapter,
     HttpRequest,
@@ -33,7 +34,6 @@ from harness.adapters.base import (
     transport_outcome,
 )
 from harness.adapters.executors import failure_message, outcome_context
-from harness.net import check_target
 
 
 def _innermost(error: BaseException) -> BaseException:

@@ -28,16 +28,16 @@ from locust import FastHttpUser, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
+from ground.correlation import make_token, new_run_tag
+from ground.records import RunManifest
+from ground.secrets import install_log_redaction
 from harness.adapters.base import Call, Health, SearchConversations, SendMedia, SendTemplate, SendText, UploadMedia
 from harness.adapters.locust_executor import LocustExecutor
-from harness.adapters.registry import create_adapter
-from harness.config.profiles import VendorProfile, load_profile
+from harness.adapters.registry import create_adapter, load_profile
+from harness.config.profiles import VendorProfile
 from harness.recorder import install_recorder
-from harness.records import RunManifest
 from harness.run_folder import complete_manifest, write_manifest
-from harness.secrets import install_log_redaction
 from harness.smoke import SMOKE_JPEG, SMOKE_LINK
-from mocks.whatsapp.correlation import make_token, new_run_tag
 
 log = logging.getLogger("scrmbench.probe")
 

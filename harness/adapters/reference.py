@@ -28,7 +28,7 @@ from harness.adapters.base import (
     params_with_token,
     with_token,
 )
-from harness.adapters.common import DialectBase, encode_multipart
+from harness.adapters.common import ADAPTERS, AdapterSpec, DialectBase, encode_multipart
 
 
 class ReferenceOptions(BaseModel):
@@ -115,3 +115,16 @@ def _digits(number: str) -> str:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+ADAPTERS.add(
+    "reference",
+    AdapterSpec(
+        "reference",
+        lambda profile, credentials, _options: ReferenceAdapter(profile, credentials),
+        ReferenceOptions,
+        ReferenceAdapter.supported,
+        frozenset({"bearer", "none"}),
+        "our reference SCRM (docs/contracts.md)",
+    ),
+)

@@ -2,60 +2,40 @@
 
 ``check_profile`` runs after pydantic has validated a profile and reports, with file/line/field/value/fix, an
 unknown adapter, an operation the adapter lacks, or bad adapter options. ``create_adapter`` reads the secrets
-the profile names from the environment and builds the adapter. New adapters call ``register``.
+the profile names from the environment and builds the adapter. Each adapter module adds itself to
+``ADAPTERS`` (``harness.adapters.common``) at its end; the built-in modules are imported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from harness.adapters.base import OPERATIONS, Adapter
-from harness.adapters.cloud_api import CloudApiAdapter, CloudApiOptions
-from harness.adapters.common import Credentials
-from harness.adapters.generic_http import GenericHttpAdapter, GenericHttpOptions
-from harness.adapters.reference import ReferenceAdapter, ReferenceOptions
-from harness.adapters.twilio import TwilioAdapter, TwilioOptions
-from harness.adapters.wati import WatiAdapter, WatiOptions
-from harness.config.profiles import VendorProfile, profile_error, refined_error
-from harness.errors import ConfigError
-from harness.net import host_of, is_loopback
-from harness.secrets import read_secret
-
-AdapterFactory = Callable[[VendorProfile, Credentials, Any], Adapter]
-
-
-@dataclass(frozen=True)
-class AdapterSpec:
-    name: str
-    factory: AdapterFactory
-    options_model: type[BaseModel]
-    operations: frozenset[str]
-    auth_schemes: frozenset[str]
-    summary: str
-
-
-_ADAPTERS: dict[str, AdapterSpec] = {}
+from ground.errors import ConfigError
+from ground.loading import read_yaml
+from ground.net import host_of, is_loopback
+from ground.secrets import read_secret
+from harness.adapters import cloud_api, generic_http, reference, twilio, wati  # noqa: F401  (each registers itself)
+from harness.adapters.base import Adapter
+from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials
+from harness.adapters.generic_http import GenericHttpOptions
+from harness.config.profiles import VendorProfile, profile_error, refined_error, validate_profile
 
 
 def register(spec: AdapterSpec) -> None:
-    _ADAPTERS[spec.name] = spec
+    """Add an adapter (the built-in ones register themselves in their own modules)."""
+    ADAPTERS.add(spec.name, spec)
 
 
 def names() -> list[str]:
-    return sorted(_ADAPTERS)
+    return ADAPTERS.names()
 
 
 def get(name: str) -> AdapterSpec:
-    try:
-        return _ADAPTERS[name]
-    except KeyError:
-        raise ConfigError(
-            "no adapter has this name", field="adapter", value=name, fix=f"use one of {', '.join(names())}"
-        ) from None
+    return ADAPTERS.get(name)
 
 
 def options_for(profile: VendorProfile, *, source: str = "<profile>", data: Any = None) -> BaseModel:
@@ -113,6 +93,18 @@ def check_profile(profile: VendorProfile, *, source: str = "<profile>", data: An
                 )
 
 
+def parse_profile(data: Any, *, source: str) -> VendorProfile:
+    """Validate parsed YAML, then check it against its adapter (known name, operations, options)."""
+    profile = validate_profile(data, source=source)
+    check_profile(profile, source=source, data=data)
+    return profile
+
+
+def load_profile(path: Path | str) -> VendorProfile:
+    """A vendor profile file (``vendors/*.yaml``), validated and checked against its adapter."""
+    return parse_profile(read_yaml(path), source=str(path))
+
+
 def read_credentials(profile: VendorProfile, *, environ: Mapping[str, str] | None = None) -> Credentials:
     """Secrets named by the profile; the dev default applies only to loopback targets."""
     auth = profile.auth
@@ -135,55 +127,3 @@ def create_adapter(profile: VendorProfile, *, environ: Mapping[str, str] | None 
     spec = get(profile.adapter)
     options = options_for(profile, source=profile.name)
     return spec.factory(profile, read_credentials(profile, environ=environ), options)
-
-
-register(
-    AdapterSpec(
-        "reference",
-        lambda profile, credentials, _options: ReferenceAdapter(profile, credentials),
-        ReferenceOptions,
-        ReferenceAdapter.supported,
-        frozenset({"bearer", "none"}),
-        "our reference SCRM (docs/contracts.md)",
-    )
-)
-register(
-    AdapterSpec(
-        "cloud-api",
-        CloudApiAdapter,
-        CloudApiOptions,
-        CloudApiAdapter.supported,
-        frozenset({"bearer", "header", "none"}),
-        "Meta Cloud API shape; options.dialect 360dialog for D360-API-KEY without phone id",
-    )
-)
-register(
-    AdapterSpec(
-        "twilio",
-        TwilioAdapter,
-        TwilioOptions,
-        TwilioAdapter.supported,
-        frozenset({"basic"}),
-        "Twilio Messages.json, form-encoded, Basic auth, whatsapp:+ addresses",
-    )
-)
-register(
-    AdapterSpec(
-        "wati",
-        WatiAdapter,
-        WatiOptions,
-        WatiAdapter.supported,
-        frozenset({"bearer"}),
-        "WATI v1 sendSessionMessage / sendTemplateMessage / sendSessionFile",
-    )
-)
-register(
-    AdapterSpec(
-        "generic-http",
-        GenericHttpAdapter,
-        GenericHttpOptions,
-        frozenset(OPERATIONS),
-        frozenset({"none", "bearer", "basic", "header"}),
-        "declarative: method, path template, body template, success rule, message-id path",
-    )
-)

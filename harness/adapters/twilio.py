@@ -27,7 +27,7 @@ from harness.adapters.base import (
     params_with_token,
     with_token,
 )
-from harness.adapters.common import Credentials, DialectBase, auth_headers, encode_form
+from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials, DialectBase, auth_headers, encode_form
 
 # Statuses in a 2xx answer that already say the message will not go out.
 _FAILED_STATUSES = frozenset({"failed", "undelivered", "canceled"})
@@ -106,3 +106,16 @@ class TwilioAdapter(DialectBase):
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+ADAPTERS.add(
+    "twilio",
+    AdapterSpec(
+        "twilio",
+        TwilioAdapter,
+        TwilioOptions,
+        TwilioAdapter.supported,
+        frozenset({"basic"}),
+        "Twilio Messages.json, form-encoded, Basic auth, whatsapp:+ addresses",
+    ),
+)

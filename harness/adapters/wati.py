@@ -27,7 +27,7 @@ from harness.adapters.base import (
     params_with_token,
     with_token,
 )
-from harness.adapters.common import Credentials, DialectBase, auth_headers, encode_multipart
+from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials, DialectBase, auth_headers, encode_multipart
 
 _MESSAGE_ID_PATHS = ("message.whatsappMessageId", "message.id", "model.whatsappMessageId", "model.id", "id")
 
@@ -99,3 +99,16 @@ def _digits(number: str) -> str:
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+ADAPTERS.add(
+    "wati",
+    AdapterSpec(
+        "wati",
+        WatiAdapter,
+        WatiOptions,
+        WatiAdapter.supported,
+        frozenset({"bearer"}),
+        "WATI v1 sendSessionMessage / sendTemplateMessage / sendSessionFile",
+    ),
+)

@@ -11,10 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis.compare import RunInput, compare
+from analysis.exports import write_csv, write_json
 from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
+from analysis.sla_choice import choose_sla
 from analysis.summary import build_summary
-from harness.commands.score import choose_sla, write_csv, write_json
-from harness.errors import ConfigError
+from ground.errors import ConfigError
+from scenarios.registry import default_criteria
 
 COMPARE_EPILOG = """Examples:
 
@@ -50,7 +52,7 @@ def compare_command(
     inputs = []
     for run_dir in run_dirs:
         run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
-        inputs.append(RunInput(build_summary(run, sla=choose_sla(run, sla)), _latency_sample(run)))
+        inputs.append(RunInput(build_summary(run, sla=choose_sla(run, sla, default_criteria)), _latency_sample(run)))
     result = compare(inputs)
     target = output or Path(run_dirs[0]).resolve().parent / "comparison.json"
     write_json(target, result)
@@ -102,3 +104,7 @@ def compare_command(
         for note in group["notes"]:
             console.print(f"[yellow]note:[/] {note}", highlight=False)
     console.print(f"wrote {target}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare", epilog=COMPARE_EPILOG)(compare_command)

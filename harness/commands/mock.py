@@ -13,9 +13,9 @@ from pathlib import Path
 
 import typer
 
-from harness.config.loading import load_model
-from harness.errors import ConfigError
-from harness.net import is_loopback
+from ground.errors import ConfigError
+from ground.loading import load_model
+from ground.net import is_loopback
 from mocks.whatsapp.config import MockConfig
 
 SERVE_EPILOG = """Examples:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import typer
 import uvicorn
 
-from harness.errors import ConfigError, HarnessError
+from ground.errors import ConfigError, HarnessError
 from harness.faults.proxy.api import create_api_app
 from harness.faults.proxy.errors import ApiError
 from harness.faults.proxy.loop import run

@@ -12,11 +12,12 @@ from rich.table import Table
 
 from analysis.scorecard import Scorecard, make_scorecard, render
 from analysis.scorecard.browser import find_chromium, print_pdf
+from ground.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ConfigError
 from harness import bakeoff
 from harness.bakeoff_jobs import Job
 from harness.commands.score import VERDICT_STYLE  # the same five verdicts and colours as `scrmbench score`
 from harness.doctor import run_checks
-from harness.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ConfigError
+from scenarios.registry import default_criteria
 
 STATUS_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
@@ -83,7 +84,7 @@ def report_command(
     if fmt not in render.FORMATS:
         raise ConfigError("unknown report format", field="--format", value=fmt, fix="use html, md, json or csv")
     console = Console()
-    card = make_scorecard(run_dirs, sla=sla, title=title)
+    card = make_scorecard(run_dirs, sla=sla, title=title, scenario_criteria=default_criteria)
     written = write_scorecard(card, output or default_output(run_dirs, fmt), fmt, pdf, console)
     print_verdicts(console, card)
     for path in written:

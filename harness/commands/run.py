@@ -2,7 +2,7 @@
 
 Exit codes: 0 the SLA was met (or no scorer is installed and the run completed), 1 the SLA failed, 2 bad input
 (a refused target included: refused before the results folder is made, nothing sent), 3 harness error (a full
-disk included: the run is stopped, the folder keeps what was written, marked incomplete; see ``harness.errors``).
+disk included: the run is stopped, the folder keeps what was written, marked incomplete; see ``ground.errors``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.config.durations import duration_parser
-from harness.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
-from harness.net import is_loopback
+from ground.durations import duration_parser
+from ground.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
+from ground.net import is_loopback
 
 RUN_EPILOG = """Examples:
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import typer
 
-from harness.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, ConfigError, ScrmbenchError
-from harness.net import is_loopback
+from ground.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, ConfigError, ScrmbenchError
+from ground.net import is_loopback
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, PROFILES
 
 serve_app = typer.Typer(help="Serve a reference vendor, an HA pair, or an HA front on loopback.", no_args_is_help=True)
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from harness.orphans import exit_with_parent
+    from ground.orphans import exit_with_parent
 
     exit_with_parent()  # stop when the harness that started us is gone
     sys.exit(main())

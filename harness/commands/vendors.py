@@ -23,11 +23,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ground.errors import ConfigError, VendorUnreachable
+from ground.secrets import redact
 from harness.adapters import registry
 from harness.adapters.executors import connect
-from harness.config.profiles import VendorProfile, load_profile
-from harness.errors import ConfigError, VendorUnreachable
-from harness.secrets import redact
+from harness.adapters.registry import load_profile
+from harness.config.profiles import VendorProfile
 from harness.smoke import NOT_EXERCISED, CheckRow, smoke_test
 
 _STYLE = {"ok": "green", NOT_EXERCISED: "magenta", "failed": "red", "indeterminate": "yellow"}

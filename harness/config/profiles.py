@@ -8,6 +8,10 @@ Secrets are never in a profile: ``auth`` names the environment variables that ho
 settings live under ``options`` and are checked by the adapter's own options model (see
 ``harness.adapters.registry``), so every mistake is reported with file, line, field, value and fix.
 
+This module holds the models only and imports no adapter. Loading a profile checks it against its adapter too,
+so ``load_profile`` and ``parse_profile`` live with the adapters, in ``harness.adapters.registry``; the old names
+here still work for one release, with a DeprecationWarning.
+
     name: acme-twilio
     adapter: twilio
     base_url: http://127.0.0.1:8911
@@ -19,18 +23,19 @@ settings live under ``options`` and are checked by the adapter's own options mod
 
 from __future__ import annotations
 
+import importlib
 import re
+import warnings
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from ground.durations import Seconds
+from ground.errors import ConfigError
+from ground.loading import _line_of, validate, validation_error
 from harness.adapters.base import OPERATIONS, Operation
-from harness.config.durations import Seconds
-from harness.config.loading import read_yaml, validate, validation_error
-from harness.errors import ConfigError
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
@@ -301,30 +306,38 @@ def refined_error(exc: ValidationError, data: Any, *, source: str, prefix: str =
     return ConfigError(message, source=source, field=field, value=error.value, fix=fix, line=error.line)
 
 
-def parse_profile(data: Any, *, source: str) -> VendorProfile:
-    """Validate parsed YAML, then check it against its adapter (known name, operations, options)."""
+def validate_profile(data: Any, *, source: str) -> VendorProfile:
+    """Validate parsed YAML against the profile model only; ``harness.adapters.registry.parse_profile`` then
+    checks it against its adapter (known name, operations, options)."""
     if not isinstance(data, Mapping):
         validate(VendorProfile, data, source=source)  # raises the shared "empty file" / "expected a mapping"
     try:
-        profile = VendorProfile.model_validate(dict(data))
+        return VendorProfile.model_validate(dict(data))
     except ValidationError as exc:
         raise refined_error(exc, data, source=source) from None
-    from harness.adapters.registry import check_profile  # late: the registry imports the built-in adapters
-
-    check_profile(profile, source=source, data=data)
-    return profile
-
-
-def load_profile(path: Path | str) -> VendorProfile:
-    return parse_profile(read_yaml(path), source=str(path))
 
 
 def profile_error(message: str, *, source: str, field: str, value: object, fix: str, data: Any = None) -> ConfigError:
     """A ConfigError for a semantic problem found after validation, with the YAML line when known."""
-    from harness.config.loading import _line_of
-
     loc = tuple(int(part) if part.isdigit() else part for part in field.replace("[", ".").replace("]", "").split("."))
     return ConfigError(message, source=source, field=field, value=value, fix=fix, line=_line_of(data, loc))
 
 
-__all__ = ["OPERATIONS", "VendorProfile", "load_profile", "parse_profile"]
+_MOVED = {"load_profile", "parse_profile"}
+
+
+def __getattr__(name: str) -> Any:
+    """``load_profile`` and ``parse_profile`` moved to ``harness.adapters.registry`` (they check the adapter)."""
+    if name in _MOVED:
+        warnings.warn(
+            f"harness.config.profiles.{name} moved to harness.adapters.registry.{name}; "
+            "the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        # By name, not an import statement: this shim must not draw the profiles → adapters arrow back in.
+        return getattr(importlib.import_module("harness.adapters.registry"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["OPERATIONS", "VendorProfile", "validate_profile"]

@@ -8,7 +8,7 @@ started), so a YAML schedule can name a fault and a target without holding live 
 Rules every fault follows (docs/adding-a-fault.md):
 
 - ``inject()`` and ``clear()`` are blocking, bounded by their own timeouts, and raise on failure; the
-  timeline turns a failure into an ``error`` event and a :class:`~harness.errors.FaultError`.
+  timeline turns a failure into an ``error`` event and a :class:`~ground.errors.FaultError`.
 - ``clear()`` is idempotent: calling it when the fault is not (or no longer) in place is not an error,
   because the runner clears every fault it *tried* to inject, also after a failed inject.
 - Randomness comes only from the ``seed`` parameter (or the schedule's seed), never the global ``random``.
@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_chec
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from harness.config.durations import HumanDurations
-from harness.config.loading import validation_error
-from harness.errors import ConfigError
+from ground.durations import HumanDurations
+from ground.errors import ConfigError
+from ground.loading import validation_error
+from ground.registry import Registry
 
 if TYPE_CHECKING:
+    from ground.services import ServiceProcess
     from harness.faults.proxy.control import ProxyControl
-    from harness.services import ServiceProcess
 
 
 class FaultParams(HumanDurations):
@@ -146,33 +147,12 @@ class FaultType:
         return self.build(self.parse_params(params), targets, target)
 
 
-class FaultRegistry:
-    """Fault types by name. The default registry is filled by importing :mod:`harness.faults`."""
+class FaultRegistry(Registry[FaultType]):
+    """Fault types by name (``ground.registry.Registry``). The default registry is filled by importing
+    :mod:`harness.faults`; an unknown name is a ConfigError listing the known ones."""
 
     def __init__(self) -> None:
-        self._types: dict[str, FaultType] = {}
-
-    def add(self, fault_type: FaultType) -> None:
-        if fault_type.name in self._types and self._types[fault_type.name].build is not fault_type.build:
-            raise ValueError(f"fault {fault_type.name!r} is registered twice")
-        self._types[fault_type.name] = fault_type
-
-    def get(self, name: str) -> FaultType:
-        try:
-            return self._types[name]
-        except KeyError:
-            raise ConfigError(
-                "unknown fault",
-                field="fault",
-                value=name,
-                fix=f"use one of: {', '.join(sorted(self._types))}",
-            ) from None
-
-    def names(self) -> list[str]:
-        return sorted(self._types)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._types
+        super().__init__("fault", field="fault")
 
 
 REGISTRY = FaultRegistry()
@@ -185,7 +165,7 @@ def register_fault(name: str, *, registry: FaultRegistry | None = None) -> Calla
         buildable: Any = cls
         buildable.name = name
         summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else name
-        (registry or REGISTRY).add(FaultType(name, buildable.Params, buildable.build, summary))
+        (registry or REGISTRY).add(name, FaultType(name, buildable.Params, buildable.build, summary))
         return cls
 
     return decorate

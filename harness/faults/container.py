@@ -3,7 +3,7 @@
 Only containers the harness created can be hit: the container must carry the label ``org.scrmbench.managed=true``
 (``run_managed`` sets it when it starts a container; images never carry it, since containers inherit image
 labels). Every docker call goes through one
-client with a timeout, and every docker failure becomes a :class:`~harness.errors.FaultError` naming the
+client with a timeout, and every docker failure becomes a :class:`~ground.errors.FaultError` naming the
 container and the action (Pumba's commands, without its helper containers: we only touch our own).
 """
 
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from harness.errors import FaultError
+from ground.errors import FaultError
 from harness.faults.base import FaultParams, FaultTargets, register_fault
 
 MANAGED_LABEL = "org.scrmbench.managed"

@@ -1,6 +1,6 @@
 """Process faults on a local candidate the harness started: SIGKILL, freeze (SIGSTOP/SIGCONT), graceful restart.
 
-Targets are :class:`~harness.services.ServiceProcess` objects from the run's fault targets, hit by the pid the
+Targets are :class:`~ground.services.ServiceProcess` objects from the run's fault targets, hit by the pid the
 harness got when it started them, never by name. Before any signal the pid must still be a descendant of this
 process: a stale pid that the OS gave to someone else's program is refused. ``ServiceProcess`` starts each
 server in its own session, so signals go to the whole process group (uvicorn workers included).
@@ -16,9 +16,9 @@ import time
 import psutil
 from pydantic import Field
 
-from harness.errors import FaultError
+from ground.errors import FaultError
+from ground.services import ServiceProcess
 from harness.faults.base import FaultParams, FaultTargets, register_fault
-from harness.services import ServiceProcess
 
 
 def require_own_pid(pid: int, label: str) -> None:

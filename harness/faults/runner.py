@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
 
-from harness.clock import Clock, SystemClock
-from harness.errors import FaultError
+from ground.clock import Clock, SystemClock
+from ground.errors import FaultError
 from harness.faults.base import REGISTRY, Fault, FaultRegistry, FaultTargets
 from harness.faults.schedule import FaultSchedule, Occurrence, plan
 from harness.faults.timeline import FaultTimeline

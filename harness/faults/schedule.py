@@ -1,7 +1,7 @@
 """Fault schedules: "at 60 s inject X for 30 s", "every 5 min", "random within a window, seeded".
 
 Written in Python (:func:`at`, :func:`every`, :func:`randomly`) or in YAML, validated with
-``harness.config.loading`` so a bad entry names its file, line, field, value and fix::
+``ground.loading`` so a bad entry names its file, line, field, value and fix::
 
     seed: 7
     faults:
@@ -35,9 +35,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from harness.config.durations import parse_duration
-from harness.config.loading import load_model, validate
-from harness.errors import ConfigError
+from ground.durations import parse_duration
+from ground.errors import ConfigError
+from ground.loading import load_model, validate
 from harness.faults.base import REGISTRY, FaultParams, FaultRegistry
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]

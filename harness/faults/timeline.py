@@ -17,10 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal
 
-from harness.clock import Clock, SystemClock
-from harness.errors import FaultError
+from ground.clock import Clock, SystemClock
+from ground.errors import FaultError
+from ground.records import FaultAction, FaultEvent
 from harness.faults.base import Fault
-from harness.records import FaultAction, FaultEvent
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import Field
 
-from harness.errors import FaultError
+from ground.errors import FaultError
 from harness.faults.base import FaultParams, FaultTargets, UpstreamTarget, register_fault
 
 Route = Literal["messages", "media", "*"]

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 import gevent
 
+from ground.records import HEALTH_SCHEMA
 from harness.health import HEALTH_DIR, percentile
 from harness.recorder import ShardSink
-from harness.records import HEALTH_SCHEMA
 
 if TYPE_CHECKING:
     from harness.loadgen.locust_engine import OpenEngine

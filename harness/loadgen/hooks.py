@@ -24,17 +24,16 @@ from locust import events
 from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner
 
-from harness.adapters.registry import read_credentials
-from harness.config.profiles import load_profile, parse_profile
-from harness.errors import ScrmbenchError
+from ground.correlation import new_run_tag
+from ground.errors import ScrmbenchError
+from ground.secrets import install_log_redaction
+from harness.adapters.registry import load_profile, parse_profile, read_credentials
 from harness.loadgen.health_probe import GeneratorProbe
 from harness.loadgen.locust_engine import OpenEngine, is_load_process
 from harness.loadgen.options import EngineOptions, add_arguments
 from harness.loadgen.plain_run import not_run_here
 from harness.loadgen.session import build_session, params_for, plan_for
 from harness.loadgen.stats_trim import trim_stats
-from harness.secrets import install_log_redaction
-from mocks.whatsapp.correlation import new_run_tag
 
 log = logging.getLogger(__name__)
 LIVE_FILE = "live.json"
@@ -162,7 +161,7 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
     """A plain ``locust -f`` run writes its own manifest; under ``scrmbench run`` the runner already did."""
     if (run_dir / "manifest.json").exists():
         return
-    from harness.records import RunManifest
+    from ground.records import RunManifest
     from harness.run_folder import write_manifest
 
     plan, _ = plan_for(environment)

@@ -23,6 +23,8 @@ from typing import Any
 
 import orjson
 
+from ground.correlation import make_token
+from ground.secrets import redact
 from harness.adapters.base import (
     Adapter,
     Call,
@@ -37,8 +39,6 @@ from harness.adapters.base import (
 from harness.adapters.locust_executor import LocustExecutor
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.media import MediaSet
-from harness.secrets import redact
-from mocks.whatsapp.correlation import make_token
 
 SEARCH_TERMS = ("discount", "order", "price", "delivery", "refund", "invoice")
 

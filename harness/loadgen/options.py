@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import ScenarioError
+from ground.errors import ScenarioError
 
 DEFAULT_MOCK_ADMIN_TOKEN = "mock-admin-token"  # the mock's documented development default (docs/contracts.md)
 

@@ -14,14 +14,14 @@ from typing import Any
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from harness.adapters.registry import create_adapter
-from harness.config.profiles import VendorProfile, load_profile, parse_profile
-from harness.errors import ScenarioError
+from ground.errors import ScenarioError
+from ground.net import check_target
+from harness.adapters.registry import create_adapter, load_profile, parse_profile
+from harness.config.profiles import VendorProfile
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.operations import MockTarget, OperationPicker, Performer
 from harness.loadgen.options import EngineOptions
 from harness.loadgen.rates import RateProfile
-from harness.net import check_target
 from scenarios.base import LoadPlan, ScenarioParams
 from scenarios.registry import get as get_scenario
 

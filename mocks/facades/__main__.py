@@ -12,7 +12,7 @@ import sys
 
 import uvicorn
 
-from harness.net import is_loopback
+from ground.net import is_loopback
 from mocks.facades.app import create_facade_app
 from mocks.facades.common import DEV_TWILIO_ACCOUNT_SID, DIALECTS, FacadeSettings
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from harness.orphans import exit_with_parent
+    from ground.orphans import exit_with_parent
 
     exit_with_parent()  # stop when the harness that started us is gone
     sys.exit(main())

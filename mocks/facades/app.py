@@ -1,23 +1,20 @@
-"""``create_facade_app(settings)``: the facade app for ``settings.dialect``."""
+"""``create_facade_app(settings)``: the facade app for ``settings.dialect``.
+
+Each dialect module adds its app factory to ``FACADES`` (``mocks.facades.common``) at its end; importing them
+here fills it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
 
-from mocks.facades.common import Dialect, FacadeSettings
-from mocks.facades.d360 import create_d360_app
-from mocks.facades.twilio import create_twilio_app
-from mocks.facades.wati import create_wati_app
+from mocks.facades import d360, twilio, wati  # noqa: F401  (each registers its dialect)
+from mocks.facades.common import FACADES, FacadeSettings
 
-FACTORIES: dict[Dialect, Callable[..., Starlette]] = {
-    "twilio": create_twilio_app,
-    "wati": create_wati_app,
-    "360dialog": create_d360_app,
-}
+FACTORIES = FACADES  # the name this registry had when it was a dict
 
 
 def create_facade_app(settings: FacadeSettings, **kwargs: Any) -> Starlette:
-    return FACTORIES[settings.dialect](settings, **kwargs)
+    return FACADES.get(settings.dialect)(settings, **kwargs)

@@ -16,7 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ground.registry import Registry
+
 Dialect = Literal["twilio", "wati", "360dialog"]
+# Each dialect module adds its app factory here at its end (``FACADES.add("twilio", create_twilio_app)``).
+FACADES: Registry[Callable[..., Starlette]] = Registry("facade dialect", field="dialect")
 DIALECTS: tuple[Dialect, ...] = ("twilio", "wati", "360dialog")
 
 # Development credentials the facades accept when the environment names none; like the mock's

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mocks.facades.common import FacadeSettings, build_app, json_response, secure_equal, settings_of, upstream
+from mocks.facades.common import FACADES, FacadeSettings, build_app, json_response, secure_equal, settings_of, upstream
 
 MAX_BODY = 100 * 1024 * 1024  # 360dialog's overall media cap (§1.4)
 
@@ -60,3 +60,6 @@ def create_d360_app(settings: FacadeSettings, **kwargs: Any) -> Starlette:
         Route("/v1/configs/webhook", webhook_config, methods=["GET"]),
     ]
     return build_app(settings, list(routes), **kwargs)
+
+
+FACADES.add("360dialog", create_d360_app)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.net import free_port
-from harness.services import ServiceProcess
+from ground.net import free_port
+from ground.services import ServiceProcess
 from mocks.facades.common import Dialect
 
 

@@ -26,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mocks.facades.common import (
+    FACADES,
     FacadeSettings,
     build_app,
     graph_error,
@@ -178,3 +179,6 @@ def create_twilio_app(
     ]
     service = callback_service(settings, callbacks or CallbackSettings.from_env())
     return build_app(settings, list(routes), services=[service], **kwargs)
+
+
+FACADES.add("twilio", create_twilio_app)

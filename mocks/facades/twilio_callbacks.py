@@ -44,8 +44,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from harness.clock import Clock, SystemClock
-from harness.net import is_loopback
+from ground.clock import Clock, SystemClock
+from ground.net import is_loopback
 from mocks.facades.common import FacadeSettings, json_response, upstream
 from mocks.whatsapp.webhooks.signing import SIGNATURE_HEADER
 from mocks.whatsapp.webhooks.signing import verify as verify_hub_signature

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mocks.facades.common import (
+    FACADES,
     FacadeSettings,
     build_app,
     graph_error,
@@ -131,3 +132,6 @@ def create_wati_app(settings: FacadeSettings, **kwargs: Any) -> Starlette:
         Route("/api/v1/getMessageTemplates", get_message_templates, methods=["GET"]),
     ]
     return build_app(settings, list(routes), **kwargs)
+
+
+FACADES.add("wati", create_wati_app)

@@ -12,10 +12,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ground.correlation import find_token
 from mocks.vendors.graph import GraphError
 from mocks.vendors.state import VendorState, new_id
 from mocks.vendors.timing import note
-from mocks.whatsapp.correlation import find_token
 
 WA_ID = r"^\+?[0-9]{6,20}$"
 M = TypeVar("M", bound=BaseModel)

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.clock import Clock, SystemClock
+from ground.clock import Clock, SystemClock
 from mocks.vendors import api, webhooks
 from mocks.vendors.latency import sample_ms
 from mocks.vendors.openapi import openapi_document

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, get_profile
 from mocks.vendors.settings import FrontSettings, VendorSettings
 

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.clock import Clock, SystemClock
+from ground.clock import Clock, SystemClock
 from mocks.vendors.settings import FrontSettings
 
 log = logging.getLogger(__name__)

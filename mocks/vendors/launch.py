@@ -5,7 +5,7 @@
 
 HA profiles (`fast-failover`, `slow-failover`) start three processes (primary, standby, front) sharing one
 database; the handle's ``base_url`` is the front, and ``.primary`` / ``.standby`` are there to be killed.
-The harness, ``scrmbench demo`` and the tests all use this module, built on ``harness.services.ServiceProcess``.
+The harness, ``scrmbench demo`` and the tests all use this module, built on ``ground.services.ServiceProcess``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from harness.net import free_port
-from harness.services import ServiceProcess
+from ground.net import free_port
+from ground.services import ServiceProcess
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, is_ha_profile
 
 

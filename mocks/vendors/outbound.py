@@ -14,7 +14,7 @@ import logging
 import random
 from collections import deque
 
-from harness.clock import Clock
+from ground.clock import Clock
 from mocks.vendors.graph import GraphClient, GraphError
 from mocks.vendors.queues import DurableQueue, Job, JobQueue, MemoryQueue
 from mocks.vendors.ratelimit import NumberLimiter

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
+from ground.registry import Registry
 from mocks.vendors.settings import FrontSettings
 
 MANUAL_FAILOVER_S = 47 * 60.0  # research: low-end systems need 47 minutes (manual) to switch to a standby
@@ -30,37 +31,28 @@ class ProfileSpec:
 
 
 ProfileFactory = Callable[[float], ProfileSpec]
-PROFILES: dict[str, ProfileFactory] = {}
+PROFILES: Registry[ProfileFactory] = Registry("reference vendor profile", field="profile")
 
 
 def profile(name: str) -> Callable[[ProfileFactory], ProfileFactory]:
-    def register(factory: ProfileFactory) -> ProfileFactory:
-        PROFILES[name] = factory
-        return factory
-
-    return register
+    """Register a behaviour where it is defined: ``@profile("steady")`` on its factory."""
+    return PROFILES.register(name)
 
 
 def get_profile(name: str, time_scale: float = DEFAULT_TIME_SCALE) -> ProfileSpec:
-    if name not in PROFILES:
-        raise ConfigError(
-            "unknown reference vendor profile",
-            field="profile",
-            value=name,
-            fix=f"use one of: {', '.join(sorted(PROFILES))}",
-        )
+    factory = PROFILES.get(name)
     if not 0 < time_scale <= 1:
         raise ConfigError(
             "time scale must be in (0, 1]", field="time_scale", value=time_scale, fix="e.g. 0.01 (47 min → 28 s)"
         )
-    spec = PROFILES[name](time_scale)
+    spec = factory(time_scale)
     return ProfileSpec({"profile": name, **spec.overrides}, spec.front, spec.notes)
 
 
 def truth(name: str) -> str:
     """The documented truth of a profile (its docstring)."""
     get_profile(name)
-    return inspect.getdoc(PROFILES[name]) or ""
+    return inspect.getdoc(PROFILES.get(name)) or ""
 
 
 def is_ha_profile(name: str) -> bool:

@@ -11,7 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-from harness.clock import Clock
+from ground.clock import Clock
 from mocks.vendors.storage import Store
 
 

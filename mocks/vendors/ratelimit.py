@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from harness.clock import Clock
+from ground.clock import Clock
 
 
 class TokenBucket:

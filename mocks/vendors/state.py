@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from harness.clock import Clock
+from ground.clock import Clock
 from mocks.vendors.graph import GraphClient
 from mocks.vendors.outbound import Outbound
 from mocks.vendors.routing import Assigner, AutoReplies

@@ -1,7 +1,7 @@
 """Check a harness's measured latency against the reference vendor's own clock, request by request.
 
 The `calibrated` profile injects a known latency distribution and the vendor times every request itself
-(``timing.py``). For a run against it:
+(``timing.py``). For a run against it (driven by ``bench/_calibrated_trial.py``: a mock never runs the harness):
 
 1. ``fetch_timings`` reads the vendor's rows (GET /_vendor/timings, paged, bounded);
 2. ``join`` pairs each successful request record with the vendor row carrying the same correlation token, and
@@ -20,15 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from analysis.stats import percentile
 from mocks.vendors.latency import quantile_ms
-from mocks.vendors.settings import LatencySettings, VendorSettings
+from mocks.vendors.settings import LatencySettings
 from mocks.vendors.timing import MAX_PAGE
 
 PERCENTILES = (50.0, 95.0, 99.0)
@@ -39,16 +37,6 @@ BINOMIAL_SIGMAS = 4.5  # the injection check's band: loose, yet a wrong distribu
 REALISED_REL = 0.10  # the vendor's own overhead over its draw, at each percentile: within 10% or 5 ms
 REALISED_ABS_MS = 5.0
 MAX_PAGES = 1_000
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One real run against a reference vendor: the harness's records and the vendor's own rows."""
-
-    run_dir: Path
-    records: list[dict[str, Any]]
-    rows: list[dict[str, Any]]
-    latency: LatencySettings | None  # what the vendor's profile told it to inject
 
 
 @dataclass(frozen=True)
@@ -115,49 +103,6 @@ def fetch_timings(base_url: str, api_key: str, *, client: httpx.Client | None = 
     finally:
         if own:
             http.close()
-
-
-def calibrated_trial(
-    vendor_file: Path, root: Path, *, scenario: str, overrides: Mapping[str, Any], seed: int = 0
-) -> Trial:
-    """Run ``scenario`` through the runner against the reference vendor ``vendor_file`` launches, then read its log.
-
-    The mock and vendor start exactly as ``scrmbench run`` starts them (``start_services``), but outside the run,
-    which sees them as an already running vendor (``launch: none``): they are still up after the run, so the
-    vendor's timing log can be read before they stop.
-    """
-    from harness.config.profiles import LaunchConfig, load_profile
-    from harness.recorder import read_requests
-    from harness.run_services import start_services
-    from harness.runner import RunRequest, execute
-    from mocks.vendors.config import build_settings
-
-    profile = load_profile(vendor_file)
-    if profile.launch.kind != "reference" or not profile.launch.profile:
-        raise ValueError(f"{vendor_file} does not launch a single reference vendor (launch.kind: reference)")
-    latency = build_settings(profile.launch.profile)[0].api_latency
-    stack_dir = root / "stack"
-    (stack_dir / "logs").mkdir(parents=True, exist_ok=True)
-    services = start_services(profile, stack_dir, source=str(vendor_file), seed=seed)
-    try:
-        running = services.profile.model_copy(update={"launch": LaunchConfig()})
-        running_file = stack_dir / "running-vendor.yaml"
-        running_file.write_text(yaml.safe_dump(running.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
-        request = RunRequest(
-            vendor=running_file,
-            scenario=scenario,
-            overrides=dict(overrides),
-            results_root=root,
-            show_progress=False,
-            seed=seed,
-        )
-        run_dir = execute(request).run_dir
-        records = read_requests(run_dir).to_pylist()
-        api_key = VendorSettings().api_key.get_secret_value()  # what the launched vendor read: env or dev default
-        rows = fetch_timings(running.base_url, api_key)
-    finally:
-        services.close()
-    return Trial(run_dir, records, rows, latency)
 
 
 def join(records: Iterable[Mapping[str, Any]], rows: Iterable[Mapping[str, Any]]) -> Joined:

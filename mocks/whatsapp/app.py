@@ -36,7 +36,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from harness.clock import Clock, SystemClock
+from ground.clock import Clock, SystemClock
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.control import control_routes
 from mocks.whatsapp.errors import GraphError, render

@@ -1,4 +1,4 @@
-"""The mock's configuration: one pydantic model, loaded from YAML with ``harness.config.loading.load_model``.
+"""The mock's configuration: one pydantic model, loaded from YAML with ``ground.loading.load_model``.
 
 Every field has a default, so ``MockConfig()`` is a working mock (docs/contracts.md, "Defaults"). Secrets (access
 tokens, the app secret, the control-plane token) may also come from the environment, which wins over the file:

@@ -51,7 +51,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from harness.clock import Clock
+from ground.clock import Clock
 
 WINDOW_S = 1.0
 PROBE_INTERVAL_S = 0.010

@@ -1,4 +1,4 @@
-"""The ledger: every message the mock accepted, as rows of ``harness.records.LEDGER_SCHEMA``.
+"""The ledger: every message the mock accepted, as rows of ``ground.records.LEDGER_SCHEMA``.
 
 Rows live in memory up to ``memory_rows``; past that the oldest rows are written to a Parquet segment on disk and
 dropped from memory, so a long soak keeps memory bounded. The writing happens in a background thread
@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.records import LEDGER_COLUMNS, LEDGER_SCHEMA
+from ground.records import LEDGER_COLUMNS, LEDGER_SCHEMA
 from mocks.whatsapp.segments import SegmentSpill
 
 _ROW = operator.attrgetter(*LEDGER_COLUMNS)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from ground.correlation import find_token_in
 from mocks.whatsapp.auth import check_token, token_from
-from mocks.whatsapp.correlation import find_token_in
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.ledger import LedgerEntry
 from mocks.whatsapp.media import check_fits

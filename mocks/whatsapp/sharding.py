@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from mocks.whatsapp.config import MockConfig
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from harness.clock import Clock
+from ground.clock import Clock
 from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
 from mocks.whatsapp.customers import CustomerRegistry
 from mocks.whatsapp.errors import TraceIds

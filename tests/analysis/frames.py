@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from harness.records import HEALTH_SCHEMA, LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA
+from ground.records import HEALTH_SCHEMA, LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA
 
 T0 = 1_700_000_000.0
 

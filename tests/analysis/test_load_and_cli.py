@@ -9,8 +9,8 @@ import pytest
 
 from analysis.load import load_run
 from analysis.summary import build_summary
+from ground.errors import AnalysisError
 from harness.cli import main
-from harness.errors import AnalysisError
 
 
 def test_complete_run_is_not_partial(synthetic_run) -> None:
@@ -86,7 +86,7 @@ def test_reading_only_the_analysis_columns_gives_the_same_summary(synthetic_run)
 
 
 def test_a_run_with_only_a_manifest_scores_as_incomplete_with_a_reason(tmp_path: Path) -> None:
-    from harness.records import RunManifest
+    from ground.records import RunManifest
 
     folder = tmp_path / "r"
     folder.mkdir()

@@ -10,7 +10,7 @@ from analysis.apdex import apdex, rating
 from analysis.capacity import capacity
 from analysis.degradation import degradation
 from analysis.recovery import RecoveryParams, fault_spans, recovery
-from harness.records import FaultEvent
+from ground.records import FaultEvent
 from tests.analysis import frames as f
 
 

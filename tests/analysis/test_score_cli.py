@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from analysis.synthetic import manifest_json
+from ground.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED
 from harness.cli import main
-from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED
 
 LENIENT = "name: lenient\ncriteria:\n  - {metric: latency_ms, aggregation: p50, target: 60000}\n"
 UNDECIDABLE = (

@@ -13,7 +13,7 @@ from analysis.load import load_run
 from analysis.sla import PRESETS, SlaSpec, evaluate, evaluate_criterion, load_preset, load_sla, resolve_sla
 from analysis.sla_metrics import Evidence
 from analysis.summary import build_summary
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from tests.analysis import frames as f
 
 GOOD = {"metric": "latency_ms", "aggregation": "p95", "target": 500}
@@ -493,7 +493,7 @@ def _write_run(folder: Path, rows: list[dict[str, Any]], arrivals: list[dict[str
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from harness.records import LEDGER_SCHEMA, REQUEST_SCHEMA, RunManifest
+    from ground.records import LEDGER_SCHEMA, REQUEST_SCHEMA, RunManifest
 
     frame = f.requests(rows)
     pq.write_table(

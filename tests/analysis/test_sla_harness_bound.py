@@ -19,9 +19,9 @@ from analysis.load import load_run
 from analysis.sla import SlaSpec, load_sla
 from analysis.summary import build_summary
 from analysis.synthetic import synthetic_health, write_health, write_synthetic_run
+from ground.errors import EXIT_INCONCLUSIVE, EXIT_SLA_FAILED, ConfigError
+from ground.records import LEDGER_SCHEMA, REQUEST_SCHEMA, RunManifest
 from harness.cli import main
-from harness.errors import EXIT_INCONCLUSIVE, EXIT_SLA_FAILED, ConfigError
-from harness.records import LEDGER_SCHEMA, REQUEST_SCHEMA, RunManifest
 from tests.analysis import frames as f
 
 SATURATED = {"saturated": "generator", "saturated_at_s": (10, 47)}  # 37 of the run's ~100 seconds

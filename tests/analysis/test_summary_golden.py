@@ -16,7 +16,7 @@ import pytest
 
 from analysis.load import load_run
 from analysis.summary import build_summary
-from harness.records import LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA, FaultEvent, RunManifest
+from ground.records import LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA, FaultEvent, RunManifest
 from tests.analysis import frames as f
 
 

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from harness.config.profiles import load_profile
+from harness.adapters.registry import load_profile
 from harness.local_stack import local_stack
 from harness.recorder import read_requests
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.config.loading import load_model, parse_yaml
-from harness.errors import EXIT_BAD_INPUT, ConfigError, TargetRefused
-from harness.net import check_target, is_loopback
+from ground.errors import EXIT_BAD_INPUT, ConfigError, TargetRefused
+from ground.loading import load_model, parse_yaml
+from ground.net import check_target, is_loopback
 
 
 class Sample(BaseModel):

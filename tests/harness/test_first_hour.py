@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 import yaml
 
-from harness import errors, runner
+from ground import errors
+from ground.durations import ACCEPTED, HumanDurations, duration_parser, parse_duration
+from ground.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, ConfigError, ScenarioError
+from ground.net import free_port
+from harness import runner
+from harness.adapters.registry import load_profile
 from harness.cli import main
-from harness.config.durations import ACCEPTED, HumanDurations, duration_parser, parse_duration
-from harness.config.profiles import load_profile
-from harness.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, ConfigError, ScenarioError
 from harness.faults.base import REGISTRY
 from harness.faults.schedule import FaultSchedule, plan
-from harness.net import free_port
 from harness.runner import RunRequest, prepare
 from scenarios.registry import get as get_scenario
 

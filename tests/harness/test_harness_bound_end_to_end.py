@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from harness.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED
+from ground.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED
 
 ROOT = Path(__file__).resolve().parents[2]
 HOG_LIMIT_S = 240  # each hog process ends by itself after this, whatever happens to the test

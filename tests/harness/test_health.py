@@ -9,7 +9,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
+from ground.records import HEALTH_COLUMNS
 from harness.health import (
     HEALTH_DIR,
     HEALTH_FILE,
@@ -19,7 +20,6 @@ from harness.health import (
     percentile,
     read_health,
 )
-from harness.records import HEALTH_COLUMNS
 
 
 def test_percentile_is_nearest_rank() -> None:

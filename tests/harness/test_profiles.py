@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from ground.errors import ConfigError
+from harness.adapters.registry import load_profile
 from harness.cli import main
-from harness.config.profiles import load_profile
-from harness.errors import ConfigError
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 SHIPPED = sorted(VENDORS.glob("*.yaml"))
@@ -267,3 +267,11 @@ def test_cli_inputs_exit_2_with_one_clear_line(tmp_path, capsys, args, needle) -
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err
+
+
+def test_the_old_load_profile_path_still_works_with_a_deprecation_warning() -> None:
+    import harness.config.profiles as old
+
+    with pytest.warns(DeprecationWarning, match=r"harness\.adapters\.registry\.load_profile"):
+        moved = old.load_profile
+    assert moved is load_profile

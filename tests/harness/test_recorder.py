@@ -14,8 +14,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from harness.clock import FakeClock
-from harness.errors import ConfigError, HarnessError
+from ground.clock import FakeClock
+from ground.errors import ConfigError, HarnessError
+from ground.records import REQUEST_SCHEMA, RunManifest
+from ground.secrets import SecretRegistry
 from harness.recorder import (
     TEST_DISK_FULL_ENV,
     RequestRecorder,
@@ -24,9 +26,7 @@ from harness.recorder import (
     read_requests,
     safe_name,
 )
-from harness.records import REQUEST_SCHEMA, RunManifest
 from harness.run_folder import complete_manifest, run_directory, write_manifest
-from harness.secrets import SecretRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
 

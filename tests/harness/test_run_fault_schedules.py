@@ -14,8 +14,8 @@ import orjson
 import pytest
 import yaml
 
+from ground.errors import EXIT_BAD_INPUT, ConfigError
 from harness.cli import main
-from harness.errors import EXIT_BAD_INPUT, ConfigError
 from harness.faults import REGISTRY
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
@@ -123,7 +123,7 @@ def test_a_target_the_run_will_not_have_is_refused_before_anything_starts(
     ],
 )
 def test_planned_targets_name_what_the_run_starts(profile: str, processes: set[str], upstream: set[str]) -> None:
-    from harness.config.profiles import load_profile
+    from harness.adapters.registry import load_profile
     from harness.run_services import planned_targets
 
     targets = planned_targets(load_profile(ROOT / "vendors" / profile))

@@ -15,9 +15,9 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ground.errors import EXIT_PARTIAL
+from ground.net import free_port
 from harness.cli import main
-from harness.errors import EXIT_PARTIAL
-from harness.net import free_port
 from harness.recorder import read_requests
 from harness.run_shards import missing_shard_notes, missing_shards
 from harness.runner import RunRequest, execute

@@ -19,13 +19,13 @@ import yaml
 
 from analysis.load import load_run
 from analysis.summary import build_summary
-from harness.config.profiles import load_profile
+from ground.records import RunManifest
+from harness.adapters.registry import load_profile
 from harness.docker_image import ensure_runtime_image
 from harness.docker_vendor import RUN_LABEL, container_name, start_vendor_container
 from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.records import RunManifest
 from harness.run_services import start_services
 from harness.runner import RunRequest, execute
 

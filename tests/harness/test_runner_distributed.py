@@ -7,8 +7,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from ground.records import RunManifest
 from harness.recorder import read_requests
-from harness.records import RunManifest
 from harness.runner import RunRequest, execute
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

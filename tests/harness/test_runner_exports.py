@@ -6,9 +6,9 @@ import csv
 import json
 from pathlib import Path
 
+from analysis.exports import write_exports
 from analysis.synthetic import write_synthetic_run
 from harness import runner
-from harness.commands.score import write_exports
 
 EXPORTS = (
     "summary.json",

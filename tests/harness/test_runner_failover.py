@@ -10,19 +10,20 @@ import docker
 import pytest
 import yaml
 
-from harness.config.profiles import FailoverConfig, load_profile
-from harness.errors import EXIT_BAD_INPUT, ConfigError
+from ground.errors import EXIT_BAD_INPUT, ConfigError
+from ground.records import RunManifest
+from ground.services import ServiceProcess
+from harness.adapters.registry import load_profile
+from harness.config.profiles import FailoverConfig
 from harness.faults import REGISTRY
 from harness.faults.base import ProxyTarget
 from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.records import RunManifest
 from harness.run_failover import failover_containers
 from harness.run_faults import resolve, resolve_target
 from harness.run_services import RunServices, start_services
 from harness.runner import RunRequest, execute
-from harness.services import ServiceProcess
 from scenarios.base import FaultStep
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

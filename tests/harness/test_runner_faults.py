@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.profiles import FailoverConfig, load_profile
+from harness.adapters.registry import load_profile
+from harness.config.profiles import FailoverConfig
 from harness.faults import REGISTRY
 from harness.faults.timeline import FaultTimeline
 from harness.run_faults import resolve, start_faults

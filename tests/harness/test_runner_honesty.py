@@ -23,10 +23,11 @@ import numpy as np
 import pytest
 
 from analysis.stats import percentile
+from bench._calibrated_trial import Trial, calibrated_trial
 from harness.recorder import read_requests
 from harness.runner import RunRequest, execute
 from mocks.vendors.settings import LatencySettings
-from mocks.vendors.timing_check import Joined, Trial, calibrated_trial, compare, injection_checks, join
+from mocks.vendors.timing_check import Joined, compare, injection_checks, join
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 CALIBRATED = VENDORS / "reference-calibrated.yaml"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from ground.errors import EXIT_BAD_INPUT, HarnessError
+from ground.records import FaultEvent
 from harness import runner
 from harness.cli import main
-from harness.errors import EXIT_BAD_INPUT, HarnessError
 from harness.progress import render
-from harness.records import FaultEvent
 from harness.runner import RunRequest, prepare
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from ground.records import RunManifest
 from harness.recorder import read_requests
-from harness.records import RunManifest
 from harness.run_services import RUN_MOCK_CONFIG, run_mock_config
 from harness.runner import RunRequest, execute
 

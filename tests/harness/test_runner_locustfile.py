@@ -15,9 +15,9 @@ import httpx
 import pytest
 import yaml
 
-from harness.net import free_port
+from ground.net import free_port
+from ground.records import RunManifest
 from harness.recorder import read_requests
-from harness.records import RunManifest
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = {"recipients": 30, "rate": 10, "live_share": 0.0, "drain_s": 0, "pool_size": 20}

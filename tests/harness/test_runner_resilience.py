@@ -19,11 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.load import load_run
+from ground.errors import EXIT_HARNESS_ERROR, EXIT_PARTIAL
+from ground.records import RunManifest
 from harness.cli import main
-from harness.errors import EXIT_HARNESS_ERROR, EXIT_PARTIAL
 from harness.faults.timeline import read_timeline
 from harness.recorder import LOCUST_EXIT_DISK_FULL, TEST_DISK_FULL_ENV, read_requests
-from harness.records import RunManifest
 from harness.runner import RunRequest, RunResult, execute
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

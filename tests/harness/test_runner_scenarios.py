@@ -11,9 +11,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from ground.records import RunManifest
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.records import RunManifest
 from harness.runner import RunRequest, execute
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

@@ -28,8 +28,8 @@ import pytest
 import yaml
 
 from analysis.scorecard.browser import dump_dom, find_chromium
+from ground.secrets import REDACTED
 from harness.recorder import read_requests
-from harness.secrets import REDACTED
 from tests.fixtures.browser_checks import console_problems, html_attributes
 from tests.fixtures.common import require_system
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import yaml
 
+from ground.secrets import REDACTED, read_secret
 from harness.adapters.base import Outcome
 from harness.adapters.executors import failure_message, outcome_context
 from harness.loadgen.operations import _mark
-from harness.secrets import REDACTED, read_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORS = ROOT / "vendors"

@@ -13,8 +13,8 @@ import yaml
 
 from harness.adapters.base import Adapter, HttpRequest, Outcome
 from harness.adapters.executors import VendorClient, connect
-from harness.adapters.registry import create_adapter
-from harness.config.profiles import VendorProfile, load_profile
+from harness.adapters.registry import create_adapter, load_profile
+from harness.config.profiles import VendorProfile
 from harness.smoke import NOT_EXERCISED, smoke_test
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

@@ -11,11 +11,11 @@ import httpx
 import pytest
 import yaml
 
+from ground.errors import EXIT_BAD_INPUT, TargetRefused
 from harness.adapters.executors import connect
 from harness.adapters.locust_executor import LocustExecutor
+from harness.adapters.registry import parse_profile
 from harness.cli import main
-from harness.config.profiles import parse_profile
-from harness.errors import EXIT_BAD_INPUT, TargetRefused
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 ADAPTER_FILES = [

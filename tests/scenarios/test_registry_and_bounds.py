@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import EXIT_BAD_INPUT, ScenarioError
+from ground.errors import EXIT_BAD_INPUT, ScenarioError
 from harness.loadgen.schedule import arrival_offsets
 from scenarios.registry import SCENARIOS, get
 

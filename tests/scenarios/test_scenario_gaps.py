@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from ground.errors import EXIT_BAD_INPUT, ScenarioError
 from harness.cli import main
-from harness.errors import EXIT_BAD_INPUT, ScenarioError
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
 from harness.runner import RunRequest, execute

@@ -1,7 +1,7 @@
 """A small client for the chaos proxy's control API (works with Toxiproxy's API too: same routes and bodies).
 
 Every call has a timeout (Toxiproxy issues #159, #254 and #558: removing toxics under traffic can hang), and
-every failure becomes a :class:`~harness.errors.FaultError` naming the call, so a fault action never fails
+every failure becomes a :class:`~ground.errors.FaultError` naming the call, so a fault action never fails
 silently.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from harness.errors import FaultError
+from ground.errors import FaultError
 
 
 class ProxyClient:

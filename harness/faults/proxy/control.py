@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 import uvicorn
 
-from harness.errors import FaultError, HarnessError
+from ground.errors import FaultError, HarnessError
 from harness.faults.proxy.errors import ApiError
 from harness.faults.proxy.loop import run
 from harness.faults.proxy.server import ProxyCollection

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
+from ground.net import free_port
 from harness.faults.base import ProxyTarget
 from harness.faults.proxy.control import ProxyServer
-from harness.net import free_port
 
 
 @dataclass

@@ -17,7 +17,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
+from ground.net import check_target, is_loopback
 from harness.faults.proxy.errors import (
     BAD_TOXIC,
     PROXY_EXISTS,
@@ -30,7 +31,6 @@ from harness.faults.proxy.errors import (
 from harness.faults.proxy.link import Link
 from harness.faults.proxy.toxics import TOXICS, Stream, Toxic, ToxicContext, ToxicSpec, build_toxic
 from harness.faults.proxy.toxics.base import LinkHandle
-from harness.net import check_target, is_loopback
 
 log = logging.getLogger(__name__)
 

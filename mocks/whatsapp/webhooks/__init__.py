@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import BaseRoute
 
-from harness.config.loading import validate
+from ground.loading import validate
 from mocks.whatsapp.webhooks.config import WebhookConfig
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from harness.records import WEBHOOK_ATTEMPT_COLUMNS, WEBHOOK_ATTEMPT_SCHEMA
+from ground.records import WEBHOOK_ATTEMPT_COLUMNS, WEBHOOK_ATTEMPT_SCHEMA
 from mocks.whatsapp.segments import SegmentSpill
 
 EVICTED_KEY = b"scrmbench.attempts_evicted"

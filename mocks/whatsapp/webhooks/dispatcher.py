@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.clock import Clock
+from ground.clock import Clock
 from mocks.whatsapp.webhooks.attempts import Attempt, AttemptLog
 from mocks.whatsapp.webhooks.config import WebhookConfig
 from mocks.whatsapp.webhooks.payloads import Update, batch_payload

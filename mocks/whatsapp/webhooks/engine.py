@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from mocks.whatsapp.correlation import find_token
+from ground.correlation import find_token
 from mocks.whatsapp.errors import GraphError
 from mocks.whatsapp.ledger import LedgerEntry
 from mocks.whatsapp.state import MockState

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from mocks.whatsapp.control import _admin, _body, _invalid, _json, _others, _since
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.shards import FORWARDED, Relayed

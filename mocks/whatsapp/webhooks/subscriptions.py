@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from harness.errors import ConfigError
-from harness.net import check_target, is_loopback
+from ground.errors import ConfigError
+from ground.net import check_target, is_loopback
 from mocks.whatsapp.webhooks.signing import USER_AGENT
 
 

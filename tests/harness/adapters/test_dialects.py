@@ -24,8 +24,7 @@ from harness.adapters.base import (
     dig,
 )
 from harness.adapters.executors import HttpxExecutor
-from harness.adapters.registry import create_adapter
-from harness.config.profiles import load_profile, parse_profile
+from harness.adapters.registry import create_adapter, load_profile, parse_profile
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 TOKEN = "sb-abc123-1a"

@@ -9,8 +9,7 @@ import pytest
 
 from harness.adapters.base import Health, SendMedia, SendTemplate, SendText, UploadMedia
 from harness.adapters.executors import AsyncHttpxExecutor
-from harness.adapters.registry import create_adapter
-from harness.config.profiles import load_profile
+from harness.adapters.registry import create_adapter, load_profile
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 TO = "+4915112345678"

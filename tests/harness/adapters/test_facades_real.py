@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from harness.adapters.executors import connect
-from harness.config.profiles import parse_profile
+from harness.adapters.registry import parse_profile
 from tests.fixtures.facades import open_limits_config
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
@@ -43,7 +43,7 @@ def test_a_real_facade_forwards_sends_to_the_real_mock(dialect, mock_server, fac
 
 
 def test_a_facade_whose_mock_is_down_answers_in_its_own_dialect(facade_server) -> None:
-    from harness.net import free_port
+    from ground.net import free_port
 
     facade = facade_server("twilio", f"http://127.0.0.1:{free_port()}")  # nothing listens there
     data = yaml.safe_load((VENDORS / PROFILES["twilio"]).read_text())

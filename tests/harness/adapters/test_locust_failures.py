@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from harness.net import free_port
+from ground.net import free_port
 from harness.recorder import read_requests
 from tests.fixtures.facades import open_limits_config
 

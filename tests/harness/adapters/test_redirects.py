@@ -24,9 +24,8 @@ import yaml
 from harness.adapters.base import HttpRequest, HttpResponse, SendText, interpret_answer, redirect_target
 from harness.adapters.executors import AsyncHttpxExecutor, HttpxExecutor
 from harness.adapters.locust_executor import LocustExecutor
-from harness.adapters.registry import create_adapter
+from harness.adapters.registry import create_adapter, load_profile
 from harness.cli import main
-from harness.config.profiles import load_profile
 from harness.recorder import read_requests
 
 ROOT = Path(__file__).resolve().parents[3]

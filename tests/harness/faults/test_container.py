@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.errors import FaultError
+from ground.errors import FaultError
 from harness.faults import REGISTRY, FaultTargets, FaultTimeline
 from harness.faults.container import container_status, run_managed
 from tests.fixtures.docker import HttpContainer

@@ -18,8 +18,8 @@ SCRIPT = r"""
 import asyncio, sys
 from pathlib import Path
 from harness.faults import FaultRunner, FaultSchedule, FaultTargets, FaultTimeline, at, plan
-from harness.net import free_port
-from harness.services import ServiceProcess
+from ground.net import free_port
+from ground.services import ServiceProcess
 
 out = Path(sys.argv[1])
 port = free_port()

@@ -11,10 +11,10 @@ import httpx
 import psutil
 import pytest
 
-from harness.errors import FaultError
+from ground.errors import FaultError
+from ground.services import ServiceProcess
 from harness.faults import REGISTRY, FaultTargets, FaultTimeline
 from harness.faults.process import require_own_pid
-from harness.services import ServiceProcess
 
 pytestmark = pytest.mark.timeout(120)
 

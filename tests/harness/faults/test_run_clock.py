@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from ground.records import RunManifest
 from harness import run_faults
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.records import RunManifest
 from harness.runner import RunRequest, execute
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"

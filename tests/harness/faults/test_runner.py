@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import FakeClock
-from harness.errors import FaultError
+from ground.clock import FakeClock
+from ground.errors import FaultError
 from harness.faults.base import FaultRegistry, FaultTargets
 from harness.faults.runner import BackgroundFaults, FaultRunner
 from harness.faults.schedule import FaultSchedule, at, every, plan
@@ -151,7 +151,7 @@ def test_background_runner_clears_when_the_with_block_raises(flags: FaultRegistr
 
 
 def test_unknown_target_is_refused_before_anything_runs(fake_clock: FakeClock) -> None:
-    from harness.errors import ConfigError
+    from ground.errors import ConfigError
     from harness.faults import REGISTRY
 
     schedule = FaultSchedule(faults=[at(1, "process-kill", target="ghost")])

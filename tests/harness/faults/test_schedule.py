@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from harness.faults.base import FaultRegistry
 from harness.faults.schedule import FaultSchedule, at, every, load_schedule, parse_duration, plan, randomly
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from harness.faults.base import FaultParams, FaultRegistry, FaultTargets, register_fault
 from harness.faults.runner import BackgroundFaults, FaultRunner
 from harness.faults.schedule import FaultSchedule, at, plan

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.errors import FaultError
+from ground.errors import FaultError
+from ground.net import free_port
 from harness.faults import REGISTRY, FaultTargets, FaultTimeline, UpstreamTarget
-from harness.net import free_port
 from tests.fixtures.mock_server import MockServer
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.rates import ConstantRate
 from harness.loadgen.schedule import arrival_offsets

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from ground.records import RunManifest
 from harness.loadgen.plain_run import not_run_here
-from harness.records import RunManifest
 from scenarios.registry import get
 
 ROOT = Path(__file__).resolve().parents[3]

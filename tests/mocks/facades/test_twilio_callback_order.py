@@ -12,7 +12,7 @@ import httpx
 import orjson
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.facades.common import DEV_KEYS, FacadeSettings
 from mocks.facades.twilio_callbacks import CallbackSettings, StatusCallbacks, callback_refusal, twilio_signature
 

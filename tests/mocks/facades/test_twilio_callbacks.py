@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from ground.net import free_port
 from harness.adapters.executors import connect
-from harness.config.profiles import parse_profile
-from harness.net import free_port
+from harness.adapters.registry import parse_profile
 from mocks.facades.common import DEV_KEYS, DEV_TWILIO_ACCOUNT_SID
 from mocks.whatsapp.config import LimitsConfig, MockConfig
 from mocks.whatsapp.webhooks.config import Delay, LadderConfig, WebhookConfig

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from mocks.whatsapp.correlation import make_token
+from ground.correlation import make_token
 from tests.fixtures.vendors import VENDOR_API_HEADERS
 from tests.mocks.vendors.conftest import wait_until
 

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.vendors.front import Backend, FrontState
 from mocks.vendors.profiles import MANUAL_FAILOVER_S, get_profile
 from mocks.vendors.settings import FrontSettings

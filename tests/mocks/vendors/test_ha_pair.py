@@ -100,8 +100,8 @@ def test_serve_ha_pair_command_starts_three_processes_and_stops_them_all(tmp_pat
     import os
     import re
 
-    from harness.net import free_port
-    from harness.services import ServiceProcess
+    from ground.net import free_port
+    from ground.services import ServiceProcess
 
     port = free_port()
     log = tmp_path / "ha-pair.log"

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.net import free_port
-from harness.services import ServiceProcess
+from ground.net import free_port
+from ground.services import ServiceProcess
 from mocks.vendors.launch import launch_reference
 from mocks.whatsapp.config import LimitsConfig, MockConfig
 from tests.fixtures.common import require_system

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.vendors.graph import GraphError
 from mocks.vendors.ratelimit import TokenBucket
 from mocks.vendors.settings import RetrySettings

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from harness.errors import ConfigError
+from ground.errors import ConfigError
 from mocks.vendors.config import build_settings, parse_assignments
 from mocks.vendors.profiles import MANUAL_FAILOVER_S, PROFILES, get_profile, is_ha_profile, truth
 

@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 
+from ground.correlation import make_token
 from mocks.whatsapp.config import LimitsConfig, MockConfig
-from mocks.whatsapp.correlation import make_token
 from tests.fixtures.vendors import VENDOR_API_HEADERS
 from tests.mocks.vendors.conftest import wait_until
 from tests.mocks.vendors.e2e import RUN_TAG, drained, ledger, ledger_tokens, send_texts, stats, wait_ledger

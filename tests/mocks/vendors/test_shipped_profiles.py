@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config.profiles import load_profile
+from harness.adapters.registry import load_profile
 from mocks.vendors.profiles import PROFILES, is_ha_profile
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"

@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from analysis.stats import percentile
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.vendors.app import wait_at_least
 from mocks.vendors.latency import quantile_ms, sample_ms
 from mocks.vendors.settings import LatencySettings

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.vendors.app import sample_ms
 from mocks.vendors.config import build_settings
 from mocks.vendors.outbound import ServiceSchedule

@@ -9,7 +9,7 @@ import httpx
 import pyarrow.parquet as pq
 import pytest
 
-from harness.clock import SystemClock
+from ground.clock import SystemClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.webhooks.attempts import (

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.clock import SystemClock
-from harness.records import WEBHOOK_ATTEMPT_COLUMNS
+from ground.clock import SystemClock
+from ground.records import WEBHOOK_ATTEMPT_COLUMNS
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import LedgerConfig, MockConfig
 from mocks.whatsapp.segments import SegmentSpill

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from harness.clock import SystemClock
+from ground.clock import SystemClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig
 from tests.fixtures.webhook_receiver import WebhookReceiver

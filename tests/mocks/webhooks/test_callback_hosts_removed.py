@@ -8,8 +8,8 @@ import httpx
 import orjson
 import pytest
 
-from harness.clock import SystemClock
-from harness.errors import ConfigError
+from ground.clock import SystemClock
+from ground.errors import ConfigError
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.webhooks.config import WebhookConfig

@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 
-from harness.clock import SystemClock
+from ground.clock import SystemClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig
 from tests.mocks.webhooks.test_integration import ADMIN

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from harness.clock import FakeClock, SystemClock
+from ground.clock import FakeClock, SystemClock
 from mocks.whatsapp.webhooks.config import Delay, LadderConfig, WebhookConfig
 from mocks.whatsapp.webhooks.dispatcher import Dispatcher
 from mocks.whatsapp.webhooks.ladder import StatusLadder

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from starlette.applications import Starlette
 
-from harness.clock import SystemClock
-from harness.errors import ConfigError
-from harness.records import WEBHOOK_ATTEMPT_SCHEMA
+from ground.clock import SystemClock
+from ground.errors import ConfigError
+from ground.records import WEBHOOK_ATTEMPT_SCHEMA
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.webhooks import create_plugin

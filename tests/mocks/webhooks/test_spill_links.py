@@ -12,7 +12,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
-from harness.clock import SystemClock
+from ground.clock import SystemClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import LedgerConfig, MockConfig
 from mocks.whatsapp.ledger import Ledger, LedgerEntry, read_spill_folder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.net import free_port
+from ground.net import free_port
 from mocks.whatsapp.webhooks.signing import signed_headers
 from mocks.whatsapp.webhooks.transport import HttpxTransport, RawHttpTransport, WebhookTransport
 from tests.fixtures.webhook_receiver import WebhookReceiver

@@ -21,7 +21,7 @@ import httpx
 import orjson
 import pytest
 
-from harness.net import free_port
+from ground.net import free_port
 from mocks.vendors.launch import VendorHandle, launch_reference
 from mocks.whatsapp.config import MockConfig
 from tests.fixtures.vendors import VENDOR_API_HEADERS

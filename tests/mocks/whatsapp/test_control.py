@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 from starlette.applications import Starlette
 
-from harness.clock import FakeClock
-from harness.records import LEDGER_SCHEMA
+from ground.clock import FakeClock
+from ground.correlation import make_token
+from ground.records import LEDGER_SCHEMA
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import LedgerConfig, MockConfig
-from mocks.whatsapp.correlation import make_token
 from tests.mocks.whatsapp.helpers import ADMIN, SEND, error_of, template
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.whatsapp.fault_middleware import ConnectionDropped, classify
 from mocks.whatsapp.faults import FaultSet, FaultSpec
 from tests.mocks.whatsapp.helpers import ADMIN, PNID, SEND, error_of, template

@@ -18,7 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.python import asgi
 
-from harness.net import is_loopback
+from ground.net import is_loopback
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.state import MockState

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from harness.clock import FakeClock, SystemClock
-from harness.net import free_port
+from ground.clock import FakeClock, SystemClock
+from ground.net import free_port
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig, PhoneNumberConfig
 from mocks.whatsapp.health import MockHealth, WindowedSamples, worst

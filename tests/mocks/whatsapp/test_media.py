@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.whatsapp.media import MB, is_animated_webp
 from tests.mocks.whatsapp.helpers import PNID, SEND, error_of, open_window
 

@@ -8,10 +8,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
+from ground.correlation import make_token
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig, TemplateConfig
-from mocks.whatsapp.correlation import make_token
 from tests.mocks.whatsapp.helpers import PNID, SEND, error_of, open_window, template, text
 
 pytestmark = pytest.mark.anyio

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import LedgerConfig, LimitsConfig, MockConfig
 from tests.fixtures.mock_server import start_mock_server

@@ -8,8 +8,8 @@ import pytest
 from pywa import WhatsApp
 from pywa.errors import RateLimitHit
 
+from ground.correlation import make_token
 from mocks.whatsapp.config import LimitsConfig, MockConfig
-from mocks.whatsapp.correlation import make_token
 from tests.fixtures.mock_server import MockServer
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.errors import ConfigError
-from harness.net import free_port
+from ground.errors import ConfigError
+from ground.net import free_port
 from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
 from mocks.whatsapp.sharding import shard_configs
 from tests.fixtures.mock_server import MockServer, start_mock_server

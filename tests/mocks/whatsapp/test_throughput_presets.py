@@ -7,9 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
+from ground.errors import ConfigError
 from harness.commands.mock import load_config
-from harness.errors import ConfigError
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import THROUGHPUT_PRESETS, LimitsConfig, MockConfig
 from tests.mocks.whatsapp.helpers import ADMIN, PNID, SEND, error_of, template

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mocks.whatsapp.correlation import find_token_in, make_token
+from ground.correlation import find_token_in, make_token
 from mocks.whatsapp.errors import GraphError
 from mocks.whatsapp.validation import MAX_TEXT, parse_send
 

@@ -25,6 +25,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ground.registry import Registry
+
 Stream = Literal["upstream", "downstream"]  # upstream: client -> server; downstream: server -> client
 
 
@@ -84,16 +86,14 @@ class ToxicSpec(BaseModel):
         return self if self.name else self.model_copy(update={"name": f"{self.type}_{self.stream}"})
 
 
-TOXICS: dict[str, type[Toxic]] = {}
+TOXICS: Registry[type[Toxic]] = Registry("toxic", field="type")
 ToxicT = TypeVar("ToxicT", bound=type[Toxic])
 
 
 def register_toxic(type_name: str) -> Callable[[ToxicT], ToxicT]:
     def decorate(cls: ToxicT) -> ToxicT:
-        if type_name in TOXICS and TOXICS[type_name] is not cls:
-            raise ValueError(f"toxic {type_name!r} is registered twice")
+        TOXICS.add(type_name, cls)
         cls.type_name = type_name
-        TOXICS[type_name] = cls
         return cls
 
     return decorate
@@ -101,4 +101,6 @@ def register_toxic(type_name: str) -> Callable[[ToxicT], ToxicT]:
 
 def build_toxic(spec: ToxicSpec) -> Toxic:
     """Validate a spec's attributes against its type; raises KeyError (unknown type) or pydantic's ValidationError."""
-    return TOXICS[spec.type].model_validate(spec.attributes)
+    if spec.type not in TOXICS:
+        raise KeyError(spec.type)
+    return TOXICS.get(spec.type).model_validate(spec.attributes)

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from ground.errors import EXIT_BAD_INPUT, FaultError
+from ground.net import free_port
+from ground.services import ServiceProcess
 from harness.cli import main
-from harness.errors import EXIT_BAD_INPUT, FaultError
 from harness.faults import REGISTRY, FaultTargets, FaultTimeline, ProxyTarget
 from harness.faults.proxy import ProxyClient, ProxyServer
-from harness.net import free_port
-from harness.services import ServiceProcess
 from tests.fixtures.proxy import sync_round_trip, threaded_echo
 
 pytestmark = pytest.mark.timeout(60)
@@ -145,7 +145,7 @@ def test_cli_refuses_a_non_loopback_listen_address(capsys: pytest.CaptureFixture
 def test_in_process_api_on_a_taken_port_fails_clearly() -> None:
     import socket
 
-    from harness.errors import HarnessError
+    from ground.errors import HarnessError
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

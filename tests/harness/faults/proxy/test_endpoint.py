@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from ground.services import ServiceProcess
 from harness.faults import REGISTRY, FaultTargets
 from harness.faults.proxy.endpoint import proxy_in_front
-from harness.services import ServiceProcess
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mocks.whatsapp.correlation import find_token, find_token_in, make_token
+from ground.correlation import find_token, find_token_in, make_token
 
 
 @given(worker=st.integers(0, 1023), sequence=st.integers(0, 10**12), text=st.text(max_size=50))

@@ -12,17 +12,17 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from ground.errors import ConfigError
+from ground.records import RunManifest
+from ground.secrets import REDACTED, RedactingFilter, SecretRegistry, install_log_redaction, read_secret
 from harness.adapters.executors import connect
-from harness.config.profiles import load_profile, parse_profile
-from harness.errors import ConfigError
+from harness.adapters.registry import load_profile, parse_profile
 from harness.recorder import (
     RequestRecorder,
     ShardSink,
     read_requests,
 )
-from harness.records import RunManifest
 from harness.run_folder import complete_manifest, run_directory, write_manifest
-from harness.secrets import REDACTED, RedactingFilter, SecretRegistry, install_log_redaction, read_secret
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 

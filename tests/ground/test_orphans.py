@@ -11,8 +11,8 @@ import textwrap
 import psutil
 import pytest
 
-from harness.net import free_port
-from harness.orphans import PARENT_ENV, exit_with_parent, parent_env
+from ground.net import free_port
+from ground.orphans import PARENT_ENV, exit_with_parent, parent_env
 
 
 def test_no_watcher_without_a_parent_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,7 +37,7 @@ def test_mock_started_by_a_killed_harness_stops_by_itself(tmp_path) -> None:
     harness_script = textwrap.dedent(
         f"""
         import sys, time
-        from harness.services import ServiceProcess
+        from ground.services import ServiceProcess
         service = ServiceProcess.python_module(
             "mock", ["mock", "serve", "--port", "{port}"], health_url="http://127.0.0.1:{port}/_mock/health"
         ).start()

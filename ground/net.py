@@ -1,0 +1,62 @@
+"""Loopback helpers and the target allowlist (design.md, Safety).
+
+A load harness is a weapon pointed at someone's server: loopback is always allowed, anything else must be on
+the profile's allowlist *and* the user must confirm they own it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from ground.errors import TargetRefused
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        raise TargetRefused("not an absolute URL", field="base_url", value=url, fix="write it as http://127.0.0.1:PORT")
+    return parts.hostname.lower()
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_target(url: str, allowed: Iterable[str] = (), *, owner_confirmed: bool = False) -> None:
+    """Refuse ``url`` unless it is loopback, or allowlisted and confirmed by the user."""
+    host = host_of(url)
+    if is_loopback(host):
+        return
+    allowed_hosts = {item.strip().lower() for item in allowed}
+    if host not in allowed_hosts:
+        raise TargetRefused(
+            f"target host {host!r} is not loopback and not in the profile's allowed_targets",
+            field="base_url",
+            value=url,
+            fix=f"add '{host}' to allowed_targets in the vendor profile and pass --i-own-this-target",
+        )
+    if not owner_confirmed:
+        raise TargetRefused(
+            f"target host {host!r} is allowlisted but the run was not confirmed",
+            field="base_url",
+            value=url,
+            fix="pass --i-own-this-target to confirm you own or may load-test this system",
+        )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that was free a moment ago (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

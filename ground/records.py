@@ -1,0 +1,153 @@
+"""Record formats shared by the recorder, the mock's ledger export and the analysis (design.md, "Records").
+
+Times are wall-clock Unix seconds as float64 on one clock (the machine's), so requests, ledger rows and fault
+events join without conversion. Durations are milliseconds as float64.
+
+A results folder ``results/<run-id>/`` holds:
+
+    manifest.json         RunManifest
+    requests/*.parquet    REQUEST_SCHEMA, one shard file per worker per flush
+    ledger.parquet        LEDGER_SCHEMA   (messages that reached the mock WhatsApp API)
+    webhooks.parquet      WEBHOOK_ATTEMPT_SCHEMA (every webhook POST the mock made)
+    faults.jsonl          one FaultEvent per line
+    health.parquet        HEALTH_SCHEMA   (the harness, the mock and the candidate watched, once a second; while
+                          the run is going, shards in health/*.parquet, merged at its end)
+    summary.json          written by analysis
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, Field
+
+REQUEST_SCHEMA = pa.schema(
+    [
+        ("scheduled_at", pa.float64()),  # open model: the slot's intended start; null in closed model
+        ("started_at", pa.float64()),
+        ("ended_at", pa.float64()),
+        ("latency_ms", pa.float64()),  # ended_at - started_at
+        ("corrected_latency_ms", pa.float64()),  # ended_at - scheduled_at (open model), else = latency_ms
+        ("operation", pa.string()),  # adapter operation: send_text, upload_media, customer_message, ...
+        ("name", pa.string()),  # stats name (Locust grouping)
+        ("status", pa.int32()),  # HTTP status, 0 for transport error / timeout / dropped slot
+        ("ok", pa.bool_()),
+        ("outcome", pa.string()),  # ok | failed | indeterminate | dropped
+        ("error_kind", pa.string()),  # none | http | body | timeout | transport | dropped
+        ("error_code", pa.string()),
+        ("error_text", pa.string()),
+        ("bytes_sent", pa.int64()),
+        ("bytes_received", pa.int64()),
+        ("correlation_id", pa.string()),
+        ("vendor_message_id", pa.string()),
+        ("worker", pa.string()),
+        ("vendor", pa.string()),
+        ("scenario", pa.string()),
+    ]
+)
+REQUEST_COLUMNS = tuple(REQUEST_SCHEMA.names)
+
+OUTCOMES = ("ok", "failed", "indeterminate", "dropped")
+ERROR_KINDS = ("none", "http", "body", "timeout", "transport", "dropped")
+
+LEDGER_SCHEMA = pa.schema(
+    [
+        ("arrived_at", pa.float64()),  # wall clock at the mock
+        ("arrived_monotonic", pa.float64()),
+        ("wamid", pa.string()),
+        ("direction", pa.string()),  # outbound (vendor -> WhatsApp) | inbound (customer -> vendor)
+        ("phone_number_id", pa.string()),
+        ("recipient", pa.string()),  # wa_id or BSUID of the customer
+        ("type", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("correlation_id", pa.string()),
+        ("context_message_id", pa.string()),
+        ("reply_to_wamid", pa.string()),  # inbound message this outbound one answers, when linked
+        ("inbound_delivered_at", pa.float64()),  # when the linked inbound webhook was acknowledged
+        ("biz_opaque_callback_data", pa.string()),
+    ]
+)
+LEDGER_COLUMNS = tuple(LEDGER_SCHEMA.names)
+
+WEBHOOK_ATTEMPT_SCHEMA = pa.schema(
+    [
+        ("sent_at", pa.float64()),
+        ("delivery_id", pa.string()),
+        ("kind", pa.string()),  # message | status
+        ("wamids", pa.string()),  # comma-separated wamids carried in this POST
+        ("attempt", pa.int32()),  # 0 for the first try
+        ("callback_url", pa.string()),
+        ("http_status", pa.int32()),  # 0 when no answer
+        ("response_ms", pa.float64()),
+        ("outcome", pa.string()),  # ok | http_error | timeout | connect_error
+        ("error", pa.string()),
+    ]
+)
+WEBHOOK_ATTEMPT_COLUMNS = tuple(WEBHOOK_ATTEMPT_SCHEMA.names)
+
+# One sample of one figure of one watched process (or of the machine), long format so a new figure is a new value
+# of ``metric``, never a schema change. ``docs/summary-schema.md`` lists the metrics and their units.
+HEALTH_SCHEMA = pa.schema(
+    [
+        ("at", pa.float64()),  # wall-clock Unix seconds (the run clock)
+        ("source", pa.string()),  # machine | runner | mock | mock-shard-N | vendor | front | proxy | local | worker-N
+        ("role", pa.string()),  # machine | harness | mock | candidate
+        ("pid", pa.int64()),  # null for the machine and for containers
+        ("metric", pa.string()),  # cpu_pct, rss_bytes, threads, fds, loop_lag_ms_p95, start_lateness_ms_p95, ...
+        ("value", pa.float64()),
+    ]
+)
+HEALTH_COLUMNS = tuple(HEALTH_SCHEMA.names)
+HEALTH_ROLES = ("machine", "harness", "mock", "candidate")
+
+FaultAction = Literal["inject", "clear", "error", "note"]
+
+
+class FaultEvent(BaseModel):
+    """One line of ``faults.jsonl``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: float  # wall-clock Unix seconds; for an inject or clear, when the action started
+    action: FaultAction
+    fault: str  # registered fault name, e.g. "process-kill"
+    target: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    fault_id: str = ""  # pairs an inject with its clear
+    ok: bool = True
+    detail: str = ""
+    ended_at: float | None = None  # when the inject or clear returned (a process kill may wait seconds)
+
+
+class RunManifest(BaseModel):
+    """``manifest.json``: what was run, against what, when, and whether the run completed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: int = 1
+    run_id: str
+    run_tag: str = ""
+    scenario: str
+    scenario_params: dict[str, Any] = Field(default_factory=dict)
+    vendor: dict[str, Any] = Field(default_factory=dict)  # profile, secrets redacted
+    sla: str | None = None
+    seed: int | None = None
+    load_model: Literal["open", "closed"] = "open"
+    versions: dict[str, str] = Field(default_factory=dict)
+    host: dict[str, Any] = Field(default_factory=dict)
+    started_at: float
+    ended_at: float | None = None
+    complete: bool = False
+    workers: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    unmeasured: dict[str, str] = Field(default_factory=dict)  # figure -> why it could not be measured
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def is_safe_run_id(run_id: str) -> bool:
+    """A run id is a plain file name: no separators, no '..', no leading dot."""
+    return bool(_RUN_ID.fullmatch(run_id)) and ".." not in run_id
