@@ -7,6 +7,7 @@ tokens, the app secret, the control-plane token) may also come from the environm
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -73,6 +74,17 @@ class LimitsConfig(_Strict):
         return TIERS[self.tier]
 
 
+class VersionsConfig(_Strict):
+    """Graph API versions (mocks/whatsapp/versions.py, docs/whatsapp-2026.md). ``enforce: false`` accepts any
+    ``vNN.N`` as before; ``today`` pins the date that decides which versions are released and expired (default:
+    the clock's UTC date). ``header`` adds ``facebook-api-version: <served version>`` to send answers (the header's
+    exact use by Meta is unconfirmed, so it can be switched off)."""
+
+    enforce: bool = True
+    today: dt.date | None = None
+    header: bool = True
+
+
 class AuthConfig(_Strict):
     access_tokens: list[str] = Field(default_factory=lambda: ["mock-access-token"], min_length=1)
     expired_tokens: list[str] = Field(default_factory=lambda: ["mock-expired-token"])
@@ -105,6 +117,7 @@ class MockConfig(_Strict):
     app_secret: str = "mock-app-secret"
     admin_token: str = "mock-admin-token"
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    versions: VersionsConfig = Field(default_factory=VersionsConfig)
     phone_numbers: list[PhoneNumberConfig] = Field(
         default_factory=lambda: [PhoneNumberConfig(id="100000000000001")], min_length=1
     )

@@ -7,7 +7,6 @@ id another shard owns is relayed there once.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -22,7 +21,6 @@ from mocks.whatsapp.send import SendMessage
 from mocks.whatsapp.shards import FORWARDED
 from mocks.whatsapp.state import MockState
 
-_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
 _JSON = "application/json"
 _SUCCESS = orjson.dumps({"success": True})
 
@@ -36,9 +34,10 @@ def authorize(state: MockState, request: Request) -> None:
 
 
 def _check_version(request: Request) -> None:
+    """Unknown versions raise Graph's error; expired ones are served by the oldest usable version (versions.py)."""
     version = request.path_params.get("version")
-    if version is not None and not _VERSION.fullmatch(version):
-        raise GraphError(100, title=f"Unknown path components: /{version}", with_error_data=False)
+    if version is not None:
+        request.app.state.mock.served_version_text(version)
 
 
 def _phone_number(state: MockState, request: Request) -> str:

@@ -30,6 +30,7 @@ from mocks.whatsapp.ledger import Ledger, LedgerEntry
 from mocks.whatsapp.limiters import Limiters
 from mocks.whatsapp.media import MediaStore
 from mocks.whatsapp.shards import ShardMap
+from mocks.whatsapp.versions import VersionPolicy, label
 
 log = logging.getLogger("mocks.whatsapp")
 
@@ -59,6 +60,7 @@ class MockState:
         self.faults = FaultSet(seed=config.seed, id_prefix=f"s{config.shard_index}f" if sharded else "f")
         self.events = EventLog()
         self.trace_ids = TraceIds()
+        self.versions = VersionPolicy(enforce=config.versions.enforce, today=config.versions.today)
         self.on_accepted: list[AcceptedListener] = []
         self.on_reset: list[Callable[[], None]] = []
         self.extensions: dict[str, Any] = {}  # plug-ins keep their own objects here, by plug-in name
@@ -82,6 +84,25 @@ class MockState:
                 log.exception("on_accepted listener %r failed for %s", listener, entry.wamid)
         self.ledger.append(entry)
         self.counters["accepted"] += 1
+
+    def served_version(self, major: int, minor: int) -> tuple[int, int]:
+        """The version serving a call to ``v{major}.{minor}`` (versions.py); the first call of each expired version
+        that another one serves is noted in the event log."""
+        served = self.versions.serve(major, minor, self.clock.now())
+        if served[0] != major or served[1] != minor:
+            self._note_fallback(label((major, minor)), label(served))
+        return served
+
+    def served_version_text(self, version: str | None) -> tuple[int, int]:
+        served = self.versions.serve_text(version, self.clock.now())
+        if version is not None and label(served) != version:
+            self._note_fallback(version, label(served))
+        return served
+
+    def _note_fallback(self, requested: str, served: str) -> None:
+        if self.versions.fallbacks.get(requested) != served:
+            self.versions.fallbacks[requested] = served
+            self.events.add(self.clock.now(), "expired_version_served", requested=requested, served=served)
 
     def add_fault(self, spec: FaultSpec, *, source: str = "control", fault_id: str | None = None) -> str:
         now = self.clock.now()
@@ -111,6 +132,7 @@ class MockState:
         self.media.reset()
         self.faults.clear()
         self.customers.reset()
+        self.versions.fallbacks.clear()
         self.counters = dict.fromkeys(self.counters, 0)
         for callback in self.on_reset:
             callback()
