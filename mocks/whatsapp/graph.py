@@ -104,7 +104,7 @@ def _owner_elsewhere(state: MockState, *, number: str | None = None, media_id: s
 
 def _phone_info(state: MockState, phone_number_id: str) -> dict[str, Any]:
     number = state.numbers[phone_number_id]
-    level = "HIGH" if state.limiters.config.throughput_per_second >= 1_000 else "STANDARD"
+    level = state.limiters.level_of(phone_number_id)
     return {
         "verified_name": number.verified_name,
         "code_verification_status": "VERIFIED",

@@ -142,7 +142,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     if outbound.template is not None:
         category = _check_template(state, outbound.template)
         if not window_open:
-            limiters.check_reach(number.waba_id, customer.user_id, now)
+            limiters.check_reach(limiters.reach_key(phone_number_id), customer.user_id, now)
     elif not window_open and limiters.config.enabled and limiters.config.enforce_customer_window:
         raise GraphError(131047, _WINDOW_CLOSED)
     if outbound.media is not None:
