@@ -149,6 +149,8 @@ class MockConfig(_Strict):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
     templates: list[TemplateConfig] = Field(default_factory=list)  # empty: any template name is accepted
+    # Marketing Messages API: bid_spec is unsupported after 2026-07-31 (refused); "ignore" accepts it silently.
+    marketing_bid_spec: Literal["refuse", "ignore"] = "refuse"
     faults: list[FaultSpec] = Field(default_factory=list)  # bodies as for POST /_mock/faults, active from start
     # Settings of the webhook engine (mocks/whatsapp/webhooks), validated by that package's own model.
     webhooks: dict[str, Any] = Field(default_factory=dict)

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from mocks.whatsapp.auth import check_token, token_from
 from mocks.whatsapp.errors import GraphError, unknown_object
+from mocks.whatsapp.marketing import marketing_messages
 from mocks.whatsapp.media import MAX_UPLOAD
 from mocks.whatsapp.send import SendMessage
 from mocks.whatsapp.shards import FORWARDED
@@ -225,6 +226,18 @@ def send_routes() -> list[BaseRoute]:
     return [
         Route("/v{major:int}.{minor:int}/{phone_number_id:int}/messages", endpoint, methods=["POST"], name="send"),
         Route("/{phone_number_id:int}/messages", endpoint, methods=["POST"], name="send_unversioned"),
+        Route(
+            "/v{major:int}.{minor:int}/{phone_number_id:int}/marketing_messages",
+            marketing_messages,
+            methods=["POST"],
+            name="marketing_messages",
+        ),
+        Route(
+            "/{phone_number_id:int}/marketing_messages",
+            marketing_messages,
+            methods=["POST"],
+            name="marketing_messages_unversioned",
+        ),
     ]
 
 
