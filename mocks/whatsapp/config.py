@@ -7,6 +7,7 @@ tokens, the app secret, the control-plane token) may also come from the environm
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from mocks.whatsapp.faults import FaultSpec
 
 TIERS: dict[str, int | None] = {"250": 250, "2K": 2_000, "10K": 10_000, "100K": 100_000, "unlimited": None}
+TIER_ORDER = ("250", "2K", "10K", "100K", "unlimited")
 # Meta's per-number throughput levels (reference §4.1): coexistence numbers (shared with the WhatsApp Business app)
 # are fixed at 20 msg/s, STANDARD is 80, HIGH 1,000. ``limits.throughput: <name>`` sets throughput_per_second.
 THROUGHPUT_PRESETS = {"coexistence": 20.0, "standard": 80.0, "high": 1_000.0}
@@ -31,6 +33,10 @@ class PhoneNumberConfig(_Strict):
     verified_name: str = "scrmbench mock business"
     waba_id: str = Field(default="200000000000001", pattern=r"^[0-9]{1,20}$")
     quality_rating: Literal["GREEN", "YELLOW", "RED", "UNKNOWN"] = "GREEN"
+    # Messaging limits are per business portfolio (docs/whatsapp-2026.md §2): numbers without one share "default".
+    portfolio_id: str = Field(default="default", min_length=1, max_length=64)
+    # Shared with the WhatsApp Business app: fixed at 20 msg/s, never upgraded (Meta's throughput page).
+    coexistence: bool = False
 
 
 class LimitsConfig(_Strict):
@@ -44,6 +50,19 @@ class LimitsConfig(_Strict):
     pair_rate_per_6s: float = Field(default=1.0, gt=0)  # per (phone number, recipient)
     pair_burst: int = Field(default=45, ge=1)
     tier: Literal["250", "2K", "10K", "100K", "unlimited"] = "250"  # unique business-initiated users / 24 h
+    # Where the reach limit is counted: "portfolio" (Meta since 2025-10-07, shared by all the portfolio's numbers)
+    # or "waba" (the mock before late 2026).
+    reach_scope: Literal["portfolio", "waba"] = "portfolio"
+    # Automatic scaling: every ``scale_every_s`` the limit steps up one tier when the peak 24 h reach of the last
+    # ``scale_window_days`` was at least ``scale_share`` of it (docs/whatsapp-2026.md §2). False: fixed tier.
+    auto_scale: bool = True
+    scale_every_s: float = Field(default=6 * 3_600.0, gt=0)
+    scale_window_days: int = Field(default=7, ge=1)
+    scale_share: float = Field(default=0.5, gt=0, le=1)
+    # Automatic throughput upgrade to 1,000 msg/s once the portfolio is unlimited (not for coexistence numbers):
+    # ``throughput_upgrade_s`` of 131057 first, then phone_number_quality_update THROUGHPUT_UPGRADE.
+    auto_throughput_upgrade: bool = True
+    throughput_upgrade_s: float = Field(default=60.0, ge=0)
     enforce_customer_window: bool = True  # free-form outside 24 h of the customer's last message -> 131047
     tier_error_code: int = 131048  # Meta's exact code for the reach limit is unconfirmed (reference §4.4)
     # WABA management calls (/{waba}, /{waba}/phone_numbers, /{waba}/message_templates) per hour -> 80007;
@@ -71,6 +90,17 @@ class LimitsConfig(_Strict):
     @property
     def tier_limit(self) -> int | None:
         return TIERS[self.tier]
+
+
+class VersionsConfig(_Strict):
+    """Graph API versions (mocks/whatsapp/versions.py, docs/whatsapp-2026.md). ``enforce: false`` accepts any
+    ``vNN.N`` as before; ``today`` pins the date that decides which versions are released and expired (default:
+    the clock's UTC date). ``header`` adds ``facebook-api-version: <served version>`` to send answers (the header's
+    exact use by Meta is unconfirmed, so it can be switched off)."""
+
+    enforce: bool = True
+    today: dt.date | None = None
+    header: bool = True
 
 
 class AuthConfig(_Strict):
@@ -105,6 +135,7 @@ class MockConfig(_Strict):
     app_secret: str = "mock-app-secret"
     admin_token: str = "mock-admin-token"
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    versions: VersionsConfig = Field(default_factory=VersionsConfig)
     phone_numbers: list[PhoneNumberConfig] = Field(
         default_factory=lambda: [PhoneNumberConfig(id="100000000000001")], min_length=1
     )
@@ -118,6 +149,8 @@ class MockConfig(_Strict):
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
     templates: list[TemplateConfig] = Field(default_factory=list)  # empty: any template name is accepted
+    # Marketing Messages API: bid_spec is unsupported after 2026-07-31 (refused); "ignore" accepts it silently.
+    marketing_bid_spec: Literal["refuse", "ignore"] = "refuse"
     faults: list[FaultSpec] = Field(default_factory=list)  # bodies as for POST /_mock/faults, active from start
     # Settings of the webhook engine (mocks/whatsapp/webhooks), validated by that package's own model.
     webhooks: dict[str, Any] = Field(default_factory=dict)

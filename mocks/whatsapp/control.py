@@ -160,8 +160,32 @@ def _limits_view(state: MockState) -> dict[str, Any]:
     return {
         **state.limiters.config.model_dump(),
         "rate_limit_http_status": state.config.rate_limit_http_status,
-        "reach": {waba: state.limiters.reach_count(waba) for waba in {n.waba_id for n in state.numbers.values()}},
+        "reach": {key: state.limiters.reach_count(key) for key in _reach_keys(state)},
+        "tiers": {key: state.limiters.tier_of(key) for key in _reach_keys(state)},
+        "throughput_levels": {number_id: state.limiters.level_of(number_id) for number_id in state.numbers},
     }
+
+
+def _reach_keys(state: MockState) -> list[str]:
+    return sorted({state.limiters.reach_key(number_id) for number_id in state.numbers})
+
+
+async def throughput_upgrade(request: Request) -> Response:
+    """``POST /_mock/numbers/{id}/throughput_upgrade``: start the upgrade to 1,000 msg/s now (131057 meanwhile)."""
+    state = _admin(request)
+    number_id = request.path_params["phone_number_id"]
+    if number_id not in state.numbers:
+        raise unknown_object(number_id)
+    started = state.start_throughput_upgrade(number_id)
+    return _json(
+        {
+            "phone_number_id": number_id,
+            "started": started,
+            "upgrading": state.limiters.upgrading(number_id),
+            "duration_s": state.limiters.config.throughput_upgrade_s,
+            "level": state.limiters.level_of(number_id),
+        }
+    )
 
 
 async def get_limits(request: Request) -> Response:
@@ -257,6 +281,12 @@ def control_routes() -> list[BaseRoute]:
         Route("/_mock/limits", patch_limits, methods=["PATCH"], name="mock_patch_limits"),
         Route("/_mock/events", events, methods=["GET"], name="mock_events"),
         Route("/_mock/stats", stats, methods=["GET"], name="mock_stats"),
+        Route(
+            "/_mock/numbers/{phone_number_id}/throughput_upgrade",
+            throughput_upgrade,
+            methods=["POST"],
+            name="mock_throughput_upgrade",
+        ),
         Route("/_mock/customers/{key}", customer, methods=["GET"], name="mock_customer"),
         Route("/_mock/shards", shards, methods=["GET"], name="mock_shards"),
     ]

@@ -36,7 +36,7 @@ def classify(path: str) -> tuple[str, str | None]:
     parts = [part for part in path.split("/") if part]
     if parts and parts[0][:1] == "v" and "." in parts[0]:
         parts = parts[1:]
-    if len(parts) == 2 and parts[1] == "messages":
+    if len(parts) == 2 and parts[1] in ("messages", "marketing_messages"):  # the MM API is a send route too
         return "messages", parts[0]
     if (len(parts) == 2 and parts[1] == "media") or path.startswith("/mock-cdn/"):
         return "media", parts[0] if parts[1:2] == ["media"] else None

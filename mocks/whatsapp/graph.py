@@ -7,7 +7,6 @@ id another shard owns is relayed there once.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -17,12 +16,12 @@ from starlette.routing import BaseRoute, Route
 
 from mocks.whatsapp.auth import check_token, token_from
 from mocks.whatsapp.errors import GraphError, unknown_object
+from mocks.whatsapp.marketing import marketing_messages
 from mocks.whatsapp.media import MAX_UPLOAD
 from mocks.whatsapp.send import SendMessage
 from mocks.whatsapp.shards import FORWARDED
 from mocks.whatsapp.state import MockState
 
-_VERSION = re.compile(r"v\d{1,3}\.\d{1,2}")
 _JSON = "application/json"
 _SUCCESS = orjson.dumps({"success": True})
 
@@ -36,9 +35,10 @@ def authorize(state: MockState, request: Request) -> None:
 
 
 def _check_version(request: Request) -> None:
+    """Unknown versions raise Graph's error; expired ones are served by the oldest usable version (versions.py)."""
     version = request.path_params.get("version")
-    if version is not None and not _VERSION.fullmatch(version):
-        raise GraphError(100, title=f"Unknown path components: /{version}", with_error_data=False)
+    if version is not None:
+        request.app.state.mock.served_version_text(version)
 
 
 def _phone_number(state: MockState, request: Request) -> str:
@@ -105,7 +105,7 @@ def _owner_elsewhere(state: MockState, *, number: str | None = None, media_id: s
 
 def _phone_info(state: MockState, phone_number_id: str) -> dict[str, Any]:
     number = state.numbers[phone_number_id]
-    level = "HIGH" if state.limiters.config.throughput_per_second >= 1_000 else "STANDARD"
+    level = state.limiters.level_of(phone_number_id)
     return {
         "verified_name": number.verified_name,
         "code_verification_status": "VERIFIED",
@@ -226,6 +226,18 @@ def send_routes() -> list[BaseRoute]:
     return [
         Route("/v{major:int}.{minor:int}/{phone_number_id:int}/messages", endpoint, methods=["POST"], name="send"),
         Route("/{phone_number_id:int}/messages", endpoint, methods=["POST"], name="send_unversioned"),
+        Route(
+            "/v{major:int}.{minor:int}/{phone_number_id:int}/marketing_messages",
+            marketing_messages,
+            methods=["POST"],
+            name="marketing_messages",
+        ),
+        Route(
+            "/{phone_number_id:int}/marketing_messages",
+            marketing_messages,
+            methods=["POST"],
+            name="marketing_messages_unversioned",
+        ),
     ]
 
 

@@ -53,14 +53,14 @@ async def relay_raw(state: MockState, scope: Scope, body: bytes, send: Send, sha
     await send({"type": "http.response.body", "body": answer.body})
 
 
-async def _answer(send: Send, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+_API_VERSION = b"facebook-api-version"
+
+
+async def _answer(send: Send, body: bytes, version: bytes | None = None) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if version is not None:
+        headers.append((_API_VERSION, version))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -79,6 +79,7 @@ async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
             authorization = value.decode("latin-1")
             break
     check_token(state.config.auth, token_from(authorization, scope["query_string"]))
+    version = served_version(state, scope["path_params"])
     phone_number_id = str(scope["path_params"]["phone_number_id"])
     if phone_number_id not in state.numbers:
         raise unknown_object(phone_number_id)
@@ -93,7 +94,7 @@ async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
         raise GraphError(100, "The request body could not be parsed as JSON.") from None
     outbound = parse_send(body)
     if outbound.kind != "message":
-        await _answer(send, _SUCCESS)  # mark-as-read and typing indicator
+        await _answer(send, _SUCCESS, version)  # mark-as-read and typing indicator
         return
     entry = admit(state, phone_number_id, outbound, len(raw))
     state.accepted(entry)
@@ -105,7 +106,20 @@ async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
         "contacts": [contact],
         "messages": [{"id": entry.wamid, "message_status": "accepted"}],
     }
-    await _answer(send, orjson.dumps(answer))
+    await _answer(send, orjson.dumps(answer), version)
+
+
+def served_version(state: MockState, params: dict[str, object]) -> bytes | None:
+    """Resolve the path's ``v{major}.{minor}`` (versions.py: expired ones are served by the oldest usable version,
+    unknown ones raise); the ``facebook-api-version`` header value, or None when that header is switched off."""
+    major = params.get("major")
+    if major is None:
+        served = state.versions.newest(state.clock.now())
+    else:
+        served = state.served_version(major, params["minor"])  # type: ignore[arg-type]
+    if not state.config.versions.header:
+        return None
+    return b"v%d.%d" % served
 
 
 def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int) -> LedgerEntry:
@@ -128,7 +142,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     if outbound.template is not None:
         category = _check_template(state, outbound.template)
         if not window_open:
-            limiters.check_reach(number.waba_id, customer.user_id, now)
+            limiters.check_reach(limiters.reach_key(phone_number_id), customer.user_id, now)
     elif not window_open and limiters.config.enabled and limiters.config.enforce_customer_window:
         raise GraphError(131047, _WINDOW_CLOSED)
     if outbound.media is not None:

@@ -30,6 +30,7 @@ from mocks.whatsapp.ledger import Ledger, LedgerEntry
 from mocks.whatsapp.limiters import Limiters
 from mocks.whatsapp.media import MediaStore
 from mocks.whatsapp.shards import ShardMap
+from mocks.whatsapp.versions import VersionPolicy, label
 
 log = logging.getLogger("mocks.whatsapp")
 
@@ -45,7 +46,7 @@ class MockState:
             seed=config.seed, not_on_whatsapp_share=config.not_on_whatsapp_share, max_customers=config.max_customers
         )
         self.ledger = Ledger(config.ledger.memory_rows, config.ledger.spill_dir)
-        self.limiters = Limiters(config.limits)
+        self.limiters = Limiters(config.limits, self.numbers, on_event=self._limit_event)
         self.media = MediaStore(
             url_ttl_s=config.media.url_ttl_s,
             retention_s=config.media.retention_s,
@@ -59,8 +60,12 @@ class MockState:
         self.faults = FaultSet(seed=config.seed, id_prefix=f"s{config.shard_index}f" if sharded else "f")
         self.events = EventLog()
         self.trace_ids = TraceIds()
+        self.versions = VersionPolicy(enforce=config.versions.enforce, today=config.versions.today)
         self.on_accepted: list[AcceptedListener] = []
         self.on_reset: list[Callable[[], None]] = []
+        # (phone number id, seconds until done) when a throughput upgrade starts: the webhook engine sends
+        # phone_number_quality_update THROUGHPUT_UPGRADE when it is done.
+        self.on_throughput_upgrade: list[Callable[[str, float], None]] = []
         self.extensions: dict[str, Any] = {}  # plug-ins keep their own objects here, by plug-in name
         self.templates = {(template.name, template.language): template for template in config.templates}
         self.counters: dict[str, int] = {"accepted": 0, "rejected": 0, "shed": 0}
@@ -82,6 +87,44 @@ class MockState:
                 log.exception("on_accepted listener %r failed for %s", listener, entry.wamid)
         self.ledger.append(entry)
         self.counters["accepted"] += 1
+
+    def _limit_event(self, action: str, detail: dict[str, Any]) -> None:
+        """Tier and throughput upgrades from the limiters: logged; an unlimited portfolio's numbers start their
+        automatic throughput upgrade; listeners hear of each upgrade that starts."""
+        self.events.add(self.clock.now(), action, **detail)
+        limits = self.limiters.config
+        if action == "messaging_limit_upgraded" and detail["new"] == "unlimited" and limits.auto_throughput_upgrade:
+            key = detail[limits.reach_scope]
+            for number_id in self.limiters.unlimited_numbers(key):
+                self.start_throughput_upgrade(number_id)
+        elif action == "throughput_upgrade_started":
+            for listener in self.on_throughput_upgrade:
+                try:
+                    listener(detail["phone_number_id"], detail["duration_s"])
+                except Exception:
+                    log.exception("on_throughput_upgrade listener %r failed", listener)
+
+    def start_throughput_upgrade(self, phone_number_id: str) -> bool:
+        return self.limiters.start_throughput_upgrade(phone_number_id, self.clock.monotonic())
+
+    def served_version(self, major: int, minor: int) -> tuple[int, int]:
+        """The version serving a call to ``v{major}.{minor}`` (versions.py); the first call of each expired version
+        that another one serves is noted in the event log."""
+        served = self.versions.serve(major, minor, self.clock.now())
+        if served[0] != major or served[1] != minor:
+            self._note_fallback(label((major, minor)), label(served))
+        return served
+
+    def served_version_text(self, version: str | None) -> tuple[int, int]:
+        served = self.versions.serve_text(version, self.clock.now())
+        if version is not None and label(served) != version:
+            self._note_fallback(version, label(served))
+        return served
+
+    def _note_fallback(self, requested: str, served: str) -> None:
+        if self.versions.fallbacks.get(requested) != served:
+            self.versions.fallbacks[requested] = served
+            self.events.add(self.clock.now(), "expired_version_served", requested=requested, served=served)
 
     def add_fault(self, spec: FaultSpec, *, source: str = "control", fault_id: str | None = None) -> str:
         now = self.clock.now()
@@ -111,6 +154,7 @@ class MockState:
         self.media.reset()
         self.faults.clear()
         self.customers.reset()
+        self.versions.fallbacks.clear()
         self.counters = dict.fromkeys(self.counters, 0)
         for callback in self.on_reset:
             callback()

@@ -58,6 +58,7 @@ class WebhooksPlugin:
         state.extensions[self.name] = engine
         state.on_accepted.append(engine.on_accepted)
         state.on_reset.append(engine.reset)
+        state.on_throughput_upgrade.append(engine.on_throughput_upgrade)
         await engine.start()
 
     async def shutdown(self, state: MockState) -> None:
@@ -65,6 +66,7 @@ class WebhooksPlugin:
         if engine is not None:
             state.on_accepted.remove(engine.on_accepted)
             state.on_reset.remove(engine.reset)
+            state.on_throughput_upgrade.remove(engine.on_throughput_upgrade)
             await engine.stop()
 
 

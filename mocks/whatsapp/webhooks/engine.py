@@ -31,7 +31,7 @@ from mocks.whatsapp.webhooks.inbound import (
     media_node,
 )
 from mocks.whatsapp.webhooks.ladder import OutboundMessage, StatusLadder
-from mocks.whatsapp.webhooks.payloads import Contact, Update, message_body
+from mocks.whatsapp.webhooks.payloads import Contact, Update, message_body, throughput_upgrade_body
 from mocks.whatsapp.webhooks.replies import ReplyTracker
 from mocks.whatsapp.webhooks.subscriptions import Subscription, SubscriptionRegistry, verify
 from mocks.whatsapp.webhooks.transport import WebhookTransport, make_transport
@@ -131,6 +131,23 @@ class WebhookEngine:
         for offset, update in self.ladder.updates(message):
             for sub in targets:
                 self.dispatcher.submit(update, sub, delay_s=offset)
+
+    def on_throughput_upgrade(self, phone_number_id: str, duration_s: float) -> None:
+        """A throughput upgrade started: ``phone_number_quality_update`` THROUGHPUT_UPGRADE when it is done."""
+        number = self.state.numbers.get(phone_number_id)
+        if number is None:
+            return
+        update = Update(
+            "account",
+            f"throughput-upgrade-{phone_number_id}-{self.state.clock.now():.0f}",
+            number.waba_id,
+            phone_number_id,
+            number.display_phone_number,
+            Contact(wa_id="", user_id=""),
+            throughput_upgrade_body(number.display_phone_number),
+        )
+        for sub in self.subscriptions.targets(phone_number_id, number.waba_id):
+            self.dispatcher.submit(update, sub, delay_s=duration_s)
 
     def _delivered(self, delivery: Delivery, sent_at: float) -> None:
         if delivery.kind == "message":

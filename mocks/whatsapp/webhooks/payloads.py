@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-UpdateKind = Literal["message", "status"]
+UpdateKind = Literal["message", "status", "account"]  # "account": a WABA-level change, body {"field", "value"}
 
 ERROR_HREF = "/documentation/business-messaging/whatsapp/support/error-codes"
 
@@ -110,7 +110,12 @@ def message_body(
 def batch_payload(updates: list[Update]) -> dict[str, Any]:
     """The JSON document of one webhook POST carrying ``updates`` (in order)."""
     entries: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    account: dict[str, list[dict[str, Any]]] = {}
     for update in updates:
+        if update.kind == "account":
+            entries.setdefault(update.waba_id, {})
+            account.setdefault(update.waba_id, []).append(update.body)
+            continue
         changes = entries.setdefault(update.waba_id, {})
         value = changes.get((update.phone_number_id, update.kind))
         if value is None:
@@ -129,7 +134,24 @@ def batch_payload(updates: list[Update]) -> dict[str, Any]:
     return {
         "object": "whatsapp_business_account",
         "entry": [
-            {"id": waba_id, "changes": [{"value": value, "field": "messages"} for value in changes.values()]}
+            {
+                "id": waba_id,
+                "changes": [{"value": value, "field": "messages"} for value in changes.values()]
+                + account.get(waba_id, []),
+            }
             for waba_id, changes in entries.items()
         ],
+    }
+
+
+def throughput_upgrade_body(display_phone_number: str) -> dict[str, Any]:
+    """The ``phone_number_quality_update`` change for a finished throughput upgrade (Meta's webhook reference:
+    event ``THROUGHPUT_UPGRADE``; ``max_daily_conversations_per_business`` replaces ``current_limit``)."""
+    return {
+        "field": "phone_number_quality_update",
+        "value": {
+            "display_phone_number": display_phone_number,
+            "event": "THROUGHPUT_UPGRADE",
+            "max_daily_conversations_per_business": "TIER_UNLIMITED",
+        },
     }
