@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
 from mocks.whatsapp.limiters import Limiters

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from harness.clock import FakeClock
+from ground.clock import FakeClock
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.errors import GraphError

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.net import free_port
-from harness.services import ServiceProcess
+from ground.net import free_port
+from ground.services import ServiceProcess
 
 toxiproxy = pytest.importorskip("toxiproxy", reason="toxiproxy-python is a dev dependency (pyproject [dev])")
 requests = pytest.importorskip("requests")
