@@ -39,7 +39,7 @@ from harness.faults.schedule import plan as plan_schedule
 from harness.faults.timeline import FaultTimeline
 from harness.loadgen.start import read_load_start
 from harness.run_services import RunServices
-from scenarios.base import FaultStep, LoadPlan
+from plan.load import FaultStep, LoadPlan
 
 FAILOVER_FAULTS = {"process": ("process-kill", {"restart": True}), "container": ("container-kill", {"restart": True}),
                    "proxy": ("proxy-down", {}), "upstream": ("upstream-outage", {})}  # fmt: skip

@@ -12,7 +12,7 @@ from ground.errors import HarnessError
 from harness.faults.timeline import FaultTimeline
 from harness.run_folder import disk_guard
 from harness.run_services import MOCK_ADMIN_TOKEN, RunServices
-from scenarios.base import SetupStep
+from plan.load import SetupStep
 
 
 def run_setup_step(step: SetupStep, services: RunServices, timeline: FaultTimeline) -> None:

@@ -47,7 +47,7 @@ from harness.run_resources import ResourceSampler
 from harness.run_services import RunServices, planned_targets, start_services
 from harness.run_shards import missing_shard_notes, missing_shards
 from harness.run_steps import export_mock_records, run_setup_step
-from scenarios.base import LoadPlan
+from plan.load import LoadPlan
 from scenarios.registry import get as get_scenario
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from harness.loadgen.rates import ConstantRate
-from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import ConstantRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #2 (100,000 promo messages; 15% delayed over 3 h by a stalled system)"
 

@@ -11,8 +11,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from harness.loadgen.rates import SteppedRate
-from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import SteppedRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #4 (ideal 200/s, practical 150/s ± 10%, crash 300/s)"
 

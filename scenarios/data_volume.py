@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from harness.loadgen.rates import ConstantRate
-from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, SetupStep, TaskWeight
+from plan.load import Criterion, LoadPlan, Phase, SetupStep, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import ConstantRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #8 (search 0.8 s at 1M conversations, 6 s at 5M: 7.5× slower)"
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from harness.loadgen.rates import ConstantRate
-from scenarios.base import SCENARIOS, Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, FaultStep, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import ConstantRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #6 (automatic failover within 90 s; 5 minutes as a contract clause)"
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from harness.loadgen.rates import ConstantRate
-from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import ConstantRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #5 (1,000 uploads; 503 from the 700th upload on system C)"
 

@@ -16,8 +16,10 @@ import os
 
 from pydantic import Field, model_validator
 
-from harness.loadgen.rates import spike_shape
-from scenarios.base import SCENARIOS, Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, FaultStep, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import spike_shape
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #1 (peak burst: reply held at 2 s ± 0.3 s by the winner)"
 RESEARCH_BURST = 3000  # market-figures.md #1: 3,000 consumers ask "discount code?" at once

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from harness.loadgen.rates import BusinessDayRate
-from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import BusinessDayRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #7 (8-hour soak; degradation after hour 6 on system E)"
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from harness.loadgen.rates import ConstantRate
-from scenarios.base import SCENARIOS, Criterion, FaultStep, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, FaultStep, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import ConstantRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "market-figures.md #12 (per-number limits; a flagged number cut to 5/minute)"
 

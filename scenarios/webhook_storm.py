@@ -14,8 +14,10 @@ from typing import Any
 
 from pydantic import Field
 
-from harness.loadgen.rates import ConstantRate
-from scenarios.base import SCENARIOS, Criterion, LoadPlan, Phase, Scenario, ScenarioParams, TaskWeight
+from plan.load import Criterion, LoadPlan, Phase, TaskWeight
+from plan.params import ScenarioParams
+from plan.rates import ConstantRate
+from scenarios.base import SCENARIOS, Scenario
 
 SOURCE = "design.md 'Webhook acknowledgement' (median under 250 ms, under 1% over 1 s)"
 

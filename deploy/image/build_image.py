@@ -130,7 +130,7 @@ def python_rootfs(root: Path) -> None:
     ignore = shutil.ignore_patterns("test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "site-packages")
     shutil.copytree(stdlib, root / stdlib.relative_to("/"), symlinks=True, ignore=ignore)
     shutil.copytree(purelib, root / purelib.relative_to("/"), symlinks=True)
-    for source_dir in ("ground", "harness", "mocks", "analysis", "scenarios"):
+    for source_dir in ("ground", "plan", "harness", "mocks", "analysis", "scenarios"):
         shutil.copytree(
             ROOT / source_dir, root / ROOT.relative_to("/") / source_dir, ignore=shutil.ignore_patterns("__pycache__")
         )

@@ -23,22 +23,10 @@ import orjson
 from ground.errors import ConfigError
 from ground.secrets import redact_headers
 
-Operation = Literal[
-    "send_text", "send_template", "send_media", "upload_media", "search_conversations", "assign_conversation", "health"
-]
-OPERATIONS: tuple[Operation, ...] = (
-    "send_text",
-    "send_template",
-    "send_media",
-    "upload_media",
-    "search_conversations",
-    "assign_conversation",
-    "health",
-)
-# Operations that change something at the vendor: an unanswered one may have happened (indeterminate).
-MUTATING: frozenset[str] = frozenset(
-    {"send_text", "send_template", "send_media", "upload_media", "assign_conversation"}
-)
+# The operation names live on the plan floor; adapters and their callers may keep reading them from here.
+from plan.operations import MUTATING as MUTATING
+from plan.operations import OPERATIONS as OPERATIONS
+from plan.operations import Operation as Operation
 
 Result = Literal["ok", "failed", "indeterminate"]
 ErrorKind = Literal["none", "http", "body", "timeout", "transport"]

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from ground.durations import Seconds
 from ground.errors import ConfigError
 from ground.loading import _line_of, validate, validation_error
-from harness.adapters.base import OPERATIONS, Operation
+from plan.operations import OPERATIONS, Operation
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

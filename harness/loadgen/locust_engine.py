@@ -28,9 +28,9 @@ from locust.runners import STATE_INIT, STATE_MISSING, MasterRunner, WorkerRunner
 from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.health_probe import LatenessLog
 from harness.loadgen.operations import DroppedSlot, OperationPicker
-from harness.loadgen.schedule import Arrival, WorkerShare, arrival_offsets
 from harness.loadgen.session import WorkerSession
 from harness.loadgen.start import START_LEAD_S, START_OPTION, choose_start, shared_start, write_load_start
+from plan.arrivals import Arrival, WorkerShare, arrival_offsets
 
 log = logging.getLogger(__name__)
 

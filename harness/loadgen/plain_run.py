@@ -8,7 +8,7 @@ notes, and the master warns at start, instead of a run that silently looks whole
 
 from __future__ import annotations
 
-from scenarios.base import LoadPlan
+from plan.load import LoadPlan
 
 RUN_INSTEAD = "use `scrmbench run` for the whole scenario"
 

@@ -21,8 +21,9 @@ from harness.config.profiles import VendorProfile
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.operations import MockTarget, OperationPicker, Performer
 from harness.loadgen.options import EngineOptions
-from harness.loadgen.rates import RateProfile
-from scenarios.base import LoadPlan, ScenarioParams
+from plan.load import LoadPlan
+from plan.params import ScenarioParams
+from plan.rates import RateProfile
 from scenarios.registry import get as get_scenario
 
 

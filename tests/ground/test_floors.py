@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("ground", "harness", "mocks", "analysis", "scenarios")
+PACKAGES = ("ground", "plan", "harness", "mocks", "analysis", "scenarios")
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -24,7 +24,7 @@ from harness.run_failover import failover_containers
 from harness.run_faults import resolve, resolve_target
 from harness.run_services import RunServices, start_services
 from harness.runner import RunRequest, execute
-from scenarios.base import FaultStep
+from plan.load import FaultStep
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 STEADY = VENDORS / "reference-steady.yaml"

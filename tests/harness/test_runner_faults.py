@@ -12,7 +12,7 @@ from harness.faults import REGISTRY
 from harness.faults.timeline import FaultTimeline
 from harness.run_faults import resolve, start_faults
 from harness.run_services import RunServices
-from scenarios.base import FaultStep
+from plan.load import FaultStep
 from scenarios.registry import get
 
 STEADY = Path(__file__).resolve().parents[2] / "vendors" / "reference-steady.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ground.errors import EXIT_BAD_INPUT, ScenarioError
-from harness.loadgen.schedule import arrival_offsets
+from plan.arrivals import arrival_offsets
 from scenarios.registry import SCENARIOS, get
 
 EXPECTED = {

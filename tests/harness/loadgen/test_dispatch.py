@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ground.clock import FakeClock
 from harness.loadgen.dispatch import Dispatcher, Slot
-from harness.loadgen.rates import ConstantRate
-from harness.loadgen.schedule import arrival_offsets
+from plan.arrivals import arrival_offsets
+from plan.rates import ConstantRate
 
 
 class CountingPool:

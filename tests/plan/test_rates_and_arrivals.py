@@ -6,7 +6,8 @@ import itertools
 
 import pytest
 
-from harness.loadgen.rates import (
+from plan.arrivals import Arrival, WorkerShare, arrival_offsets
+from plan.rates import (
     BUSINESS_SHARE,
     BusinessDayRate,
     ConstantRate,
@@ -16,7 +17,6 @@ from harness.loadgen.rates import (
     business_hours_share,
     spike_shape,
 )
-from harness.loadgen.schedule import Arrival, WorkerShare, arrival_offsets
 
 
 def test_constant_rate_gives_exact_count_and_even_spacing() -> None:
