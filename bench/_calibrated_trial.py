@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from harness.adapters.registry import load_profile
 from harness.config.profiles import LaunchConfig
 from harness.recorder import read_requests
-from harness.run_services import start_services
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
+from harness.stack.services import start_services
 from mocks.vendors.config import build_settings
 from mocks.vendors.settings import LatencySettings, VendorSettings
 from mocks.vendors.timing_check import fetch_timings

@@ -7,7 +7,7 @@ Side by side in one run, one after the other (never two loads at once), on this 
 - **loop**: the sustainable sends/s of the whole scrmbench loop: ``scrmbench run`` of an open-model staircase
   (the ``sends`` calibration probe: template sends through the cloud-api adapter, the recorder and the health
   sampler on, the mock with its limits off), the highest step that stays unsaturated by the harness-bound rules
-  with no dropped slot (``harness.calibrate``);
+  with no dropped slot (``harness.run.calibrate``);
 - **plain**: Locust's FastHttpUser posting the same template bodies to a mock started the same way, as fast as it
   answers (``bench/_plain_locust.py``), over ``--seconds``.
 
@@ -33,8 +33,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.loadgen_overhead import start_mock
-from harness.calibrate import PROBES, Probe, run_probe
 from harness.health import HealthSampler, http_mock_stats
+from harness.run.calibrate import PROBES, Probe, run_probe
 
 ROOT = Path(__file__).resolve().parent.parent
 

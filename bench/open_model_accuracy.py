@@ -19,7 +19,7 @@ import yaml
 from ground.net import free_port
 from ground.services import ServiceProcess
 from harness.recorder import read_requests
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ import numpy as np
 import psutil
 
 from harness.loadgen.start import read_load_start
-from harness.runner import RunRequest, RunResult, execute
+from harness.run.runner import RunRequest, RunResult, execute
 
 VENDOR = Path(__file__).resolve().parents[1] / "vendors" / "reference-steady.yaml"
 TARGET_PER_HOUR = 5.0  # % of mean RSS, after warm-up

@@ -31,8 +31,8 @@ from analysis.scorecard import Scorecard, make_scorecard, render
 from ground.errors import HarnessError
 from harness.bakeoff_jobs import CANDIDATES, EXPECTED, Job, Tick, plan_jobs, run_jobs
 from harness.bakeoff_schedule import TrialScheduler
-from harness.calibrate import calibrate, load_cached
-from harness.local_stack import start_mock
+from harness.run.calibrate import calibrate, load_cached
+from harness.stack.local import start_mock
 
 MOCK_TOKEN = "mock-access-token"  # the mock's documented development default (docs/contracts.md)
 MOCK_PHONE_ID = "100000000000001"

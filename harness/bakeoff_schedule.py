@@ -27,7 +27,7 @@ from typing import Protocol
 
 import psutil
 
-from harness.calibrate import Calibration, planned_peaks
+from harness.run.capacity import Calibration, planned_peaks
 
 BUDGET_SHARE = 0.70
 MAX_TRIALS_PER_CORE = 1

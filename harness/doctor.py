@@ -181,7 +181,7 @@ def check_results(folder: Path, min_free_bytes: int = 1 << 30) -> Check:
 
 def check_calibration() -> Check:
     """The harness ceiling this machine measured (``scrmbench calibrate``), which runs and the demo plan by."""
-    from harness.calibrate import cache_path, load_cached
+    from harness.run.capacity import cache_path, load_cached
 
     cached = load_cached()
     if cached is None:

@@ -7,7 +7,7 @@
     $ pytest --scrmbench-sla enterprise            # the SLA every run is scored against (default: standard)
 
 ``scrmbench_run(scenario, vendor=..., sla=None, quick=True, seed=0, **params)`` runs the scenario through the
-runner (``harness.runner``: the mock and the vendor the profile names are started on loopback), scores it,
+runner (``harness.run.runner``: the mock and the vendor the profile names are started on loopback), scores it,
 and returns an ``SlaResult``. When the assertion fails, pytest prints the result, which lists every failing
 criterion with its measured value and target. Registered through the ``pytest11`` entry point.
 """
@@ -118,7 +118,7 @@ def _find_vendor(vendor: str | Path, test_dir: Path, rootdir: Path) -> Path:
 @pytest.fixture
 def scrmbench_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., SlaResult]:
     """Run a scenario against a vendor profile, score it, return an ``SlaResult`` (``.passed`` for the assert)."""
-    from harness.runner import RunRequest, execute
+    from harness.run.runner import RunRequest, execute
 
     config = request.config
     results = Path(config.getoption("--scrmbench-results") or tmp_path_factory.mktemp("scrmbench"))

@@ -12,7 +12,7 @@ compiled extension modules, and this virtual environment's site-packages (scrmbe
 editable install points at the source tree, which is copied too). Big (hundreds of MB) but needs nothing from
 outside this machine; run the reference vendor or the mock in it with host networking.
 
-``runtime``: what ``launch.kind: container`` runs the reference vendor in (``harness.docker_image``): only the
+``runtime``: what ``launch.kind: container`` runs the reference vendor in (``harness.stack.image``): only the
 system libraries this interpreter links against; the interpreter, the venv and the source are mounted read-only
 when a container starts. A few MB, tagged by content (``scrmbench-runtime:<key>``); ``scrmbench run`` builds it
 by itself when missing, this only builds it ahead of time and prints its tag.
@@ -201,8 +201,8 @@ def build(kind: str, tag: str) -> str:
 def build_runtime() -> str:
     """The runtime image's content tag, built now if missing (the runner does the same before a container run)."""
     from ground.errors import FaultError
-    from harness.docker_image import ensure_runtime_image
     from harness.faults.container import docker_client
+    from harness.stack.image import ensure_runtime_image
 
     try:
         client = docker_client()

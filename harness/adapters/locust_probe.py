@@ -36,7 +36,7 @@ from harness.adapters.locust_executor import LocustExecutor
 from harness.adapters.registry import create_adapter, load_profile
 from harness.config.profiles import VendorProfile
 from harness.recorder import install_recorder
-from harness.run_folder import complete_manifest, write_manifest
+from harness.results import complete_manifest, write_manifest
 from harness.smoke import SMOKE_JPEG, SMOKE_LINK
 
 log = logging.getLogger("scrmbench.probe")

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.calibrate import Calibration, cache_path, calibrate, load_cached
+from harness.run.calibrate import Calibration, cache_path, calibrate, load_cached
 
 EPILOG = """Measuring takes about 90 s on 2 cores and caches the result; --show only prints the cache.
 

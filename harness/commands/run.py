@@ -69,7 +69,7 @@ def run(
     ),
 ) -> None:
     """Run one scenario against one vendor and score it."""
-    from harness.runner import RunRequest, execute
+    from harness.run.runner import RunRequest, execute
 
     if users is not None and rate is not None:
         raise ScenarioError(

@@ -29,7 +29,7 @@ from analysis.summary import AnalysisOptions, build_summary
 from analysis.units import format_value
 from ground.durations import duration_parser
 from ground.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED
-from harness.run_shards import recover_shards
+from harness.run.shards import recover_shards
 from scenarios.registry import default_criteria
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "inconclusive": "grey50", "not_applicable": "grey50"}

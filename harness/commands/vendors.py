@@ -134,7 +134,7 @@ def check(
     console.print(f"[green]valid[/] {file}: profile '{profile.name}', adapter '{profile.adapter}'")
     owned = i_own_this_target
     if launch:
-        from harness.local_stack import local_stack
+        from harness.stack.local import local_stack
 
         with (
             tempfile.TemporaryDirectory(prefix="scrmbench-check-") as workdir,

@@ -152,7 +152,7 @@ class LaunchConfig(_Strict):
 
     ``reference`` / ``ha-pair``: the mock and a reference vendor (``profile`` names its behaviour, e.g. steady or
     fast-failover); ``container``: the same reference vendor in a container scrmbench builds and owns (host
-    networking, labelled for the container faults; ``harness.docker_vendor``); ``facade``: the mock and a BSP
+    networking, labelled for the container faults; ``harness.stack.container``); ``facade``: the mock and a BSP
     facade of ``dialect``; ``mock``: the mock alone, which is then the target itself (the Cloud API shape spoken
     directly).
     """

@@ -162,7 +162,7 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
     if (run_dir / "manifest.json").exists():
         return
     from ground.records import RunManifest
-    from harness.run_folder import write_manifest
+    from harness.results import write_manifest
 
     plan, _ = plan_for(environment)
     skipped = not_run_here(plan, options.phase)

@@ -22,7 +22,7 @@ from harness.recorder import (
     ShardSink,
     read_requests,
 )
-from harness.run_folder import complete_manifest, run_directory, write_manifest
+from harness.results import complete_manifest, run_directory, write_manifest
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from harness.adapters.registry import load_profile
-from harness.local_stack import local_stack
 from harness.recorder import read_requests
+from harness.stack.local import local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORS = ROOT / "vendors"

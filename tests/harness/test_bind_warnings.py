@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness.cli import main
-from harness.runner import RunRequest
+from harness.run.runner import RunRequest
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 FAR_HOST = "192.0.2.10"  # RFC 5737 TEST-NET-1: never routed, and never used here beyond the check
@@ -24,7 +24,7 @@ def executed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[RunRequest
         requests.append(request)
         return SimpleNamespace(run_dir=tmp_path / "run", manifest=SimpleNamespace(complete=True), sla_met=True)
 
-    monkeypatch.setattr("harness.runner.execute", fake_execute)
+    monkeypatch.setattr("harness.run.runner.execute", fake_execute)
     return requests
 
 

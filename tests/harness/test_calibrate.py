@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from harness.bakeoff_schedule import BUDGET_SHARE, TrialScheduler
-from harness.calibrate import (
+from harness.run.calibrate import (
     Calibration,
     ProbeResult,
     cache_path,

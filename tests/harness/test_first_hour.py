@@ -14,12 +14,12 @@ from ground import errors
 from ground.durations import ACCEPTED, HumanDurations, duration_parser, parse_duration
 from ground.errors import EXIT_BAD_INPUT, EXIT_UNREACHABLE, ConfigError, ScenarioError
 from ground.net import free_port
-from harness import runner
 from harness.adapters.registry import load_profile
 from harness.cli import main
 from harness.faults.base import REGISTRY
 from harness.faults.schedule import FaultSchedule, plan
-from harness.runner import RunRequest, prepare
+from harness.run import runner
+from harness.run.runner import RunRequest, prepare
 from scenarios.registry import get as get_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

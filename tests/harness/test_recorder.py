@@ -26,7 +26,7 @@ from harness.recorder import (
     read_requests,
     safe_name,
 )
-from harness.run_folder import complete_manifest, run_directory, write_manifest
+from harness.results import complete_manifest, run_directory, write_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 

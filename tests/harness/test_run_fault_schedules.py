@@ -19,8 +19,8 @@ from harness.cli import main
 from harness.faults import REGISTRY
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.run_faults import load_run_schedule
-from harness.runner import RunRequest, execute
+from harness.run.faults import load_run_schedule
+from harness.run.runner import RunRequest, execute
 
 ROOT = Path(__file__).resolve().parents[2]
 STEADY = ROOT / "vendors" / "reference-steady.yaml"
@@ -94,7 +94,7 @@ def test_the_cli_refuses_a_bad_schedule_with_exit_2_before_any_results_folder(
 def test_a_target_the_run_will_not_have_is_refused_before_anything_starts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.runner as runner
+    import harness.run.runner as runner
 
     def must_not_start(*args: object, **kwargs: object) -> None:
         raise AssertionError("services started for a schedule that names a target the run will not have")
@@ -124,7 +124,7 @@ def test_a_target_the_run_will_not_have_is_refused_before_anything_starts(
 )
 def test_planned_targets_name_what_the_run_starts(profile: str, processes: set[str], upstream: set[str]) -> None:
     from harness.adapters.registry import load_profile
-    from harness.run_services import planned_targets
+    from harness.stack.services import planned_targets
 
     targets = planned_targets(load_profile(ROOT / "vendors" / profile))
     assert (set(targets.processes), set(targets.upstream)) == (processes, upstream)

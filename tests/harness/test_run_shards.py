@@ -19,8 +19,8 @@ from ground.errors import EXIT_PARTIAL
 from ground.net import free_port
 from harness.cli import main
 from harness.recorder import read_requests
-from harness.run_shards import missing_shard_notes, missing_shards
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
+from harness.run.shards import missing_shard_notes, missing_shards
 
 ROOT = Path(__file__).resolve().parents[2]
 STEADY = ROOT / "vendors" / "reference-steady.yaml"

@@ -21,13 +21,13 @@ from analysis.load import load_run
 from analysis.summary import build_summary
 from ground.records import RunManifest
 from harness.adapters.registry import load_profile
-from harness.docker_image import ensure_runtime_image
-from harness.docker_vendor import RUN_LABEL, container_name, start_vendor_container
 from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.run_services import start_services
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
+from harness.stack.container import RUN_LABEL, container_name, start_vendor_container
+from harness.stack.image import ensure_runtime_image
+from harness.stack.services import start_services
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
 

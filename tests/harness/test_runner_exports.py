@@ -8,7 +8,7 @@ from pathlib import Path
 
 from analysis.exports import write_exports
 from analysis.synthetic import write_synthetic_run
-from harness import runner
+from harness.run import runner
 
 EXPORTS = (
     "summary.json",

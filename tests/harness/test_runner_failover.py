@@ -20,10 +20,10 @@ from harness.faults.base import ProxyTarget
 from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.run_failover import failover_containers
-from harness.run_faults import resolve, resolve_target
-from harness.run_services import RunServices, start_services
-from harness.runner import RunRequest, execute
+from harness.run.faults import resolve, resolve_target
+from harness.run.runner import RunRequest, execute
+from harness.stack.failover import failover_containers
+from harness.stack.services import RunServices, start_services
 from plan.load import FaultStep
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"

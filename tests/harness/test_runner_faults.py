@@ -10,8 +10,8 @@ from harness.adapters.registry import load_profile
 from harness.config.profiles import FailoverConfig
 from harness.faults import REGISTRY
 from harness.faults.timeline import FaultTimeline
-from harness.run_faults import resolve, start_faults
-from harness.run_services import RunServices
+from harness.run.faults import resolve, start_faults
+from harness.stack.services import RunServices
 from plan.load import FaultStep
 from scenarios.registry import get
 

@@ -25,7 +25,7 @@ import pytest
 from analysis.stats import percentile
 from bench._calibrated_trial import Trial, calibrated_trial
 from harness.recorder import read_requests
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
 from mocks.vendors.settings import LatencySettings
 from mocks.vendors.timing_check import Joined, compare, injection_checks, join
 

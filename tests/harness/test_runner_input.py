@@ -11,10 +11,10 @@ from rich.console import Console
 
 from ground.errors import EXIT_BAD_INPUT, HarnessError
 from ground.records import FaultEvent
-from harness import runner
 from harness.cli import main
-from harness.progress import render
-from harness.runner import RunRequest, prepare
+from harness.run import runner
+from harness.run.progress import render
+from harness.run.runner import RunRequest, prepare
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 STEADY = str(VENDORS / "reference-steady.yaml")
@@ -89,7 +89,7 @@ def test_remote_workers_need_a_reachable_master(tmp_path: Path, capsys: pytest.C
 
 
 def test_a_master_with_remote_workers_expects_them_all_and_local_workers_use_loopback(tmp_path: Path) -> None:
-    from harness.locust_procs import LocustPhase
+    from harness.run.locust_phase import LocustPhase
 
     phase = LocustPhase(["--scenario", "peak"], tmp_path, 0, workers=1, master_host="0.0.0.0", remote_workers=3,
                         master_port=5599)  # fmt: skip

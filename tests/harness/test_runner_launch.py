@@ -15,8 +15,8 @@ import yaml
 
 from ground.records import RunManifest
 from harness.recorder import read_requests
-from harness.run_services import RUN_MOCK_CONFIG, run_mock_config
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
+from harness.stack.services import RUN_MOCK_CONFIG, run_mock_config
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 TINY_BROADCAST = {"recipients": 24, "rate": 12, "drain_s": 1}

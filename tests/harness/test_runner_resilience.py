@@ -24,7 +24,7 @@ from ground.records import RunManifest
 from harness.cli import main
 from harness.faults.timeline import read_timeline
 from harness.recorder import LOCUST_EXIT_DISK_FULL, TEST_DISK_FULL_ENV, read_requests
-from harness.runner import RunRequest, RunResult, execute
+from harness.run.runner import RunRequest, RunResult, execute
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 STEADY = VENDORS / "reference-steady.yaml"

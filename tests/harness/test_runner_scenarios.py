@@ -14,7 +14,7 @@ import pytest
 from ground.records import RunManifest
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
 
 VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 

@@ -82,7 +82,7 @@ def test_a_given_or_found_conversation_is_assigned() -> None:
 @pytest.mark.slow
 def test_vendors_check_exit_status_reflects_an_operation_not_exercised(tmp_path: Path, capsys, monkeypatch) -> None:
     from harness.cli import main
-    from harness.local_stack import local_stack
+    from harness.stack.local import local_stack
 
     monkeypatch.setenv("COLUMNS", "400")  # the table's detail column on one line, as on a wide terminal
 

@@ -12,7 +12,7 @@ from ground.errors import EXIT_BAD_INPUT, ScenarioError
 from harness.cli import main
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
 from scenarios import peak
 from scenarios.registry import get
 

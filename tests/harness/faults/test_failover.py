@@ -10,7 +10,7 @@ the configured checks detected the kill (passive checks on proxied traffic did, 
 
 1. The fault runner kills the primary on schedule, a bounded load loop records every request, and the recovery
    from ``faults.jsonl`` + those records lies in the truth's window and agrees with the front's switch time.
-2. The real failover scenario (``harness.runner.execute``) on ``vendors/reference-ha-pair.yaml``: its own
+2. The real failover scenario (``harness.run.runner.execute``) on ``vendors/reference-ha-pair.yaml``: its own
    records and fault timeline, through ``analysis.recovery``, give time to first success and sustained recovery
    in the same window.
 """
@@ -32,7 +32,7 @@ from analysis.recovery import RecoveryParams, recovery
 from ground.clock import SystemClock
 from harness.faults import BackgroundFaults, FaultRunner, FaultSchedule, FaultTargets, FaultTimeline, at, plan
 from harness.faults.timeline import read_timeline
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, PROFILES
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]

@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from ground.records import RunManifest
-from harness import run_faults
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.runner import RunRequest, execute
+from harness.run import faults as run_faults
+from harness.run.runner import RunRequest, execute
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 FAILOVER = {"duration_s": 6, "rate": 10, "kill_at_s": 2, "down_s": 1.5, "drain_s": 1}

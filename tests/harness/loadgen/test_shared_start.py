@@ -11,7 +11,7 @@ import pytest
 
 from harness.loadgen.start import START_OPTION, choose_start, shared_start
 from harness.recorder import read_requests
-from harness.runner import RunRequest, execute
+from harness.run.runner import RunRequest, execute
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 

@@ -1,0 +1,156 @@
+"""This machine's calibration (``scrmbench calibrate``, ``harness.run.calibrate``) and the check a run makes with it.
+
+The calibration is cached per host, CPU count and scrmbench version in ``~/.cache/scrmbench/``
+(``SCRMBENCH_CACHE_DIR`` overrides). Before the first request ``scrmbench run`` compares the scenario's planned
+peak (times the trials of a bake-off run at once) with it: a warning above 70%, a refusal (exit 2) above 100%
+unless ``--over-capacity``. Kept apart from the calibration's probes, which drive the runner: the runner reads
+this module, and the probes import the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+
+CACHE_ENV = "SCRMBENCH_CACHE_DIR"
+WARN_SHARE = 0.70  # a plan above this share of the calibrated capacity is warned about
+REFUSE_SHARE = 1.00  # above this it is refused (exit 2) unless --over-capacity
+
+
+@dataclass
+class ProbeResult:
+    name: str
+    capacity_per_s: float  # highest clean step (0: not even the first)
+    limited_by: str  # what ended the staircase ("not reached": every step was clean)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    stack_base_cores: float = 0.0  # CPU of every process of the run at the first step
+    cores_per_rps: float = 0.0  # CPU added per message/s, fitted over the clean steps
+    webhooks_per_s: float | None = None  # the mock's webhook POSTs/s at the capacity step (vendor probe)
+
+
+@dataclass
+class Calibration:
+    host: str
+    cores: int
+    version: str
+    measured_at: float
+    probes: dict[str, ProbeResult]
+
+    @property
+    def sends_per_s(self) -> float:
+        return self.probes["sends"].capacity_per_s if "sends" in self.probes else 0.0
+
+    def capacity_for(self, operation: str) -> float:
+        """Messages/s the harness can offer for ``operation`` (uploads have their own figure)."""
+        if operation in ("upload_media", "send_media") and "uploads" in self.probes:
+            return self.probes["uploads"].capacity_per_s
+        if operation == "customer_message" and "vendor" in self.probes:
+            return self.probes["vendor"].capacity_per_s
+        return self.sends_per_s
+
+    def trial_cores(self, peak_per_s: float) -> float:
+        """The CPU (cores) one trial stack is expected to use at ``peak_per_s``: at rest plus per message/s."""
+        probe = self.probes.get("vendor") or self.probes.get("sends")
+        if probe is None:
+            return 1.0
+        return probe.stack_base_cores + probe.cores_per_rps * peak_per_s
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "probes": {k: asdict(v) for k, v in self.probes.items()}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Calibration:
+        probes = {k: ProbeResult(**v) for k, v in data["probes"].items()}
+        return cls(data["host"], int(data["cores"]), data["version"], float(data["measured_at"]), probes)
+
+
+def cache_dir(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    if env.get(CACHE_ENV):
+        return Path(env[CACHE_ENV])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "scrmbench"
+
+
+def cache_path(environ: dict[str, str] | None = None) -> Path:
+    host = "".join(c if c.isalnum() or c in "-_." else "_" for c in platform.node() or "host")
+    return cache_dir(environ) / f"calibration-{host}-{os.cpu_count() or 1}cpu-{__version__}.json"
+
+
+def load_cached(environ: dict[str, str] | None = None) -> Calibration | None:
+    """This host's calibration for this CPU count and version; None when there is none (or it is unreadable)."""
+    path = cache_path(environ)
+    try:
+        return Calibration.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save(calibration: Calibration, environ: dict[str, str] | None = None) -> Path:
+    path = cache_path(environ)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(calibration.to_json(), indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+# ---- using it ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapacityCheck:
+    share: float  # planned peak ÷ calibrated capacity (per operation, added up)
+    verdict: str  # ok | warn | refuse | uncalibrated
+    message: str
+    workers_needed: int = 0
+
+
+def planned_peaks(plan: Any, *, resolution_s: float = 0.5) -> dict[str, float]:
+    """Peak arrivals/s of each operation of a ``LoadPlan`` (shape peak × the operation's share of the mix)."""
+    peak = 0.0
+    for phase in plan.phases:
+        duration = float(phase.profile.duration_s)
+        ticks = max(1, int(duration / resolution_s))
+        peak = max(peak, *(float(phase.profile.rate_at(i * resolution_s)) for i in range(ticks + 1)))
+    weights = {task.operation: float(task.weight) for task in plan.mix}
+    total = sum(weights.values()) or 1.0
+    return {operation: peak * weight / total for operation, weight in weights.items()}
+
+
+def check_capacity(
+    plan: Any, calibration: Calibration | None, *, parallel_trials: int = 1, remote_workers: int = 0
+) -> CapacityCheck:
+    """Compare the plan's peak (times the trials run at once) with the calibration (see module docstring)."""
+    if calibration is None:
+        return CapacityCheck(0.0, "uncalibrated", "this machine is not calibrated: run `scrmbench calibrate` once")
+    if plan.load_model != "open":
+        return CapacityCheck(0.0, "ok", "closed model: the load follows the vendor, nothing to check")
+    peaks = planned_peaks(plan)
+    processes = 1 + max(0, remote_workers)  # other machines add capacity; local workers share these cores
+    share = sum(
+        rate * parallel_trials / max(1e-9, calibration.capacity_for(op) * processes) for op, rate in peaks.items()
+    )
+    what = ", ".join(f"{rate:g}/s {op}" for op, rate in peaks.items())
+    trials = f" × {parallel_trials} trials at once" if parallel_trials > 1 else ""
+    needed = max(1, math.ceil(share * processes / WARN_SHARE))
+    message = (
+        f"the plan peaks at {what}{trials}: {100 * share:.0f}% of what this machine's harness offers unsaturated "
+        f"(calibrated {calibration.sends_per_s:g} sends/s on {calibration.cores} cores)"
+    )
+    if share > REFUSE_SHARE:
+        fix = (
+            f"; it needs about {needed} machines' worth of load generation (--remote-workers {needed - 1}, README: "
+            "Distributed runs), fewer trials at once, or a bigger machine; --over-capacity runs it anyway, marked"
+        )
+        return CapacityCheck(share, "refuse", message + fix, needed)
+    if share > WARN_SHARE:
+        return CapacityCheck(share, "warn", message + ": figures near the ceiling may be the harness's own", needed)
+    return CapacityCheck(share, "ok", message)
