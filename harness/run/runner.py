@@ -46,6 +46,7 @@ from harness.run.progress import read_live, render
 from harness.run.resources import ResourceSampler
 from harness.run.shards import missing_shard_notes, missing_shards
 from harness.run.steps import export_mock_records, run_setup_step
+from harness.stack.launchers import launcher_for
 from harness.stack.services import RunServices, planned_targets, start_services
 from plan.load import LoadPlan
 from scenarios.registry import get as get_scenario
@@ -94,6 +95,7 @@ def prepare(
     scenario = get_scenario(request.scenario)
     plan = scenario.plan(request.overrides, quick=request.quick)
     profile = load_profile(request.vendor)
+    launcher = launcher_for(profile)
     offered = set(profile.capabilities.operations) | {"customer_message"}
     missing = sorted({op for op in (*scenario.needs, *plan.operations) if op not in offered})
     if missing:
@@ -105,7 +107,7 @@ def prepare(
             fix="pick another scenario or add the operation if the vendor supports it",
         )
     if "customer_message" in plan.operations and not (
-        profile.capabilities.can_point_at_mock or profile.launch.kind in ("reference", "ha-pair")
+        profile.capabilities.can_point_at_mock or launcher.loopback_reference
     ):
         raise ScenarioError(
             "this scenario has customers write in through the mock, and the vendor cannot be pointed at it",
@@ -114,7 +116,7 @@ def prepare(
             value=False,
             fix="use a vendor that can be configured with the mock's URL, or another scenario",
         )
-    if profile.launch.kind not in ("reference", "ha-pair"):  # those two run on loopback, started by the run
+    if not launcher.loopback_reference:  # a reference vendor or HA pair runs on loopback, started by the run
         # Refused before the results folder exists: a refused run leaves nothing behind and sends nothing.
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
     if schedule is not None:  # a target this run will not have is refused before anything starts
