@@ -18,7 +18,10 @@ A results folder ``results/<run-id>/`` holds:
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,3 +154,54 @@ _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 def is_safe_run_id(run_id: str) -> bool:
     """A run id is a plain file name: no separators, no '..', no leading dot."""
     return bool(_RUN_ID.fullmatch(run_id)) and ".." not in run_id
+
+
+class RecordSink(Protocol):
+    """Where one process's records go (design.md, seams: "Recorder sink"): append rows, flush, close.
+
+    ``append_values`` is the hot path (a tuple in the schema's column order, no dict per request); ``flush`` writes
+    what is buffered and returns where it went (None: nothing written); ``close`` flushes the rest and stops.
+    ``harness.recorder.ShardSink`` writes Parquet shards; :class:`MemorySink` keeps rows in memory for tests.
+    """
+
+    @property
+    def worker(self) -> str: ...
+
+    def append(self, row: Mapping[str, Any]) -> None: ...
+
+    def append_values(self, values: tuple[Any, ...]) -> None: ...
+
+    def flush(self) -> Path | None: ...
+
+    def close(self) -> None: ...
+
+
+class MemorySink:
+    """A ``RecordSink`` that keeps its rows as dicts of the schema's columns (tests, and nothing written to disk)."""
+
+    def __init__(self, schema: pa.Schema = REQUEST_SCHEMA, worker: str = "memory") -> None:
+        self._columns = tuple(schema.names)
+        self._worker = worker
+        self._lock = threading.Lock()
+        self.rows: list[dict[str, Any]] = []
+        self.flushes = 0
+        self.closed = False
+
+    @property
+    def worker(self) -> str:
+        return self._worker
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        self.append_values(tuple(row.get(name) for name in self._columns))
+
+    def append_values(self, values: tuple[Any, ...]) -> None:
+        with self._lock:
+            self.rows.append(dict(zip(self._columns, values, strict=True)))
+
+    def flush(self) -> Path | None:
+        self.flushes += 1
+        return None
+
+    def close(self) -> None:
+        self.flush()
+        self.closed = True

@@ -43,7 +43,7 @@ import pyarrow.parquet as pq
 
 from ground.clock import Clock, SystemClock
 from ground.errors import HarnessError
-from ground.records import REQUEST_COLUMNS, REQUEST_SCHEMA
+from ground.records import REQUEST_COLUMNS, REQUEST_SCHEMA, RecordSink
 from ground.secrets import REGISTRY, SecretRegistry
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,9 @@ def _warm_up(schema: pa.Schema) -> None:
 
 
 class ShardSink:
-    """Buffer rows; ``flush`` writes them as one new Parquet shard. Thread- and greenlet-safe."""
+    """Buffer rows; ``flush`` writes them as one new Parquet shard. Thread- and greenlet-safe.
+
+    The default ``ground.records.RecordSink``: what a ``RequestRecorder`` (and the health sampler) writes to."""
 
     def __init__(
         self,
@@ -242,7 +244,7 @@ class RequestRecorder:
 
     def __init__(
         self,
-        sink: ShardSink,
+        sink: RecordSink,
         *,
         vendor: str = "",
         scenario: str = "",
