@@ -104,6 +104,12 @@ LEDGER_ANALYSIS_COLUMNS: tuple[str, ...] = (
     "correlation_id",
     "reply_to_wamid",
     "inbound_delivered_at",
+    # What the traffic cost (analysis/cost.py)
+    "recipient",
+    "wa_id",
+    "category",
+    "billable",
+    "async_error_code",
 )
 
 

@@ -17,10 +17,12 @@ from analysis import accounting as acc
 from analysis.apdex import apdex
 from analysis.capacity import capacity
 from analysis.columns import text_is
+from analysis.cost import cost
 from analysis.degradation import degradation
 from analysis.harness_health import HealthThresholds, assess
 from analysis.load import RunData
 from analysis.metrics import request_metrics, run_span, timelines
+from analysis.rates import RateCard, shipped_card
 from analysis.recovery import RecoveryParams, recovery
 from analysis.sla import SlaSpec, evaluate
 from analysis.sla_metrics import Evidence
@@ -43,6 +45,7 @@ class AnalysisOptions:
     capacity_error_rate: float = 0.01
     recovery_overrides: dict[str, float] = field(default_factory=dict)  # RecoveryParams fields, e.g. from the CLI
     harness: HealthThresholds = field(default_factory=HealthThresholds)  # when the harness measured itself
+    rate_card: RateCard | None = None  # prices for the ``cost`` section; None: the shipped card (analysis/rates.py)
 
 
 def _clean(value: Any) -> Any:
@@ -211,6 +214,7 @@ def build_summary(
             else None
         ),
         "apdex": apdex_section,
+        "cost": cost(run.ledger, messages, options.rate_card or shipped_card()) if run.has_ledger else None,
         "harness": health.section(),
         "unmeasured": unmeasured,
         "sla": None,

@@ -119,6 +119,12 @@ def _ledger_table(idx: np.ndarray, info: dict[str, np.ndarray], lost_ids: np.nda
             "reply_to_wamid": np.full(n, None, dtype=object),
             "inbound_delivered_at": np.full(n, np.nan),
             "biz_opaque_callback_data": np.full(n, None, dtype=object),
+            # Pricing as the mock records it (docs/whatsapp-2026.md §6): free-form replies, not charged.
+            "wa_id": np.full(n, "4915100000000", dtype=object),
+            "category": np.full(n, "service", dtype=object),
+            "billable": np.full(n, False),
+            "pricing_type": np.full(n, "free_customer_service", dtype=object),
+            "async_error_code": np.full(n, None, dtype=object),
         },
         schema=LEDGER_SCHEMA,
     )

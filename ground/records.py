@@ -70,6 +70,12 @@ LEDGER_SCHEMA = pa.schema(
         ("reply_to_wamid", pa.string()),  # inbound message this outbound one answers, when linked
         ("inbound_delivered_at", pa.float64()),  # when the linked inbound webhook was acknowledged
         ("biz_opaque_callback_data", pa.string()),
+        # What the traffic costs (docs/whatsapp-2026.md §6-7), outbound rows; older ledgers read them as nulls.
+        ("wa_id", pa.string()),  # the customer's phone number, also when the send used a BSUID
+        ("category", pa.string()),  # marketing | utility | authentication | service
+        ("billable", pa.bool_()),  # the status webhooks' pricing.billable
+        ("pricing_type", pa.string()),  # regular | free_customer_service | free_entry_point
+        ("async_error_code", pa.int32()),  # the code of the failed status the mock sent for it (never delivered)
     ]
 )
 LEDGER_COLUMNS = tuple(LEDGER_SCHEMA.names)

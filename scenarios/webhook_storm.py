@@ -2,9 +2,9 @@
 
 Every outbound message makes the mock send ``statuses`` status webhooks: sent and delivered, and read when 3
 (the default). The scenario sets the mock's status ladder so that this holds for every message (no message
-fails, every customer has read receipts on and reads it, each step within 1.5 s so the run's drain sees the
-last one); the mock's own defaults would give about 2.5 per message. Customer messages add inbound webhooks on
-top. Good receivers answer with a median under 250 ms and under 1% over 1 s
+fails, every customer has read receipts on and reads it, never delivered and read at once, each step within
+1.5 s so the run's drain sees the last one); the mock's own defaults would give about 2.5 per message. Customer
+messages add inbound webhooks on top. Good receivers answer with a median under 250 ms and under 1% over 1 s
 (design.md, Webhook acknowledgement).
 """
 
@@ -39,6 +39,7 @@ def status_ladder(statuses: int) -> dict[str, Any]:
         "failed_rate": 0.0,
         "read_share": 1.0 if statuses == 3 else 0.0,
         "read_receipts_off_share": 0.0,
+        "skip_delivered_share": 0.0,  # delivered before every read, so the count holds
         # Bounded delays (at most 1.5 s after the previous step): a storm, and every status inside the drain.
         "sent": {"distribution": "uniform", "min_ms": 50, "max_ms": 500},
         "delivered": {"distribution": "uniform", "min_ms": 100, "max_ms": 1000},

@@ -52,6 +52,9 @@ def run(
     remote_workers: int = typer.Option(0, "--remote-workers", min=0, max=1000, help="Workers on other machines."),
     master_port: int = typer.Option(5557, "--master-port", min=1024, max=65535, help="Master port (remote workers)."),
     sla: str | None = typer.Option(None, "--sla", help="SLA preset name or SLA YAML file."),
+    rate_card: str | None = typer.Option(
+        None, "--rate-card", help="Rate card YAML for the cost section (default: the shipped one)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed for customers, arrivals, media and random fault windows."),
     faults: Path | None = typer.Option(
         None, "--faults", help="Fault schedule YAML (at / every / window), played with the scenario's own faults."
@@ -109,6 +112,7 @@ def run(
         seed=seed,
         results_root=out,
         sla=sla,
+        rate_card=rate_card,
         owner_confirmed=i_own_this_target,
         show_progress=not no_progress,
         faults=faults,

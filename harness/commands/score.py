@@ -24,6 +24,7 @@ from rich.table import Table
 from analysis import exports, sla_choice
 from analysis.exports import operation_rows, write_exports
 from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
+from analysis.rates import load_rate_card
 from analysis.sla import SlaSpec
 from analysis.summary import AnalysisOptions, build_summary
 from analysis.units import format_value
@@ -41,6 +42,8 @@ SCORE_EPILOG = """Examples:
   scrmbench score results/RUN_ID --sla enterprise --allow-conditional
 
   scrmbench score results/RUN_ID --recovery-window 5 --recovery-confirm 30
+
+  scrmbench score results/RUN_ID --rate-card my-rates.yaml
 """
 VERDICT_STYLE = {
     "PASS": "bold green",
@@ -89,6 +92,16 @@ def print_summary(console: Console, summary: dict[str, Any]) -> None:
             f"{acc['recovered']} recovered, {acc['unresolved']} unresolved",
             highlight=False,
         )
+    cost = summary.get("cost") or {}
+    if cost.get("measured"):
+        per_1000 = cost["cost_per_1000_delivered_usd"]
+        console.print(
+            f"cost: ${cost['total_usd']:.4f} for {cost['charged']} charged messages "
+            f"({'–' if per_1000 is None else f'${per_1000:.2f}'} per 1,000 delivered), duplicates "
+            f"${cost['duplicates']['cost_usd']:.4f}, {cost['unpriced']} unpriced "
+            f"[{cost['rate_card']['name']}]",
+            highlight=False,
+        )
     for fault in summary["recovery"]["faults"]:
         sustained = (
             format_value(fault["ttr_sustained_s"], "s")
@@ -132,6 +145,9 @@ def score_command(
     run_dir: Path = typer.Argument(..., help="One run's results folder (results/<run-id>)."),
     sla: str | None = typer.Option(None, "--sla", help="SLA preset (standard, enterprise) or an SLA YAML file."),
     allow_conditional: bool = typer.Option(False, "--allow-conditional", help="Exit 0 on a CONDITIONAL verdict too."),
+    rate_card: str | None = typer.Option(
+        None, "--rate-card", help="Rate card YAML for the cost section (default: the shipped one)."
+    ),
     recovery_window: float | None = typer.Option(
         None,
         "--recovery-window",
@@ -151,6 +167,7 @@ def score_command(
 
     Exit 0 PASS, 1 SLA not met, 4 the run is partial, 5 inconclusive (too little data to decide)."""
     console = Console()
+    card = load_rate_card(rate_card)  # a bad card is refused (exit 2) before the run is loaded
     recover_shards(run_dir)  # remote workers' shards copied in since the run: complete again
     run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
     spec = sla_choice.choose_sla(run, sla, default_criteria)
@@ -159,7 +176,7 @@ def score_command(
         for name, value in (("short_window_s", recovery_window), ("confirm_window_s", recovery_confirm))
         if value is not None
     }
-    summary = build_summary(run, sla=spec, options=AnalysisOptions(recovery_overrides=overrides))
+    summary = build_summary(run, sla=spec, options=AnalysisOptions(recovery_overrides=overrides, rate_card=card))
     write_exports(run.path, summary)
     print_summary(console, summary)
     raise typer.Exit(sla_exit_code(summary, allow_conditional=allow_conditional))

@@ -68,6 +68,7 @@ class RunRequest:
     results_root: Path = Path("results")
     run_id: str = ""
     sla: str | None = None
+    rate_card: str | None = None  # --rate-card: a YAML rate card for the cost section (None: the shipped one)
     owner_confirmed: bool = False
     show_progress: bool = True
     mock_settings: dict[str, Any] = field(default_factory=dict)  # merged into the run's mock config
@@ -125,6 +126,10 @@ def prepare(
         from analysis.sla import resolve_sla
 
         resolve_sla(request.sla)
+    if request.rate_card:  # likewise a broken rate card
+        from analysis.rates import load_rate_card
+
+        load_rate_card(request.rate_card)
     capacity = _check_capacity(request, plan)
     run_tag = new_run_tag()
     run_id = request.run_id or f"{time.strftime('%Y%m%dT%H%M%S')}-{scenario.name}-{profile.name}-{run_tag}"
@@ -450,20 +455,24 @@ def execute(request: RunRequest) -> RunResult:
         )
     if disk_full:  # after the services stopped and the manifest was left incomplete
         raise disk_full_error(run_dir)
-    summary, met = score(run_dir, request.sla)
+    summary, met = score(run_dir, request.sla, request.rate_card)
     return RunResult(run_dir, manifest, summary, met)
 
 
-def score(run_dir: Path, sla: str | None) -> tuple[dict[str, Any] | None, bool | None]:
+def score(
+    run_dir: Path, sla: str | None, rate_card: str | None = None
+) -> tuple[dict[str, Any] | None, bool | None]:
     """Score with analysis (as ``scrmbench score`` does); None when the run cannot be scored."""
     from analysis.exports import write_exports
     from analysis.load import load_run
     from analysis.sla_choice import choose_sla
-    from analysis.summary import build_summary
+    from analysis.rates import load_rate_card
+    from analysis.summary import AnalysisOptions, build_summary
     from scenarios.registry import default_criteria
 
     run = load_run(run_dir)
-    summary = build_summary(run, sla=choose_sla(run, sla, default_criteria))
+    options = AnalysisOptions(rate_card=load_rate_card(rate_card))
+    summary = build_summary(run, sla=choose_sla(run, sla, default_criteria), options=options)
     try:
         write_exports(run_dir, summary)  # the same files as `scrmbench score`: summary.json and its CSV tables
     except OSError as exc:

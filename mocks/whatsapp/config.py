@@ -20,6 +20,7 @@ TIERS: dict[str, int | None] = {"250": 250, "2K": 2_000, "10K": 10_000, "100K": 
 TIER_ORDER = ("250", "2K", "10K", "100K", "unlimited")
 # Meta's per-number throughput levels (reference §4.1): coexistence numbers (shared with the WhatsApp Business app)
 # are fixed at 20 msg/s, STANDARD is 80, HIGH 1,000. ``limits.throughput: <name>`` sets throughput_per_second.
+TemplateCategory = Literal["marketing", "utility", "authentication"]
 THROUGHPUT_PRESETS = {"coexistence": 20.0, "standard": 80.0, "high": 1_000.0}
 
 
@@ -103,6 +104,36 @@ class VersionsConfig(_Strict):
     header: bool = True
 
 
+def _authentication_only() -> list[TemplateCategory]:
+    return ["authentication"]
+
+
+class IdentityConfig(_Strict):
+    """Business-scoped user ids (docs/whatsapp-2026.md §5). ``parent_bsuid`` gives every customer a parent BSUID
+    (``CC.ENT.…``, managed businesses only), carried as ``parent_user_id`` and ``recipient_parent_user_id``.
+    A send addressed to a BSUID (``recipient``, or ``to`` holding a BSUID) with a template of a category in
+    ``bsuid_refused_categories`` answers ``bsuid_refused_code`` ([] switches it off). The phone number is left out
+    of webhooks (``contacts[].wa_id``, ``statuses[].recipient_id``, ``messages[].from``) when no message was
+    exchanged with the customer in the last ``withhold_phone_after_days`` on the mock's clock (None: never), for
+    customers with a username (``withhold_phone_for: usernames``, as Meta's partners describe it) or for all."""
+
+    parent_bsuid: bool = False
+    bsuid_refused_categories: list[TemplateCategory] = Field(default_factory=_authentication_only)
+    bsuid_refused_code: int = 131062
+    withhold_phone_after_days: float | None = Field(default=30.0, gt=0)
+    withhold_phone_for: Literal["usernames", "all"] = "usernames"
+
+
+class PricingConfig(_Strict):
+    """The ``pricing`` of status webhooks (docs/whatsapp-2026.md §6). Per-message pricing: marketing and
+    authentication templates regular; utility templates free inside the customer service window; non-template
+    (service) messages free. ``october_2026: true`` applies the change partners report for 2026-10-01 and Meta's
+    own page did not confirm when read: service messages billable (at the utility rate) and utility templates
+    billable inside the window."""
+
+    october_2026: bool = False
+
+
 class AuthConfig(_Strict):
     access_tokens: list[str] = Field(default_factory=lambda: ["mock-access-token"], min_length=1)
     expired_tokens: list[str] = Field(default_factory=lambda: ["mock-expired-token"])
@@ -135,6 +166,8 @@ class MockConfig(_Strict):
     app_secret: str = "mock-app-secret"
     admin_token: str = "mock-admin-token"
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    pricing: PricingConfig = Field(default_factory=PricingConfig)
     versions: VersionsConfig = Field(default_factory=VersionsConfig)
     phone_numbers: list[PhoneNumberConfig] = Field(
         default_factory=lambda: [PhoneNumberConfig(id="100000000000001")], min_length=1

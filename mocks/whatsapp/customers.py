@@ -12,6 +12,7 @@ gets the same seed-derived BSUID again, without the username.
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,6 +20,14 @@ from dataclasses import dataclass
 from mocks.whatsapp.errors import GraphError
 
 WINDOW_S = 86_400.0
+DAY_S = 86_400.0
+_BSUID = re.compile(r"^[A-Z]{2}\.[A-Za-z0-9.]{1,140}$")
+
+
+def is_bsuid(value: str) -> bool:
+    """``CC.`` and up to 128 alphanumerics (a parent BSUID has ``ENT.`` in it): never a phone number."""
+    return bool(_BSUID.match(value))
+
 
 # Calling code -> ISO country, longest prefix first; enough to give BSUIDs a plausible country.
 _COUNTRIES = {
@@ -56,10 +65,29 @@ class CustomerRegistry:
         self._by_user_id: dict[str, Customer] = {}
         self._by_username: dict[str, Customer] = {}
         self._last_inbound: dict[str, dict[str, float]] = {}  # wa_id -> phone number id -> last inbound time
+        self._last_exchange: dict[str, float] = {}  # wa_id -> last message either way (phone withholding)
 
     def _bsuid(self, wa_id: str, salt: str = "") -> str:
         digest = hashlib.blake2b(f"{self._seed}:{salt}:{wa_id}".encode(), digest_size=8).digest()
         return f"{country_of(wa_id)}.{int.from_bytes(digest, 'big')}"
+
+    def parent_user_id(self, customer: Customer) -> str:
+        """The customer's parent BSUID (``CC.ENT.`` and digits), stable per seed and BSUID."""
+        digest = hashlib.blake2b(f"{self._seed}:parent:{customer.user_id}".encode(), digest_size=8).digest()
+        return f"{customer.user_id.split('.', 1)[0]}.ENT.{int.from_bytes(digest, 'big')}"
+
+    def note_exchange(
+        self, customer: Customer, at: float, *, by_phone: bool, withhold_after_days: float | None, usernames_only: bool
+    ) -> bool:
+        """A message goes between the business and ``customer`` at ``at``: True when its webhooks must leave the
+        phone number out, i.e. no message was exchanged in the ``withhold_after_days`` before (None: never) and the
+        business did not address the customer by phone number; only customers with a username when
+        ``usernames_only``. Every call counts as an exchange for the next one."""
+        last = self._last_exchange.get(customer.wa_id)
+        self._last_exchange[customer.wa_id] = at if last is None else max(last, at)
+        if withhold_after_days is None or by_phone or (usernames_only and not customer.username):
+            return False
+        return last is None or at - last > withhold_after_days * DAY_S
 
     def get_or_create(self, wa_id: str, *, name: str = "", username: str | None = None) -> Customer:
         customer = self._by_wa_id.get(wa_id)
@@ -83,6 +111,7 @@ class CustomerRegistry:
         if old.username:
             self._by_username.pop(old.username, None)
         self._last_inbound.pop(wa_id, None)
+        self._last_exchange.pop(wa_id, None)
 
     def set_username(self, customer: Customer, username: str | None) -> None:
         if customer.username:
@@ -121,7 +150,10 @@ class CustomerRegistry:
         return self._by_wa_id.get(wa_id)
 
     def resolve(self, to: str | None, recipient: str | None) -> Customer:
-        """The customer a send addresses: ``to`` (phone number, a leading + allowed) or ``recipient`` (BSUID)."""
+        """The customer a send addresses: ``to`` (phone number, a leading + allowed, or a BSUID) or ``recipient``
+        (BSUID)."""
+        if to is not None and is_bsuid(to):
+            to, recipient = None, to
         if to is not None:
             digits = to[1:] if to.startswith("+") else to
             if not digits.isdigit() or not 5 <= len(digits) <= 15:
@@ -156,6 +188,7 @@ class CustomerRegistry:
         self._by_user_id.clear()
         self._by_username.clear()
         self._last_inbound.clear()
+        self._last_exchange.clear()
 
     def __len__(self) -> int:
         return len(self._by_wa_id)

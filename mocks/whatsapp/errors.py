@@ -37,6 +37,9 @@ CODES: dict[int, tuple[str, int]] = {
     131021: ("Recipient cannot be sender", 400),
     131026: ("Message undeliverable", 400),
     131031: ("Account has been locked", 403),
+    # A BSUID recipient on a template category that cannot be sent to one (docs/whatsapp-2026.md §5; the
+    # title is the mock's own, no Meta page read for this work gives it).
+    131062: ("Business-scoped user ID not supported for this message", 400),
     131042: ("Business eligibility payment issue", 400),
     131047: ("Re-engagement message", 400),
     131048: ("Spam rate limit hit", 400),

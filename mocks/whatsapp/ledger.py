@@ -35,8 +35,8 @@ _ROW = operator.attrgetter(*LEDGER_COLUMNS)
 
 @dataclass(slots=True)
 class LedgerEntry:
-    """One accepted message. The fields up to ``biz_opaque_callback_data`` are LEDGER_SCHEMA's columns in order;
-    the rest are for the webhook engine (which listens through ``MockState.on_accepted``) and are not exported."""
+    """One accepted message. Fields named like a column of LEDGER_SCHEMA are exported (``row`` picks them by name);
+    the others are for the webhook engine (which listens through ``MockState.on_accepted``) only."""
 
     arrived_at: float
     arrived_monotonic: float
@@ -51,12 +51,16 @@ class LedgerEntry:
     reply_to_wamid: str | None = None
     inbound_delivered_at: float | None = None
     biz_opaque_callback_data: str | None = None
+    wa_id: str = ""  # the customer's phone number, also when the send used a BSUID (exported)
+    category: str = "service"  # marketing | utility | authentication | service (exported; status pricing)
+    billable: bool | None = None  # exported; the pricing decided at acceptance (send.pricing_of)
+    pricing_type: str | None = None  # exported; regular | free_customer_service | free_entry_point
+    async_error_code: int | None = None  # exported; fails later with this code (e.g. 131026), never delivered
     # Not exported:
-    wa_id: str = ""  # the customer's phone number, also when the send used a BSUID
     user_id: str = ""  # the customer's BSUID
+    parent_user_id: str | None = None  # the parent BSUID, when the mock gives them (identity.parent_bsuid)
+    phone_withheld: bool = False  # webhooks leave the phone number out (identity.withhold_phone_after_days)
     waba_id: str = ""
-    category: str = "service"  # marketing | utility | authentication | service (pricing in status webhooks)
-    async_error_code: int | None = None  # accepted now, to fail later with this code (e.g. 131026)
     extra: dict[str, Any] = field(default_factory=dict)
     seq: int = -1  # position in the ledger, set by ``Ledger.append`` (-1: not appended yet)
 

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.whatsapp.auth import check_token, token_from
+from mocks.whatsapp.customers import is_bsuid
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.send import admit
 from mocks.whatsapp.state import MockState
@@ -81,7 +82,7 @@ async def marketing_messages(request: Request) -> Response:
     entry.extra = {**(entry.extra or {}), **extra}
     state.accepted(entry)
     contact: dict[str, str] = {"input": outbound.to or outbound.recipient or "", "wa_id": entry.wa_id}
-    if outbound.recipient is not None:
+    if outbound.recipient is not None or is_bsuid(outbound.to or ""):
         contact["user_id"] = entry.user_id
     answer = {
         "messaging_product": "whatsapp",

@@ -13,6 +13,8 @@ from starlette.types import Receive, Scope, Send
 
 from ground.correlation import find_token_in
 from mocks.whatsapp.auth import check_token, token_from
+from mocks.whatsapp.config import PricingConfig
+from mocks.whatsapp.customers import is_bsuid
 from mocks.whatsapp.errors import GraphError, unknown_object
 from mocks.whatsapp.ledger import LedgerEntry
 from mocks.whatsapp.media import check_fits
@@ -99,7 +101,7 @@ async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
     entry = admit(state, phone_number_id, outbound, len(raw))
     state.accepted(entry)
     contact: dict[str, str] = {"input": outbound.to or outbound.recipient or "", "wa_id": entry.wa_id}
-    if outbound.recipient is not None:
+    if outbound.recipient is not None or is_bsuid(outbound.to or ""):
         contact["user_id"] = entry.user_id
     answer = {
         "messaging_product": "whatsapp",
@@ -128,6 +130,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     now, monotonic = clock.now(), clock.monotonic()
     customers = state.customers
     customer = customers.resolve(outbound.to, outbound.recipient)
+    by_bsuid = outbound.to is None or is_bsuid(outbound.to)
     async_error = None
     if not customers.on_whatsapp(customer.wa_id):
         if state.config.not_on_whatsapp_mode == "sync":
@@ -139,8 +142,14 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     number = state.numbers[phone_number_id]
     category = "service"
     window_open = customers.window_open(phone_number_id, customer.wa_id, now)
+    identity = state.config.identity
     if outbound.template is not None:
         category = _check_template(state, outbound.template)
+        if by_bsuid and category in identity.bsuid_refused_categories:
+            raise GraphError(
+                identity.bsuid_refused_code,
+                f"{category} templates cannot be sent to a business-scoped user id; send to the phone number",
+            )
         if not window_open:
             limiters.check_reach(limiters.reach_key(phone_number_id), customer.user_id, now)
     elif not window_open and limiters.config.enabled and limiters.config.enforce_customer_window:
@@ -149,6 +158,16 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
         kind, media_id = outbound.media
         media = state.media.get(media_id, now)
         check_fits(kind, media.mime_type, len(media.data), media.data)
+    billable, pricing_type = pricing_of(
+        category, template=outbound.template is not None, window_open=window_open, config=state.config.pricing
+    )
+    withheld = customers.note_exchange(
+        customer,
+        now,
+        by_phone=not by_bsuid,
+        withhold_after_days=identity.withhold_phone_after_days,
+        usernames_only=identity.withhold_phone_for == "usernames",
+    )
     return LedgerEntry(
         arrived_at=now,
         arrived_monotonic=monotonic,
@@ -163,10 +182,27 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
         biz_opaque_callback_data=outbound.biz_opaque_callback_data,
         wa_id=customer.wa_id,
         user_id=customer.user_id,
+        parent_user_id=customers.parent_user_id(customer) if identity.parent_bsuid else None,
+        phone_withheld=withheld,
         waba_id=number.waba_id,
         category=category,
+        billable=billable,
+        pricing_type=pricing_type,
         async_error_code=async_error,
     )
+
+
+def pricing_of(category: str, *, template: bool, window_open: bool, config: PricingConfig) -> tuple[bool, str]:
+    """(billable, pricing type) of an accepted message under per-message pricing (docs/whatsapp-2026.md §6):
+    marketing and authentication templates are charged; a utility template inside an open customer service window
+    and every non-template (service) message are free (``free_customer_service``). ``october_2026`` charges
+    both (reported, unconfirmed). The mock has no free entry points (click-to-WhatsApp ads), so never
+    ``free_entry_point``."""
+    if config.october_2026:
+        return True, "regular"
+    if not template or (category == "utility" and window_open):
+        return False, "free_customer_service"
+    return True, "regular"
 
 
 def _check_template(state: MockState, template: tuple[str, str, int]) -> str:

@@ -67,6 +67,13 @@ class LadderConfig(BaseModel):
     read_receipts_off_share: float = Field(default=0.15, ge=0, le=1)  # users who never send `read`
     failed_rate: float = Field(default=0.01, ge=0, le=1)
     failed_codes: list[int] = Field(default_factory=lambda: [131026, 131049, 131026, 131000])
+    # Meta's status webhook reference (docs/whatsapp-2026.md §5): a message delivered and read at the same time
+    # (the user is in the chat) gets no ``delivered`` webhook. The share of read messages that are read at once is
+    # the mock's own figure (Meta gives none); 0 sends ``delivered`` before every ``read`` as before.
+    skip_delivered_share: float = Field(default=0.05, ge=0, le=1)
+    # Statuses carry the customer's BSUID as ``recipient_user_id`` (and ``recipient_parent_user_id`` when the mock
+    # gives parent BSUIDs); false drops both (the shape before 2026).
+    recipient_user_id: bool = True
 
 
 class SubscriptionConfig(BaseModel):

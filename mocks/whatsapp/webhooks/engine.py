@@ -121,14 +121,24 @@ class WebhookEngine:
             waba_id=entry.waba_id,
             phone_number_id=entry.phone_number_id,
             display_phone_number=number.display_phone_number if number else entry.phone_number_id,
-            contact=Contact(wa_id=entry.wa_id or entry.recipient, user_id=entry.user_id),
+            contact=Contact(
+                wa_id=entry.wa_id or entry.recipient, user_id=entry.user_id, parent_user_id=entry.parent_user_id
+            ),
             type=entry.type,
             accepted_at=entry.arrived_at,
             biz_opaque_callback_data=entry.biz_opaque_callback_data,
             category=entry.category,
             error_code=entry.async_error_code,
+            billable=entry.billable,
+            pricing_type=entry.pricing_type,
+            phone_withheld=entry.phone_withheld,
         )
-        for offset, update in self.ladder.updates(message):
+        updates = self.ladder.updates(message)
+        first = updates[0][1].body if updates else {}
+        if first.get("status") == "failed" and entry.async_error_code is None:
+            # The ledger row says the message was never delivered (so never charged): the ladder failed it.
+            entry.async_error_code = int(first["errors"][0]["code"])
+        for offset, update in updates:
             for sub in targets:
                 self.dispatcher.submit(update, sub, delay_s=offset)
 
@@ -184,6 +194,15 @@ class WebhookEngine:
             wa_id, language, name = simulated.wa_id, simulated.language, message.profile_name or simulated.name
             text = message.text or self.customers.text(simulated)
         identity = state.customers.get_or_create(wa_id, name=name, username=message.username)
+        settings = state.config.identity
+        withheld = state.customers.note_exchange(
+            identity,
+            now,
+            by_phone=False,
+            withhold_after_days=settings.withhold_phone_after_days,
+            usernames_only=settings.withhold_phone_for == "usernames",
+        )
+        parent = state.customers.parent_user_id(identity) if settings.parent_bsuid else None
         wamid = state.new_wamid()
         media, size = None, len(text.encode())
         if message.type in MEDIA_TYPES:
@@ -196,10 +215,13 @@ class WebhookEngine:
             stored = state.media.put(phone_number_id, mime, data, now, filename)
             media, size = media_node(message.type, stored.id, mime, stored.sha256, message.media), len(data)
         kind, node = content_node(message, text, media)
+        shown = "" if withheld else wa_id  # no message in 30 days: the phone number is left out
         body = message_body(
-            wamid=wamid, sender=wa_id, timestamp=now, kind=kind, content=node, context_id=message.context_message_id
+            wamid=wamid, sender=shown, timestamp=now, kind=kind, content=node, context_id=message.context_message_id
         )
-        contact = Contact(wa_id=wa_id, user_id=identity.user_id, name=name, username=identity.username)
+        contact = Contact(
+            wa_id=shown, user_id=identity.user_id, name=name, username=identity.username, parent_user_id=parent
+        )
         update = Update("message", wamid, number.waba_id, phone_number_id, number.display_phone_number, contact, body)
         entry = LedgerEntry(
             arrived_at=now,

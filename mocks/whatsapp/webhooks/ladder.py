@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mocks.whatsapp.webhooks.config import LadderConfig
 from mocks.whatsapp.webhooks.payloads import Contact, Update, status_body
@@ -31,6 +31,11 @@ class OutboundMessage:
     biz_opaque_callback_data: str | None = None
     category: str = "service"  # pricing category: marketing | utility | authentication | service
     error_code: int | None = None  # the mock decided at acceptance that this message fails (e.g. 131026)
+    # The pricing the mock decided at acceptance (send.py ``pricing_of``): billable, and regular |
+    # free_customer_service | free_entry_point. None: from the category alone (tests, older callers).
+    billable: bool | None = None
+    pricing_type: str | None = None
+    phone_withheld: bool = False  # no message exchanged in 30 days: no recipient_id, no contacts[].wa_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,25 +73,38 @@ class StatusLadder:
         steps.append(PlannedStatus(at, "delivered"))
         read_draw = rng.random()  # drawn for every message so the stream does not depend on the user
         if not self.read_receipts_off(recipient) and read_draw < cfg.read_share:
-            at += cfg.read.sample_s(rng)
-            steps.append(PlannedStatus(at, "read"))
+            read_at = at + cfg.read.sample_s(rng)
+            # Drawn last, so a ladder with skip_delivered_share 0 is the same stream as before the setting.
+            if rng.random() < cfg.skip_delivered_share:
+                # Delivered and read at once (the user is in the chat): Meta sends no ``delivered`` webhook.
+                steps[-1] = PlannedStatus(at, "read")
+            else:
+                steps.append(PlannedStatus(read_at, "read"))
         return steps
 
     def updates(self, message: OutboundMessage) -> list[tuple[float, Update]]:
         """(offset after acceptance, status update) for every step of the message's ladder."""
         category = message.category
+        contact = message.contact
+        shown = replace(contact, wa_id="") if message.phone_withheld else contact
+        with_user_id = self.config.recipient_user_id
         out = []
-        for step in self.plan(message.wamid, message.contact.wa_id, message.error_code):
-            priced = step.status in ("sent", "delivered")
+        steps = self.plan(message.wamid, contact.wa_id, message.error_code)
+        delivered = any(step.status == "delivered" for step in steps)
+        for step in steps:
+            # Pricing rides on sent and delivered; on read too when read stands in for a skipped delivered.
+            priced = step.status in ("sent", "delivered") or (step.status == "read" and not delivered)
             body = status_body(
                 wamid=message.wamid,
                 status=step.status,
                 timestamp=message.accepted_at + step.offset_s,
-                recipient_id=message.contact.wa_id,
+                recipient_id=shown.wa_id or None,
                 conversation=conversation(message, category) if priced else None,
-                pricing=pricing(category) if priced else None,
+                pricing=pricing(category, message.billable, message.pricing_type) if priced else None,
                 biz_opaque_callback_data=message.biz_opaque_callback_data,
                 error_code=step.error_code,
+                recipient_user_id=contact.user_id if with_user_id else None,
+                recipient_parent_user_id=contact.parent_user_id if with_user_id else None,
             )
             update = Update(
                 kind="status",
@@ -94,7 +112,7 @@ class StatusLadder:
                 waba_id=message.waba_id,
                 phone_number_id=message.phone_number_id,
                 display_phone_number=message.display_phone_number,
-                contact=message.contact,
+                contact=shown,
                 body=body,
             )
             out.append((step.offset_s, update))
@@ -112,7 +130,10 @@ def conversation(message: OutboundMessage, category: str) -> dict[str, object]:
     }
 
 
-def pricing(category: str) -> dict[str, object]:
-    if category == "service":  # free-form replies inside the customer service window
-        return {"billable": False, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"}
-    return {"billable": True, "pricing_model": "PMP", "type": "regular", "category": category}
+def pricing(category: str, billable: bool | None = None, kind: str | None = None) -> dict[str, object]:
+    """The status's ``pricing`` object (per-message pricing, docs/whatsapp-2026.md §6). Without the acceptance's
+    decision: service (free-form replies inside the customer service window) free, templates regular."""
+    if billable is None or kind is None:
+        billable = category != "service"
+        kind = "regular" if billable else "free_customer_service"
+    return {"billable": billable, "pricing_model": "PMP", "type": kind, "category": category}

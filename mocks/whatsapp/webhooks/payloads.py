@@ -32,10 +32,11 @@ ASYNC_ERRORS: dict[int, tuple[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    wa_id: str
+    wa_id: str  # "" when the phone number is withheld (no message exchanged in 30 days, docs/whatsapp-2026.md §5)
     user_id: str  # BSUID, e.g. "DE.8491123456789012"
     name: str | None = None
     username: str | None = None
+    parent_user_id: str | None = None  # parent BSUID (managed businesses), e.g. "DE.ENT.1181579921288684483"
 
     def as_dict(self) -> dict[str, Any]:
         profile: dict[str, Any] = {}
@@ -44,8 +45,11 @@ class Contact:
         if self.username:
             profile["username"] = self.username
         out: dict[str, Any] = {"profile": profile} if profile else {}
-        out["wa_id"] = self.wa_id
+        if self.wa_id:
+            out["wa_id"] = self.wa_id
         out["user_id"] = self.user_id
+        if self.parent_user_id:
+            out["parent_user_id"] = self.parent_user_id
         return out
 
 
@@ -73,18 +77,26 @@ def status_body(
     wamid: str,
     status: str,
     timestamp: float,
-    recipient_id: str,
+    recipient_id: str | None,
     conversation: dict[str, Any] | None = None,
     pricing: dict[str, Any] | None = None,
     biz_opaque_callback_data: str | None = None,
     error_code: int | None = None,
+    recipient_user_id: str | None = None,
+    recipient_parent_user_id: str | None = None,
 ) -> dict[str, Any]:
+    """A ``statuses[]`` element; ``recipient_id`` (the phone number) is left out when it is withheld (None)."""
     body: dict[str, Any] = {
         "id": wamid,
         "status": status,
         "timestamp": str(int(timestamp)),  # Meta sends strings of Unix seconds
-        "recipient_id": recipient_id,
     }
+    if recipient_id:
+        body["recipient_id"] = recipient_id
+    if recipient_user_id:
+        body["recipient_user_id"] = recipient_user_id
+    if recipient_parent_user_id:
+        body["recipient_parent_user_id"] = recipient_parent_user_id
     if conversation is not None:
         body["conversation"] = conversation
     if pricing is not None:
@@ -99,10 +111,13 @@ def status_body(
 def message_body(
     *, wamid: str, sender: str, timestamp: float, kind: str, content: dict[str, Any], context_id: str | None = None
 ) -> dict[str, Any]:
-    """An inbound ``messages[]`` element; ``content`` is the node named after the type (text, image, ...)."""
-    body: dict[str, Any] = {"from": sender, "id": wamid, "timestamp": str(int(timestamp)), "type": kind}
+    """An inbound ``messages[]`` element; ``content`` is the node named after the type (text, image, ...). An empty
+    ``sender`` (the phone number withheld) leaves ``from`` out; ``contacts[].user_id`` still names the customer."""
+    body: dict[str, Any] = {"id": wamid, "timestamp": str(int(timestamp)), "type": kind}
+    if sender:
+        body = {"from": sender, **body}
     if context_id:
-        body["context"] = {"from": sender, "id": context_id}
+        body["context"] = {"from": sender, "id": context_id} if sender else {"id": context_id}
     body[kind] = content
     return body
 

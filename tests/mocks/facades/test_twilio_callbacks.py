@@ -121,7 +121,9 @@ def ladder_mock(tmp_path: Path, **ladder: Any) -> MockServer:
     config = MockConfig(
         limits=LimitsConfig(enabled=False, enforce_customer_window=False),
         webhooks=WebhookConfig(
-            ladder=LadderConfig(sent=fast, delivered=fast, read=fast, read_receipts_off_share=0.0, **ladder)
+            ladder=LadderConfig(
+                sent=fast, delivered=fast, read=fast, read_receipts_off_share=0.0, skip_delivered_share=0.0, **ladder
+            )
         ).model_dump(),
     )
     return start_mock_server(config, tmp_path)

@@ -31,6 +31,7 @@ FAST_LADDER = {
     "read_share": 1.0,
     "read_receipts_off_share": 0.0,
     "failed_rate": 0.0,
+    "skip_delivered_share": 0.0,  # three statuses per message, always
 }
 
 

@@ -19,15 +19,16 @@ def within(observed: int, n: int, p: float) -> bool:
 
 
 def test_ladder_order_and_rates_over_many_messages() -> None:
-    config = LadderConfig(failed_rate=0.05, read_share=0.6, read_receipts_off_share=0.2)
+    config = LadderConfig(failed_rate=0.05, read_share=0.6, read_receipts_off_share=0.2, skip_delivered_share=0.1)
     ladder = StatusLadder(config, seed=7)
-    failed = read = 0
+    failed = read = skipped = 0
     for n in range(N):
         steps = ladder.plan(f"wamid.{n}", recipient=f"49151{n:08d}")
         names = [s.status for s in steps]
         offsets = [s.offset_s for s in steps]
         assert offsets == sorted(offsets) and offsets[0] >= 0
-        assert names in (["failed"], ["sent", "delivered"], ["sent", "delivered", "read"])
+        assert names in (["failed"], ["sent", "delivered"], ["sent", "delivered", "read"], ["sent", "read"])
+        skipped += names == ["sent", "read"]
         if names == ["failed"]:
             failed += 1
             assert steps[0].error_code in config.failed_codes
@@ -35,6 +36,8 @@ def test_ladder_order_and_rates_over_many_messages() -> None:
     assert within(failed, N, 0.05)
     # read needs receipts on (80%) and the read draw (60%) among the non-failed.
     assert within(read, N - failed, 0.8 * 0.6)
+    # delivered and read at once (no delivered webhook) for skip_delivered_share of the read ones.
+    assert within(skipped, read, 0.1)
 
 
 def test_users_with_read_receipts_off_never_send_read() -> None:
