@@ -459,14 +459,12 @@ def execute(request: RunRequest) -> RunResult:
     return RunResult(run_dir, manifest, summary, met)
 
 
-def score(
-    run_dir: Path, sla: str | None, rate_card: str | None = None
-) -> tuple[dict[str, Any] | None, bool | None]:
+def score(run_dir: Path, sla: str | None, rate_card: str | None = None) -> tuple[dict[str, Any] | None, bool | None]:
     """Score with analysis (as ``scrmbench score`` does); None when the run cannot be scored."""
     from analysis.exports import write_exports
     from analysis.load import load_run
-    from analysis.sla_choice import choose_sla
     from analysis.rates import load_rate_card
+    from analysis.sla_choice import choose_sla
     from analysis.summary import AnalysisOptions, build_summary
     from scenarios.registry import default_criteria
 
