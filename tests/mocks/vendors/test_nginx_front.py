@@ -56,13 +56,13 @@ def test_nginx_fails_over_to_the_standby_on_passive_checks(nginx_binary, tmp_pat
     try:
         standby = launch_reference("fast-failover", role="standby", instance="standby", **common)
         handles.append(standby)
-        _run_through_nginx(tmp_path, mock_server, primary, standby)
+        _run_through_nginx(nginx_binary, tmp_path, mock_server, primary, standby)
     finally:
         for handle in reversed(handles):
             handle.stop()
 
 
-def _run_through_nginx(tmp_path, mock_server, primary, standby):
+def _run_through_nginx(nginx_binary, tmp_path, mock_server, primary, standby):
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     port = free_port()
