@@ -32,6 +32,7 @@ from mocks.whatsapp.webhooks.config import WebhookConfig
 if TYPE_CHECKING:
     from mocks.whatsapp.config import MockConfig
     from mocks.whatsapp.state import MockState
+    from mocks.whatsapp.webhooks.engine import WebhookEngine
 
 
 class WebhooksPlugin:
@@ -51,10 +52,14 @@ class WebhooksPlugin:
 
         return webhook_openapi(self.settings)
 
-    async def startup(self, state: MockState) -> None:
+    def build_engine(self, state: MockState) -> WebhookEngine:
+        """The engine this plug-in runs (tests override it to give the engine in-process transports)."""
         from mocks.whatsapp.webhooks.engine import WebhookEngine
 
-        engine = WebhookEngine(state, self.settings)
+        return WebhookEngine(state, self.settings)
+
+    async def startup(self, state: MockState) -> None:
+        engine = self.build_engine(state)
         state.extensions[self.name] = engine
         state.on_accepted.append(engine.on_accepted)
         state.on_reset.append(engine.reset)

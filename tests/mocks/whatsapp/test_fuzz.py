@@ -49,14 +49,10 @@ def _handshake(request: httpx.Request) -> httpx.Response:
 
 
 class _InProcessWebhooks(WebhooksPlugin):
-    async def startup(self, state: MockState) -> None:
-        engine = WebhookEngine(
+    def build_engine(self, state: MockState) -> WebhookEngine:
+        return WebhookEngine(
             state, self.settings, transport=_RecordingTransport(), handshake_transport=httpx.MockTransport(_handshake)
         )
-        state.extensions[self.name] = engine
-        state.on_accepted.append(engine.on_accepted)
-        state.on_reset.append(engine.reset)
-        await engine.start()
 
 
 WEBHOOKS = WebhookConfig.model_validate({"customer_batch_max": 20, "workers": 2})
