@@ -22,9 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.whatsapp.auth import check_token, token_from
-from mocks.whatsapp.customers import is_bsuid
 from mocks.whatsapp.errors import GraphError, unknown_object
-from mocks.whatsapp.send import admit
+from mocks.whatsapp.send import accepted_answer, admit
 from mocks.whatsapp.state import MockState
 from mocks.whatsapp.validation import parse_send
 
@@ -81,14 +80,6 @@ async def marketing_messages(request: Request) -> Response:
     entry = admit(state, phone_number_id, outbound, len(raw))
     entry.extra = {**(entry.extra or {}), **extra}
     state.accepted(entry)
-    contact: dict[str, str] = {"input": outbound.to or outbound.recipient or "", "wa_id": entry.wa_id}
-    if outbound.recipient is not None or is_bsuid(outbound.to or ""):
-        contact["user_id"] = entry.user_id
-    answer = {
-        "messaging_product": "whatsapp",
-        "contacts": [contact],
-        "messages": [{"id": entry.wamid, "message_status": "accepted"}],
-        "success": True,
-    }
+    answer = {**accepted_answer(entry, outbound), "success": True}
     headers = {"facebook-api-version": f"v{served[0]}.{served[1]}"} if state.config.versions.header else None
     return Response(orjson.dumps(answer), media_type="application/json", headers=headers)

@@ -100,15 +100,19 @@ async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
         return
     entry = admit(state, phone_number_id, outbound, len(raw))
     state.accepted(entry)
+    await _answer(send, orjson.dumps(accepted_answer(entry, outbound)), version)
+
+
+def accepted_answer(entry: LedgerEntry, outbound: Outbound) -> dict[str, object]:
+    """Graph's answer to an accepted send: the contact (with the BSUID when one was used) and the message id."""
     contact: dict[str, str] = {"input": outbound.to or outbound.recipient or "", "wa_id": entry.wa_id}
     if outbound.recipient is not None or is_bsuid(outbound.to or ""):
         contact["user_id"] = entry.user_id
-    answer = {
+    return {
         "messaging_product": "whatsapp",
         "contacts": [contact],
         "messages": [{"id": entry.wamid, "message_status": "accepted"}],
     }
-    await _answer(send, orjson.dumps(answer), version)
 
 
 def served_version(state: MockState, params: dict[str, object]) -> bytes | None:

@@ -3,11 +3,9 @@ DeprecationWarning, and is the very same module (so monkeypatching either name p
 
 from __future__ import annotations
 
-import importlib
-import sys
-import warnings
-
 import pytest
+
+from tests.fixtures.shims import assert_moved
 
 MOVED = {
     "harness.clock": "ground.clock",
@@ -25,9 +23,4 @@ MOVED = {
 
 @pytest.mark.parametrize(("old", "new"), MOVED.items())
 def test_the_old_path_is_the_new_module_with_a_warning(old: str, new: str) -> None:
-    sys.modules.pop(old, None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        module = importlib.import_module(old)
-    assert module is importlib.import_module(new)
-    assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught)
+    assert_moved(old, new)

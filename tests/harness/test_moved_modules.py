@@ -4,11 +4,9 @@ name patches both)."""
 
 from __future__ import annotations
 
-import importlib
-import sys
-import warnings
-
 import pytest
+
+from tests.fixtures.shims import assert_moved
 
 MOVED = {
     "harness.runner": "harness.run.runner",
@@ -31,12 +29,7 @@ MOVED = {
 
 @pytest.mark.parametrize(("old", "new"), MOVED.items())
 def test_the_old_path_is_the_new_module_with_a_warning(old: str, new: str) -> None:
-    sys.modules.pop(old, None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        module = importlib.import_module(old)
-    assert module is importlib.import_module(new)
-    assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught)
+    assert_moved(old, new)
 
 
 def test_the_calibration_keeps_its_names_where_its_callers_read_them() -> None:

@@ -4,10 +4,11 @@ is the very same object (so monkeypatching either name patches both)."""
 from __future__ import annotations
 
 import importlib
-import sys
 import warnings
 
 import pytest
+
+from tests.fixtures.shims import assert_moved
 
 MOVED_MODULES = {
     "harness.loadgen.rates": "plan.rates",
@@ -29,12 +30,7 @@ MOVED_NAMES = {
 
 @pytest.mark.parametrize(("old", "new"), MOVED_MODULES.items())
 def test_the_old_module_path_is_the_new_module_with_a_warning(old: str, new: str) -> None:
-    sys.modules.pop(old, None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        module = importlib.import_module(old)
-    assert module is importlib.import_module(new)
-    assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught)
+    assert_moved(old, new)
 
 
 @pytest.mark.parametrize(("name", "new"), MOVED_NAMES.items())
