@@ -125,7 +125,8 @@ def pool(sections: list[dict[str, Any] | None]) -> dict[str, Any]:
     - ``partly_priced``: some charged messages are unpriced: both figures are lower bounds (``unpriced_share``);
     - ``priced``: every charged message has a price (a run that charged nothing costs a true $0).
 
-    ``duplicates_usd`` is None when the duplicates were charged but nothing was priced (their price is unknown).
+    ``duplicates_usd`` is None when duplicates were charged, some messages are unpriced and no copy has a price
+    (their price is unknown).
     """
     measured = [s for s in sections if isinstance(s, dict) and s.get("measured")]
     described = [s["rate_card"] for s in measured if isinstance(s.get("rate_card"), dict)]
@@ -168,5 +169,6 @@ def pool(sections: list[dict[str, Any] | None]) -> dict[str, Any]:
         "delivered_messages": delivered,
         "per_1000_delivered_usd": (_round(total / delivered * 1000.0) if delivered and status != "unpriced" else None),
         "duplicates": {"copies": dup_copies, "charged": dup_charged},
-        "duplicates_usd": None if status == "unpriced" and dup_charged else _round(dup_cost),
+        # charged copies that priced at nothing while some messages are unpriced: their price is unknown, not $0
+        "duplicates_usd": None if dup_charged and unpriced and not dup_cost else _round(dup_cost),
     }
