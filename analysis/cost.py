@@ -112,6 +112,13 @@ def cost(ledger: pd.DataFrame, messages: pd.DataFrame, card: RateCard) -> dict[s
     }
 
 
+def usd(value: float) -> str:
+    """USD as a buyer reads it: ``12.5`` → ``"$12.50"``, ``0.004`` → ``"$0.004"`` (no cent rounded to zero)."""
+    if value == 0 or abs(value) >= 0.0995:
+        return f"${value:,.2f}"
+    return f"${value:.2g}"
+
+
 def _cards_key(card: dict[str, Any]) -> tuple[str, str]:
     return str(card.get("name") or "?"), str(card.get("as_of") or "?")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from analysis.cost import usd
+
 _UNITS = {"ms": " ms", "s": " s", "%": "%", "ratio": "", "count": "", "messages": " messages", "": ""}
 
 
@@ -83,11 +85,7 @@ def validity(section: dict[str, Any] | None, set_aside: str | None) -> tuple[str
     )
 
 
-def money(value: float) -> str:
-    """USD as a buyer reads it: ``12.5`` → ``"$12.50"``, ``0.004`` → ``"$0.004"`` (no cent rounded to zero)."""
-    if value == 0 or abs(value) >= 0.0995:
-        return f"${value:,.2f}"
-    return f"${value:.2g}"
+money = usd  # USD as a buyer reads it (analysis.cost.usd), "$12.50", "$0.004"
 
 
 def _copies(n: int) -> str:
