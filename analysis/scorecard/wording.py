@@ -114,6 +114,8 @@ def cost(pooled: dict[str, Any]) -> tuple[str, str, str, str]:
         priced = f"no charged message is on the rate card{where}: no price, not free"
     else:
         per_text = "not measured" if per_1000 is None else bound + money(per_1000)
+        if bound and not per_1000:
+            per_text = "not priced"  # a lower bound of $0 would read as free
         share = float(pooled.get("unpriced_share") or 0.0)
         priced = (
             ("every charged message priced" if pooled.get("charged") else "no message was charged")

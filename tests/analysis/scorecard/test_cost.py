@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from analysis.scorecard import render, scorecard_from_bundles
+from analysis.cost import pool
+from analysis.scorecard import render, scorecard_from_bundles, wording
 from analysis.scorecard.inputs import load_bundles
 from analysis.scorecard.model import Scorecard
 
@@ -61,6 +62,12 @@ def test_cost_cells_per_vendor_never_show_zero_for_the_unpriced(card: Scorecard)
     assert (lossy.per_1000, lossy.duplicates) == ("not priced", "price unknown (3 charged copies)")
     assert lossy.per_1000_usd is None and lossy.duplicates_usd is None
     assert "$0" not in lossy.per_1000 + lossy.duplicates
+
+
+def test_a_partly_priced_zero_is_not_priced_rather_than_a_lower_bound_of_nothing() -> None:
+    per_1000, duplicates, priced, _card = wording.cost(pool([_cost(100, 40, 0.0, 100, 2, 0.0)]))
+    assert (per_1000, duplicates) == ("not priced", "price unknown (2 charged copies)")
+    assert priced.startswith("40% of charged messages unpriced")
 
 
 def test_runs_without_a_priced_ledger_are_not_measured(bakeoff_runs: list[Path]) -> None:
