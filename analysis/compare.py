@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from analysis.cost import pool, usd
 from analysis.stats import wilson_interval
 from analysis.units import format_value
 
@@ -190,6 +191,7 @@ def _vendor_block(vendor: str, runs: list[RunInput]) -> dict[str, Any]:
     block["ttr_sustained_s"] = {"values": ttr, "median": _median(ttr), "worst": _worst(ttr)}
     verdicts = [r.summary["sla"]["verdict"] for r in runs if r.summary.get("sla")]
     block["verdicts"] = verdicts
+    block["cost"] = pool([r.summary.get("cost") for r in runs])
     return block
 
 
@@ -285,6 +287,62 @@ def _sentence(pair: dict[str, Any]) -> str:
     return f"{pair['b']} vs {pair['a']}: {pair['metric']} {shown} {direction}{ci_text}, {pair['verdict']}"
 
 
+_UNPRICED_WORDS = {
+    "not_measured": "is not measured (no priced ledger)",
+    "unpriced": "is not priced (none of its charged messages is on the rate card)",
+}
+
+
+def _why_not_comparable(vendor: str, cost: dict[str, Any]) -> str | None:
+    status = cost.get("status")
+    if status == "partly_priced":
+        return f"{vendor}'s cost is partly priced ({(cost.get('unpriced_share') or 0.0) * 100:.2g}% unpriced)"
+    if status in _UNPRICED_WORDS:
+        return f"{vendor}'s cost {_UNPRICED_WORDS[str(status)]}"
+    if cost.get("cards_differ"):
+        return f"{vendor}'s runs were priced with different rate cards"
+    return None
+
+
+def _cost_pair(a: str, b: str, ca: dict[str, Any], cb: dict[str, Any]) -> dict[str, Any]:
+    """The cost difference b − a (per 1,000 delivered, duplicates): plain arithmetic on pooled sums, no interval
+    (a price list has no sampling noise). Not comparable when either side is not wholly priced, or the two were
+    priced with different rate cards."""
+    reasons = [why for why in (_why_not_comparable(a, ca), _why_not_comparable(b, cb)) if why]
+    if not reasons and ca.get("rate_cards") != cb.get("rate_cards"):
+        reasons.append(f"{a} and {b} were priced with different rate cards")
+    pair: dict[str, Any] = {"a": a, "b": b, "comparable": not reasons, "reasons": reasons}
+    for key in ("per_1000_delivered_usd", "duplicates_usd"):
+        va, vb = ca.get(key), cb.get(key)
+        diff = _round6(vb - va) if not reasons and va is not None and vb is not None else None
+        pair[key] = {"a": va, "b": vb, "difference": diff}
+    if reasons:
+        pair["sentence"] = f"{b} vs {a}: cost not comparable: {'; '.join(reasons)}"
+        return pair
+    words = []
+    for key, label in (("per_1000_delivered_usd", "per 1,000 delivered"), ("duplicates_usd", "duplicates")):
+        values = pair[key]
+        diff = values["difference"]
+        if diff is None:
+            words.append(f"{label} not measured (nothing delivered)")
+            continue
+        direction = "more" if diff > 0 else "less" if diff < 0 else "the same"
+        amount = f"{usd(abs(diff))} {direction}" if diff else "the same"
+        words.append(f"{label} {amount} ({usd(values['a'])} → {usd(values['b'])})")
+    pair["sentence"] = f"{b} vs {a}: cost " + ", ".join(words)
+    return pair
+
+
+def _round6(value: float) -> float:
+    return round(float(value), 6)
+
+
+def _cost_pairs(blocks: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        _cost_pair(a, b, blocks[a]["cost"], blocks[b]["cost"]) for a, b in itertools.combinations(sorted(blocks), 2)
+    ]
+
+
 def _ranking(blocks: dict[str, dict[str, Any]], pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_score = all(blocks[v]["sla_score"]["median"] is not None for v in blocks)
     key = "sla_score" if by_score else "request_p95_ms"
@@ -343,6 +401,7 @@ def compare(runs: list[RunInput], options: CompareOptions | None = None) -> dict
                 "vendors": list(blocks.values()),
                 "pairs": pairs,
                 "ranking": _ranking(blocks, pairs),
+                "cost": _cost_pairs(blocks),
                 "notes": notes,
             }
         )

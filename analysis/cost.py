@@ -110,3 +110,72 @@ def cost(ledger: pd.DataFrame, messages: pd.DataFrame, card: RateCard) -> dict[s
         "duplicates": spent(extra_rows),
         "resent_after_failure": spent(extra_rows[after_failure.to_numpy(dtype=bool)]),
     }
+
+
+def usd(value: float) -> str:
+    """USD as a buyer reads it: ``12.5`` → ``"$12.50"``, ``0.004`` → ``"$0.004"`` (no cent rounded to zero)."""
+    if value == 0 or abs(value) >= 0.0995:
+        return f"${value:,.2f}"
+    return f"${value:.2g}"
+
+
+def _cards_key(card: dict[str, Any]) -> tuple[str, str]:
+    return str(card.get("name") or "?"), str(card.get("as_of") or "?")
+
+
+def pool(sections: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """Several runs' ``cost`` sections (one vendor's) as one: sums, the cost per 1,000 delivered over all of them,
+    and how much of it is priced. ``status`` says how far the figures can be believed:
+
+    - ``not_measured``: no run has a priced ledger (``per_1000_delivered_usd`` and ``duplicates_usd`` None);
+    - ``unpriced``: every charged message is outside the card (its markets or categories): no price at all, never $0;
+    - ``partly_priced``: some charged messages are unpriced: both figures are lower bounds (``unpriced_share``);
+    - ``priced``: every charged message has a price (a run that charged nothing costs a true $0).
+
+    ``duplicates_usd`` is None when duplicates were charged, some messages are unpriced and no copy has a price
+    (their price is unknown).
+    """
+    measured = [s for s in sections if isinstance(s, dict) and s.get("measured")]
+    described = [s["rate_card"] for s in measured if isinstance(s.get("rate_card"), dict)]
+    cards = {_cards_key(card): dict(card) for card in described}
+    unique_cards = [cards[key] for key in sorted(cards)]
+    if not measured:
+        return {
+            "status": "not_measured",
+            "runs": 0,
+            "rate_cards": unique_cards,
+            "per_1000_delivered_usd": None,
+            "duplicates_usd": None,
+            "unpriced_share": None,
+        }
+    charged = sum(int(s.get("charged") or 0) for s in measured)
+    unpriced = sum(int(s.get("unpriced") or 0) for s in measured)
+    total = sum(float(s.get("total_usd") or 0.0) for s in measured)
+    delivered = sum(int(s.get("delivered_messages") or 0) for s in measured)
+    dups = [s.get("duplicates") or {} for s in measured]
+    dup_copies = sum(int(d.get("copies") or 0) for d in dups)
+    dup_charged = sum(int(d.get("charged") or 0) for d in dups)
+    dup_cost = sum(float(d.get("cost_usd") or 0.0) for d in dups)
+    if unpriced == 0:
+        status = "priced"
+    elif unpriced >= charged:
+        status = "unpriced"
+    else:
+        status = "partly_priced"
+    markets = sorted({str(m) for s in measured for m in s.get("unpriced_markets") or []})
+    return {
+        "status": status,
+        "runs": len(measured),
+        "rate_cards": unique_cards,
+        "cards_differ": len(unique_cards) > 1,
+        "charged": charged,
+        "unpriced": unpriced,
+        "unpriced_share": unpriced / charged if charged else 0.0,
+        "unpriced_markets": markets,
+        "total_usd": _round(total),
+        "delivered_messages": delivered,
+        "per_1000_delivered_usd": (_round(total / delivered * 1000.0) if delivered and status != "unpriced" else None),
+        "duplicates": {"copies": dup_copies, "charged": dup_charged},
+        # charged copies that priced at nothing while some messages are unpriced: their price is unknown, not $0
+        "duplicates_usd": None if dup_charged and unpriced and not dup_cost else _round(dup_cost),
+    }

@@ -22,6 +22,7 @@ import datetime as dt
 import platform
 from typing import Any
 
+from analysis.cost import pool
 from analysis.harness_health import harness_bound
 from analysis.scorecard import wording
 from analysis.scorecard.headline import headline_rows
@@ -35,6 +36,7 @@ from analysis.scorecard.model import (
     Scorecard,
     Status,
     Validity,
+    VendorCost,
     VendorResult,
     Verdict,
 )
@@ -234,6 +236,28 @@ def accounting(bundles: list[RunBundle]) -> list[Accounting]:
     return rows
 
 
+def costs(vendors: list[VendorResult], bundles: list[RunBundle]) -> list[VendorCost]:
+    """Per vendor, in rank order: its runs' ``cost`` sections pooled (``analysis.cost.pool``) and put in words."""
+    rows = []
+    for vendor in vendors:
+        pooled = pool([b.summary.get("cost") for b in bundles if b.vendor == vendor.name])
+        per_1000, duplicates, priced, card = wording.cost(pooled)
+        rows.append(
+            VendorCost(
+                vendor.name,
+                str(pooled["status"]),
+                per_1000,
+                duplicates,
+                priced,
+                card,
+                pooled["per_1000_delivered_usd"],
+                pooled["duplicates_usd"],
+                pooled["unpriced_share"],
+            )
+        )
+    return rows
+
+
 MAX_ERROR_TEXT = 200
 
 
@@ -361,4 +385,5 @@ def build_scorecard(
         runs=[run_info(b) for b in bundles],
         errors=error_rows(bundles),
         conditions=conditions(bundles, vendors),
+        costs=costs(vendors, bundles),
     )

@@ -131,6 +131,23 @@ class VendorResult:
 
 
 @dataclass(frozen=True)
+class VendorCost:
+    """What a vendor's traffic cost over its runs (``analysis.cost.pool`` of their summaries' ``cost``), in words
+    and in numbers. A figure the card could not price is "not priced", never $0; a partly priced one is a lower
+    bound ("≥") with the unpriced share beside it."""
+
+    vendor: str
+    status: str  # priced | partly_priced | unpriced | not_measured
+    per_1000: str  # "$12.50", "≥ $9.80", "not priced", "not measured"
+    duplicates: str  # "$0.08 (4 charged copies)", "none", "price unknown (3 charged copies)"…
+    priced: str  # how much of it the card priced, in words
+    card: str  # the rate card's name, source and date ("" when not measured)
+    per_1000_usd: float | None = None
+    duplicates_usd: float | None = None
+    unpriced_share: float | None = None
+
+
+@dataclass(frozen=True)
 class Chart:
     id: str
     section: str
@@ -154,6 +171,7 @@ class Scorecard:
     errors: list[ErrorRow] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     omitted_charts: list[str] = field(default_factory=list)
+    costs: list[VendorCost] = field(default_factory=list)
 
     def cell(self, vendor: str, key: str) -> Criterion | None:
         """The criterion ``key`` (scenario/id) of ``vendor``, for the grid."""

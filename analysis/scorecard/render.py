@@ -22,7 +22,7 @@ import jinja2
 import plotly.offline
 
 from analysis.scorecard.build import ACCOUNTING_KEYS
-from analysis.scorecard.model import Scorecard
+from analysis.scorecard.model import Scorecard, VendorCost
 from ground.version import __version__
 
 Format = Literal["html", "md", "json", "csv"]
@@ -92,6 +92,13 @@ VALIDITY_MARKS = {"healthy": "valid", "bound": "HARNESS-BOUND", "not_measured": 
 SET_ASIDE_WORDS = {"harness_bound": "harness-bound: not the vendor's", "cut_short": "cut short: run it again"}
 
 
+# Under the cost table of every format.
+COST_WORDS = (
+    "What Meta would charge for the messages delivered (a failed message is never charged); unpriced markets or "
+    "categories are counted apart, never as free, and make the figures lower bounds (≥)."
+)
+
+
 def decided_words(share: float | None) -> str:
     """ " over the decided 83% of the weight" when some criteria were undecided, else nothing."""
     return f" over the decided {share * 100:.0f}% of the weight" if share is not None and share < 0.9995 else ""
@@ -158,6 +165,16 @@ def render_markdown(card: Scorecard) -> str:
     lines += ["", "## Test validity", ""]
     lines += [f"- {VALIDITY_MARKS[r.validity.status]} `{_md(r.run_id)}`: {_md(r.validity.text)}" for r in card.runs]
     lines += ["", "## Head to head", ""] + [f"- {_md(s)}" for s in card.head_to_head or ["one vendor only"]]
+    lines += ["", "## Cost", ""]
+    if any(c.status != "not_measured" for c in card.costs):
+        lines += ["| Vendor | Per 1,000 delivered | Duplicates | Priced |", "|---|---|---|---|"]
+        lines += [
+            "| " + " | ".join(_md(x) for x in (c.vendor, c.per_1000, c.duplicates, c.priced)) + " |" for c in card.costs
+        ]
+        cards = sorted({c.card for c in card.costs if c.card})
+        lines += ["", f"Rate card: {_md('; '.join(cards) or 'none')}. {COST_WORDS}"]
+    else:
+        lines.append("Cost not measured: no run in this set had a priced ledger.")
     lines += ["", "## Test conditions", ""]
     lines += [f"- {k}: {_md(v)}" for k, v in card.conditions.items() if k not in ("unmeasured", "versions")]
     lines.append("- versions: " + _md(", ".join(f"{k} {v}" for k, v in card.conditions["versions"].items())))
@@ -201,12 +218,26 @@ CSV_COLUMNS = (
     "run_id",
     "run_verdict",
     "decided_weight_share",
+    "cost_per_1000_delivered_usd",
+    "duplicates_cost_usd",
+    "cost_priced",
 )
 
 
+def _cost_cells(cost: VendorCost | None) -> tuple[object, object, str]:
+    """The vendor's cost columns: empty where not priced (never 0), and how far it is priced in words."""
+    if cost is None:
+        return "", "", ""
+    per_1000 = "" if cost.per_1000_usd is None else cost.per_1000_usd
+    duplicates = "" if cost.duplicates_usd is None else cost.duplicates_usd
+    return per_1000, duplicates, f"{cost.status}: {cost.priced}"
+
+
 def render_csv(card: Scorecard) -> str:
-    """One row per criterion of a run; ``verdict``/``score`` are the vendor's, ``run_verdict`` its run's."""
+    """One row per criterion of a run; ``verdict``/``score`` are the vendor's, ``run_verdict`` its run's, the cost
+    columns the vendor's (``VendorCost``: empty where not priced, the status says why)."""
     run_verdicts = {r.run_id: r.verdict for r in card.runs}
+    costs = {c.vendor: c for c in card.costs}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -232,12 +263,13 @@ def render_csv(card: Scorecard) -> str:
                         c.run_id,
                         run_verdicts.get(c.run_id, ""),
                         v.decided_share,
+                        *_cost_cells(costs.get(v.name)),
                     )
                 ]
             )
         if not v.criteria:
             head = [_cell(x) for x in (v.name, v.rank_label or v.rank, v.verdict, v.score)]
-            writer.writerow([*head, *[""] * 11, v.decided_share])
+            writer.writerow([*head, *[""] * 11, v.decided_share, *_cost_cells(costs.get(v.name))])
     return out.getvalue()
 
 

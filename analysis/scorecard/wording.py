@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from analysis.cost import usd
+
 _UNITS = {"ms": " ms", "s": " s", "%": "%", "ratio": "", "count": "", "messages": " messages", "": ""}
 
 
@@ -81,3 +83,51 @@ def validity(section: dict[str, Any] | None, set_aside: str | None) -> tuple[str
         f"harness healthy enough: saturated for {number(share, 'ratio')} of the run, under the "
         f"{number(limit, 'ratio')} that sets figures aside ({lag_words})"
     )
+
+
+money = usd  # USD as a buyer reads it (analysis.cost.usd), "$12.50", "$0.004"
+
+
+def _copies(n: int) -> str:
+    return f"{n:,} charged cop{'y' if n == 1 else 'ies'}"
+
+
+def cost(pooled: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(per 1,000 delivered, duplicates, how far priced, the card) of ``analysis.cost.pool``'s result."""
+    status = pooled.get("status")
+    cards = pooled.get("rate_cards") or []
+    card = "; ".join(f"{c.get('name')} ({c.get('source')}, as of {c.get('as_of')})" for c in cards)
+    if pooled.get("cards_differ"):
+        card += ": different cards across the runs, pooled as they are"
+    if status == "not_measured" or status is None:
+        why = "no run had a priced ledger (a mock before late 2026, or no outbound messages)"
+        return "not measured", "not measured", why, card
+    markets = ", ".join(pooled.get("unpriced_markets") or [])
+    where = f" (markets {markets})" if markets else ""
+    dup = pooled.get("duplicates") or {}
+    charged_copies = int(dup.get("charged") or 0)
+    per_1000 = pooled.get("per_1000_delivered_usd")
+    dup_usd = pooled.get("duplicates_usd")
+    bound = "≥ " if status == "partly_priced" else ""
+    if status == "unpriced":
+        per_text = "not priced"
+        priced = f"no charged message is on the rate card{where}: no price, not free"
+    else:
+        per_text = "not measured" if per_1000 is None else bound + money(per_1000)
+        if bound and not per_1000:
+            per_text = "not priced"  # a lower bound of $0 would read as free
+        share = float(pooled.get("unpriced_share") or 0.0)
+        priced = (
+            ("every charged message priced" if pooled.get("charged") else "no message was charged")
+            if status == "priced"
+            else f"{share * 100:.2g}% of charged messages unpriced{where}: the figures are lower bounds"
+        )
+    if not int(dup.get("copies") or 0):
+        dup_text = "none"
+    elif not charged_copies:
+        dup_text = f"$0.00 ({int(dup.get('copies') or 0):,} copies, none charged)"
+    elif dup_usd is None or (bound and not dup_usd):
+        dup_text = f"price unknown ({_copies(charged_copies)})"
+    else:
+        dup_text = f"{bound}{money(dup_usd)} ({_copies(charged_copies)})"
+    return per_text, dup_text, priced, card

@@ -1,5 +1,6 @@
 """``scrmbench compare RUN_DIR...``: vendors compared run by run (``analysis.compare``), ``comparison.json`` and
-a CSV of the pairs beside it, a ranking with ties printed."""
+a CSV of the pairs beside it, a ranking with ties printed, and the cost difference of each pair (``--rate-card``;
+"not comparable" when either side is not wholly priced)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from rich.table import Table
 from analysis.compare import RunInput, compare
 from analysis.exports import write_csv, write_json
 from analysis.load import ANALYSIS_COLUMNS, RunData, load_run
+from analysis.rates import load_rate_card
 from analysis.sla_choice import choose_sla
-from analysis.summary import build_summary
+from analysis.summary import AnalysisOptions, build_summary
 from ground.errors import ConfigError
 from scenarios.registry import default_criteria
 
@@ -23,6 +25,8 @@ COMPARE_EPILOG = """Examples:
   scrmbench compare results/RUN_A results/RUN_B
 
   scrmbench compare results/*-peak-* --sla enterprise -o peak-comparison.json
+
+  scrmbench compare results/RUN_A results/RUN_B --rate-card my-rates.yaml
 """
 
 
@@ -40,6 +44,9 @@ def compare_command(
     ),
     sla: str | None = typer.Option(None, "--sla", help="SLA preset or file used to score every run."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Where to write comparison.json."),
+    rate_card: str | None = typer.Option(
+        None, "--rate-card", help="Rate card YAML pricing every run's cost (default: the shipped one)."
+    ),
 ) -> None:
     """Compare vendors run by run: intervals on p95/p99 and rate differences, a ranking with ties."""
     if len(run_dirs) < 2:
@@ -49,10 +56,13 @@ def compare_command(
             value=len(run_dirs),
             fix="give two or more results folders",
         )
+    card = load_rate_card(rate_card)  # a bad card is refused (exit 2) before any run is loaded
+    options = AnalysisOptions(rate_card=card)
     inputs = []
     for run_dir in run_dirs:
         run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
-        inputs.append(RunInput(build_summary(run, sla=choose_sla(run, sla, default_criteria)), _latency_sample(run)))
+        summary = build_summary(run, sla=choose_sla(run, sla, default_criteria), options=options)
+        inputs.append(RunInput(summary, _latency_sample(run)))
     result = compare(inputs)
     target = output or Path(run_dirs[0]).resolve().parent / "comparison.json"
     write_json(target, result)
@@ -100,6 +110,8 @@ def compare_command(
             )
         console.print(table)
         for pair in group["pairs"]:
+            console.print(f"  · {pair['sentence']}", highlight=False)
+        for pair in group["cost"]:
             console.print(f"  · {pair['sentence']}", highlight=False)
         for note in group["notes"]:
             console.print(f"[yellow]note:[/] {note}", highlight=False)

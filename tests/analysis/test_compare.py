@@ -141,3 +141,56 @@ def test_rate_pairs_use_run_to_run_variation_too() -> None:
     assert pair["ci95"][0] < pair["margin"] < pair["ci95"][1]
     assert pair["verdict"] == "not separated" and not pair["primary"]
     assert pair["basis"].startswith("hull of the pooled Newcombe interval and Welch over runs (3 and 3)")
+
+
+def _priced(total: float, delivered: int, dup_cost: float, unpriced: int = 0, as_of: str = "2025-07-01") -> dict:
+    card = {"name": "rates-meta", "currency": "USD", "source": "meta", "as_of": as_of}
+    return {
+        "measured": True,
+        "rate_card": card,
+        "charged": delivered,
+        "unpriced": unpriced,
+        "unpriced_markets": ["880"] if unpriced else [],
+        "total_usd": total,
+        "delivered_messages": delivered,
+        "duplicates": {"copies": 2, "charged": 2, "cost_usd": dup_cost},
+    }
+
+
+def _cost_runs(costs: dict[str, list[dict]]) -> list[RunInput]:
+    runs = []
+    for vendor, sections in costs.items():
+        for i, section in enumerate(sections):
+            runs.append(RunInput({**_summary(vendor, f"{vendor}{i}", 100.0, 10, 90.0), "cost": section}))
+    return runs
+
+
+def test_cost_difference_is_pooled_over_runs_per_1000_delivered_and_duplicates() -> None:
+    runs = _cost_runs({"a": [_priced(10.0, 1000, 0.02), _priced(10.0, 1000, 0.02)], "b": [_priced(30.0, 1000, 0.5)]})
+    (group,) = compare(runs)["groups"]
+    (pair,) = group["cost"]
+    assert pair["comparable"] and pair["reasons"] == []
+    assert pair["per_1000_delivered_usd"] == {"a": 10.0, "b": 30.0, "difference": 20.0}
+    assert pair["duplicates_usd"]["difference"] == pytest.approx(0.46)
+    assert pair["sentence"] == (
+        "b vs a: cost per 1,000 delivered $20.00 more ($10.00 → $30.00), duplicates $0.46 more ($0.04 → $0.50)"
+    )
+    assert group["vendors"][0]["cost"]["status"] == "priced"
+
+
+@pytest.mark.parametrize(
+    ("b_cost", "reason"),
+    [
+        (_priced(0.0, 1000, 0.0, unpriced=1000), "b's cost is not priced"),
+        (_priced(20.0, 1000, 0.1, unpriced=100), "b's cost is partly priced (10% unpriced)"),
+        (None, "b's cost is not measured"),
+        (_priced(20.0, 1000, 0.1, as_of="2026-10-01"), "a and b were priced with different rate cards"),
+    ],
+)
+def test_cost_is_not_comparable_when_either_side_is_unpriced_or_the_cards_differ(b_cost, reason: str) -> None:
+    (group,) = compare(_cost_runs({"a": [_priced(10.0, 1000, 0.02)], "b": [b_cost]}))["groups"]
+    (pair,) = group["cost"]
+    assert not pair["comparable"]
+    assert pair["reasons"][0].startswith(reason)
+    assert pair["per_1000_delivered_usd"]["difference"] is None and pair["duplicates_usd"]["difference"] is None
+    assert pair["sentence"].startswith("b vs a: cost not comparable: " + reason)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis import accounting as acc
-from analysis.cost import cost
+from analysis.cost import cost, pool
 from analysis.rates import RateCard, load_rate_card, shipped_card
 from ground.errors import EXIT_BAD_INPUT, ConfigError
 from tests.analysis import frames as f
@@ -117,3 +117,31 @@ def test_score_refuses_a_bad_rate_card_with_exit_2(tmp_path: Path, capsys: pytes
     assert main(["score", str(tmp_path), "--rate-card", str(card)]) == EXIT_BAD_INPUT
     said = " ".join(capsys.readouterr().err.split())
     assert "rates.0.marketing" in said and "-1" in said
+
+
+def _section(charged: int, unpriced: int, total: float, delivered: int, dup_charged: int, dup_cost: float) -> dict:
+    return {
+        "measured": True,
+        "rate_card": {"name": "rates-meta", "currency": "USD", "source": "meta", "as_of": "2025-07-01"},
+        "charged": charged,
+        "unpriced": unpriced,
+        "unpriced_markets": ["880"] if unpriced else [],
+        "total_usd": total,
+        "delivered_messages": delivered,
+        "duplicates": {"copies": dup_charged, "charged": dup_charged, "cost_usd": dup_cost},
+    }
+
+
+def test_pooled_cost_is_summed_over_runs_and_says_how_far_it_is_priced() -> None:
+    priced = pool([_section(100, 0, 2.0, 100, 4, 0.08), _section(300, 0, 4.0, 300, 0, 0.0), None])
+    assert priced["status"] == "priced" and priced["runs"] == 2 and not priced["cards_differ"]
+    assert priced["per_1000_delivered_usd"] == pytest.approx(15.0)  # $6 over 400 delivered
+    assert priced["duplicates_usd"] == pytest.approx(0.08)
+    partly = pool([_section(100, 25, 1.5, 100, 2, 0.03)])
+    assert partly["status"] == "partly_priced" and partly["unpriced_share"] == pytest.approx(0.25)
+    assert partly["unpriced_markets"] == ["880"]
+    # Nothing priced: no figure, never a $0 that reads as free.
+    unpriced = pool([_section(50, 50, 0.0, 50, 3, 0.0)])
+    assert unpriced["status"] == "unpriced"
+    assert unpriced["per_1000_delivered_usd"] is None and unpriced["duplicates_usd"] is None
+    assert pool([None, {"measured": False}])["status"] == "not_measured"

@@ -71,7 +71,18 @@ def test_compare_writes_comparison(synthetic_run, tmp_path: Path) -> None:
     assert result["kind"] == "scrmbench.comparison"
     (group,) = result["groups"]
     assert group["ranking"][0]["vendor"] == "synthetic"
+    assert group["cost"] == [] and group["vendors"][0]["cost"]["status"] in (
+        "priced",
+        "partly_priced",
+        "unpriced",
+        "not_measured",
+    )
     assert main(["compare", runs[0]]) == 2
+
+
+def test_compare_refuses_a_missing_rate_card_before_loading_runs(tmp_path: Path) -> None:
+    runs = [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert main(["compare", *runs, "--rate-card", str(tmp_path / "nope.yaml")]) == 2
 
 
 def test_reading_only_the_analysis_columns_gives_the_same_summary(synthetic_run) -> None:
