@@ -28,11 +28,14 @@ from ground.correlation import new_run_tag
 from ground.errors import ScrmbenchError
 from ground.secrets import install_log_redaction
 from harness.adapters.registry import load_profile, parse_profile, read_credentials
+from harness.config.profiles import VendorProfile
+from harness.loadgen.context import adopt_spec, context_of, params_for, plan_for, prepare_spec, spec_of
 from harness.loadgen.health_probe import GeneratorProbe
 from harness.loadgen.locust_engine import OpenEngine, is_load_process
-from harness.loadgen.options import EngineOptions, add_arguments
+from harness.loadgen.options import add_arguments
 from harness.loadgen.plain_run import not_run_here
-from harness.loadgen.session import build_session, params_for, plan_for
+from harness.loadgen.session import build_session
+from harness.loadgen.spec import WIRE_OPTION, RunSpec
 from harness.loadgen.stats_trim import trim_stats
 
 log = logging.getLogger(__name__)
@@ -48,28 +51,45 @@ def _options(parser: Any, **_: Any) -> None:
 @events.init.add_listener
 def _init(environment: Environment, **_: Any) -> None:
     parsed = environment.parsed_options
-    protect_secrets(parsed)
-    if parsed is None or is_worker_process(environment):
+    if parsed is None:
+        protect_secrets(None)
         return
-    # Decided once on the master (or local runner) and forwarded to workers with the spawn message.
-    if not parsed.run_tag:
-        parsed.run_tag = new_run_tag()
-    if not parsed.run_id:
-        vendor = Path(parsed.vendor).stem or "vendor"
-        parsed.run_id = f"{parsed.scenario}-{vendor}-{time.strftime('%Y%m%dT%H%M%S')}-{parsed.run_tag}"
-    if not parsed.results_dir:
-        parsed.results_dir = str(Path("results") / parsed.run_id)
+    if not is_worker_process(environment) and not getattr(parsed, "run_spec", ""):
+        # Decided once on the master (or local runner); its run spec reaches workers with the spawn message.
+        if not parsed.run_tag:
+            parsed.run_tag = new_run_tag()
+        if not parsed.run_id:
+            vendor = Path(parsed.vendor).stem or "vendor"
+            parsed.run_id = f"{parsed.scenario}-{vendor}-{time.strftime('%Y%m%dT%H%M%S')}-{parsed.run_tag}"
+        if not parsed.results_dir:
+            parsed.results_dir = str(Path("results") / parsed.run_id)
+    protect_secrets(None, spec=_early_spec(environment))
 
 
-def protect_secrets(parsed: Any) -> None:
+def _early_spec(environment: Environment) -> RunSpec | None:
+    """The run spec at init: ``--run-spec``, or (master, local runner) built from the options; None on a worker
+    that gets it with the spawn message. A bad one is reported properly when the session is built."""
+    try:
+        spec = adopt_spec(environment)
+        if spec is None and not is_worker_process(environment):
+            spec = prepare_spec(environment)
+        return spec
+    except (ScrmbenchError, OSError, ValueError, KeyError, TypeError) as exc:
+        log.debug("run spec not read at init: %s", type(exc).__name__)
+        return None
+
+
+def protect_secrets(parsed: Any, *, spec: RunSpec | None = None) -> None:
     """Scrub secrets from everything this Locust process logs or prints (its error report included).
 
     Locust configures its own handlers (root, ``locust`` and ``locust.stats_logger``, which does not propagate)
     before ``init``; each gets the redacting filter. Every process, the master included (which never builds an
-    adapter), reads the vendor's credentials here so the registry knows them before the first request.
+    adapter), reads the vendor's credentials from its run spec so the registry knows them before the first
+    request (without a spec: from ``--vendor-json`` or ``--vendor`` in ``parsed``).
     """
     install_log_redaction([logging.getLogger("locust"), logging.getLogger("locust.stats_logger")])
-    if parsed is None:
+    if spec is not None:
+        _register_credentials(spec.profile)
         return
     try:
         if getattr(parsed, "vendor_json", ""):
@@ -78,6 +98,14 @@ def protect_secrets(parsed: Any) -> None:
             vendor = load_profile(parsed.vendor)
         else:
             return
+    except (ScrmbenchError, OSError, ValueError) as exc:
+        log.debug("vendor profile not read at init: %s", type(exc).__name__)
+        return
+    _register_credentials(vendor)
+
+
+def _register_credentials(vendor: VendorProfile) -> None:
+    try:
         read_credentials(vendor)
     except (ScrmbenchError, OSError, ValueError) as exc:
         # Building the session reports a bad profile or a missing variable properly, with its fix.
@@ -92,44 +120,50 @@ def is_worker_process(environment: Environment) -> bool:
 
 @events.test_start.add_listener
 def _test_start(environment: Environment, **_: Any) -> None:
-    options = EngineOptions.from_parsed(environment.parsed_options)
-    run_dir = Path(options.results_dir)
+    context = context_of(environment)
+    if context.spec is None and is_worker_process(environment):
+        received = adopt_spec(environment)  # the master's spec, just arrived with the spawn message
+        if received is not None:
+            _register_credentials(received.profile)
+    spec = spec_of(environment)
+    run_dir = Path(spec.results_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     if not is_load_process(environment):
-        done: dict[str, bool] = {}
-        environment.scrm_done = done  # type: ignore[attr-defined]
+        # Workers receive the spec inside the spawn message (Locust forwards the parsed options).
+        setattr(environment.parsed_options, WIRE_OPTION, spec.wire_json())
+        done = context.done
 
         def _worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
             if "scrm_done" in data:
                 done[client_id] = bool(data["scrm_done"])
 
         environment.events.worker_report.add_listener(_worker_report)
-        _ensure_manifest(environment, options, run_dir)
-        environment.scrm_live = gevent.spawn(_publish_live, environment, run_dir)  # type: ignore[attr-defined]
+        _ensure_manifest(environment, spec, run_dir)
+        context.live = gevent.spawn(_publish_live, environment, run_dir)
         return
-    session = build_session(environment)
-    environment.scrm_session = session  # type: ignore[attr-defined]
-    if not getattr(environment, "scrm_recorder", None):
+    session = build_session(environment, spec, *plan_for(environment))
+    context.session = session
+    if not context.recorder:
         from harness.recorder import install_recorder
 
-        environment.scrm_recorder = install_recorder(  # type: ignore[attr-defined]
+        context.recorder = install_recorder(
             environment,
             run_dir,
             vendor=session.vendor.name,
             scenario=session.plan.scenario,
-            worker=f"{session.worker_name}-p{options.phase}",
+            worker=f"{session.worker_name}-p{spec.phase}",
         )
     if environment.runner is not None and not isinstance(environment.runner, MasterRunner):
         if session.worker_name == "local":
-            _ensure_manifest(environment, options, run_dir)
-            environment.scrm_live = gevent.spawn(_publish_live, environment, run_dir)  # type: ignore[attr-defined]
+            _ensure_manifest(environment, spec, run_dir)
+            context.live = gevent.spawn(_publish_live, environment, run_dir)
     engine = None
     if session.plan.load_model == "open":
         engine = OpenEngine(environment, session)
-        environment.scrm_engine = engine  # type: ignore[attr-defined]
+        context.engine = engine
         engine.start()
-    if getattr(environment, "scrm_probe", None) is None:  # the generator's own loop lag and lateness
-        environment.scrm_probe = GeneratorProbe(run_dir, session.worker_name, engine=engine).start()  # type: ignore[attr-defined]
+    if context.probe is None:  # the generator's own loop lag and lateness
+        context.probe = GeneratorProbe(run_dir, session.worker_name, engine=engine).start()
     if engine is not None:
         if is_worker_process(environment):
             # Tell the master when this worker's share is through, so a distributed run ends without waiting
@@ -142,22 +176,19 @@ def _test_start(environment: Environment, **_: Any) -> None:
 
 @events.test_stop.add_listener
 def _test_stop(environment: Environment, **_: Any) -> None:
-    probe = getattr(environment, "scrm_probe", None)
-    if probe is not None:
-        probe.stop()
-        environment.scrm_probe = None  # type: ignore[attr-defined]
-    engine = getattr(environment, "scrm_engine", None)
-    if engine is not None:
-        engine.stop()
-        environment.scrm_engine = None  # type: ignore[attr-defined]
-    live = getattr(environment, "scrm_live", None)
-    if live is not None:
-        live.kill(block=False)
-        options = EngineOptions.from_parsed(environment.parsed_options)
-        _write_live(environment, Path(options.results_dir), final=True)
+    context = context_of(environment)
+    if context.probe is not None:
+        context.probe.stop()
+        context.probe = None
+    if context.engine is not None:
+        context.engine.stop()
+        context.engine = None
+    if context.live is not None:
+        context.live.kill(block=False)
+        _write_live(environment, Path(spec_of(environment).results_dir), final=True)
 
 
-def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: Path) -> None:
+def _ensure_manifest(environment: Environment, spec: RunSpec, run_dir: Path) -> None:
     """A plain ``locust -f`` run writes its own manifest; under ``scrmbench run`` the runner already did."""
     if (run_dir / "manifest.json").exists():
         return
@@ -165,19 +196,19 @@ def _ensure_manifest(environment: Environment, options: EngineOptions, run_dir: 
     from harness.results import write_manifest
 
     plan, _ = plan_for(environment)
-    skipped = not_run_here(plan, options.phase)
+    skipped = not_run_here(plan, spec.phase)
     for part in skipped:
         log.warning("plain locust run: %s", part)
     manifest = RunManifest(
-        run_id=options.run_id,
-        run_tag=options.run_tag,
-        scenario=options.scenario,
+        run_id=spec.run_id,
+        run_tag=spec.run_tag,
+        scenario=spec.scenario,
         scenario_params=params_for(environment).model_dump(mode="json"),
-        vendor={"profile": options.vendor},
-        seed=options.seed,
+        vendor={"profile": getattr(environment.parsed_options, "vendor", "")},
+        seed=spec.seed,
         load_model=plan.load_model,
         started_at=time.time(),
-        notes=["started with locust -f locustfile.py" + (" --quick" if options.quick else ""), *skipped],
+        notes=["started with locust -f locustfile.py" + (" --quick" if spec.quick else ""), *skipped],
     )
     write_manifest(run_dir, manifest)
 
@@ -224,7 +255,7 @@ def _worker_states(runner: Any) -> dict[str, Any]:
     """Per worker index: its state and, once it went missing, since when (issue 10: which window is missing)."""
     if not isinstance(runner, MasterRunner):
         return {}
-    memory: dict[str, Any] = getattr(runner, "scrm_workers", {})
+    memory = context_of(runner.environment).workers
     now = time.time()
     for client_id, node in runner.clients.items():
         key = f"worker-{runner.get_worker_index(client_id)}"
@@ -232,7 +263,6 @@ def _worker_states(runner: Any) -> dict[str, Any]:
         entry["state"] = node.state
         if node.state == STATE_MISSING and entry["missing_since"] is None:
             entry["missing_since"] = now
-    runner.scrm_workers = memory  # type: ignore[attr-defined]
     return memory
 
 

@@ -25,6 +25,7 @@ from locust import FastHttpUser, LoadTestShape, between, constant, task
 from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_MISSING, MasterRunner, WorkerRunner
 
+from harness.loadgen.context import context_of
 from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.health_probe import LatenessLog
 from harness.loadgen.operations import DroppedSlot, OperationPicker
@@ -75,7 +76,7 @@ class OpenEngine:
         self.queue = SlotQueue()
         self._picker = OperationPicker(
             [(t.operation, t.weight) for t in session.plan.mix],
-            seed=session.options.seed,
+            seed=session.spec.seed,
             worker_index=session.worker_index,
             purpose="mix",
         )
@@ -106,7 +107,7 @@ class OpenEngine:
         self._wait_for_pool(plan.pool_size)
         start_at = self._wait_for_start()
         share = WorkerShare(session.worker_index, session.worker_count)
-        offsets = arrival_offsets(session.profile, Arrival(plan.arrival), share=share, seed=session.options.seed)
+        offsets = arrival_offsets(session.profile, Arrival(plan.arrival), share=share, seed=session.spec.seed)
         pool = _PoolAdapter(self)
         # Every worker uses the same start: scheduled_at = start + offset, whatever time its pool was ready.
         self.dispatcher = Dispatcher(offsets, start_at=start_at, pool=pool, on_dropped=self._dropped)
@@ -181,11 +182,12 @@ class _PoolAdapter:
 
 
 def engine_of(environment: Environment) -> OpenEngine | None:
-    return getattr(environment, "scrm_engine", None)
+    engine = context_of(environment).engine
+    return engine if isinstance(engine, OpenEngine) else None
 
 
 def session_of(environment: Environment) -> WorkerSession:
-    session = getattr(environment, "scrm_session", None)
+    session = context_of(environment).session
     if session is None:
         raise RuntimeError("the scrmbench session was not set up (test_start did not run on this process)")
     return session
@@ -246,14 +248,14 @@ class PlanShape(LoadTestShape):
             return True
         assert self.runner is not None
         if isinstance(self.runner, MasterRunner):
-            done: dict[str, bool] = getattr(self.runner.environment, "scrm_done", {})
+            done = context_of(self.runner.environment).done
             live = [cid for cid, node in self.runner.clients.items() if node.state != STATE_MISSING]
             return bool(live) and all(done.get(cid, False) for cid in live)
         engine = engine_of(self.runner.environment)
         return engine is not None and engine.done()
 
     def tick(self) -> tuple[int, float, list[type]] | None:
-        from harness.loadgen.session import plan_for
+        from harness.loadgen.context import plan_for
 
         assert self.runner is not None  # Locust sets it before the first tick
         plan, profile = plan_for(self.runner.environment)
@@ -286,14 +288,14 @@ class PlanShape(LoadTestShape):
             return
         start, new = choose_start(environment.parsed_options, now=time.time(), lead_s=lead_s, renew=False)
         if new:
-            from harness.loadgen.options import EngineOptions
+            from harness.loadgen.context import spec_of
 
             if isinstance(self.runner, MasterRunner):
                 self.runner.send_message(START_MESSAGE, {"start_at": start})
 
-            options = EngineOptions.from_parsed(environment.parsed_options)
-            if options.results_dir:
-                write_load_start(Path(options.results_dir), options.phase, start, workers=_worker_count(self.runner))
+            spec = spec_of(environment)
+            if spec.results_dir:
+                write_load_start(Path(spec.results_dir), spec.phase, start, workers=_worker_count(self.runner))
 
 
 def _on_start_message(environment: Environment, msg: Any, **_: Any) -> None:
@@ -315,7 +317,7 @@ def _worker_count(runner: Any) -> int:
 
 
 def session_users(environment: Environment) -> int:
-    from harness.loadgen.session import params_for
+    from harness.loadgen.context import params_for
 
     return int(params_for(environment).users)
 

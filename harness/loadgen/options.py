@@ -1,8 +1,8 @@
 """The Locust command-line options that pick and size a scenario, shared by ``locust -f locustfile.py`` and the
 runner (which starts Locust with the same options, so a run is recorded the same way either way).
 
-Custom options reach workers with the master's spawn message (Locust forwards non-default options), so remote
-workers need only ``--worker --master-host H``.
+Custom options reach workers with the master's spawn message (Locust forwards the parsed options), and with them
+the master's run spec (``harness.loadgen.spec``), so remote workers need only ``--worker --master-host H``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,12 @@ def add_arguments(parser: Any) -> None:
     group = parser  # Locust's own add_argument knows include_in_web_ui; argument groups do not
     group.add_argument("--scenario", choices=names(), default="peak", include_in_web_ui=True, help="scenario to run")
     group.add_argument("--vendor", default="", include_in_web_ui=True, help="vendor profile YAML")
-    group.add_argument("--vendor-json", default="", help="the vendor profile itself as JSON (sent to remote workers)")
+    group.add_argument("--vendor-json", default="", help="the vendor profile itself as JSON (instead of --vendor)")
+    group.add_argument(
+        "--run-spec",
+        default="",
+        help="run-spec.json written by `scrmbench run` (replaces the scenario, vendor and run options)",
+    )
     group.add_argument("--quick", action="store_true", default=False, include_in_web_ui=True, help="quick size")
     group.add_argument(
         "--scenario-params",

@@ -1,12 +1,12 @@
 """Per-process state of a run inside Locust: options → scenario plan → vendor profile, adapter and performer.
 
-Built at ``test_start`` (workers receive the master's custom options with the spawn message, just before it),
-cached on the ``Environment`` so every user of the process shares one performer and one token sequence.
+Built at ``test_start`` from the process's run spec (workers receive the master's copy with the spawn message, just
+before it), kept on the process's context so every user of the process shares one performer and one token
+sequence.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,44 +14,15 @@ from typing import Any
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
-from ground.errors import ScenarioError
 from ground.net import check_target
-from harness.adapters.registry import create_adapter, load_profile, parse_profile
+from harness.adapters.registry import create_adapter
 from harness.config.profiles import VendorProfile
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.operations import MockTarget, OperationPicker, Performer
 from harness.loadgen.options import EngineOptions
+from harness.loadgen.spec import RunSpec
 from plan.load import LoadPlan
-from plan.params import ScenarioParams
 from plan.rates import RateProfile
-from scenarios.registry import get as get_scenario
-
-
-def options_of(environment: Environment) -> EngineOptions:
-    return EngineOptions.from_parsed(environment.parsed_options)
-
-
-def params_for(environment: Environment) -> ScenarioParams:
-    options = options_of(environment)
-    return get_scenario(options.scenario).params(options.params, quick=options.quick)
-
-
-def plan_for(environment: Environment) -> tuple[LoadPlan, RateProfile]:
-    """The plan and this phase's shape; cached per process (the shape's tick calls this every second)."""
-    cached = getattr(environment, "scrm_plan", None)
-    if cached is None:
-        options = options_of(environment)
-        plan = get_scenario(options.scenario).plan(options.params, quick=options.quick)
-        if not 0 <= options.phase < len(plan.phases):
-            raise ScenarioError(
-                f"the scenario has {len(plan.phases)} phase(s)",
-                field="--phase",
-                value=options.phase,
-                fix=f"use 0..{len(plan.phases) - 1}",
-            )
-        cached = (plan, plan.phases[options.phase].profile)
-        environment.scrm_plan = cached  # type: ignore[attr-defined]
-    return cached  # type: ignore[no-any-return]
 
 
 def worker_identity(environment: Environment, options: EngineOptions) -> tuple[int, int, str]:
@@ -65,7 +36,7 @@ def worker_identity(environment: Environment, options: EngineOptions) -> tuple[i
 
 @dataclass
 class WorkerSession:
-    options: EngineOptions
+    spec: RunSpec
     plan: LoadPlan
     profile: RateProfile
     vendor: VendorProfile
@@ -82,7 +53,7 @@ class WorkerSession:
         picker = self.extras.get("picker")
         if picker is None:
             mix = [(t.operation, t.weight) for t in self.plan.mix]
-            picker = OperationPicker(mix, seed=self.options.seed, worker_index=self.worker_index, purpose="closed")
+            picker = OperationPicker(mix, seed=self.spec.seed, worker_index=self.worker_index, purpose="closed")
             self.extras["picker"] = picker
         return str(picker.next())
 
@@ -90,29 +61,21 @@ class WorkerSession:
         self.schedule_start = time.time()
 
 
-def build_session(environment: Environment) -> WorkerSession:
-    options = options_of(environment)
-    plan, profile = plan_for(environment)
-    if options.vendor_json:
-        # Workers on other machines cannot read the master's files: the runner sends the profile itself.
-        vendor = parse_profile(json.loads(options.vendor_json), source="--vendor-json")
-    elif options.vendor:
-        vendor = load_profile(options.vendor)
-    else:
-        raise ScenarioError(
-            "no vendor profile given", field="--vendor", value="", fix="pass --vendor vendors/FILE.yaml"
-        )
+def build_session(environment: Environment, spec: RunSpec, plan: LoadPlan, profile: RateProfile) -> WorkerSession:
+    """This load process's session for ``spec`` (its plan and this phase's shape built once, on its context)."""
+    options = EngineOptions.from_parsed(environment.parsed_options)
+    vendor = spec.profile
     # Refuse before the first request (design.md, Safety): loopback always, others only allowlisted and confirmed.
-    check_target(vendor.base_url, vendor.allowed_targets, owner_confirmed=options.owner_confirmed)
-    mock_url = options.mock_url or (vendor.capabilities.mock_url or "")
+    check_target(vendor.base_url, vendor.allowed_targets, owner_confirmed=spec.owner_confirmed)
+    mock_url = spec.mock_url or (vendor.capabilities.mock_url or "")
     if mock_url:
-        check_target(mock_url, vendor.allowed_targets, owner_confirmed=options.owner_confirmed)
+        check_target(mock_url, vendor.allowed_targets, owner_confirmed=spec.owner_confirmed)
     index, count, name = worker_identity(environment, options)
-    run_tag = options.run_tag or "000000"
+    run_tag = spec.run_tag or "000000"
     phone_id = vendor.phone_numbers[0].id or "100000000000001"
     performer = Performer(
         adapter=create_adapter(vendor),
-        customers=CustomerBook(plan.customers, seed=options.seed),
+        customers=CustomerBook(plan.customers, seed=spec.seed),
         run_tag=run_tag,
         worker_index=index,
         worker_name=name,
@@ -120,13 +83,13 @@ def build_session(environment: Environment) -> WorkerSession:
         scenario=plan.scenario,
         mock=MockTarget(mock_url, options.mock_admin_token, phone_id) if mock_url else None,
         options=plan.options,
-        seed=options.seed,
+        seed=spec.seed,
         base_url=vendor.base_url,
         allowed_targets=tuple(vendor.allowed_targets),
-        owner_confirmed=options.owner_confirmed,
+        owner_confirmed=spec.owner_confirmed,
     )
     environment.host = vendor.base_url
-    return WorkerSession(options, plan, profile, vendor, performer, index, count, name)
+    return WorkerSession(spec, plan, profile, vendor, performer, index, count, name)
 
 
 def is_master(environment: Environment) -> bool:

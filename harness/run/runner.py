@@ -37,6 +37,7 @@ from harness.adapters.registry import load_profile
 from harness.config.profiles import VendorProfile
 from harness.faults.timeline import FaultTimeline
 from harness.health import HealthSampler
+from harness.loadgen.spec import RunSpec, write_run_spec
 from harness.recorder import LOCUST_EXIT_DISK_FULL
 from harness.results import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
 from harness.run.faults import RunSchedule, check_schedule_targets, load_run_schedule, start_faults
@@ -189,21 +190,27 @@ def _check_capacity(request: RunRequest, plan: LoadPlan) -> dict[str, Any]:
     }
 
 
-def _locust_args(request: RunRequest, services: RunServices, manifest: RunManifest, run_dir: Path) -> list[str]:
-    args = [
-        "--scenario", request.scenario, "--vendor", str(services.profile_path),
-        "--scenario-params", json.dumps(request.overrides), "--seed", str(request.seed),
-        "--results-dir", str(run_dir), "--run-id", manifest.run_id, "--run-tag", manifest.run_tag,
-    ]  # fmt: skip
-    if services.mock_url:
-        args += ["--mock-url", services.mock_url]
-    if request.remote_workers:
-        args += ["--vendor-json", json.dumps(services.profile.model_dump(mode="json"))]
-    if request.quick:
-        args.append("--quick")
-    if request.owner_confirmed:
-        args.append("--i-own-this-target")
-    return args
+def _run_spec(request: RunRequest, services: RunServices, manifest: RunManifest, run_dir: Path, phase: int) -> RunSpec:
+    """What every Locust process of this phase runs: written to ``run-spec.json``, read with ``--run-spec``."""
+    return RunSpec(
+        profile=services.profile,
+        scenario=request.scenario,
+        params=manifest.scenario_params,
+        run_id=manifest.run_id,
+        run_tag=manifest.run_tag,
+        results_dir=str(run_dir.resolve()),
+        seed=request.seed,
+        quick=request.quick,
+        phase=phase,
+        mock_url=services.mock_url.rstrip("/") if services.mock_url else "",
+        owner_confirmed=request.owner_confirmed,
+        profile_file=str(services.profile_path.resolve()),
+    )
+
+
+def _locust_args(spec_path: Path) -> list[str]:
+    # The master forwards the spec to its workers (remote ones included) inside Locust's spawn message.
+    return ["--run-spec", str(spec_path.resolve())]
 
 
 def _run_phase(
@@ -294,7 +301,7 @@ def _phase(
     """Run phase ``index`` of ``plan`` with Locust; its exit code, and whether a recorder found the disk full."""
     phase = plan.phases[index]
     locust = LocustPhase(
-        _locust_args(request, services, manifest, run_dir),
+        _locust_args(write_run_spec(run_dir, _run_spec(request, services, manifest, run_dir, index))),
         run_dir,
         index,
         workers=request.workers,
