@@ -53,13 +53,16 @@ def export_mock_records(services: RunServices, run_dir: Path) -> list[str]:
     """The mock's ledger and webhook attempts, as Parquet; returns notes for the manifest."""
     if not services.mock_url:
         return ["no mock in this run: delivery and webhook figures cannot be measured"]
+    return export_mock_records_from(services.mock_url, run_dir)
+
+
+def export_mock_records_from(mock_url: str, run_dir: Path) -> list[str]:
+    """``export_mock_records`` for a mock at ``mock_url`` (also a plain Locust run's, ``harness.run.plain_finish``)."""
     notes = []
     headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
     for route, name in (("/_mock/ledger", "ledger.parquet"), ("/_mock/webhooks/attempts", "webhooks.parquet")):
         try:
-            answer = httpx.get(
-                f"{services.mock_url}{route}", params={"format": "parquet"}, headers=headers, timeout=120
-            )
+            answer = httpx.get(f"{mock_url}{route}", params={"format": "parquet"}, headers=headers, timeout=120)
         except httpx.HTTPError as exc:
             notes.append(f"{name} not exported: {type(exc).__name__} (the mock may have crashed)")
             continue

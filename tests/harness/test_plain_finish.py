@@ -1,0 +1,54 @@
+"""A plain Locust run (deploy/) is finished like `scrmbench run` ends one: the mock's records exported, the
+manifest complete; it stays partial when the export fails or phases of the scenario were left out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ground.records import RunManifest
+from harness.results import write_manifest
+from harness.run import plain_finish
+
+LEDGER = "not run: the ledger export (ledger.parquet, webhooks.parquet from the mock): ..."
+FAULTS = "not run: the scenario's fault schedule (customer-burst at 6 s); no fault was injected"
+
+
+def _run_dir(tmp_path: Path, *notes: str) -> Path:
+    manifest = RunManifest(
+        run_id="r", run_tag="abc123", scenario="peak", seed=0, load_model="open", started_at=1.0, notes=list(notes)
+    )
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    write_manifest(tmp_path, manifest)
+    return tmp_path
+
+
+def _manifest(run_dir: Path) -> dict[str, object]:
+    return dict(orjson.loads((run_dir / "manifest.json").read_bytes()))
+
+
+def test_an_exported_ledger_completes_the_run_and_keeps_the_other_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plain_finish, "export_mock_records_from", lambda url, run_dir: [])
+    run_dir = _run_dir(tmp_path, "started with locust -f locustfile.py --quick", FAULTS, LEDGER)
+    assert plain_finish.main([str(run_dir), "--mock-url", "http://127.0.0.1:8900/"]) == 0
+    manifest = _manifest(run_dir)
+    assert manifest["complete"] is True and manifest["ended_at"]
+    notes = manifest["notes"]
+    assert isinstance(notes, list) and FAULTS in notes and LEDGER not in notes
+    assert any("exported from http://127.0.0.1:8900/" in n for n in notes)
+
+
+def test_a_failed_export_or_a_left_out_phase_keeps_the_run_partial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plain_finish, "export_mock_records_from", lambda url, run_dir: ["ledger.parquet not exported"])
+    assert plain_finish.main([str(_run_dir(tmp_path / "a", LEDGER)), "--mock-url", "http://127.0.0.1:1"]) == 4
+    assert _manifest(tmp_path / "a")["complete"] is False
+    monkeypatch.setattr(plain_finish, "export_mock_records_from", lambda url, run_dir: [])
+    phases = "not run: phase(s) warm; only phase peak (--phase 1) ran"
+    assert plain_finish.main([str(_run_dir(tmp_path / "b", phases, LEDGER)), "--mock-url", "http://127.0.0.1:1"]) == 4
+    assert _manifest(tmp_path / "b")["complete"] is False
