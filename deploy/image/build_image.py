@@ -130,10 +130,12 @@ def python_rootfs(root: Path) -> None:
     ignore = shutil.ignore_patterns("test", "tests", "idlelib", "tkinter", "turtledemo", "ensurepip", "site-packages")
     shutil.copytree(stdlib, root / stdlib.relative_to("/"), symlinks=True, ignore=ignore)
     shutil.copytree(purelib, root / purelib.relative_to("/"), symlinks=True)
-    for source_dir in ("ground", "plan", "harness", "mocks", "analysis", "scenarios"):
+    for source_dir in ("ground", "plan", "harness", "mocks", "analysis", "scenarios", "vendors"):
         shutil.copytree(
             ROOT / source_dir, root / ROOT.relative_to("/") / source_dir, ignore=shutil.ignore_patterns("__pycache__")
         )
+    # What `locust -f locustfile.py --vendor vendors/...` in deploy/ needs beside the packages.
+    shutil.copy2(ROOT / "locustfile.py", root / ROOT.relative_to("/") / "locustfile.py")
     _copy(interpreter, root)
     extensions = [*(so for so in stdlib.rglob("*.so") if "site-packages" not in so.parts), *purelib.rglob("*.so")]
     for lib in shared_libraries([interpreter, *extensions]):
