@@ -39,12 +39,12 @@ def test_every_scrmbench_option_in_the_deploy_files_exists() -> None:
     locust_own = {
         "--master", "--worker", "--headless", "--master-bind-host", "--master-bind-port", "--master-host",
         "--master-port", "--expect-workers", "--stop-timeout", "--host", "--port", "--db", "--profile",
-        "--whatsapp-url", "--allow-external", "--allow-non-loopback",
+        "--whatsapp-url", "--allow-external", "--allow-non-loopback", "--config",
     }  # fmt: skip
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
     commands = [service["command"] for service in compose["services"].values()]
     for document in yaml.safe_load_all((DEPLOY / "kubernetes" / "scrmbench.yaml").read_text()):
-        if document["kind"] == "Deployment":
+        if document["kind"] in {"Deployment", "Job"}:
             commands += [c["command"] for c in document["spec"]["template"]["spec"]["containers"]]
     for command in commands:
         unknown = _scrmbench_flags(command) - parser.flags - locust_own
@@ -53,6 +53,6 @@ def test_every_scrmbench_option_in_the_deploy_files_exists() -> None:
 
 def test_kubernetes_images_are_never_pulled() -> None:
     for document in yaml.safe_load_all((DEPLOY / "kubernetes" / "scrmbench.yaml").read_text()):
-        if document["kind"] == "Deployment":
+        if document["kind"] in {"Deployment", "Job"}:
             for container in document["spec"]["template"]["spec"]["containers"]:
                 assert container["imagePullPolicy"] == "Never"
