@@ -143,8 +143,11 @@ def summarise(name: str, steps: list[dict[str, Any]], webhooks_per_s: list[float
 
 def run_probe(probe: Probe, root: Path, *, seed: int = 0) -> ProbeResult:
     """One staircase as a real ``scrmbench run`` of the capacity scenario; judged from its records."""
-    from harness.health import read_health
-    from harness.recorder import read_requests
+    return judge_probe(probe, run_staircase(probe, root, seed=seed))
+
+
+def run_staircase(probe: Probe, root: Path, *, seed: int = 0) -> Path:
+    """The probe's staircase as a real run (the mock's WhatsApp limits off); its results folder."""
     from harness.run.runner import RunRequest, execute
 
     overrides = {
@@ -164,13 +167,19 @@ def run_probe(probe: Probe, root: Path, *, seed: int = 0) -> ProbeResult:
         mock_settings={"limits": {"enabled": False}},
         over_capacity=True,  # the staircase is meant to pass the ceiling
     )
-    result = execute(request)
-    run_dir = result.run_dir
+    return execute(request).run_dir
+
+
+def judge_probe(probe: Probe, run_dir: Path, thresholds: HealthThresholds | None = None) -> ProbeResult:
+    """Each step of a staircase run judged by ``thresholds`` (the analysis's harness-bound rules by default)."""
+    from harness.health import read_health
+    from harness.recorder import read_requests
+
     requests = read_requests(run_dir).to_pandas()
     health = read_health(run_dir).to_pandas()
     start_at = _load_start(run_dir, requests)
     levels = [probe.start_rate + i * probe.step_rate for i in range(probe.steps)]
-    steps = judge_steps(requests, health, start_at=start_at, levels=levels, step_s=probe.step_s)
+    steps = judge_steps(requests, health, start_at=start_at, levels=levels, step_s=probe.step_s, thresholds=thresholds)
     return summarise(probe.name, steps, _webhooks_per_step(run_dir, start_at, len(levels), probe.step_s))
 
 
