@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from starlette.applications import Starlette
+
+from ground.net import free_port
 
 PNID = "100000000000001"
 SEND = f"/v22.0/{PNID}/messages"
@@ -34,3 +37,16 @@ def error_of(response: Any) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}, body
     return body["error"]  # type: ignore[no-any-return]
+
+
+def two_free_ports() -> int:
+    """A free loopback port whose next port is free too (a sharded mock takes port and port + 1)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two adjacent free ports")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 from starlette.applications import Starlette
 
 from ground.clock import FakeClock, SystemClock
-from ground.net import free_port
 from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import MockConfig, PhoneNumberConfig
 from mocks.whatsapp.health import MockHealth, WindowedSamples, worst
@@ -27,7 +25,7 @@ from mocks.whatsapp.webhooks.transport import PostResult
 from tests.fixtures.mock_server import MockServer, start_mock_server
 from tests.fixtures.webhook_receiver import WebhookReceiver
 from tests.mocks.webhooks.helpers import inbound
-from tests.mocks.whatsapp.helpers import ADMIN, SEND, template
+from tests.mocks.whatsapp.helpers import ADMIN, SEND, template, two_free_ports
 
 pytestmark = pytest.mark.anyio
 
@@ -227,22 +225,10 @@ async def test_webhook_queue_lag_appears_after_a_webhook_is_dispatched(
 # ---- sharded -----------------------------------------------------------------------------------------------------
 
 
-def _two_free_ports() -> int:
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports")
-
-
 @pytest.fixture
 def sharded(tmp_path: Path) -> Iterator[MockServer]:
     numbers = [PhoneNumberConfig(id="100000000000001"), PhoneNumberConfig(id="100000000000002")]
-    server = start_mock_server(MockConfig(port=_two_free_ports(), phone_numbers=numbers), tmp_path, workers=2)
+    server = start_mock_server(MockConfig(port=two_free_ports(), phone_numbers=numbers), tmp_path, workers=2)
     try:
         yield server
     finally:

@@ -3,7 +3,6 @@ and control-plane calls on either port reach the right shard."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,27 +10,15 @@ import httpx
 import pytest
 
 from ground.errors import ConfigError
-from ground.net import free_port
 from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
 from mocks.whatsapp.sharding import shard_configs
 from tests.fixtures.mock_server import MockServer, start_mock_server
+from tests.mocks.whatsapp.helpers import two_free_ports
 
 pytestmark = pytest.mark.slow
 
 A, B = "100000000000001", "100000000000002"
 GRAPH = {"Authorization": "Bearer mock-access-token"}
-
-
-def _two_free_ports() -> int:
-    for _ in range(50):
-        port = free_port()
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports")
 
 
 def _config(port: int) -> MockConfig:
@@ -44,7 +31,7 @@ def _config(port: int) -> MockConfig:
 
 @pytest.fixture
 def sharded(tmp_path: Path) -> Iterator[MockServer]:
-    server = start_mock_server(_config(_two_free_ports()), tmp_path, workers=2)
+    server = start_mock_server(_config(two_free_ports()), tmp_path, workers=2)
     try:
         yield server
     finally:
