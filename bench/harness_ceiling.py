@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32)
     options = parser.parse_args()
     base = next(p for p in PROBES if p.name == "sends")
-    probe = Probe("sends", base.profile, base.operation, start_rate=200, step_rate=300, steps=8, step_s=5)
+    probe = Probe("sends", base.profile, base.operation, start_rate=500, step_rate=500, steps=14, step_s=5)
     with tempfile.TemporaryDirectory(prefix="scrmbench-ceiling-") as tmp:
         workdir = Path(tmp)
         run_dir = run_staircase(probe, workdir / "loop")

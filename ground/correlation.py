@@ -35,12 +35,15 @@ def new_run_tag() -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(6))
 
 
+_RUN_TAG = re.compile(r"[0-9a-z]{6}")
+
+
 def make_token(run_tag: str, worker: int, sequence: int) -> str:
     """The token for message ``sequence`` of ``worker`` in the run ``run_tag``.
 
     The worker index takes the low 10 bits, so workers never collide and tokens stay short.
     """
-    if not re.fullmatch(r"[0-9a-z]{6}", run_tag):
+    if not _RUN_TAG.fullmatch(run_tag):
         raise ValueError(f"run tag {run_tag!r} must be 6 characters of [0-9a-z]")
     if not 0 <= worker < 1024:
         raise ValueError(f"worker index {worker} must be in 0..1023")

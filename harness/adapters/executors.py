@@ -83,7 +83,9 @@ def _classify(exc: httpx.HTTPError) -> TransportFailure:
     return TransportFailure("transport", f"{type(exc).__name__}: {exc}", maybe_sent=True)
 
 
-class _Reporting:
+class ReportingExecutor:
+    """The base of the executors that time a request themselves: interpret it and report it to ``events.request``."""
+
     def __init__(self, base_url: str, request_hook: RequestHook | None) -> None:
         self.base_url = base_url.rstrip("/")
         self.request_hook = request_hook
@@ -103,22 +105,37 @@ class _Reporting:
             result = replace(
                 interpret_answer(adapter, request, answer, self.base_url + request.path), latency_ms=latency_ms
             )
-        if self.request_hook is not None:
-            self.request_hook.fire(
-                request_type=request.method,
-                name=request.operation,
-                response_time=latency_ms,
-                response_length=result.bytes_received,
-                response=answer if isinstance(answer, HttpResponse) else None,
-                context={**(context or {}), **outcome_context(result)},
-                exception=None if result.ok else RuntimeError(failure_message(result)),
-                start_time=started_at,
-                url=self.base_url + request.path,
-            )
+        self.report(result, method=request.method, url=self.base_url + request.path, started_at=started_at,
+                    context=context, response=answer if isinstance(answer, HttpResponse) else None)  # fmt: skip
         return result
 
+    def report(
+        self,
+        result: Outcome,
+        *,
+        method: str,
+        url: str,
+        started_at: float,
+        context: Mapping[str, Any] | None,
+        response: HttpResponse | None = None,
+    ) -> None:
+        """Fire ``events.request`` for one finished request (the recorder's row, Locust's statistics)."""
+        if self.request_hook is None:
+            return
+        self.request_hook.fire(
+            request_type=method,
+            name=result.operation,
+            response_time=result.latency_ms or 0.0,
+            response_length=result.bytes_received,
+            response=response,
+            context={**(context or {}), **outcome_context(result)},
+            exception=None if result.ok else RuntimeError(failure_message(result)),
+            start_time=started_at,
+            url=url,
+        )
 
-class HttpxExecutor(_Reporting):
+
+class HttpxExecutor(ReportingExecutor):
     """Blocking httpx; the caller owns ``client`` when it passes one."""
 
     def __init__(
@@ -148,7 +165,7 @@ class HttpxExecutor(_Reporting):
         self.client.close()
 
 
-class AsyncHttpxExecutor(_Reporting):
+class AsyncHttpxExecutor(ReportingExecutor):
     def __init__(
         self, base_url: str, *, client: httpx.AsyncClient | None = None, request_hook: RequestHook | None = None
     ) -> None:

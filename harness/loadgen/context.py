@@ -43,6 +43,9 @@ class LoadEngine(Stoppable, Protocol):
 
     def done(self) -> bool: ...
 
+    def release_users(self) -> None:
+        """Wake every user waiting for a slot (the test is stopping)."""
+
 
 @dataclass
 class RunContext:

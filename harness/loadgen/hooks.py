@@ -141,7 +141,7 @@ def _test_start(environment: Environment, **_: Any) -> None:
         _ensure_manifest(environment, spec, run_dir)
         context.live = gevent.spawn(_publish_live, environment, run_dir)
         return
-    session = build_session(environment, spec, *plan_for(environment))
+    session = build_session(environment, spec, *plan_for(environment), users=int(params_for(environment).users))
     context.session = session
     if not context.recorder:
         from harness.recorder import install_recorder
@@ -174,6 +174,14 @@ def _test_start(environment: Environment, **_: Any) -> None:
             environment.events.report_to_master.add_listener(_report)
 
 
+@events.test_stopping.add_listener
+def _test_stopping(environment: Environment, **_: Any) -> None:
+    # Idle users block on the slot queue; release them so Locust stops them at once, not after --stop-timeout.
+    engine = context_of(environment).engine
+    if engine is not None:
+        engine.release_users()
+
+
 @events.test_stop.add_listener
 def _test_stop(environment: Environment, **_: Any) -> None:
     context = context_of(environment)
@@ -183,6 +191,8 @@ def _test_stop(environment: Environment, **_: Any) -> None:
     if context.engine is not None:
         context.engine.stop()
         context.engine = None
+    if context.session is not None:
+        context.session.executor.close()
     if context.live is not None:
         context.live.kill(block=False)
         _write_live(environment, Path(spec_of(environment).results_dir), final=True)

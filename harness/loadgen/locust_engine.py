@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from gevent.queue import Empty, Queue
-from locust import FastHttpUser, LoadTestShape, between, constant, task
+from gevent.queue import Queue
+from locust import LoadTestShape, User, between, task
 from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_MISSING, MasterRunner, WorkerRunner
 
+from ground.heap import settle_heap
 from harness.loadgen.context import context_of
 from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.health_probe import LatenessLog
@@ -35,36 +36,48 @@ from plan.arrivals import Arrival, WorkerShare, arrival_offsets
 
 log = logging.getLogger(__name__)
 
-TAKE_TIMEOUT_S = 0.5  # an idle user wakes this often, so a stopping run never waits on an empty queue
+IDLE_WAIT_S = 0.5  # a user with no engine yet, or after its queue closed, waits this long (killable) between tries
 START_MESSAGE = "scrm_start"  # master → workers: {"start_at": epoch}
 START_WAIT_S = 60.0  # a worker that never hears the start begins on its own clock after this (and says so)
 
 
 class SlotQueue:
-    """The pool: idle users wait on a queue; ``idle`` is kept by hand so a hand-off is never double-counted."""
+    """The pool: idle users block on a queue until a slot comes or the queue closes.
+
+    ``idle`` is kept by hand so a hand-off is never double-counted. A waiting user costs nothing: it wakes only for
+    a slot or for ``close`` (at test stopping), never on a timer (with thousands of users in a pool, a wake-up per
+    user every half second was thousands of wasted wake-ups a second, measured as generator CPU).
+    """
 
     def __init__(self) -> None:
-        self._queue: Queue[tuple[Slot, str]] = Queue()
+        self._queue: Queue[tuple[Slot, str] | None] = Queue()
         self._idle = 0
+        self.closed = False
 
     def idle(self) -> int:
-        return self._idle
+        return 0 if self.closed else self._idle
 
     def hand_with(self, slot: Slot, operation: str) -> None:
         self._idle -= 1
         self._queue.put((slot, operation))
 
-    def take(self, timeout: float = TAKE_TIMEOUT_S) -> tuple[Slot, str] | None:
-        self._idle += 1
-        try:
-            return self._queue.get(timeout=timeout)
-        except Empty:
-            # A slot may have been handed between the timeout firing and this greenlet resuming; it already
-            # counted this user as busy, so take it rather than leave it stranded in the queue.
-            if not self._queue.empty():
-                return self._queue.get_nowait()
-            self._idle -= 1
+    def take(self) -> tuple[Slot, str] | None:
+        """The next slot for this user, or None once the queue is closed."""
+        if self.closed:
             return None
+        self._idle += 1
+        item = self._queue.get()
+        if item is None:
+            self._idle -= 1
+        return item
+
+    def close(self) -> None:
+        """Release every waiting user (each gets None); later takes return None at once."""
+        if self.closed:
+            return
+        self.closed = True
+        for _ in range(max(self._idle, 0)):
+            self._queue.put(None)
 
 
 class OpenEngine:
@@ -90,7 +103,11 @@ class OpenEngine:
             runner.register_message(START_MESSAGE, _on_start_message)
         self._greenlet = gevent.spawn(self._run)
 
+    def release_users(self) -> None:
+        self.queue.close()
+
     def stop(self) -> None:
+        self.queue.close()
         if self._greenlet is not None:
             self._greenlet.kill(block=False)
 
@@ -105,6 +122,7 @@ class OpenEngine:
         session = self.session
         plan = session.plan
         self._wait_for_pool(plan.pool_size)
+        settle_heap()  # the pool's users, greenlets and sockets live for the whole run: keep them out of full GCs
         start_at = self._wait_for_start()
         share = WorkerShare(session.worker_index, session.worker_count)
         offsets = arrival_offsets(session.profile, Arrival(plan.arrival), share=share, seed=session.spec.seed)
@@ -112,7 +130,7 @@ class OpenEngine:
         # Every worker uses the same start: scheduled_at = start + offset, whatever time its pool was ready.
         self.dispatcher = Dispatcher(offsets, start_at=start_at, pool=pool, on_dropped=self._dropped)
         session.schedule_start = start_at
-        while not self.dispatcher.finished:
+        while not self.dispatcher.finished and not self.queue.closed:
             due = self.dispatcher.next_due_at()
             if due is not None:
                 delay = due - time.time()
@@ -193,44 +211,52 @@ def session_of(environment: Environment) -> WorkerSession:
     return session
 
 
-class OpenModelUser(FastHttpUser):
-    """A member of the open model's pool: takes a slot, sends at once, comes back for the next."""
+class OpenModelUser(User):
+    """A member of the open model's pool: takes a slot, sends at once, comes back for the next.
+
+    It has no client of its own: every user of the process sends through the session's ``PooledExecutor``.
+    """
 
     abstract = False
-    wait_time = constant(0)
     host = "http://127.0.0.1"  # replaced by the vendor profile's base URL at test start
 
+    def wait_time(self) -> float:
+        engine = engine_of(self.environment)
+        # Between slots no wait; once the queue is closed, wait (killable at once) instead of spinning.
+        return 0.0 if engine is not None and not engine.queue.closed else IDLE_WAIT_S
+
     @task
-    def take_slot(self) -> None:
+    def take_slots(self) -> None:
+        """Serve slots until the queue closes: one task call for the whole run, not one per slot (Locust's task
+        loop, its wait and the hub switch of its zero sleep cost as much as a quarter of a slot's own work)."""
         engine = engine_of(self.environment)
         if engine is None:
-            gevent.sleep(TAKE_TIMEOUT_S)
             return
-        item = engine.queue.take()
-        if item is None:
-            return
-        slot, operation = item
-        engine.lateness.add(time.time() - slot.scheduled_at)
-        try:
-            engine.session.performer.perform(self.client, operation, slot.scheduled_at)
-        except Exception as exc:  # a harness-side failure still leaves a record: a slot never vanishes
-            engine.record_harness_error(slot, operation, exc)
+        queue, lateness, session = engine.queue, engine.lateness, engine.session
+        performer, executor = session.performer, session.executor
+        while (item := queue.take()) is not None:
+            slot, operation = item
+            lateness.add(time.time() - slot.scheduled_at)
+            try:
+                performer.perform(executor, operation, slot.scheduled_at)
+            except Exception as exc:  # a harness-side failure still leaves a record: a slot never vanishes
+                engine.record_harness_error(slot, operation, exc)
 
 
-class ClosedModelUser(FastHttpUser):
+class ClosedModelUser(User):
     """The closed model: request, think, repeat (what most tools do, and what hides a stall)."""
 
     abstract = False
     host = "http://127.0.0.1"
 
-    def wait_time(self) -> float:  # type: ignore[override]
+    def wait_time(self) -> float:
         think = session_of(self.environment).plan.think_time_s
         return float(between(0.5 * think, 1.5 * think)(self)) if think > 0 else 0.0
 
     @task
     def act(self) -> None:
         session = session_of(self.environment)
-        session.performer.perform(self.client, session.pick_operation(), None)
+        session.performer.perform(session.executor, session.pick_operation(), None)
 
 
 class PlanShape(LoadTestShape):

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ground.correlation import make_token
-from ground.secrets import redact
 from harness.adapters.base import (
     Adapter,
     Call,
@@ -34,11 +34,16 @@ from harness.adapters.base import (
     SendMedia,
     SendTemplate,
     SendText,
+    TransportFailure,
     UploadMedia,
 )
-from harness.adapters.locust_executor import LocustExecutor
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.media import MediaSet
+
+CUSTOMER_MESSAGE_TIMEOUT_S = 30.0  # the mock answers at once; this only bounds a stalled mock
+
+if TYPE_CHECKING:  # importing it here would import gevent's client into processes that never send
+    from harness.adapters.pooled_executor import PooledExecutor
 
 SEARCH_TERMS = ("discount", "order", "price", "delivery", "refund", "invoice")
 
@@ -134,29 +139,15 @@ class Performer:
             "scenario": self.scenario,
         }
 
-    def perform(self, client: Any, operation: str, scheduled_at: float | None) -> None:
-        """Send one request for ``operation`` through a Locust FastHttpSession; never raises for the vendor."""
+    def perform(self, executor: PooledExecutor, operation: str, scheduled_at: float | None) -> None:
+        """Send one request for ``operation`` through the process's shared executor; never raises for the vendor."""
         if operation == "customer_message":
-            self._customer_message(client, scheduled_at)
+            self._customer_message(executor, scheduled_at)
             return
         call = self.build_call(operation)
-        request = self.adapter.build(call)
-        self._executor(client).execute(self.adapter, request, self.base_context(operation, scheduled_at))
+        executor.execute(self.adapter, self.adapter.build(call), self.base_context(operation, scheduled_at))
 
-    def _executor(self, client: Any) -> LocustExecutor:
-        # One executor per user's client; the target was checked once for the run, before the first request.
-        executor = getattr(client, "_scrm_executor", None)
-        if executor is None:
-            executor = LocustExecutor(
-                client,
-                base_url=self.base_url,
-                allowed_targets=self.allowed_targets,
-                owner_confirmed=self.owner_confirmed,
-            )
-            client._scrm_executor = executor
-        return executor
-
-    def _customer_message(self, client: Any, scheduled_at: float | None) -> None:
+    def _customer_message(self, executor: PooledExecutor, scheduled_at: float | None) -> None:
         if self.mock is None:
             raise ValueError("customer_message needs the mock's URL (the vendor profile cannot be pointed at a mock)")
         sequence, token = self.next_token()
@@ -168,59 +159,27 @@ class Performer:
             "phone_number_id": self.mock.phone_number_id,
         }
         context = self.base_context("customer_message", scheduled_at)
-        context["correlation_id"] = token
         data = orjson.dumps(body)
-        with client.request(
-            "POST",
-            f"{self.mock.base_url}/_mock/customers/messages",
-            data=data,
-            headers={"Authorization": f"Bearer {self.mock.admin_token}", "Content-Type": "application/json"},
-            name="customer_message",
-            catch_response=True,
-            context=context,
-            allow_redirects=False,  # like every request under load: a 3xx is an answer, never followed
-        ) as response:
-            status = int(response.status_code or 0)
-            ok = 200 <= status < 300
+        url = f"{self.mock.base_url.rstrip('/')}/_mock/customers/messages"
+        headers = {"Authorization": f"Bearer {self.mock.admin_token}", "Content-Type": "application/json"}
+        started_at, start = time.time(), time.perf_counter()
+        answer = executor.exchange("POST", url, data, headers, CUSTOMER_MESSAGE_TIMEOUT_S)
+        latency_ms = (time.perf_counter() - start) * 1000
+        if isinstance(answer, TransportFailure):
             outcome = Outcome(
-                operation="customer_message",
-                result="ok" if ok else ("indeterminate" if status == 0 else "failed"),
-                http_status=status,
-                error_kind="none" if ok else ("transport" if status == 0 else "http"),
-                error_code=None if ok else str(status),
-                error_text=None if ok else (response.text or "")[:300],
-                correlation_id=token,
-                bytes_sent=len(data),
-                bytes_received=len(response.content or b""),
-            )
-            _mark(response, outcome)
-
-
-def _mark(response: Any, outcome: Outcome) -> None:
-    """Put the adapter's verdict into the request's context and tell Locust success or failure."""
-    fields = outcome_fields(outcome)
-    for name in ("error_code", "error_text", "vendor_message_id"):  # vendor text may quote the credential
-        if isinstance(fields[name], str):
-            fields[name] = redact(fields[name])
-    response.request_meta["context"].update(fields)
-    if outcome.ok:
-        response.success()
-    else:
-        # Locust prints this in its error report (logs/locust-*.log): scrubbed like every other output.
-        response.failure(redact(f"{outcome.error_kind} {outcome.error_code}: {outcome.error_text or ''}".strip())[:300])
-
-
-def outcome_fields(outcome: Outcome) -> dict[str, Any]:
-    return {
-        "outcome": outcome.result,
-        "error_kind": outcome.error_kind,
-        "error_code": outcome.error_code,
-        "error_text": outcome.error_text,
-        "correlation_id": outcome.correlation_id,
-        "vendor_message_id": outcome.vendor_message_id,
-        "bytes_sent": outcome.bytes_sent,
-        "http_status": outcome.http_status,
-    }
+                operation="customer_message", result="indeterminate" if answer.maybe_sent else "failed",
+                error_kind=answer.kind, error_code=answer.kind, error_text=answer.detail, correlation_id=token,
+                bytes_sent=len(data), latency_ms=latency_ms,
+            )  # fmt: skip
+        else:
+            ok = 200 <= answer.status < 300
+            outcome = Outcome(
+                operation="customer_message", result="ok" if ok else "failed", http_status=answer.status,
+                error_kind="none" if ok else "http", error_code=None if ok else str(answer.status),
+                error_text=None if ok else answer.body.decode("utf-8", "replace")[:300], correlation_id=token,
+                bytes_sent=len(data), bytes_received=len(answer.body), latency_ms=latency_ms,
+            )  # fmt: skip
+        executor.report(outcome, method="POST", url=url, started_at=started_at, context=context)
 
 
 def pick_operation(mix: Sequence[tuple[str, int]], rng: random.Random) -> str:

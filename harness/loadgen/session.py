@@ -15,6 +15,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from ground.net import check_target
+from harness.adapters.pooled_executor import PooledExecutor
 from harness.adapters.registry import create_adapter
 from harness.config.profiles import VendorProfile
 from harness.loadgen.customers import CustomerBook
@@ -41,6 +42,7 @@ class WorkerSession:
     profile: RateProfile
     vendor: VendorProfile
     performer: Performer
+    executor: PooledExecutor  # every user of the process sends through it (one keep-alive pool per host)
     worker_index: int
     worker_count: int
     worker_name: str
@@ -61,8 +63,11 @@ class WorkerSession:
         self.schedule_start = time.time()
 
 
-def build_session(environment: Environment, spec: RunSpec, plan: LoadPlan, profile: RateProfile) -> WorkerSession:
-    """This load process's session for ``spec`` (its plan and this phase's shape built once, on its context)."""
+def build_session(
+    environment: Environment, spec: RunSpec, plan: LoadPlan, profile: RateProfile, *, users: int = 1
+) -> WorkerSession:
+    """This load process's session for ``spec`` (its plan and this phase's shape built once, on its context);
+    ``users``: the most users the closed model runs on this process (the open model's pool is the plan's)."""
     options = EngineOptions.from_parsed(environment.parsed_options)
     vendor = spec.profile
     # Refuse before the first request (design.md, Safety): loopback always, others only allowlisted and confirmed.
@@ -89,7 +94,15 @@ def build_session(environment: Environment, spec: RunSpec, plan: LoadPlan, profi
         owner_confirmed=spec.owner_confirmed,
     )
     environment.host = vendor.base_url
-    return WorkerSession(spec, plan, profile, vendor, performer, index, count, name)
+    executor = PooledExecutor(
+        environment.events.request,
+        base_url=vendor.base_url,
+        allowed_targets=tuple(vendor.allowed_targets),
+        owner_confirmed=spec.owner_confirmed,
+        # One socket per user that can be in flight, so no request ever waits for a connection of the harness's.
+        concurrency=max(1, plan.pool_size if plan.load_model == "open" else users),
+    )
+    return WorkerSession(spec, plan, profile, vendor, performer, executor, index, count, name)
 
 
 def is_master(environment: Environment) -> bool:

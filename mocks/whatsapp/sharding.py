@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from ground.errors import ConfigError
+from ground.heap import settle_heap
 from mocks.whatsapp.config import MockConfig
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def serve_single(config: MockConfig, plugins: Sequence[MockPlugin] | None = None
 def serve_app(app: Any, config: MockConfig) -> None:
     """Serve an app built by ``create_app`` (benchmarks may add a route first) with the mock's server settings."""
     logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+    settle_heap()
     uvicorn.run(
         app,
         host=config.host,
