@@ -103,6 +103,31 @@ def test_cost_prices_charged_messages_and_the_waste() -> None:
     assert section["cost_per_1000_delivered_usd"] == pytest.approx(0.208 / 5 * 1000, rel=1e-5)
 
 
+def test_a_message_re_sent_after_a_timeout_that_a_retry_then_got_through_is_costed_as_re_sent() -> None:
+    de = "4915100000001"
+    ledger = f.ledger(
+        [
+            f.arrival("sb-bbbbbb-1", 1, wa_id=de, category="marketing", billable=True),  # the first copy went through
+            f.arrival("sb-bbbbbb-1", 3, wa_id=de, category="marketing", billable=True),  # sent again after the timeout
+            f.arrival("sb-bbbbbb-2", 4, wa_id=de, category="utility", billable=True),
+            f.arrival("sb-bbbbbb-2", 5, wa_id=de, category="utility", billable=True),  # a duplicate, no failure seen
+        ]
+    )
+    requests = f.requests(
+        [
+            f.request(0, correlation_id="sb-bbbbbb-1", ok=False, outcome="indeterminate"),  # timed out
+            f.request(2, correlation_id="sb-bbbbbb-1"),  # the client's retry: ok, the best answer
+            f.request(4, correlation_id="sb-bbbbbb-2"),
+        ]
+    )
+    messages = acc.message_table(requests, ledger)
+    section = cost(ledger, messages, CARD, requests)
+    assert section["duplicates"] == {"copies": 2, "charged": 2, "cost_usd": pytest.approx(0.12)}
+    assert section["resent_after_failure"] == {"copies": 1, "charged": 1, "cost_usd": pytest.approx(0.10)}
+    # From the best answer per token alone (no request records), the timed-out first attempt is not visible.
+    assert cost(ledger, messages, CARD)["resent_after_failure"]["copies"] == 0
+
+
 def test_a_ledger_without_pricing_is_not_measured() -> None:
     ledger = f.ledger([f.arrival("sb-aaaaaa-1", 1)])
     section = cost(ledger, acc.message_table(f.requests([]), ledger), CARD)
