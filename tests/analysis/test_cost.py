@@ -134,14 +134,23 @@ def test_a_ledger_without_pricing_is_not_measured() -> None:
     assert section["measured"] is False and section["rate_card"]["name"] == "test"
 
 
-def test_score_refuses_a_bad_rate_card_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("entry", "field", "value"),
+    [
+        ("marketing: -1", "rates.0.marketing", "-1"),  # a negative price
+        ("authentication_international: 0.05", "rates.0.authentication_international", "0.05"),  # unknown category
+    ],
+)
+def test_score_refuses_a_bad_rate_card_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, field: str, value: str
+) -> None:
     from harness.cli import main
 
     card = tmp_path / "card.yaml"
-    card.write_text("name: bad\nsource: tests\nas_of: 2026-10-01\nrates:\n  - {prefix: '49', marketing: -1}\n")
+    card.write_text(f"name: bad\nsource: tests\nas_of: 2026-10-01\nrates:\n  - {{prefix: '49', {entry}}}\n")
     assert main(["score", str(tmp_path), "--rate-card", str(card)]) == EXIT_BAD_INPUT
     said = " ".join(capsys.readouterr().err.split())
-    assert "rates.0.marketing" in said and "-1" in said
+    assert str(card) in said and field in said and value in said and "Fix:" in said
 
 
 def _section(charged: int, unpriced: int, total: float, delivered: int, dup_charged: int, dup_cost: float) -> dict:
