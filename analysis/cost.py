@@ -25,7 +25,17 @@ from analysis.accounting import is_send
 from analysis.columns import text_is, text_present
 from analysis.rates import RateCard
 
-COST_COLUMNS = ("wa_id", "recipient", "category", "billable", "async_error_code", "correlation_id", "arrived_at")
+COST_COLUMNS = (
+    "wa_id",
+    "recipient",
+    "category",
+    "billable",
+    "pricing_type",
+    "phone_number_id",
+    "async_error_code",
+    "correlation_id",
+    "arrived_at",
+)
 
 
 def _round(value: float) -> float:
@@ -48,8 +58,28 @@ def priced_rows(ledger: pd.DataFrame, card: RateCard) -> pd.DataFrame:
     out["price_usd"] = np.asarray(prices, dtype="float64")
     failed = out["async_error_code"].notna().to_numpy()
     out["delivered"] = ~failed
-    out["charged"] = out["billable"].fillna(False).to_numpy(dtype=bool) & ~failed
+    billable = out["billable"].fillna(False).to_numpy(dtype=bool)
+    if card.october_2026 and "pricing_type" in out.columns:
+        billable = billable | text_is(out["pricing_type"], "free_customer_service")
+    out["charged"] = billable & ~failed
+    out["free_allowance"] = False
+    if card.october_2026 and card.free_service_per_number_month:
+        _free_service_allowance(out, card.free_service_per_number_month)
     return out
+
+
+def _free_service_allowance(rows: pd.DataFrame, allowance: int) -> None:
+    """October 2026 (reported): the first ``allowance`` charged service messages of each business number in a
+    calendar month (UTC) are free. Marks them ``free_allowance`` and not ``charged``, in place."""
+    service = rows["charged"].to_numpy(dtype=bool) & text_is(rows["category"], "service")
+    if not service.any():
+        return
+    part = rows.loc[service, ["phone_number_id", "arrived_at"]].sort_values("arrived_at", kind="stable")
+    month = pd.to_datetime(part["arrived_at"], unit="s", utc=True).dt.strftime("%Y-%m")
+    rank = part.groupby([part["phone_number_id"].astype(str), month], sort=False).cumcount()
+    free = rank.index[rank.to_numpy() < allowance]
+    rows.loc[free, "free_allowance"] = True
+    rows.loc[free, "charged"] = False
 
 
 def _group(rows: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
@@ -116,6 +146,7 @@ def cost(
         "billable": int(rows["billable"].fillna(False).sum()),
         "charged": len(charged),
         "not_delivered": int((~rows["delivered"]).sum()),
+        "free_service_allowance": int(rows["free_allowance"].sum()),
         "unpriced": int((~priced).sum()),
         "unpriced_markets": sorted({str(m) for m in charged.loc[~priced, "market"].fillna("none")}),
         "total_usd": _round(total),

@@ -128,6 +128,32 @@ def test_a_message_re_sent_after_a_timeout_that_a_retry_then_got_through_is_cost
     assert cost(ledger, messages, CARD)["resent_after_failure"]["copies"] == 0
 
 
+def test_the_october_2026_card_switch_charges_what_the_window_made_free_less_the_monthly_allowance() -> None:
+    de, free = "4915100000001", {"billable": False, "pricing_type": "free_customer_service"}
+    rows = [
+        # Three service replies from number "1" in one month, one from number "2", one the next month (31 days on).
+        *(f.arrival(f"sb-cccccc-{n}", n, wa_id=de, category="service", **free) for n in range(3)),
+        f.arrival("sb-cccccc-3", 3, wa_id=de, category="service", phone_number_id="2", **free),
+        f.arrival("sb-cccccc-4", 31 * 86_400, wa_id=de, category="service", **free),
+        f.arrival("sb-cccccc-5", 5, wa_id=de, category="utility", **free),  # a utility template inside the window
+        f.arrival("sb-cccccc-6", 6, wa_id=de, category="marketing", billable=True, pricing_type="regular"),
+    ]
+    ledger = f.ledger(rows)
+    messages = acc.message_table(f.requests([]), ledger)
+    published = cost(ledger, messages, CARD)
+    assert published["charged"] == 1 and published["total_usd"] == pytest.approx(0.10)
+    october = CARD.model_copy(update={"october_2026": True, "free_service_per_number_month": 2})
+    section = cost(ledger, messages, october)
+    # Number "1": 2 of its 3 service replies in the first month are free; number "2" and the next month: free too.
+    assert section["free_service_allowance"] == 4
+    assert section["charged"] == 3  # one service reply (utility price 0.02), the utility template, the marketing one
+    assert section["by_category"]["service"] == {"messages": 1, "unpriced": 0, "cost_usd": pytest.approx(0.02)}
+    assert section["total_usd"] == pytest.approx(0.02 + 0.02 + 0.10)
+    assert section["rate_card"]["october_2026"] == {"free_service_per_number_month": 2}
+    no_allowance = CARD.model_copy(update={"october_2026": True, "free_service_per_number_month": 0})
+    assert cost(ledger, messages, no_allowance)["charged"] == 7
+
+
 def test_a_ledger_without_pricing_is_not_measured() -> None:
     ledger = f.ledger([f.arrival("sb-aaaaaa-1", 1)])
     section = cost(ledger, acc.message_table(f.requests([]), ledger), CARD)
