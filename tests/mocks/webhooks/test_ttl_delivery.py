@@ -128,7 +128,11 @@ def settings() -> WebhookConfig:
 @pytest.fixture
 async def mock(settings: WebhookConfig) -> AsyncIterator[Mock]:
     clock = FakeClock(start=1_793_000_000.0)
-    config = MockConfig(templates=[TemplateConfig(name="promo", category="marketing")])
+    templates = [
+        TemplateConfig(name="promo", category="marketing"),
+        TemplateConfig(name="otp", category="authentication"),
+    ]
+    config = MockConfig(templates=templates)
     app = create_app(config, clock=clock, plugins=[])
     state = app.state.mock
     receiver = Receiver(clock)
@@ -191,6 +195,19 @@ async def test_a_reachable_phone_is_delivered_at_once_and_reachable_again_clears
     wamid = await marketing(mock, ttl_s=12 * 3_600)
     await mock.run_for(1_200, step=60)
     assert [status for _, status, _ in mock.statuses_of(wamid)] == ["sent", "delivered"]
+
+
+async def test_a_cloud_api_authentication_template_expires_after_meta_default_10_minutes(mock: Mock) -> None:
+    await unreachable_for(mock, HOUR)
+    start = mock.clock.now()
+    body = {"messaging_product": "whatsapp", "to": PHONE, "type": "template"}
+    body["template"] = {"name": "otp", "language": {"code": "en_US"}}
+    response = await mock.client.post(f"/v26.0/{PNID}/messages", json=body)
+    wamid = response.json()["messages"][0]["id"]
+    await mock.run_for(900, step=60)
+    [sent, failed] = mock.statuses_of(wamid)
+    assert sent[1:] == ("sent", None) and failed[1:] == ("failed", 410)
+    assert 600 <= failed[0] - start <= 660
 
 
 @pytest.mark.parametrize("settings", [webhook_settings(compression=1_440.0)])
