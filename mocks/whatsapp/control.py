@@ -259,7 +259,16 @@ async def customer(request: Request) -> Response:
     found = registry.by_wa_id(key) or registry.by_user_id(key) or registry.by_username(key)
     if found is None:
         raise unknown_object(key)
-    return _json({"wa_id": found.wa_id, "user_id": found.user_id, "username": found.username, "name": found.name})
+    until = registry.unreachable_until(found.wa_id, state.clock.now())
+    return _json(
+        {
+            "wa_id": found.wa_id,
+            "user_id": found.user_id,
+            "username": found.username,
+            "name": found.name,
+            "unreachable_until": until,
+        }
+    )
 
 
 async def unreachable(request: Request) -> Response:

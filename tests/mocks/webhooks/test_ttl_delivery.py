@@ -190,11 +190,15 @@ async def test_a_phone_back_before_the_ttl_gets_the_marketing_message_then(mock:
 
 
 async def test_a_reachable_phone_is_delivered_at_once_and_reachable_again_clears_it(mock: Mock) -> None:
+    await marketing(mock, ttl_s=12 * 3_600)  # the mock meets the customer
     await unreachable_for(mock, 2 * DAY)
+    shown = (await mock.client.get(f"/_mock/customers/{PHONE}", headers=ADMIN)).json()
+    assert shown["unreachable_until"] == mock.clock.now() + 2 * DAY
     assert (await unreachable_for(mock, 0)).json()["unreachable_until"] is None
     wamid = await marketing(mock, ttl_s=12 * 3_600)
     await mock.run_for(1_200, step=60)
     assert [status for _, status, _ in mock.statuses_of(wamid)] == ["sent", "delivered"]
+    assert (await mock.client.get(f"/_mock/customers/{PHONE}", headers=ADMIN)).json()["unreachable_until"] is None
 
 
 async def test_a_cloud_api_authentication_template_expires_after_meta_default_10_minutes(mock: Mock) -> None:
