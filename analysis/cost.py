@@ -7,8 +7,9 @@ From the mock's ledger (outbound rows; docs/whatsapp-2026.md §6-7):
 - its price is the rate card's for the market of its ``wa_id`` (the longest calling-code prefix) and its
   ``category``; a market or category the card lacks makes the row **unpriced** (counted apart, never free);
 - **duplicates**: every copy of a correlation token after its first arrival (the vendor sent it again);
-- **re-sent after a failure**: the duplicates of tokens the vendor answered with a failure or a timeout (it
-  retried although the first copy had gone through): part of the duplicates, shown on its own;
+- **re-sent after a failure**: the duplicates of tokens for which a send got a failure or a timeout from the vendor
+  (any attempt, also when a retry later got ok: the message was sent again although its first copy had gone
+  through): part of the duplicates, shown on its own;
 - **cost per 1,000 delivered**: all charged cost over the distinct messages delivered (a token counts once;
   rows without a token, such as replies, each once), times 1,000.
 """
@@ -20,10 +21,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.accounting import is_send
 from analysis.columns import text_is, text_present
 from analysis.rates import RateCard
 
-COST_COLUMNS = ("wa_id", "recipient", "category", "billable", "async_error_code", "correlation_id", "arrived_at")
+COST_COLUMNS = (
+    "wa_id",
+    "recipient",
+    "category",
+    "billable",
+    "pricing_type",
+    "phone_number_id",
+    "async_error_code",
+    "correlation_id",
+    "arrived_at",
+)
 
 
 def _round(value: float) -> float:
@@ -46,8 +58,28 @@ def priced_rows(ledger: pd.DataFrame, card: RateCard) -> pd.DataFrame:
     out["price_usd"] = np.asarray(prices, dtype="float64")
     failed = out["async_error_code"].notna().to_numpy()
     out["delivered"] = ~failed
-    out["charged"] = out["billable"].fillna(False).to_numpy(dtype=bool) & ~failed
+    billable = out["billable"].fillna(False).to_numpy(dtype=bool)
+    if card.october_2026 and "pricing_type" in out.columns:
+        billable = billable | text_is(out["pricing_type"], "free_customer_service")
+    out["charged"] = billable & ~failed
+    out["free_allowance"] = False
+    if card.october_2026 and card.free_service_per_number_month:
+        _free_service_allowance(out, card.free_service_per_number_month)
     return out
+
+
+def _free_service_allowance(rows: pd.DataFrame, allowance: int) -> None:
+    """October 2026 (reported): the first ``allowance`` charged service messages of each business number in a
+    calendar month (UTC) are free. Marks them ``free_allowance`` and not ``charged``, in place."""
+    service = rows["charged"].to_numpy(dtype=bool) & text_is(rows["category"], "service")
+    if not service.any():
+        return
+    part = rows.loc[service, ["phone_number_id", "arrived_at"]].sort_values("arrived_at", kind="stable")
+    month = pd.to_datetime(part["arrived_at"], unit="s", utc=True).dt.strftime("%Y-%m")
+    rank = part.groupby([part["phone_number_id"].astype(str), month], sort=False).cumcount()
+    free = rank.index[rank.to_numpy() < allowance]
+    rows.loc[free, "free_allowance"] = True
+    rows.loc[free, "charged"] = False
 
 
 def _group(rows: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
@@ -63,9 +95,24 @@ def _group(rows: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
     return groups
 
 
-def cost(ledger: pd.DataFrame, messages: pd.DataFrame, card: RateCard) -> dict[str, Any]:
+def failed_tokens(messages: pd.DataFrame, requests: pd.DataFrame | None = None) -> set[str]:
+    """Tokens for which the vendor answered a send with a failure or a timeout: the best answer per token
+    (``messages``, accounting's ``message_table``) and, given the request records, any single attempt's answer."""
+    bad = ("failed", "indeterminate")
+    tokens = set(messages.loc[messages["outcome"].astype(str).isin(bad), "correlation_id"].astype(str))
+    if requests is not None and len(requests):
+        attempts = requests[text_present(requests["correlation_id"]) & is_send(requests["operation"])]
+        answered_badly = attempts["outcome"].astype("object").isin(bad)
+        tokens.update(attempts.loc[answered_badly.to_numpy(dtype=bool), "correlation_id"].astype(str))
+    return tokens
+
+
+def cost(
+    ledger: pd.DataFrame, messages: pd.DataFrame, card: RateCard, requests: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """The ``cost`` section of summary.json (docs/summary-schema.md). ``messages`` is accounting's
-    ``message_table`` (for the vendor's answer per token)."""
+    ``message_table`` (the vendor's best answer per token); ``requests``, the run's request records, adds the
+    tokens whose send failed once before a retry got through (re-sent after a failure)."""
     if "billable" not in ledger.columns or ledger["billable"].isna().all():
         return {
             "measured": False,
@@ -82,8 +129,7 @@ def cost(ledger: pd.DataFrame, messages: pd.DataFrame, card: RateCard) -> dict[s
     copies = order[order["_tokened"]]
     extra = copies.duplicated("correlation_id", keep="first")
     extra_rows = copies[extra]
-    outcome = dict(zip(messages["correlation_id"], messages["outcome"].astype(str), strict=True))
-    after_failure = extra_rows["correlation_id"].map(outcome).isin(["failed", "indeterminate"])
+    after_failure = extra_rows["correlation_id"].astype(str).isin(failed_tokens(messages, requests))
 
     def spent(part: pd.DataFrame) -> dict[str, Any]:
         paid = part[part["charged"]]
@@ -100,6 +146,7 @@ def cost(ledger: pd.DataFrame, messages: pd.DataFrame, card: RateCard) -> dict[s
         "billable": int(rows["billable"].fillna(False).sum()),
         "charged": len(charged),
         "not_delivered": int((~rows["delivered"]).sum()),
+        "free_service_allowance": int(rows["free_allowance"].sum()),
         "unpriced": int((~priced).sum()),
         "unpriced_markets": sorted({str(m) for m in charged.loc[~priced, "market"].fillna("none")}),
         "total_usd": _round(total),

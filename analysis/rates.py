@@ -57,6 +57,12 @@ class RateCard(BaseModel):
     as_of: dt.date
     notes: list[str] = Field(default_factory=list)
     rates: list[Rate] = Field(min_length=1)
+    # The change partners report from 2026-10-01 (unconfirmed on Meta's pages, docs/whatsapp-2026.md §6): what the
+    # ledger marks free inside the customer service window is charged (service messages at the ``service`` price,
+    # else the utility one; utility templates at the utility price), except the first ``free_service_per_number_month``
+    # service messages of each business number in a calendar month (UTC). Off: Meta's rules as published.
+    october_2026: bool = False
+    free_service_per_number_month: int = Field(default=1000, ge=0)
 
     @field_validator("rates")
     @classmethod
@@ -85,7 +91,15 @@ class RateCard(BaseModel):
         return table
 
     def describe(self) -> dict[str, object]:
-        return {"name": self.name, "currency": self.currency, "source": self.source, "as_of": self.as_of.isoformat()}
+        described: dict[str, object] = {
+            "name": self.name,
+            "currency": self.currency,
+            "source": self.source,
+            "as_of": self.as_of.isoformat(),
+        }
+        if self.october_2026:
+            described["october_2026"] = {"free_service_per_number_month": self.free_service_per_number_month}
+        return described
 
 
 @cache

@@ -214,7 +214,9 @@ def build_summary(
             else None
         ),
         "apdex": apdex_section,
-        "cost": cost(run.ledger, messages, options.rate_card or shipped_card()) if run.has_ledger else None,
+        "cost": (
+            cost(run.ledger, messages, options.rate_card or shipped_card(), run.requests) if run.has_ledger else None
+        ),
         "harness": health.section(),
         "unmeasured": unmeasured,
         "sla": None,

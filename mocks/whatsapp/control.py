@@ -259,7 +259,42 @@ async def customer(request: Request) -> Response:
     found = registry.by_wa_id(key) or registry.by_user_id(key) or registry.by_username(key)
     if found is None:
         raise unknown_object(key)
-    return _json({"wa_id": found.wa_id, "user_id": found.user_id, "username": found.username, "name": found.name})
+    until = registry.unreachable_until(found.wa_id, state.clock.now())
+    return _json(
+        {
+            "wa_id": found.wa_id,
+            "user_id": found.user_id,
+            "username": found.username,
+            "name": found.name,
+            "unreachable_until": until,
+        }
+    )
+
+
+async def unreachable(request: Request) -> Response:
+    """``POST /_mock/customers/{key}/unreachable`` ``{"for_s": seconds}``: the customer's phone cannot be reached for
+    that long from now (0: reachable again). Messages to them are retried until it can be, or fail when their
+    time-to-live runs out first (docs/whatsapp-2026.md §4). ``key``: phone number, BSUID or username."""
+    state = _admin(request)
+    key = request.path_params["key"]
+    registry = state.customers
+    found = registry.by_wa_id(key) or registry.by_user_id(key) or registry.by_username(key)
+    if found is not None:
+        wa_id = found.wa_id
+    elif key.isdigit() and 5 <= len(key) <= 15:
+        wa_id = key  # a customer the mock has not met yet
+    else:
+        raise unknown_object(key)
+    raw = await request.body()
+    body = await _body(request)
+    for_s = body.get("for_s") if isinstance(body, dict) else None
+    if isinstance(for_s, bool) or not isinstance(for_s, (int, float)) or not 0 <= for_s <= 365 * 86_400:
+        raise GraphError(100, f"Param for_s must be seconds from 0 to {365 * 86_400}, got {for_s!r}.")
+    now = state.clock.now()
+    state.customers.set_unreachable(wa_id, now + for_s if for_s > 0 else None)
+    state.events.add(now, "customer_unreachable", wa_id=wa_id, for_s=for_s)
+    await _others(request, state, raw)
+    return _json({"wa_id": wa_id, "unreachable_until": now + for_s if for_s > 0 else None})
 
 
 async def shards(request: Request) -> Response:
@@ -288,5 +323,6 @@ def control_routes() -> list[BaseRoute]:
             name="mock_throughput_upgrade",
         ),
         Route("/_mock/customers/{key}", customer, methods=["GET"], name="mock_customer"),
+        Route("/_mock/customers/{key}/unreachable", unreachable, methods=["POST"], name="mock_customer_unreachable"),
         Route("/_mock/shards", shards, methods=["GET"], name="mock_shards"),
     ]

@@ -66,6 +66,7 @@ class CustomerRegistry:
         self._by_username: dict[str, Customer] = {}
         self._last_inbound: dict[str, dict[str, float]] = {}  # wa_id -> phone number id -> last inbound time
         self._last_exchange: dict[str, float] = {}  # wa_id -> last message either way (phone withholding)
+        self._unreachable: dict[str, float] = {}  # wa_id -> until when (mock clock) the phone cannot be reached
 
     def _bsuid(self, wa_id: str, salt: str = "") -> str:
         digest = hashlib.blake2b(f"{self._seed}:{salt}:{wa_id}".encode(), digest_size=8).digest()
@@ -183,7 +184,26 @@ class CustomerRegistry:
         last = windows.get(phone_number_id) if windows else None
         return last is not None and now - last < WINDOW_S
 
+    def set_unreachable(self, wa_id: str, until: float | None) -> None:
+        """The customer's phone cannot be reached until ``until`` (mock clock; None: reachable again). Messages to
+        them wait, and are retried until then or until their time-to-live runs out (docs/whatsapp-2026.md §4)."""
+        if until is None:
+            self._unreachable.pop(wa_id, None)
+        else:
+            self._unreachable[wa_id] = until
+
+    def unreachable_until(self, wa_id: str, now: float) -> float | None:
+        """Until when the customer cannot be reached, or None when they can be now."""
+        until = self._unreachable.get(wa_id)
+        if until is None:
+            return None
+        if until <= now:
+            del self._unreachable[wa_id]
+            return None
+        return until
+
     def reset(self) -> None:
+        self._unreachable.clear()
         self._by_wa_id.clear()
         self._by_user_id.clear()
         self._by_username.clear()

@@ -11,6 +11,7 @@ from typing import Any
 
 from mocks.whatsapp.config import LimitsConfig, MockConfig
 from mocks.whatsapp.faults import FaultSpec
+from mocks.whatsapp.marketing import TTL_MAX_S, TTL_MIN_S
 from mocks.whatsapp.validation import MEDIA_TYPES, MESSAGE_TYPES
 
 _ERROR = {"$ref": "#/components/responses/GraphError"}
@@ -82,6 +83,29 @@ def _send_body() -> dict[str, Any]:
     }
 
 
+def _marketing_body() -> dict[str, Any]:
+    """The Marketing Messages API body (marketing.py): a template send plus its TTL and options."""
+    send = _send_body()
+    keep = ("messaging_product", "recipient_type", "to", "recipient", "template", "context", "biz_opaque_callback_data")
+    properties = {name: send["properties"][name] for name in keep}
+    return {
+        "type": "object",
+        "required": ["messaging_product", "type", "template"],
+        "properties": {
+            **properties,
+            "type": {"type": "string", "enum": ["template"]},
+            "message_send_ttl_seconds": {
+                "type": "integer",
+                "minimum": TTL_MIN_S,
+                "maximum": TTL_MAX_S,
+                "description": "how long delivery is retried (default 30 days)",
+            },
+            "message_activity_sharing": {"type": "boolean"},
+            "optimization_spec": {"type": "object"},
+        },
+    }
+
+
 def _graph_paths() -> dict[str, Any]:
     version = {
         "name": "version",
@@ -135,6 +159,16 @@ def _graph_paths() -> dict[str, Any]:
                 "parameters": [version, number],
                 "security": security,
                 "requestBody": _json_body(_send_body()),
+                "responses": {"200": _ok(sent), **_graph_errors()},
+            }
+        },
+        "/{version}/{phone_number_id}/marketing_messages": {
+            "post": {
+                "operationId": "sendMarketingMessage",
+                "summary": "Marketing Messages API: a marketing template, delivery retried for its time-to-live",
+                "parameters": [version, number],
+                "security": security,
+                "requestBody": _json_body(_marketing_body()),
                 "responses": {"200": _ok(sent), **_graph_errors()},
             }
         },
@@ -202,6 +236,7 @@ def _control_paths() -> dict[str, Any]:
         "schema": {"type": "string", "enum": ["ndjson", "parquet"]},
     }
     obj = {"type": "object"}
+    key = {"name": "key", "in": "path", "required": True, "schema": _STR}
     fault = FaultSpec.model_json_schema()
     limits = LimitsConfig.model_json_schema()
     limits.pop("required", None)  # PATCH takes any subset
@@ -236,10 +271,27 @@ def _control_paths() -> dict[str, Any]:
         "/_mock/stats": {"get": _control("stats", {"200": _ok(obj)})},
         "/_mock/shards": {"get": _control("shards", {"200": _ok(obj)})},
         "/_mock/customers/{key}": {
-            "get": _control(
-                "customer",
+            "get": _control("customer", {"200": _ok(obj)}, parameters=[key]),
+        },
+        "/_mock/customers/{key}/unreachable": {
+            "post": _control(
+                "customerUnreachable",
                 {"200": _ok(obj)},
-                parameters=[{"name": "key", "in": "path", "required": True, "schema": _STR}],
+                parameters=[key],
+                requestBody=_json_body(
+                    {
+                        "type": "object",
+                        "required": ["for_s"],
+                        "properties": {"for_s": {"type": "number", "minimum": 0, "maximum": 365 * 86_400}},
+                    }
+                ),
+            ),
+        },
+        "/_mock/numbers/{phone_number_id}/throughput_upgrade": {
+            "post": _control(
+                "throughputUpgrade",
+                {"200": _ok(obj)},
+                parameters=[{"name": "phone_number_id", "in": "path", "required": True, "schema": _STR}],
             ),
         },
     }

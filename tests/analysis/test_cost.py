@@ -103,20 +103,80 @@ def test_cost_prices_charged_messages_and_the_waste() -> None:
     assert section["cost_per_1000_delivered_usd"] == pytest.approx(0.208 / 5 * 1000, rel=1e-5)
 
 
+def test_a_message_re_sent_after_a_timeout_that_a_retry_then_got_through_is_costed_as_re_sent() -> None:
+    de = "4915100000001"
+    ledger = f.ledger(
+        [
+            f.arrival("sb-bbbbbb-1", 1, wa_id=de, category="marketing", billable=True),  # the first copy went through
+            f.arrival("sb-bbbbbb-1", 3, wa_id=de, category="marketing", billable=True),  # sent again after the timeout
+            f.arrival("sb-bbbbbb-2", 4, wa_id=de, category="utility", billable=True),
+            f.arrival("sb-bbbbbb-2", 5, wa_id=de, category="utility", billable=True),  # a duplicate, no failure seen
+        ]
+    )
+    requests = f.requests(
+        [
+            f.request(0, correlation_id="sb-bbbbbb-1", ok=False, outcome="indeterminate"),  # timed out
+            f.request(2, correlation_id="sb-bbbbbb-1"),  # the client's retry: ok, the best answer
+            f.request(4, correlation_id="sb-bbbbbb-2"),
+        ]
+    )
+    messages = acc.message_table(requests, ledger)
+    section = cost(ledger, messages, CARD, requests)
+    assert section["duplicates"] == {"copies": 2, "charged": 2, "cost_usd": pytest.approx(0.12)}
+    assert section["resent_after_failure"] == {"copies": 1, "charged": 1, "cost_usd": pytest.approx(0.10)}
+    # From the best answer per token alone (no request records), the timed-out first attempt is not visible.
+    assert cost(ledger, messages, CARD)["resent_after_failure"]["copies"] == 0
+
+
+def test_the_october_2026_card_switch_charges_what_the_window_made_free_less_the_monthly_allowance() -> None:
+    de, free = "4915100000001", {"billable": False, "pricing_type": "free_customer_service"}
+    rows = [
+        # Three service replies from number "1" in one month, one from number "2", one the next month (31 days on).
+        *(f.arrival(f"sb-cccccc-{n}", n, wa_id=de, category="service", **free) for n in range(3)),
+        f.arrival("sb-cccccc-3", 3, wa_id=de, category="service", phone_number_id="2", **free),
+        f.arrival("sb-cccccc-4", 31 * 86_400, wa_id=de, category="service", **free),
+        f.arrival("sb-cccccc-5", 5, wa_id=de, category="utility", **free),  # a utility template inside the window
+        f.arrival("sb-cccccc-6", 6, wa_id=de, category="marketing", billable=True, pricing_type="regular"),
+    ]
+    ledger = f.ledger(rows)
+    messages = acc.message_table(f.requests([]), ledger)
+    published = cost(ledger, messages, CARD)
+    assert published["charged"] == 1 and published["total_usd"] == pytest.approx(0.10)
+    october = CARD.model_copy(update={"october_2026": True, "free_service_per_number_month": 2})
+    section = cost(ledger, messages, october)
+    # Number "1": 2 of its 3 service replies in the first month are free; number "2" and the next month: free too.
+    assert section["free_service_allowance"] == 4
+    assert section["charged"] == 3  # one service reply (utility price 0.02), the utility template, the marketing one
+    assert section["by_category"]["service"] == {"messages": 1, "unpriced": 0, "cost_usd": pytest.approx(0.02)}
+    assert section["total_usd"] == pytest.approx(0.02 + 0.02 + 0.10)
+    assert section["rate_card"]["october_2026"] == {"free_service_per_number_month": 2}
+    no_allowance = CARD.model_copy(update={"october_2026": True, "free_service_per_number_month": 0})
+    assert cost(ledger, messages, no_allowance)["charged"] == 7
+
+
 def test_a_ledger_without_pricing_is_not_measured() -> None:
     ledger = f.ledger([f.arrival("sb-aaaaaa-1", 1)])
     section = cost(ledger, acc.message_table(f.requests([]), ledger), CARD)
     assert section["measured"] is False and section["rate_card"]["name"] == "test"
 
 
-def test_score_refuses_a_bad_rate_card_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("entry", "field", "value"),
+    [
+        ("marketing: -1", "rates.0.marketing", "-1"),  # a negative price
+        ("authentication_international: 0.05", "rates.0.authentication_international", "0.05"),  # unknown category
+    ],
+)
+def test_score_refuses_a_bad_rate_card_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, field: str, value: str
+) -> None:
     from harness.cli import main
 
     card = tmp_path / "card.yaml"
-    card.write_text("name: bad\nsource: tests\nas_of: 2026-10-01\nrates:\n  - {prefix: '49', marketing: -1}\n")
+    card.write_text(f"name: bad\nsource: tests\nas_of: 2026-10-01\nrates:\n  - {{prefix: '49', {entry}}}\n")
     assert main(["score", str(tmp_path), "--rate-card", str(card)]) == EXIT_BAD_INPUT
     said = " ".join(capsys.readouterr().err.split())
-    assert "rates.0.marketing" in said and "-1" in said
+    assert str(card) in said and field in said and value in said and "Fix:" in said
 
 
 def _section(charged: int, unpriced: int, total: float, delivered: int, dup_charged: int, dup_cost: float) -> dict:

@@ -74,6 +74,16 @@ class LadderConfig(BaseModel):
     # Statuses carry the customer's BSUID as ``recipient_user_id`` (and ``recipient_parent_user_id`` when the mock
     # gives parent BSUIDs); false drops both (the shape before 2026).
     recipient_user_id: bool = True
+    # Delivery to a phone that cannot be reached (docs/whatsapp-2026.md §4): WhatsApp retries delivery for the
+    # message's time-to-live (Marketing Messages API: its ``message_send_ttl_seconds``; Cloud API: 10 minutes for
+    # authentication templates, 30 days otherwise). A recipient back in time gets ``delivered`` then; otherwise the
+    # message gets ``failed`` with ``ttl_expired_code`` when its TTL runs out (``sent`` comes first either way).
+    # ``unreachable_share`` of messages find the phone off for a time drawn from ``unreachable_for`` (the mock's
+    # own figures: Meta publishes none); ``POST /_mock/customers/{key}/unreachable`` makes one customer unreachable.
+    # Waits and TTLs run on the webhook engine's ``time_compression``.
+    unreachable_share: float = Field(default=0.0, ge=0, le=1)
+    unreachable_for: Delay = Field(default_factory=lambda: Delay(distribution="exponential", mean_ms=6 * 3600 * 1000.0))
+    ttl_expired_code: int = 410
 
 
 class SubscriptionConfig(BaseModel):

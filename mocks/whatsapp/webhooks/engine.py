@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import random
 from typing import Any
 
 import httpx
@@ -30,7 +31,7 @@ from mocks.whatsapp.webhooks.inbound import (
     content_node,
     media_node,
 )
-from mocks.whatsapp.webhooks.ladder import OutboundMessage, StatusLadder
+from mocks.whatsapp.webhooks.ladder import OutboundMessage, StatusLadder, ttl_of, unit_hash
 from mocks.whatsapp.webhooks.payloads import Contact, Update, message_body, throughput_upgrade_body
 from mocks.whatsapp.webhooks.replies import ReplyTracker
 from mocks.whatsapp.webhooks.subscriptions import Subscription, SubscriptionRegistry, verify
@@ -132,15 +133,34 @@ class WebhookEngine:
             billable=entry.billable,
             pricing_type=entry.pricing_type,
             phone_withheld=entry.phone_withheld,
+            **self._delivery_wait(entry),
         )
         updates = self.ladder.updates(message)
-        first = updates[0][1].body if updates else {}
-        if first.get("status") == "failed" and entry.async_error_code is None:
+        failed = next((u.body for _, u in updates if u.body.get("status") == "failed"), None)
+        if failed is not None and entry.async_error_code is None:
             # The ledger row says the message was never delivered (so never charged): the ladder failed it.
-            entry.async_error_code = int(first["errors"][0]["code"])
+            entry.async_error_code = int(failed["errors"][0]["code"])
         for offset, update in updates:
             for sub in targets:
                 self.dispatcher.submit(update, sub, delay_s=offset)
+
+    def _delivery_wait(self, entry: LedgerEntry) -> dict[str, Any]:
+        """How long the recipient stays unreachable after ``entry`` was accepted, and the message's time-to-live,
+        on the engine's compressed timeline (docs/whatsapp-2026.md §4); nothing when the recipient is reachable."""
+        ladder, now = self.settings.ladder, entry.arrived_at
+        compression = self.settings.time_compression
+        wait = 0.0
+        until = self.state.customers.unreachable_until(entry.wa_id, now)
+        if until is not None:
+            wait = until - now
+        if ladder.unreachable_share and unit_hash(self.settings.seed, "unreachable", entry.wamid) < (
+            ladder.unreachable_share
+        ):
+            rng = random.Random(f"{self.settings.seed}:unreachable:{entry.wamid}")
+            wait = max(wait, ladder.unreachable_for.sample_s(rng) / compression)
+        if wait <= 0.0:
+            return {}
+        return {"unreachable_s": wait, "ttl_s": ttl_of(entry) / compression}
 
     def on_throughput_upgrade(self, phone_number_id: str, duration_s: float) -> None:
         """A throughput upgrade started: ``phone_number_quality_update`` THROUGHPUT_UPGRADE when it is done."""

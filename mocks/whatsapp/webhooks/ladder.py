@@ -11,6 +11,7 @@ import hashlib
 import random
 from dataclasses import dataclass, replace
 
+from mocks.whatsapp.ledger import LedgerEntry
 from mocks.whatsapp.webhooks.config import LadderConfig
 from mocks.whatsapp.webhooks.payloads import Contact, Update, status_body
 
@@ -36,6 +37,11 @@ class OutboundMessage:
     billable: bool | None = None
     pricing_type: str | None = None
     phone_withheld: bool = False  # no message exchanged in 30 days: no recipient_id, no contacts[].wa_id
+    # Delivery retried while the phone cannot be reached (docs/whatsapp-2026.md §4), both in seconds after
+    # acceptance on the engine's (compressed) timeline: how long the recipient stays unreachable, and the
+    # message's time-to-live (None: no limit).
+    unreachable_s: float = 0.0
+    ttl_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,15 @@ class StatusLadder:
     def read_receipts_off(self, recipient: str) -> bool:
         return unit_hash(self.seed, "receipts", recipient) < self.config.read_receipts_off_share
 
-    def plan(self, wamid: str, recipient: str, error_code: int | None = None) -> list[PlannedStatus]:
+    def plan(
+        self,
+        wamid: str,
+        recipient: str,
+        error_code: int | None = None,
+        *,
+        unreachable_s: float = 0.0,
+        ttl_s: float | None = None,
+    ) -> list[PlannedStatus]:
         cfg = self.config
         rng = random.Random(f"{self.seed}:ladder:{wamid}")
         at = cfg.sent.sample_s(rng)
@@ -69,6 +83,12 @@ class StatusLadder:
             # Async failures (131026, 131049) come without sent/delivered, as in Meta's fixtures.
             return [PlannedStatus(at, "failed", rng.choice(cfg.failed_codes))]
         steps = [PlannedStatus(at, "sent")]
+        if unreachable_s > 0.0:
+            # The phone cannot be reached: delivery is retried until it can, or until the TTL runs out.
+            if ttl_s is not None and unreachable_s >= ttl_s:
+                steps.append(PlannedStatus(max(at, ttl_s), "failed", cfg.ttl_expired_code))
+                return steps
+            at = max(at, unreachable_s)
         at += cfg.delivered.sample_s(rng)
         steps.append(PlannedStatus(at, "delivered"))
         read_draw = rng.random()  # drawn for every message so the stream does not depend on the user
@@ -89,7 +109,13 @@ class StatusLadder:
         shown = replace(contact, wa_id="") if message.phone_withheld else contact
         with_user_id = self.config.recipient_user_id
         out = []
-        steps = self.plan(message.wamid, contact.wa_id, message.error_code)
+        steps = self.plan(
+            message.wamid,
+            contact.wa_id,
+            message.error_code,
+            unreachable_s=message.unreachable_s,
+            ttl_s=message.ttl_s,
+        )
         delivered = any(step.status == "delivered" for step in steps)
         for step in steps:
             # Pricing rides on sent and delivered; on read too when read stands in for a skipped delivered.
@@ -117,6 +143,19 @@ class StatusLadder:
             )
             out.append((step.offset_s, update))
         return out
+
+
+TTL_DEFAULT_S = 30 * DAY_S  # Meta's default time-to-live for utility and marketing templates
+TTL_AUTHENTICATION_S = 600.0  # and for authentication templates (10 minutes)
+
+
+def ttl_of(entry: LedgerEntry) -> float:
+    """The time-to-live of an accepted message in seconds (Meta, "Configure message time-to-live"): the one given to
+    the Marketing Messages API (``extra.ttl_s``), else the default of its category."""
+    ttl = (entry.extra or {}).get("ttl_s")
+    if isinstance(ttl, (int, float)) and not isinstance(ttl, bool):
+        return float(ttl)
+    return TTL_AUTHENTICATION_S if entry.category == "authentication" else TTL_DEFAULT_S
 
 
 def conversation(message: OutboundMessage, category: str) -> dict[str, object]:

@@ -27,6 +27,8 @@ ASYNC_ERRORS: dict[int, tuple[str, str]] = {
     ),
     131000: ("Something went wrong", "Message failed to send due to an unknown error."),
     131050: ("User has stopped marketing messages", "Unable to deliver marketing message to this user."),
+    # The time-to-live ran out before the phone could be reached (docs/whatsapp-2026.md §4).
+    410: ("Message expired", "Message failed to send during its Time To Live (TTL) duration."),
 }
 
 

@@ -59,6 +59,10 @@ async def test_without_a_ttl_delivery_is_retried_for_30_days(
         (template(name="receipt"), 100, "not utility"),
         (template(name="nope"), 132001, "does not exist"),
         (promo(message_send_ttl_seconds=60), 100, "message_send_ttl_seconds"),
+        (promo(message_send_ttl_seconds=31 * 86_400), 100, "message_send_ttl_seconds"),
+        (promo(message_send_ttl_seconds=True), 100, "message_send_ttl_seconds"),
+        (promo(message_activity_sharing="yes"), 100, "message_activity_sharing"),
+        ({**promo(), "status": "read", "message_id": "wamid.x"}, 100, "marketing templates only"),
         (promo(bid_spec={"bid_amount": 1}), 100, "optimization_spec"),
         (promo(optimization_spec="fast"), 100, "optimization_spec"),
         ({**promo(), "template": {"name": "promo"}}, 131008, "template.language"),
@@ -73,6 +77,15 @@ async def test_malformed_marketing_messages_get_the_graph_error_envelope(
     error = error_of(response)
     assert error["code"] == code and words in (error["message"] + error.get("error_data", {}).get("details", ""))
     assert "fbtrace_id" in error and mock_app.state.mock.ledger.entries() == []
+
+
+async def test_a_body_that_is_not_json_gets_the_graph_error_envelope(
+    mock_client: httpx.AsyncClient, mock_app: Starlette
+) -> None:
+    response = await mock_client.post(MM, content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == 100 and "JSON" in error["error_data"]["details"] and "fbtrace_id" in error
 
 
 async def test_bid_spec_can_be_ignored_for_an_older_trial(fake_clock: FakeClock) -> None:

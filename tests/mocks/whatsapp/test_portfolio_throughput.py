@@ -141,6 +141,17 @@ async def test_reaching_unlimited_starts_the_portfolios_throughput_upgrades(fake
         assert error_of(busy)["code"] == 131057
 
 
+async def test_with_auto_throughput_upgrade_off_reaching_unlimited_upgrades_nothing(fake_clock: FakeClock) -> None:
+    app, client = await _client(two_wabas(tier="100K", scale_share=0.0001, auto_throughput_upgrade=False), fake_clock)
+    async with app.router.lifespan_context(app), client:
+        assert set(await _reach(client, A, range(20))) == {200}
+        fake_clock.advance(SIX_HOURS)
+        assert await _reach(client, B, range(20, 21)) == [200]  # no 131057: no upgrade started
+        events = (await client.get("/_mock/events", headers=ADMIN)).json()["events"]
+        assert [e["new"] for e in events if e["action"] == "messaging_limit_upgraded"] == ["unlimited"]
+        assert not [e for e in events if e["action"] == "throughput_upgrade_started"]
+
+
 def test_the_upgrade_webhook_is_a_phone_number_quality_update_change() -> None:
     update = Update(
         "account", "x", "200000000000001", A, "15550000001", Contact("", ""), throughput_upgrade_body("15550000001")

@@ -80,8 +80,11 @@ def test_control_plane_fans_out_and_media_find_their_shard(sharded: MockServer) 
     described = httpx.get(f"{base}/v22.0/{media_id}", headers=GRAPH).json()
     assert described["url"].startswith(second)
     assert httpx.get(described["url"], headers=GRAPH).content.startswith(b"\x89PNG")
+    away = httpx.post(f"{second}/_mock/customers/4915100000009/unreachable", json={"for_s": 3600}, headers=admin)
+    assert away.status_code == 200 and away.json()["unreachable_until"] is not None
     events = httpx.get(f"{base}/_mock/events", headers=admin).json()["events"]
     assert [event["action"] for event in events].count("fault_added") == 2  # one per shard
+    assert [event["action"] for event in events].count("customer_unreachable") == 2  # the phone is off on both
 
 
 def test_more_workers_than_numbers_is_a_config_error() -> None:

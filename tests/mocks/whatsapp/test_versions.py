@@ -86,5 +86,29 @@ async def test_unknown_versions_get_the_graph_error(path: str, mock_client: http
     assert error["code"] == 100 and "Unknown path components" in error["message"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/v26/{PNID}/messages",  # no minor
+        f"/vX.Y/{PNID}/messages",
+        f"/v26.0.1/{PNID}/messages",
+        f"/latest/{PNID}/messages",
+        f"/v99.0/{PNID}/marketing_messages",  # the 2026 route follows the same rule
+        f"/v26/{PNID}/marketing_messages",
+        f"/vX.Y/{PNID}/marketing_messages",
+    ],
+)
+async def test_an_unknown_version_string_gets_graph_code_100_on_every_send_route(
+    path: str, mock_client: httpx.AsyncClient, mock_app: Starlette
+) -> None:
+    body = {"messaging_product": "whatsapp", "to": "4915112345678", "type": "template"}
+    body["template"] = {"name": "promo", "language": {"code": "en_US"}}
+    response = await mock_client.post(path, json=body)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == 100 and "Unknown path components" in error["message"] and "fbtrace_id" in error
+    assert mock_app.state.mock.ledger.entries() == []
+
+
 async def test_graph_routes_follow_the_same_rule(mock_client: httpx.AsyncClient) -> None:
     assert (await mock_client.get(f"/v20.0/{PNID}")).status_code == 200
