@@ -43,7 +43,7 @@ def main() -> None:
             "capabilities": {"operations": ["send_template", "health"], "can_point_at_mock": True, "mock_url": base},
         }  # fmt: skip
         (root / "vendor.yaml").write_text(yaml.safe_dump(profile))
-        best: tuple[float, float] | None = None
+        best: tuple[float, float, float] | None = None
         with mock:
             for rate in rates:
                 request = RunRequest(
@@ -51,6 +51,7 @@ def main() -> None:
                     overrides={"recipients": int(rate * seconds), "rate": rate, "live_share": 0.0,
                                "drain_s": 0, "pool_size": 400},
                     show_progress=False,
+                    over_capacity=True,  # the rates are meant to pass the calibrated capacity
                 )  # fmt: skip
                 requests = read_requests(execute(request).run_dir).to_pandas()
                 started = requests[requests["outcome"] != "dropped"]
@@ -67,11 +68,12 @@ def main() -> None:
                     f"ratio {ratio:.3f}"
                 )
                 if ratio >= 0.95:
-                    best = (float(rate), ratio)
+                    best = (float(rate), ratio, float(late_ms.quantile(0.99)))
         if best is None:
             print("no rate reached 0.95 of its target; achieved/target 0")
             return
-        print(f"highest rate one worker sustains: {best[0]:.0f}/s; achieved/target {best[1]:.3f}")
+        print(f"highest rate one worker sustains: {best[0]:.0f}/s (goal >= 2000/s), start lateness p99 there "
+              f"{best[2]:.1f} ms (goal <= 20 ms); achieved/target {best[1]:.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":
