@@ -2,15 +2,14 @@
 
 Run: ``.venv/bin/python bench/loadgen_overhead.py [--seconds 4] [--rounds 3] [--users 8]``.
 
-One mock process (limiters off, so it never sheds) serves every round. Each round runs the same Locust
-FastHttpUser task twice, in separate processes (``harness.adapters.locust_probe``): a text send through the
-``cloud-api`` adapter and ``LocustExecutor``, once with the recorder attached to ``events.request`` (rows to
-Parquet shards flushed every second) and once without. The order alternates between rounds so drift on the
-noisy machine hits both sides alike, and the mock's ledger is reset before each run. Each round gives one
-paired ratio (with ÷ without, run back to back); the result is the median of those ratios, printed last
-(goal ≥ 0.85). Absolute requests/s vary with the machine; the ratio is the result. Every recorded run is also
-checked to have written exactly one row per request.
-"""
+One mock process (limiters off, so it never sheds) serves every round. Each round runs the same Locust user task
+twice, in separate processes (``harness.adapters.locust_probe``): a text send through the ``cloud-api`` adapter and
+the shared ``PooledExecutor`` the load users use, once with the recorder attached to ``events.request`` (rows to
+Parquet shards flushed every second) and once without. The order alternates between rounds so drift on the noisy
+machine hits both sides alike, and the mock's ledger is reset before each run. Each round gives one paired ratio
+(with ÷ without, run back to back); the result is the median of those ratios, printed last (goal ≥ 0.85). Absolute
+requests/s vary with the machine; the ratio is the result. Every recorded run is also checked to have written
+exactly one row per request. """
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@
     python -m harness.adapters.locust_probe PROFILE.yaml RUN_DIR --requests 200 --seconds 30 [--users 4]
         [--no-recorder] [--operations send_text,health] [--to +4915112345678]
 
-Each user sends the profile's operations round-robin through ``LocustExecutor`` (so Locust times every request
-and fires ``events.request``) until ``--requests`` calls were made or ``--seconds`` passed, whichever comes
-first. With the recorder (default) the rows land in ``RUN_DIR/requests/*.parquet`` and ``manifest.json`` is
-written at start and completed at the end. The last stdout line is ``requests=N seconds=S rps=R``.
+Each user sends the profile's operations round-robin through the process's shared ``PooledExecutor``, as the load
+users of a real run do (it times every request and fires ``events.request``), until ``--requests`` calls were made
+or ``--seconds`` passed, whichever comes first. With the recorder (default) the rows land in
+``RUN_DIR/requests/*.parquet`` and ``manifest.json`` is written at start and completed at the end. The last stdout
+line is ``requests=N seconds=S rps=R``.
 
 Used by the end-to-end tests (a Locust run through each adapter) and ``bench/loadgen_overhead.py``. Locust
 patches the standard library with gevent when imported, which is why this runs as its own process, never inside
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from locust import FastHttpUser, constant, events, task
+from locust import User, constant, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
@@ -32,7 +33,7 @@ from ground.correlation import make_token, new_run_tag
 from ground.records import RunManifest
 from ground.secrets import install_log_redaction
 from harness.adapters.base import Call, Health, SearchConversations, SendMedia, SendTemplate, SendText, UploadMedia
-from harness.adapters.locust_executor import LocustExecutor
+from harness.adapters.pooled_executor import PooledExecutor
 from harness.adapters.registry import create_adapter, load_profile
 from harness.config.profiles import VendorProfile
 from harness.recorder import install_recorder
@@ -70,20 +71,21 @@ def make_call(operation: str, to: str, token: str) -> Call:
     return calls[operation]
 
 
-def user_class(profile: VendorProfile, operations: list[str], budget: Budget, to: str, run_tag: str) -> type:
+def user_class(
+    profile: VendorProfile, operations: list[str], budget: Budget, to: str, run_tag: str, *, users: int = 1
+) -> type:
     adapter = create_adapter(profile)
     sequence = itertools.count()
+    executor = PooledExecutor(
+        events.request, base_url=profile.base_url, allowed_targets=profile.allowed_targets, concurrency=users
+    )
 
-    class ProbeUser(FastHttpUser):
+    class ProbeUser(User):
         host = profile.base_url
         wait_time = constant(0)
-        network_timeout = profile.timeouts.default
-        connection_timeout = profile.timeouts.default
 
         def on_start(self) -> None:
-            self.executor = LocustExecutor(
-                self.client, base_url=profile.base_url, allowed_targets=profile.allowed_targets
-            )
+            self.executor = executor
             self.cycle = itertools.cycle(operations)
 
         @task
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     operations = [op for op in wanted if op in profile.capabilities.operations]
     budget = Budget(args.requests, args.seconds)
     run_tag = new_run_tag()
-    user = user_class(profile, operations, budget, args.to, run_tag)
+    user = user_class(profile, operations, budget, args.to, run_tag, users=args.users)
     environment = Environment(user_classes=[user], events=events)
     runner = environment.create_local_runner()
     recorder = None
