@@ -9,7 +9,7 @@ Parquet shards flushed every second) and once without. The order alternates betw
 machine hits both sides alike, and the mock's ledger is reset before each run. Each round gives one paired ratio
 (with ÷ without, run back to back); the result is the median of those ratios, printed last (goal ≥ 0.85). Absolute
 requests/s vary with the machine; the ratio is the result. Every recorded run is also checked to have written
-exactly one row per request. """
+exactly one row per request."""
 
 from __future__ import annotations
 
