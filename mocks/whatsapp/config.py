@@ -179,6 +179,8 @@ class MockConfig(_Strict):
     max_customers: int = Field(default=500_000, ge=1)  # identities kept; least recently used forgotten past it
     max_in_flight: int = Field(default=2_048, ge=1)  # concurrent Graph requests; past it, 503 at once (shedding)
     seed: int = 0  # BSUIDs, not-on-WhatsApp picks and faults without their own seed derive from it
+    # The served mock freezes the collector's survivors this often (ground/heap.py; 0: never, the default collector).
+    heap_freeze_interval_s: float = Field(default=2.0, ge=0.0, le=3600.0)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
     templates: list[TemplateConfig] = Field(default_factory=list)  # empty: any template name is accepted

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from ground.errors import ConfigError
-from ground.heap import settle_heap
+from ground.heap import HeapKeeper, reclaim
 from mocks.whatsapp.config import MockConfig
 
 if TYPE_CHECKING:
@@ -48,7 +48,11 @@ def serve_single(config: MockConfig, plugins: Sequence[MockPlugin] | None = None
 def serve_app(app: Any, config: MockConfig) -> None:
     """Serve an app built by ``create_app`` (benchmarks may add a route first) with the mock's server settings."""
     logging.getLogger("uvicorn.error").addFilter(_DropFilter())
-    settle_heap()
+    mock = getattr(getattr(app, "state", None), "mock", None)
+    if mock is not None and config.heap_freeze_interval_s > 0:
+        # The ledger's entries live until a reset: keep the collector from walking them again and again (ground/heap).
+        mock.on_reset.append(reclaim)
+        HeapKeeper(config.heap_freeze_interval_s).start()
     uvicorn.run(
         app,
         host=config.host,
