@@ -15,8 +15,7 @@ from ground.records import RunManifest
 from ground.services import ServiceProcess
 from harness.adapters.registry import load_profile
 from harness.config.profiles import FailoverConfig
-from harness.faults import REGISTRY
-from harness.faults.base import ProxyTarget
+from harness.faults import REGISTRY, ProxyTarget
 from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests

@@ -12,6 +12,7 @@ import concurrent.futures
 import socket
 import threading
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
@@ -33,6 +34,15 @@ class ProxyControl(Protocol):
     def remove_toxic(self, proxy: str, toxic: str, *, missing_ok: bool = False) -> None: ...
 
     def set_enabled(self, proxy: str, enabled: bool) -> None: ...
+
+
+@dataclass
+class ProxyTarget:
+    """One proxy on a chaos proxy server, reached through a :class:`ProxyControl` (HTTP client or in-process):
+    what a ``proxy-*`` fault hits (``harness.faults.base.FaultTargets.proxies``)."""
+
+    control: ProxyControl
+    proxy: str
 
 
 class ProxyServer:
