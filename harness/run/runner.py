@@ -40,6 +40,7 @@ from harness.health import HealthSampler
 from harness.loadgen.spec import RunSpec, write_run_spec
 from harness.recorder import LOCUST_EXIT_DISK_FULL
 from harness.results import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
+from harness.run.capacity import check_capacity, load_cached
 from harness.run.faults import RunSchedule, check_schedule_targets, load_run_schedule, start_faults
 from harness.run.health import start_health, stop_health, unwatch_locust, watch_locust
 from harness.run.locust_phase import LocustPhase
@@ -166,8 +167,6 @@ def prepare(
 def _check_capacity(request: RunRequest, plan: LoadPlan) -> dict[str, Any]:
     """The plan's peak against this machine's calibration, before anything starts: a warning above 70%, a refusal
     (exit 2) above 100% unless ``--over-capacity`` (harness.run.capacity)."""
-    from harness.run.capacity import check_capacity, load_cached
-
     check = check_capacity(
         plan, load_cached(), parallel_trials=request.parallel_trials, remote_workers=request.remote_workers
     )

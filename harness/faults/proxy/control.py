@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 import uvicorn
 
 from ground.errors import FaultError, HarnessError
+from harness.faults.proxy.api import create_api_app
 from harness.faults.proxy.errors import ApiError
 from harness.faults.proxy.loop import run
 from harness.faults.proxy.server import ProxyCollection
@@ -100,8 +101,6 @@ class ProxyServer:
         self._stopped = asyncio.Event()
         api_task = None
         if self.api_port is not None:
-            from harness.faults.proxy.api import create_api_app
-
             config = uvicorn.Config(
                 create_api_app(self.collection), host=self.api_host, port=self.api_port, log_level="warning"
             )
