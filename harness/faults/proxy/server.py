@@ -112,12 +112,12 @@ class ChaosProxy:
             self._link_tasks.add(task)
         try:
             for stream in ("upstream", "downstream"):
-                for active in self._toxics[stream]:  # type: ignore[index]
+                for active in self._toxics[stream]:
                     link.attach(active)
             await link.run()
         finally:
             self._links.discard(link)
-            self._link_tasks.discard(task)  # type: ignore[arg-type]
+            self._link_tasks.discard(task)
 
     def _context(self, active: ActiveToxic, link: LinkHandle) -> ToxicContext:
         rng = random.Random(self.rng.random())
@@ -130,11 +130,11 @@ class ChaosProxy:
         return self._toxics[stream]
 
     def toxics(self) -> list[ToxicSpec]:
-        return [active.spec for stream in ("upstream", "downstream") for active in self._toxics[stream]]  # type: ignore[index]
+        return [active.spec for stream in ("upstream", "downstream") for active in self._toxics[stream]]
 
     def _find(self, name: str) -> ActiveToxic | None:
         for stream in ("upstream", "downstream"):
-            for active in self._toxics[stream]:  # type: ignore[index]
+            for active in self._toxics[stream]:
                 if active.spec.name == name:
                     return active
         return None
