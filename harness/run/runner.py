@@ -51,6 +51,7 @@ from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
 from harness.stack.services import RunServices, planned_targets, start_services
 from plan.load import LoadPlan
+from scenarios.registry import default_criteria
 from scenarios.registry import get as get_scenario
 
 log = logging.getLogger(__name__)
@@ -472,7 +473,6 @@ def score(run_dir: Path, sla: str | None, rate_card: str | None = None) -> tuple
     from analysis.rates import load_rate_card
     from analysis.sla_choice import choose_sla
     from analysis.summary import AnalysisOptions, build_summary
-    from scenarios.registry import default_criteria
 
     run = load_run(run_dir)
     options = AnalysisOptions(rate_card=load_rate_card(rate_card))
