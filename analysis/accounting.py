@@ -51,12 +51,14 @@ def _send_records(requests: pd.DataFrame) -> pd.DataFrame:
         & ~text_is(requests["outcome"], "dropped")
         & is_send(requests["operation"])
     )
-    return requests.loc[mask, ["correlation_id", "outcome", "ok", "scheduled_at", "started_at"]]
+    sends: pd.DataFrame = requests.loc[mask, ["correlation_id", "outcome", "ok", "scheduled_at", "started_at"]]
+    return sends
 
 
 def _outbound_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
     mask = text_is(ledger["direction"], "outbound") & text_present(ledger["correlation_id"])
-    return ledger.loc[mask, ["correlation_id", "arrived_at", "reply_to_wamid"]]
+    outbound: pd.DataFrame = ledger.loc[mask, ["correlation_id", "arrived_at", "reply_to_wamid"]]
+    return outbound
 
 
 def message_table(requests: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
@@ -222,7 +224,8 @@ def mock_dispatch_ms(ledger: pd.DataFrame, attempts: pd.DataFrame) -> np.ndarray
     first = posts.groupby("wamid", sort=False)["sent_at"].min()
     sent = inbound["wamid"].astype("str").map(first).to_numpy(dtype="float64", na_value=np.nan)
     delay = (sent - inbound["arrived_at"].to_numpy(dtype="float64", na_value=np.nan)) * 1000.0
-    return delay[~np.isnan(delay)]
+    measured: np.ndarray = delay[~np.isnan(delay)]
+    return measured
 
 
 def reply_metrics(replies: pd.DataFrame, dispatch_ms: np.ndarray | None = None) -> dict[str, Any]:

@@ -348,7 +348,7 @@ def assess(
     metric, role = health["metric"], health["role"]
 
     def pick(name: str, *roles: str) -> np.ndarray:
-        mask = inside & text_is(metric, name)
+        mask: np.ndarray = inside & text_is(metric, name)
         if roles:
             mask &= np.logical_or.reduce([text_is(role, r) for r in roles])
         return mask

@@ -61,7 +61,8 @@ class RunData:
 
 
 def empty_frame(schema: pa.Schema) -> pd.DataFrame:
-    return schema.empty_table().to_pandas()
+    frame: pd.DataFrame = schema.empty_table().to_pandas()
+    return frame
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -136,7 +137,8 @@ def _read_optional(path: Path, schema: pa.Schema, what: str, reasons: list[str])
         reasons.append(f"no {what} ({path.name} missing)")
         return None
     try:
-        return read_parquet_table(path, schema).to_pandas()
+        frame: pd.DataFrame = read_parquet_table(path, schema).to_pandas()
+        return frame
     except (OSError, pa.ArrowException) as exc:
         reasons.append(f"{path.name} is unreadable ({type(exc).__name__}); {what} not analysed")
         return None

@@ -99,7 +99,7 @@ def _healthy(
     started: np.ndarray, oks: np.ndarray, index: np.ndarray, latency: np.ndarray, p: RecoveryParams
 ) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        healthy = (started > 0) & (oks / np.maximum(started, 1) >= p.success_target)
+        healthy: np.ndarray = (started > 0) & (oks / np.maximum(started, 1) >= p.success_target)
     if p.latency_p95_ms is not None:
         for bucket in np.flatnonzero(healthy):
             if (percentile(latency[index == bucket], 95.0) or 0.0) > p.latency_p95_ms:

@@ -1,8 +1,8 @@
 """Small statistics used by every figure: exact percentiles, grouped percentiles, intervals on rates and quantiles.
 
-Percentiles are **nearest-rank** over the raw values: p-th percentile = the value at rank ⌈p/100 · n⌉ of the
-sorted sample (rank 1 for p = 0). It is always a value that was actually observed, needs no interpolation
-convention, and is what a reader can check by sorting a column by hand.
+Percentiles are **nearest-rank** over the raw values (the definition lives in ``ground.stats``): p-th percentile =
+the value at rank ⌈p/100 · n⌉ of the sorted sample (rank 1 for p = 0). It is always a value that was actually
+observed, needs no interpolation convention, and is what a reader can check by sorting a column by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
+from ground.stats import rank_index as rank_index  # the one nearest-rank definition (ground floor)
+
 PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p50", 50.0),
     ("p90", 90.0),
@@ -22,11 +24,6 @@ PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p99_9", 99.9),
 )
 Z95 = 1.959963984540054
-
-
-def rank_index(n: int, pct: float) -> int:
-    """0-based index of the nearest-rank ``pct`` percentile in a sorted sample of ``n`` values."""
-    return min(n - 1, max(0, math.ceil(pct / 100.0 * n - 1e-9) - 1))
 
 
 def percentile(values: np.ndarray | Sequence[float], pct: float) -> float | None:

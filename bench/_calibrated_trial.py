@@ -1,6 +1,6 @@
 """One real run through the harness against a calibrated reference vendor, and the vendor's own timing log.
 
-Used by ``bench/measurement_accuracy.py`` and ``tests/harness/test_runner_honesty.py``; the comparison itself
+Used by ``bench/measurement_accuracy.py`` and ``tests/harness/run/test_runner_honesty.py``; the comparison itself
 (``join``, ``compare``, ``injection_checks``) is in ``mocks.vendors.timing_check``. This half drives the runner,
 so it lives here, above the harness, not in the mock (which must not import the harness's upper floors).
 """

@@ -10,4 +10,5 @@ loading.py      YAML with line numbers, pydantic validation into ConfigErrors
 durations.py    one human duration parser ("90", "1m30s") for every option and file
 correlation.py  the correlation tokens the harness sends and the mock finds
 registry.py     ``Registry[T]``: plug-ins by name, one shape for every kind
+stats.py        the one nearest-rank percentile (rank_index, percentile)
 """

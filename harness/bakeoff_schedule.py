@@ -28,6 +28,7 @@ from typing import Protocol
 import psutil
 
 from harness.run.capacity import Calibration, planned_peaks
+from scenarios.registry import get as get_scenario
 
 BUDGET_SHARE = 0.70
 MAX_TRIALS_PER_CORE = 1
@@ -42,8 +43,6 @@ class Trial(Protocol):
 
 def peak_of(trial: Trial) -> float:
     """The trial's planned peak arrivals per second (all operations), from its scenario's plan."""
-    from scenarios.registry import get as get_scenario
-
     plan = get_scenario(trial.scenario).plan(dict(trial.params), quick=True)
     return sum(planned_peaks(plan).values())
 

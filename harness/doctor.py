@@ -19,6 +19,7 @@ from typing import Literal
 
 from analysis.scorecard.browser import find_chromium
 from ground.net import free_port
+from harness.run.capacity import cache_path, load_cached
 
 Status = Literal["ok", "warn", "fail"]
 REQUIRED_PACKAGES = (
@@ -181,8 +182,6 @@ def check_results(folder: Path, min_free_bytes: int = 1 << 30) -> Check:
 
 def check_calibration() -> Check:
     """The harness ceiling this machine measured (``scrmbench calibrate``), which runs and the demo plan by."""
-    from harness.run.capacity import cache_path, load_cached
-
     cached = load_cached()
     if cached is None:
         return Check(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import threading
 from collections.abc import Callable
@@ -40,6 +39,7 @@ import pyarrow.parquet as pq
 
 from ground.clock import Clock, SystemClock
 from ground.records import HEALTH_COLUMNS, HEALTH_ROLES, HEALTH_SCHEMA
+from ground.stats import percentile as nearest_rank
 from harness.recorder import ShardSink
 
 log = logging.getLogger(__name__)
@@ -62,11 +62,8 @@ MockStats = Callable[[], dict[str, Any] | None]
 
 
 def percentile(values: list[float], q: float) -> float | None:
-    """The nearest-rank ``q`` quantile (0..1) of ``values``; None when empty. Small lists, no numpy needed."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered), math.ceil(q * len(ordered))) - 1)]
+    """The nearest-rank ``q`` quantile (0..1) of ``values`` (``ground.stats``); None when empty. No numpy needed."""
+    return nearest_rank(values, 100.0 * q)
 
 
 def run_queue() -> int | None:

@@ -6,16 +6,16 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ground.errors import HarnessError
+import orjson
+
+from ground.errors import ConfigError, HarnessError
+from ground.records import RunManifest, is_safe_run_id
 from ground.secrets import REGISTRY, SecretRegistry
 from harness.recorder import is_disk_full
 
 
 def run_directory(results_root: Path, run_id: str, *, create: bool = True) -> Path:
     """``results_root/run_id``, refusing any id that could name a path outside ``results_root``."""
-    from ground.errors import ConfigError
-    from ground.records import is_safe_run_id
-
     if not is_safe_run_id(run_id):
         raise ConfigError(
             "a run id must be a plain folder name",
@@ -33,8 +33,6 @@ def run_directory(results_root: Path, run_id: str, *, create: bool = True) -> Pa
 
 
 def _write_json_atomically(path: Path, data: Any) -> None:
-    import orjson
-
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
     os.replace(temporary, path)
@@ -51,10 +49,6 @@ def complete_manifest(
     run_dir: Path, *, ended_at: float, complete: bool = True, registry: SecretRegistry = REGISTRY, **updates: Any
 ) -> Any:
     """Mark the run finished: set ``ended_at``, ``complete`` and any other fields; returns the new manifest."""
-    import orjson
-
-    from ground.records import RunManifest
-
     path = run_dir / "manifest.json"
     manifest = RunManifest.model_validate({**orjson.loads(path.read_bytes()), **updates})
     manifest = manifest.model_copy(update={"ended_at": ended_at, "complete": complete})

@@ -18,6 +18,7 @@ from typing import Any
 from ground.correlation import make_token, new_run_tag
 from harness.adapters.base import Outcome
 from harness.adapters.executors import VendorClient
+from harness.adapters.samples import SMOKE_JPEG, SMOKE_LINK
 
 ORDER = (
     "health",
@@ -28,9 +29,6 @@ ORDER = (
     "search_conversations",
     "assign_conversation",
 )
-# A tiny JPEG (SOI, APP0/JFIF header, EOI): enough for every MIME and size check on the way.
-SMOKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 512 + b"\xff\xd9"
-SMOKE_LINK = "https://example.com/scrmbench-smoke.jpg"
 
 
 NOT_EXERCISED = "not exercised"

@@ -32,7 +32,8 @@ MAX_SAMPLE = 20_000  # resampling a few thousand draws gives the same interval a
 
 def _felt_latency(bundle: RunBundle) -> np.ndarray:
     values = series.felt_latency(bundle.requests).to_numpy(dtype="float64", na_value=np.nan)
-    return values[~np.isnan(values)]
+    measured: np.ndarray = values[~np.isnan(values)]
+    return measured
 
 
 def _p95(values: np.ndarray) -> float:
@@ -82,14 +83,16 @@ def reply_latency(bundle: RunBundle) -> np.ndarray:
     if not bundle.summary.get("reply") or bundle.data.ledger.empty:
         return np.array([], dtype="float64")
     values = reply_table(bundle.data.ledger)["reply_ms"].to_numpy(dtype="float64", na_value=np.nan)
-    return values[~np.isnan(values)]
+    measured: np.ndarray = values[~np.isnan(values)]
+    return measured
 
 
 def successful_latency(bundle: RunBundle) -> np.ndarray:
     """Felt latency (ms) of the run's successful requests: a refused connection is not a fast answer."""
     ok = bundle.requests["ok"].fillna(False).to_numpy(dtype=bool)
     values = series.felt_latency(bundle.requests).to_numpy(dtype="float64", na_value=np.nan)[ok]
-    return values[~np.isnan(values)]
+    measured: np.ndarray = values[~np.isnan(values)]
+    return measured
 
 
 def loss_line(scenario: str, blocks: list[dict[str, Any]]) -> str | None:

@@ -10,6 +10,7 @@
     executors.py        httpx executors, VendorClient, connect() (target safety first)
     locust_executor.py  send through a Locust user's client; record fields into events.request's context
     locust_probe.py     a bounded Locust session through any adapter, as its own process
+    samples.py          the sample media every contract check sends (the smoke check and the probe)
 
 This package's __init__ imports nothing: profiles import ``base`` and the registry imports profiles.
 """

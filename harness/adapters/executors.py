@@ -38,6 +38,7 @@ from harness.adapters.base import (
     interpret_answer,
     transport_outcome,
 )
+from harness.adapters.registry import create_adapter
 
 
 class RequestHook(Protocol):
@@ -281,8 +282,6 @@ def connect(
     environ: Mapping[str, str] | None = None,
 ) -> VendorClient:
     """A ``VendorClient`` over httpx for a validated ``VendorProfile``; refuses unsafe targets first."""
-    from harness.adapters.registry import create_adapter
-
     # The target check comes before reading secrets: a refused run never touches credentials either.
     check_target(profile.base_url, profile.allowed_targets, owner_confirmed=owner_confirmed)
     adapter = create_adapter(profile, environ=environ)

@@ -181,7 +181,7 @@ class GenericHttpAdapter(DialectBase):
             if hasattr(call, name):
                 values[name] = getattr(call, name) or ""
         if hasattr(call, "agent"):
-            values["agent"] = call.agent  # type: ignore[union-attr]
+            values["agent"] = call.agent
         if "to" in values:
             values["to_digits"] = str(values["to"]).removeprefix("whatsapp:").lstrip("+")
         if isinstance(call, SendText):

@@ -35,10 +35,10 @@ from ground.secrets import install_log_redaction
 from harness.adapters.base import Call, Health, SearchConversations, SendMedia, SendTemplate, SendText, UploadMedia
 from harness.adapters.pooled_executor import PooledExecutor
 from harness.adapters.registry import create_adapter, load_profile
+from harness.adapters.samples import SMOKE_JPEG, SMOKE_LINK
 from harness.config.profiles import VendorProfile
 from harness.recorder import install_recorder
 from harness.results import complete_manifest, write_manifest
-from harness.smoke import SMOKE_JPEG, SMOKE_LINK
 
 log = logging.getLogger("scrmbench.probe")
 

@@ -13,7 +13,8 @@ from harness.faults import (  # noqa: F401  (each module registers its faults)
     proxy_faults,
     upstream,
 )
-from harness.faults.base import REGISTRY, Fault, FaultParams, FaultTargets, ProxyTarget, UpstreamTarget, register_fault
+from harness.faults.base import REGISTRY, Fault, FaultParams, FaultTargets, UpstreamTarget, register_fault
+from harness.faults.proxy.control import ProxyTarget
 from harness.faults.runner import BackgroundFaults, FaultRunner
 from harness.faults.schedule import FaultSchedule, at, every, load_schedule, plan, randomly
 from harness.faults.timeline import FaultTimeline, read_timeline

@@ -26,10 +26,10 @@ from ground.durations import HumanDurations
 from ground.errors import ConfigError
 from ground.loading import validation_error
 from ground.registry import Registry
+from harness.faults.proxy.control import ProxyTarget as ProxyTarget  # its home is the proxy's control seam
 
 if TYPE_CHECKING:
     from ground.services import ServiceProcess
-    from harness.faults.proxy.control import ProxyControl
 
 
 class FaultParams(HumanDurations):
@@ -68,14 +68,6 @@ class UpstreamTarget:
     base_url: str
     admin_token: str = "mock-admin-token"
     timeout_s: float = 5.0
-
-
-@dataclass
-class ProxyTarget:
-    """One proxy on a chaos proxy server, reached through a :class:`ProxyControl` (HTTP client or in-process)."""
-
-    control: ProxyControl
-    proxy: str
 
 
 _SINGULAR = {"processes": "process", "containers": "container", "proxies": "proxy", "upstream": "upstream"}

@@ -21,7 +21,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, create_model
 
-from harness.faults.base import FaultParams, FaultTargets, ProxyTarget, register_fault
+from harness.faults.base import FaultParams, FaultTargets, register_fault
+from harness.faults.proxy.control import ProxyTarget
 from harness.faults.proxy.toxics import TOXICS, Toxic
 
 

@@ -33,7 +33,7 @@ ATTRIBUTE = "scrm"  # the one attribute on Locust's Environment
 
 
 class Stoppable(Protocol):
-    """The health probe (``GeneratorProbe``); a protocol, as the probe's module depends on the engine's."""
+    """The health probe (``health_probe.GeneratorProbe``): all this context does with it is stop it."""
 
     def stop(self) -> None: ...
 

@@ -16,16 +16,14 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import gevent
 
 from ground.records import HEALTH_SCHEMA
 from harness.health import HEALTH_DIR, percentile
+from harness.loadgen.dispatch import Dispatcher
 from harness.recorder import ShardSink
-
-if TYPE_CHECKING:
-    from harness.loadgen.locust_engine import OpenEngine
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +51,20 @@ class LatenessLog:
         return values
 
 
+class ProbedEngine(Protocol):
+    """What the probe reads of the open model's engine (``locust_engine.OpenEngine``, which imports this module)."""
+
+    @property
+    def lateness(self) -> LatenessLog: ...
+
+    @property
+    def dispatcher(self) -> Dispatcher | None: ...
+
+
 class GeneratorProbe:
     """One per load process: the lag greenlet and the per-second writer."""
 
-    def __init__(self, run_dir: Path, source: str, *, engine: OpenEngine | None = None) -> None:
+    def __init__(self, run_dir: Path, source: str, *, engine: ProbedEngine | None = None) -> None:
         self.source = source
         self.engine = engine
         self.sink = ShardSink(run_dir / HEALTH_DIR, f"{source}-gen", schema=HEALTH_SCHEMA)

@@ -26,6 +26,7 @@ from locust.runners import STATE_MISSING, MasterRunner
 
 from ground.correlation import new_run_tag
 from ground.errors import ScrmbenchError
+from ground.records import RunManifest
 from ground.secrets import install_log_redaction
 from harness.adapters.registry import load_profile, parse_profile, read_credentials
 from harness.config.profiles import VendorProfile
@@ -37,6 +38,8 @@ from harness.loadgen.plain_run import not_run_here
 from harness.loadgen.session import build_session
 from harness.loadgen.spec import WIRE_OPTION, RunSpec
 from harness.loadgen.stats_trim import trim_stats
+from harness.recorder import install_recorder
+from harness.results import write_manifest
 
 log = logging.getLogger(__name__)
 LIVE_FILE = "live.json"
@@ -144,8 +147,6 @@ def _test_start(environment: Environment, **_: Any) -> None:
     session = build_session(environment, spec, *plan_for(environment), users=int(params_for(environment).users))
     context.session = session
     if not context.recorder:
-        from harness.recorder import install_recorder
-
         context.recorder = install_recorder(
             environment,
             run_dir,
@@ -202,9 +203,6 @@ def _ensure_manifest(environment: Environment, spec: RunSpec, run_dir: Path) -> 
     """A plain ``locust -f`` run writes its own manifest; under ``scrmbench run`` the runner already did."""
     if (run_dir / "manifest.json").exists():
         return
-    from ground.records import RunManifest
-    from harness.results import write_manifest
-
     plan, _ = plan_for(environment)
     skipped = not_run_here(plan, spec.phase)
     for part in skipped:

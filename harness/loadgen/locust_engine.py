@@ -26,7 +26,7 @@ from locust.env import Environment
 from locust.runners import STATE_INIT, STATE_MISSING, MasterRunner, WorkerRunner
 
 from ground.heap import settle_heap
-from harness.loadgen.context import context_of
+from harness.loadgen.context import context_of, params_for, plan_for, spec_of
 from harness.loadgen.dispatch import Dispatcher, Slot
 from harness.loadgen.health_probe import LatenessLog
 from harness.loadgen.operations import DroppedSlot, OperationPicker
@@ -281,8 +281,6 @@ class PlanShape(LoadTestShape):
         return engine is not None and engine.done()
 
     def tick(self) -> tuple[int, float, list[type]] | None:
-        from harness.loadgen.context import plan_for
-
         assert self.runner is not None  # Locust sets it before the first tick
         plan, profile = plan_for(self.runner.environment)
         run_time = self.get_run_time()
@@ -314,8 +312,6 @@ class PlanShape(LoadTestShape):
             return
         start, new = choose_start(environment.parsed_options, now=time.time(), lead_s=lead_s, renew=False)
         if new:
-            from harness.loadgen.context import spec_of
-
             if isinstance(self.runner, MasterRunner):
                 self.runner.send_message(START_MESSAGE, {"start_at": start})
 
@@ -343,8 +339,6 @@ def _worker_count(runner: Any) -> int:
 
 
 def session_users(environment: Environment) -> int:
-    from harness.loadgen.context import params_for
-
     return int(params_for(environment).users)
 
 

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ground.errors import ScenarioError
+from scenarios.registry import names
 
 DEFAULT_MOCK_ADMIN_TOKEN = "mock-admin-token"  # the mock's documented development default (docs/contracts.md)
 
 
 def add_arguments(parser: Any) -> None:
     """Register scrmbench's options on Locust's parser (``events.init_command_line_parser``)."""
-    from scenarios.registry import names
-
     group = parser  # Locust's own add_argument knows include_in_web_ui; argument groups do not
     group.add_argument("--scenario", choices=names(), default="peak", include_in_web_ui=True, help="scenario to run")
     group.add_argument("--vendor", default="", include_in_web_ui=True, help="vendor profile YAML")

@@ -30,6 +30,7 @@ from ground.errors import ScenarioError
 from harness.adapters.registry import load_profile, parse_profile
 from harness.config.profiles import VendorProfile
 from harness.loadgen.options import EngineOptions
+from scenarios.registry import get as get_scenario
 
 RUN_SPEC_FILE = "run-spec.json"
 WIRE_OPTION = "run_spec_json"  # the parsed option the master sets; Locust's spawn message carries it to workers
@@ -131,8 +132,6 @@ def read_run_spec(path: Path | str) -> RunSpec:
 
 def spec_from_options(options: EngineOptions) -> RunSpec:
     """A plain ``locust -f`` run's spec, from its options (``--vendor-json`` still carries a profile whole)."""
-    from scenarios.registry import get as get_scenario
-
     if options.vendor_json:
         profile = parse_profile(json.loads(options.vendor_json), source="--vendor-json")
     elif options.vendor:

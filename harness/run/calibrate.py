@@ -39,6 +39,8 @@ import pandas as pd
 
 from analysis.harness_health import HealthThresholds, assess
 from harness import __version__
+from harness.health import read_health
+from harness.recorder import read_requests
 from harness.run.capacity import (
     CACHE_ENV,
     REFUSE_SHARE,
@@ -53,6 +55,7 @@ from harness.run.capacity import (
     planned_peaks,
     save,
 )
+from harness.run.runner import RunRequest, execute
 
 VENDOR_DIR = Path(__file__).resolve().parents[2] / "vendors"
 
@@ -148,8 +151,6 @@ def run_probe(probe: Probe, root: Path, *, seed: int = 0) -> ProbeResult:
 
 def run_staircase(probe: Probe, root: Path, *, seed: int = 0) -> Path:
     """The probe's staircase as a real run (the mock's WhatsApp limits off); its results folder."""
-    from harness.run.runner import RunRequest, execute
-
     overrides = {
         "start_rate": probe.start_rate, "step_rate": probe.step_rate, "step_s": probe.step_s, "steps": probe.steps,
         "operation": probe.operation, "practical_target_rps": probe.start_rate, "drain_s": 1,
@@ -172,9 +173,6 @@ def run_staircase(probe: Probe, root: Path, *, seed: int = 0) -> Path:
 
 def judge_probe(probe: Probe, run_dir: Path, thresholds: HealthThresholds | None = None) -> ProbeResult:
     """Each step of a staircase run judged by ``thresholds`` (the analysis's harness-bound rules by default)."""
-    from harness.health import read_health
-    from harness.recorder import read_requests
-
     requests = read_requests(run_dir).to_pandas()
     health = read_health(run_dir).to_pandas()
     start_at = _load_start(run_dir, requests)

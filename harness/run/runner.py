@@ -40,6 +40,7 @@ from harness.health import HealthSampler
 from harness.loadgen.spec import RunSpec, write_run_spec
 from harness.recorder import LOCUST_EXIT_DISK_FULL
 from harness.results import complete_manifest, disk_full_error, disk_guard, run_directory, write_manifest
+from harness.run.capacity import check_capacity, load_cached
 from harness.run.faults import RunSchedule, check_schedule_targets, load_run_schedule, start_faults
 from harness.run.health import start_health, stop_health, unwatch_locust, watch_locust
 from harness.run.locust_phase import LocustPhase
@@ -50,6 +51,7 @@ from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
 from harness.stack.services import RunServices, planned_targets, start_services
 from plan.load import LoadPlan
+from scenarios.registry import default_criteria
 from scenarios.registry import get as get_scenario
 
 log = logging.getLogger(__name__)
@@ -166,8 +168,6 @@ def prepare(
 def _check_capacity(request: RunRequest, plan: LoadPlan) -> dict[str, Any]:
     """The plan's peak against this machine's calibration, before anything starts: a warning above 70%, a refusal
     (exit 2) above 100% unless ``--over-capacity`` (harness.run.capacity)."""
-    from harness.run.capacity import check_capacity, load_cached
-
     check = check_capacity(
         plan, load_cached(), parallel_trials=request.parallel_trials, remote_workers=request.remote_workers
     )
@@ -473,7 +473,6 @@ def score(run_dir: Path, sla: str | None, rate_card: str | None = None) -> tuple
     from analysis.rates import load_rate_card
     from analysis.sla_choice import choose_sla
     from analysis.summary import AnalysisOptions, build_summary
-    from scenarios.registry import default_criteria
 
     run = load_run(run_dir)
     options = AnalysisOptions(rate_card=load_rate_card(rate_card))

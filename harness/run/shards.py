@@ -13,7 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ground.records import RunManifest
 from harness.recorder import safe_name
+from harness.results import write_manifest
 
 REQUESTS_DIR = "requests"
 WORKERS_FILE = "workers.json"  # written by the master (harness.loadgen.hooks); not imported: that pulls in Locust
@@ -55,9 +57,6 @@ def recover_shards(run_dir: Path) -> list[str]:
     """Before scoring: when every shard the manifest said was missing has since been copied in, and nothing else
     kept the run partial (``partial_only_for_shards``), mark the run complete again. Returns the workers whose
     records were recovered (empty when nothing changed)."""
-    from ground.records import RunManifest
-    from harness.results import write_manifest
-
     path = run_dir / "manifest.json"
     try:
         manifest = RunManifest.model_validate_json(path.read_bytes())

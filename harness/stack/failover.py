@@ -15,8 +15,8 @@ from typing import Any
 
 from ground.errors import ConfigError, FaultError
 from harness.config.profiles import VendorProfile
-from harness.faults.base import ProxyTarget
 from harness.faults.container import MANAGED_LABEL, docker_client
+from harness.faults.proxy.control import ProxyTarget
 from harness.faults.proxy.endpoint import proxy_in_front
 
 PRIMARY = "primary"  # the target name the failover scenario's step uses

@@ -28,7 +28,8 @@ import yaml
 
 from ground.services import ServiceProcess
 from harness.config.profiles import VendorProfile
-from harness.faults.base import FaultTargets, ProxyTarget, UpstreamTarget
+from harness.faults.base import FaultTargets, UpstreamTarget
+from harness.faults.proxy.control import ProxyTarget
 from harness.faults.proxy.endpoint import proxy_in_front
 from harness.stack.failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
 from harness.stack.launchers import LaunchContext, PlannedTarget, launcher_for

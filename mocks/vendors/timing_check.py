@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from analysis.stats import percentile
+from ground.stats import percentile
 from mocks.vendors.latency import quantile_ms
 from mocks.vendors.settings import LatencySettings
 from mocks.vendors.timing import MAX_PAGE

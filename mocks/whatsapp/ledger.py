@@ -114,7 +114,7 @@ def _patches_table(patches: list[_Patch]) -> pa.Table:
 
 def _patch_newest(patches: list[_Patch]) -> float:
     # A patched row arrived before the patch: a patch segment older than an export's ``since`` changes no row in it.
-    return max(patch[0] for patch in patches)
+    return float(max(patch[0] for patch in patches))
 
 
 def _merge_patches(into: dict[str, dict[str, Any]], rows: list[dict[str, Any]]) -> None:

@@ -18,30 +18,25 @@ import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import uvicorn
 
 from ground.errors import ConfigError
 from ground.heap import HeapKeeper, reclaim
+from mocks.whatsapp.app import MockPlugin, create_app
 from mocks.whatsapp.config import MockConfig
-
-if TYPE_CHECKING:
-    from mocks.whatsapp.app import MockPlugin
+from mocks.whatsapp.fault_middleware import ConnectionDropped
 
 
 class _DropFilter(logging.Filter):
     """Injected connection drops are on purpose; do not log a traceback for each one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from mocks.whatsapp.fault_middleware import ConnectionDropped
-
         return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
 def serve_single(config: MockConfig, plugins: Sequence[MockPlugin] | None = None) -> None:
-    from mocks.whatsapp.app import create_app
-
     serve_app(create_app(config, plugins=plugins), config)
 
 

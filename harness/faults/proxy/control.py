@@ -12,12 +12,14 @@ import concurrent.futures
 import socket
 import threading
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import uvicorn
 
 from ground.errors import FaultError, HarnessError
+from harness.faults.proxy.api import create_api_app
 from harness.faults.proxy.errors import ApiError
 from harness.faults.proxy.loop import run
 from harness.faults.proxy.server import ProxyCollection
@@ -33,6 +35,15 @@ class ProxyControl(Protocol):
     def remove_toxic(self, proxy: str, toxic: str, *, missing_ok: bool = False) -> None: ...
 
     def set_enabled(self, proxy: str, enabled: bool) -> None: ...
+
+
+@dataclass
+class ProxyTarget:
+    """One proxy on a chaos proxy server, reached through a :class:`ProxyControl` (HTTP client or in-process):
+    what a ``proxy-*`` fault hits (``harness.faults.base.FaultTargets.proxies``)."""
+
+    control: ProxyControl
+    proxy: str
 
 
 class ProxyServer:
@@ -90,8 +101,6 @@ class ProxyServer:
         self._stopped = asyncio.Event()
         api_task = None
         if self.api_port is not None:
-            from harness.faults.proxy.api import create_api_app
-
             config = uvicorn.Config(
                 create_api_app(self.collection), host=self.api_host, port=self.api_port, log_level="warning"
             )

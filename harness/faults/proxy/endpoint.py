@@ -17,8 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ground.errors import ConfigError
 from ground.net import free_port
-from harness.faults.base import ProxyTarget
-from harness.faults.proxy.control import ProxyServer
+from harness.faults.proxy.control import ProxyServer, ProxyTarget
 
 
 @dataclass

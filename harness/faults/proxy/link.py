@@ -14,12 +14,8 @@ import logging
 import socket
 import struct
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
-from harness.faults.proxy.toxics.base import Chunk, CloseLink, LinkHandle, Stream, Toxic, ToxicContext
-
-if TYPE_CHECKING:
-    from harness.faults.proxy.server import ActiveToxic
+from harness.faults.proxy.toxics.base import ActiveToxic, Chunk, CloseLink, LinkHandle, Stream, Toxic, ToxicContext
 
 log = logging.getLogger(__name__)
 

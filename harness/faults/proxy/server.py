@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,7 +29,7 @@ from harness.faults.proxy.errors import (
 )
 from harness.faults.proxy.link import Link
 from harness.faults.proxy.toxics import TOXICS, Stream, Toxic, ToxicContext, ToxicSpec, build_toxic
-from harness.faults.proxy.toxics.base import LinkHandle
+from harness.faults.proxy.toxics.base import ActiveToxic, LinkHandle
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +39,6 @@ def split_address(address: str, *, what: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not host:
         raise ConfigError("not a host:port address", field=what, value=address, fix="write it as 127.0.0.1:PORT")
     return host.strip("[]"), int(port)
-
-
-@dataclass(frozen=True)
-class ActiveToxic:
-    spec: ToxicSpec
-    toxic: Toxic
 
 
 class ChaosProxy:
@@ -119,12 +112,12 @@ class ChaosProxy:
             self._link_tasks.add(task)
         try:
             for stream in ("upstream", "downstream"):
-                for active in self._toxics[stream]:  # type: ignore[index]
+                for active in self._toxics[stream]:
                     link.attach(active)
             await link.run()
         finally:
             self._links.discard(link)
-            self._link_tasks.discard(task)  # type: ignore[arg-type]
+            self._link_tasks.discard(task)
 
     def _context(self, active: ActiveToxic, link: LinkHandle) -> ToxicContext:
         rng = random.Random(self.rng.random())
@@ -137,11 +130,11 @@ class ChaosProxy:
         return self._toxics[stream]
 
     def toxics(self) -> list[ToxicSpec]:
-        return [active.spec for stream in ("upstream", "downstream") for active in self._toxics[stream]]  # type: ignore[index]
+        return [active.spec for stream in ("upstream", "downstream") for active in self._toxics[stream]]
 
     def _find(self, name: str) -> ActiveToxic | None:
         for stream in ("upstream", "downstream"):
-            for active in self._toxics[stream]:  # type: ignore[index]
+            for active in self._toxics[stream]:
                 if active.spec.name == name:
                     return active
         return None

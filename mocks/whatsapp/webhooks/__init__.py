@@ -28,11 +28,13 @@ from starlette.routing import BaseRoute
 
 from ground.loading import validate
 from mocks.whatsapp.webhooks.config import WebhookConfig
+from mocks.whatsapp.webhooks.engine import WebhookEngine
+from mocks.whatsapp.webhooks.openapi import webhook_openapi
+from mocks.whatsapp.webhooks.routes import webhook_routes
 
 if TYPE_CHECKING:
     from mocks.whatsapp.config import MockConfig
     from mocks.whatsapp.state import MockState
-    from mocks.whatsapp.webhooks.engine import WebhookEngine
 
 
 class WebhooksPlugin:
@@ -42,20 +44,14 @@ class WebhooksPlugin:
         self.settings = settings
 
     def routes(self, state: MockState) -> Sequence[BaseRoute]:
-        from mocks.whatsapp.webhooks.routes import webhook_routes
-
         return webhook_routes()
 
     def openapi(self) -> dict[str, Any]:
         """This plug-in's paths and schemas for the served OpenAPI document (``{"paths", "schemas"}``)."""
-        from mocks.whatsapp.webhooks.openapi import webhook_openapi
-
         return webhook_openapi(self.settings)
 
     def build_engine(self, state: MockState) -> WebhookEngine:
         """The engine this plug-in runs (tests override it to give the engine in-process transports)."""
-        from mocks.whatsapp.webhooks.engine import WebhookEngine
-
         return WebhookEngine(state, self.settings)
 
     async def startup(self, state: MockState) -> None:

@@ -24,8 +24,8 @@ from mocks.whatsapp.webhooks.subscriptions import Subscription
 from mocks.whatsapp.webhooks.transport import PostResult
 from tests.fixtures.mock_server import MockServer, start_mock_server
 from tests.fixtures.webhook_receiver import WebhookReceiver
-from tests.mocks.webhooks.helpers import inbound
 from tests.mocks.whatsapp.helpers import ADMIN, SEND, template, two_free_ports
+from tests.mocks.whatsapp.webhooks.helpers import inbound
 
 pytestmark = pytest.mark.anyio
 

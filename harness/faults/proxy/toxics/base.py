@@ -86,6 +86,14 @@ class ToxicSpec(BaseModel):
         return self if self.name else self.model_copy(update={"name": f"{self.type}_{self.stream}"})
 
 
+@dataclass(frozen=True)
+class ActiveToxic:
+    """A toxic in place on a proxy: its spec as stored and the toxic built from it (what a link runs)."""
+
+    spec: ToxicSpec
+    toxic: Toxic
+
+
 TOXICS: Registry[type[Toxic]] = Registry("toxic", field="type")
 ToxicT = TypeVar("ToxicT", bound=type[Toxic])
 
