@@ -15,14 +15,16 @@ Vendor message ids are recorded but never trusted: only the token decides.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.columns import as_arrow, text_is, text_present
+from analysis.columns import as_arrow, text_is, text_present, text_test
 from analysis.stats import latency_summary, rule_of_three, wilson_interval
 
 # Operations whose records are the harness asking the mock to deliver a customer's message (inbound traffic):
@@ -38,46 +40,65 @@ def is_send(operation: pd.Series) -> np.ndarray:
     """Operations that ask the vendor to send a WhatsApp message (``send_text``, ``send_template``,
     ``send_media``). Others may carry a token too (a media upload, a search) but put nothing in the ledger, so
     counting them would report messages lost that were never messages."""
-    if len(operation) == 0:
-        return np.zeros(0, dtype=bool)
-    return np.asarray(
-        pc.fill_null(pc.starts_with(as_arrow(operation), SEND_PREFIX), False).to_numpy(zero_copy_only=False), dtype=bool
-    )
+    return text_test(operation, lambda array: pc.starts_with(array, SEND_PREFIX))
 
 
-def _send_records(requests: pd.DataFrame) -> pd.DataFrame:
-    mask = (
+@dataclass(frozen=True)
+class TokenCodes:
+    """Every correlation token of a run numbered once (one hash pass over both sides), shared by the accounting
+    join and the cost section: each request row's and ledger row's number (-1 without a token) and the tokens."""
+
+    requests: np.ndarray
+    ledger: np.ndarray
+    names: pd.Index
+
+
+def token_codes(requests: pd.DataFrame, ledger: pd.DataFrame) -> TokenCodes:
+    """Number the tokens of ``requests`` and ``ledger`` (``correlation_id``) in one factorisation.
+
+    The two columns are joined into one contiguous arrow array first: dictionary-encoding a many-chunk column
+    builds a dictionary per chunk, which grows with the run (3.8 s instead of about 1 s at 5 million rows)."""
+    parts = [as_arrow(frame["correlation_id"]).cast(pa.large_string()) for frame in (requests, ledger)]
+    chunks = [chunk for part in parts for chunk in (part.chunks if isinstance(part, pa.ChunkedArray) else [part])]
+    joined = pa.concat_arrays(chunks) if chunks else pa.array([], pa.large_string())
+    encoded = pc.dictionary_encode(joined)
+    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype="int64")
+    return TokenCodes(codes[: len(requests)], codes[len(requests) :], pd.Index(pd.array(encoded.dictionary)))
+
+
+def _send_mask(requests: pd.DataFrame) -> np.ndarray:
+    mask: np.ndarray = (
         text_present(requests["correlation_id"])
         & ~text_is(requests["outcome"], "dropped")
         & is_send(requests["operation"])
     )
-    sends: pd.DataFrame = requests.loc[mask, ["correlation_id", "outcome", "ok", "scheduled_at", "started_at"]]
-    return sends
+    return mask
 
 
-def _outbound_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
-    mask = text_is(ledger["direction"], "outbound") & text_present(ledger["correlation_id"])
-    outbound: pd.DataFrame = ledger.loc[mask, ["correlation_id", "arrived_at", "reply_to_wamid"]]
-    return outbound
-
-
-def message_table(requests: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:
+def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCodes | None = None) -> pd.DataFrame:
     """One row per token seen on either side: ``correlation_id, sent_at, outcome, copies, delivered_at, status``.
 
     ``outcome`` is the best answer the vendor gave for the token (ok > indeterminate > failed; a client retry
     that finally got ok counts as acked); ``sent_at`` the scheduled slot, else the first start; ``status`` one of
-    lost, delivered, recovered, unresolved, failed, delivered_after_fail, unexpected.
+    lost, delivered, recovered, unresolved, failed, delivered_after_fail, unexpected. Rows come in the order
+    the tokens first appear among the sends, then among the ledger's arrivals. ``tokens``: ``token_codes`` of
+    the same frames, when the caller already has them.
     """
-    sends = _send_records(requests)
-    arrivals = _outbound_ledger(ledger)
-    tokens = pd.concat([sends["correlation_id"], arrivals["correlation_id"]], ignore_index=True)
-    codes, uniques = pd.factorize(tokens)
+    tokens = tokens if tokens is not None else token_codes(requests, ledger)
+    send_mask = _send_mask(requests)
+    arrival_mask = text_is(ledger["direction"], "outbound") & text_present(ledger["correlation_id"])
+    sends = requests.loc[send_mask, ["outcome", "ok", "scheduled_at", "started_at"]]
+    arrivals = ledger.loc[arrival_mask, ["arrived_at"]]
+    replying = text_present(ledger["reply_to_wamid"])[arrival_mask]
+    # Renumber by first appearance among the sends, then the arrivals (an integer factorisation, no strings).
+    codes, first = pd.factorize(np.concatenate([tokens.requests[send_mask], tokens.ledger[arrival_mask]]))
+    uniques = tokens.names.take(first)
     send_codes, arrival_codes = codes[: len(sends)], codes[len(sends) :]
     size = len(uniques)
     # Replies to a customer's message are accounted as replies, not as sends we never made.
     sent = np.zeros(size, dtype=bool)
     sent[send_codes] = True
-    keep = ~text_present(arrivals["reply_to_wamid"]) | sent[arrival_codes]
+    keep = ~replying | sent[arrival_codes]
     arrivals, arrival_codes = arrivals[keep], arrival_codes[keep]
     used = np.zeros(size, dtype=bool)
     used[send_codes] = True
@@ -191,14 +212,14 @@ def reply_table(ledger: pd.DataFrame) -> pd.DataFrame:
     Reply latency = ledger time of the vendor's reply − time the mock's webhook for the customer's message was
     acknowledged (``inbound_delivered_at``); inbound messages never answered have NaN ``replied_at``.
     """
-    outbound = ledger[(ledger["direction"].astype("str") == "outbound") & ledger["reply_to_wamid"].notna()]
+    outbound = ledger[text_is(ledger["direction"], "outbound") & ledger["reply_to_wamid"].notna().to_numpy()]
     replies = (
         outbound.groupby(outbound["reply_to_wamid"].astype("str"))
         .agg(replied_at=("arrived_at", "min"), delivered_at=("inbound_delivered_at", "min"))
         .reset_index()
         .rename(columns={"reply_to_wamid": "inbound_wamid"})
     )
-    inbound = ledger.loc[ledger["direction"].astype("str") == "inbound", ["wamid"]].astype("str")
+    inbound = ledger.loc[text_is(ledger["direction"], "inbound"), ["wamid"]].astype("str")
     unanswered = inbound[~inbound["wamid"].isin(replies["inbound_wamid"])]
     table = pd.concat(
         [replies, pd.DataFrame({"inbound_wamid": unanswered["wamid"].to_numpy(dtype=object)})], ignore_index=True

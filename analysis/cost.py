@@ -20,10 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from analysis.accounting import is_send
-from analysis.columns import text_is, text_present
-from analysis.rates import RateCard
+from analysis.accounting import TokenCodes, is_send
+from analysis.columns import as_arrow, text_in, text_is, text_present, text_test
+from analysis.rates import CATEGORIES, RateCard
 
 COST_COLUMNS = (
     "wa_id",
@@ -42,20 +44,50 @@ def _round(value: float) -> float:
     return round(float(value), 6)
 
 
+def _phones(out: pd.DataFrame) -> pa.Array | pa.ChunkedArray:
+    """The customer's number of each row (``wa_id``, else ``recipient``) without a leading ``+``; "" when none."""
+    wa_id, recipient = (as_arrow(out[name]).cast(pa.large_string()) for name in ("wa_id", "recipient"))
+    phone = pc.if_else(pa.array(text_present(out["wa_id"])), wa_id, recipient)
+    phone = pc.fill_null(phone, "")
+    return pc.if_else(pc.starts_with(phone, "+"), pc.utf8_slice_codeunits(phone, 1), phone)
+
+
+def market_index(phones: pa.Array | pa.ChunkedArray, card: RateCard) -> np.ndarray:
+    """Index into ``card.rates`` of each number's market (the longest calling-code prefix), -1 when none: the
+    vectorised ``RateCard.market_of``, one hash lookup per prefix length instead of a Python loop per row."""
+    prefixes = pa.array([rate.prefix for rate in card.rates], type=pa.large_string())
+    found = np.full(len(phones), -1, dtype="int64")
+    for length in (4, 3, 2, 1):
+        head = pc.utf8_slice_codeunits(phones, 0, length)
+        hit = pc.fill_null(pc.index_in(head, value_set=prefixes), -1)
+        hits = np.asarray(hit.to_numpy(zero_copy_only=False), dtype="int64")
+        found = np.where(found < 0, hits, found)
+    return found
+
+
 def priced_rows(ledger: pd.DataFrame, card: RateCard) -> pd.DataFrame:
     """Outbound rows with ``market``, ``price_usd`` (NaN when unpriced), ``charged``, ``delivered``."""
-    out = ledger.loc[text_is(ledger["direction"], "outbound")].copy()
-    phone = out["wa_id"].astype("object").where(text_present(out["wa_id"]), out["recipient"].astype("object"))
-    phone = phone.fillna("").astype(str)
-    category = out["category"].astype("object").fillna("").astype(str)
-    markets, prices = [], []
-    for number, kind in zip(phone, category, strict=True):
-        rate = card.market_of(number)
-        markets.append(rate.prefix if rate else None)
-        price = rate.price(kind) if rate else None
-        prices.append(np.nan if price is None else price)
-    out["market"] = markets
-    out["price_usd"] = np.asarray(prices, dtype="float64")
+    wanted = [name for name in (*COST_COLUMNS, "direction") if name in ledger.columns]
+    out = ledger.loc[text_is(ledger["direction"], "outbound"), wanted]
+    market = market_index(_phones(out), card)
+    # price[market, category]: NaN where the card leaves it out; the last row and column stand for "none".
+    table = np.full((len(card.rates) + 1, len(CATEGORIES) + 1), np.nan)
+    for i, rate in enumerate(card.rates):
+        for j, kind in enumerate(CATEGORIES):
+            price = rate.price(kind)
+            table[i, j] = np.nan if price is None else price
+    category = np.full(len(out), len(CATEGORIES), dtype="int64")
+    if len(out):
+        kind = as_arrow(out["category"]).cast(pa.large_string())
+        hit = pc.fill_null(pc.index_in(kind, value_set=pa.array(CATEGORIES, type=pa.large_string())), -1)
+        kinds = np.asarray(hit.to_numpy(zero_copy_only=False), dtype="int64")
+        category = np.where(kinds >= 0, kinds, len(CATEGORIES))
+    # Categories in the prefixes' text order, so the ``by_market`` groups come out sorted as before.
+    names = [rate.prefix for rate in card.rates]
+    rank = np.argsort(np.argsort(names, kind="stable"))
+    codes = np.where(market >= 0, rank[np.clip(market, 0, None)], -1)
+    out["market"] = pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(sorted(names)))
+    out["price_usd"] = table[np.where(market >= 0, market, len(card.rates)), category]
     failed = out["async_error_code"].notna().to_numpy()
     out["delivered"] = ~failed
     billable = out["billable"].fillna(False).to_numpy(dtype=bool)
@@ -84,7 +116,7 @@ def _free_service_allowance(rows: pd.DataFrame, allowance: int) -> None:
 
 def _group(rows: pd.DataFrame, key: str) -> dict[str, dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
-    for name, part in rows.groupby(key, sort=True, dropna=False):
+    for name, part in rows.groupby(key, sort=True, dropna=False, observed=True):
         label = "unknown" if name is None or (isinstance(name, float) and np.isnan(name)) else str(name)
         priced = part["price_usd"].notna()
         groups[label] = {
@@ -99,20 +131,28 @@ def failed_tokens(messages: pd.DataFrame, requests: pd.DataFrame | None = None) 
     """Tokens for which the vendor answered a send with a failure or a timeout: the best answer per token
     (``messages``, accounting's ``message_table``) and, given the request records, any single attempt's answer."""
     bad = ("failed", "indeterminate")
-    tokens = set(messages.loc[messages["outcome"].astype(str).isin(bad), "correlation_id"].astype(str))
+    tokens = set(messages.loc[messages["outcome"].isin(bad).to_numpy(dtype=bool), "correlation_id"].astype(str))
     if requests is not None and len(requests):
-        attempts = requests[text_present(requests["correlation_id"]) & is_send(requests["operation"])]
-        answered_badly = attempts["outcome"].astype("object").isin(bad)
-        tokens.update(attempts.loc[answered_badly.to_numpy(dtype=bool), "correlation_id"].astype(str))
+        answered_badly = (
+            text_present(requests["correlation_id"])
+            & is_send(requests["operation"])
+            & text_in(requests["outcome"], bad)
+        )
+        tokens.update(requests.loc[answered_badly, "correlation_id"].astype(str))
     return tokens
 
 
 def cost(
-    ledger: pd.DataFrame, messages: pd.DataFrame, card: RateCard, requests: pd.DataFrame | None = None
+    ledger: pd.DataFrame,
+    messages: pd.DataFrame,
+    card: RateCard,
+    requests: pd.DataFrame | None = None,
+    tokens: TokenCodes | None = None,
 ) -> dict[str, Any]:
     """The ``cost`` section of summary.json (docs/summary-schema.md). ``messages`` is accounting's
     ``message_table`` (the vendor's best answer per token); ``requests``, the run's request records, adds the
-    tokens whose send failed once before a retry got through (re-sent after a failure)."""
+    tokens whose send failed once before a retry got through (re-sent after a failure); ``tokens``, accounting's
+    ``token_codes`` of the same frames when already made (else the ledger's tokens are numbered here)."""
     if "billable" not in ledger.columns or ledger["billable"].isna().all():
         return {
             "measured": False,
@@ -124,19 +164,22 @@ def cost(
     priced = charged["price_usd"].notna()
     total = float(charged.loc[priced, "price_usd"].sum())
 
-    tokened = text_present(rows["correlation_id"])
-    order = rows.assign(_tokened=tokened).sort_values("arrived_at", kind="stable")
-    copies = order[order["_tokened"]]
-    extra = copies.duplicated("correlation_id", keep="first")
-    extra_rows = copies[extra]
-    after_failure = extra_rows["correlation_id"].astype(str).isin(failed_tokens(messages, requests))
+    if tokens is not None:
+        codes = tokens.ledger[text_is(ledger["direction"], "outbound")]
+    else:
+        codes = np.asarray(pd.factorize(rows["correlation_id"])[0], dtype="int64")
+    positions, delivered_tokens = _extra_copies(rows, codes)
+    extra_rows = rows.iloc[positions]
+    failed = pa.array(sorted(failed_tokens(messages, requests)), type=pa.large_string())
+    after_failure = text_test(
+        extra_rows["correlation_id"], lambda array: pc.is_in(array, value_set=failed.cast(array.type))
+    )
 
     def spent(part: pd.DataFrame) -> dict[str, Any]:
         paid = part[part["charged"]]
         return {"copies": len(part), "charged": len(paid), "cost_usd": _round(paid["price_usd"].sum())}
 
     delivered = rows[rows["delivered"]]
-    delivered_tokens = delivered.loc[text_present(delivered["correlation_id"]), "correlation_id"].nunique()
     delivered_unique = int(delivered_tokens + (~text_present(delivered["correlation_id"])).sum())
     return {
         "measured": True,
@@ -148,15 +191,30 @@ def cost(
         "not_delivered": int((~rows["delivered"]).sum()),
         "free_service_allowance": int(rows["free_allowance"].sum()),
         "unpriced": int((~priced).sum()),
-        "unpriced_markets": sorted({str(m) for m in charged.loc[~priced, "market"].fillna("none")}),
+        "unpriced_markets": sorted({"none" if pd.isna(m) else str(m) for m in charged.loc[~priced, "market"].unique()}),
         "total_usd": _round(total),
         "by_category": _group(charged, "category"),
         "by_market": _group(charged, "market"),
         "delivered_messages": delivered_unique,
         "cost_per_1000_delivered_usd": _round(total / delivered_unique * 1000.0) if delivered_unique else None,
         "duplicates": spent(extra_rows),
-        "resent_after_failure": spent(extra_rows[after_failure.to_numpy(dtype=bool)]),
+        "resent_after_failure": spent(extra_rows[after_failure]),
     }
+
+
+def _extra_copies(rows: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Positions in ``rows`` of every copy of a token after its first arrival (ordered by ``arrived_at``, ties in
+    ledger order), and how many distinct tokens were delivered. ``codes``: each row's token number."""
+    present = text_present(rows["correlation_id"])
+    codes = np.where(present, codes, -1)
+    order = np.argsort(rows["arrived_at"].to_numpy(dtype="float64", na_value=np.nan), kind="stable")
+    order = order[present[order]]
+    _, first = np.unique(codes[order], return_index=True)
+    extra = np.ones(order.size, dtype=bool)
+    extra[first] = False
+    delivered = np.zeros(int(codes.max(initial=-1)) + 1, dtype=bool)
+    delivered[codes[present & rows["delivered"].to_numpy(dtype=bool)]] = True
+    return order[extra], int(delivered.sum())
 
 
 def usd(value: float) -> str:

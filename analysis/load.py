@@ -9,7 +9,9 @@ The harness's health samples (``health.parquet`` and ``health/*.parquet``) are o
 was "not measured" (``has_health`` false), which never makes a run partial.
 
 Frames keep pyarrow-backed columns (``types_mapper=pd.ArrowDtype`` is not used: pandas' own ``str`` dtype is
-already arrow-backed), so a 5-million-row run costs little more than the Parquet data itself.
+already arrow-backed), so a 5-million-row run costs little more than the Parquet data itself. The text columns
+with a handful of values (``CATEGORICAL_COLUMNS``: operation, outcome, error kind, direction, ...) are read as
+Parquet stores them, dictionary-encoded, and become pandas categoricals: one byte a row instead of a string.
 """
 
 from __future__ import annotations
@@ -65,20 +67,47 @@ def empty_frame(schema: pa.Schema) -> pd.DataFrame:
     return frame
 
 
+# Text columns with a handful of distinct values: read dictionary-encoded, analysed as categoricals.
+CATEGORICAL_COLUMNS = frozenset(
+    {
+        # requests
+        "operation",
+        "name",
+        "outcome",
+        "error_kind",
+        "error_code",
+        "worker",
+        "vendor",
+        "scenario",
+        # ledger
+        "direction",
+        "phone_number_id",
+        "type",
+        "category",
+        "pricing_type",
+    }
+)
+
+
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Add missing columns as nulls and cast to the schema, so older or partial shards still concatenate."""
-    columns = []
+    """Add missing columns as nulls and cast to the schema, so older or partial shards still concatenate; the
+    ``CATEGORICAL_COLUMNS`` stay dictionary-encoded."""
+    columns, fields = [], []
     for fld in schema:
+        kind = pa.dictionary(pa.int32(), fld.type) if fld.name in CATEGORICAL_COLUMNS else fld.type
         if fld.name in table.column_names:
-            columns.append(table.column(fld.name).cast(fld.type))
+            columns.append(table.column(fld.name).cast(kind))
         else:
-            columns.append(pa.nulls(table.num_rows, type=fld.type))
-    return pa.Table.from_arrays(columns, schema=schema)
+            columns.append(pa.nulls(table.num_rows, type=kind))
+        fields.append(pa.field(fld.name, kind))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
 def read_parquet_table(path: Path, schema: pa.Schema) -> pa.Table:
     present = set(pq.read_schema(path).names)
-    return _conform(pq.read_table(path, columns=[n for n in schema.names if n in present]), schema)
+    names = [n for n in schema.names if n in present]
+    table = pq.read_table(path, columns=names, read_dictionary=[n for n in names if n in CATEGORICAL_COLUMNS])
+    return _conform(table, schema)
 
 
 # The request columns the analysis itself reads; ``load_run(..., columns=ANALYSIS_COLUMNS)`` skips the rest

@@ -23,6 +23,7 @@ from analysis.stats import ValueRanks, grouped_percentiles, latency_summary, val
 
 WINDOWS_S: tuple[int, ...] = (1, 10, 60)
 TOP_ERROR_CODES = 20
+NO_OPERATION = "(none)"
 
 
 def event_time(requests: pd.DataFrame) -> np.ndarray:
@@ -46,7 +47,7 @@ def run_span(requests: pd.DataFrame) -> tuple[float, float] | None:
 
 
 def _count_by(series: pd.Series, limit: int | None = None) -> dict[str, int]:
-    counts = series.fillna("").astype("str").replace("", "(none)").value_counts()
+    counts = series.astype(object).fillna("").astype("str").replace("", "(none)").value_counts()
     items = [(str(key), int(value)) for key, value in counts.items()]
     items.sort(key=lambda item: (-item[1], item[0]))
     if limit is not None and len(items) > limit:
@@ -122,9 +123,15 @@ def request_metrics(requests: pd.DataFrame, *, open_model: bool) -> dict[str, An
     span = run_span(requests)
     duration = span[1] - span[0] if span else 0.0
     cols = RequestColumns.of(requests)
-    codes, names = pd.factorize(requests["operation"].fillna("(none)"), sort=True)
+    codes, names = pd.factorize(requests["operation"])
+    labels = [str(name) for name in names]
+    if (codes < 0).any():  # records without an operation, as "(none)"
+        if NO_OPERATION not in labels:
+            labels.append(NO_OPERATION)
+        codes = np.where(codes < 0, labels.index(NO_OPERATION), codes)
     by_operation = {
-        str(name): operation_stats(cols, codes == i, duration, open_model=open_model) for i, name in enumerate(names)
+        labels[i]: operation_stats(cols, codes == i, duration, open_model=open_model)
+        for i in sorted(range(len(labels)), key=labels.__getitem__)
     }
     return {
         "duration_s": duration,

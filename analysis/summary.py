@@ -153,7 +153,8 @@ def build_summary(
     }
     pool.shutdown(wait=False)
 
-    messages = acc.message_table(run.requests, run.ledger)
+    tokens = acc.token_codes(run.requests, run.ledger)  # one numbering of the tokens for the join and the cost
+    messages = acc.message_table(run.requests, run.ledger, tokens)
     accounting = acc.accounting(messages, ledger_available=run.has_ledger)
     if not run.has_ledger:
         unmeasured.setdefault("accounting", "no ledger export: the candidate was not pointed at the mock")
@@ -215,7 +216,9 @@ def build_summary(
         ),
         "apdex": apdex_section,
         "cost": (
-            cost(run.ledger, messages, options.rate_card or shipped_card(), run.requests) if run.has_ledger else None
+            cost(run.ledger, messages, options.rate_card or shipped_card(), run.requests, tokens)
+            if run.has_ledger
+            else None
         ),
         "harness": health.section(),
         "unmeasured": unmeasured,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis import accounting as acc
-from analysis.cost import cost, pool
+from analysis.cost import cost, market_index, pool
 from analysis.rates import RateCard, load_rate_card, shipped_card
 from ground.errors import EXIT_BAD_INPUT, ConfigError
 from tests.analysis import frames as f
@@ -205,3 +208,13 @@ def test_pooled_cost_is_summed_over_runs_and_says_how_far_it_is_priced() -> None
     assert unpriced["status"] == "unpriced"
     assert unpriced["per_1000_delivered_usd"] is None and unpriced["duplicates_usd"] is None
     assert pool([None, {"measured": False}])["status"] == "not_measured"
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.from_regex(r"\+?[0-9]{0,8}", fullmatch=True), st.text(max_size=6)), max_size=40)
+)
+def test_the_vectorised_market_lookup_agrees_with_the_cards_own_longest_prefix_rule(numbers: list[str | None]) -> None:
+    card = shipped_card()
+    found = market_index(pa.array(["" if n is None else n.removeprefix("+") for n in numbers], pa.large_string()), card)
+    expected = [card.market_of(n or "") for n in numbers]
+    assert [card.rates[i].prefix if i >= 0 else None for i in found] == [r.prefix if r else None for r in expected]

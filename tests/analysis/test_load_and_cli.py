@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.load import load_run
@@ -94,6 +95,23 @@ def test_reading_only_the_analysis_columns_gives_the_same_summary(synthetic_run)
     lean_run = load_run(path, columns=ANALYSIS_COLUMNS)
     assert list(lean_run.requests.columns) == list(ANALYSIS_COLUMNS)
     assert build_summary(lean_run, sla=load_preset("standard")) == full
+
+
+def test_text_columns_load_as_categoricals_and_score_as_plain_text_does(synthetic_run) -> None:
+    from analysis.load import CATEGORICAL_COLUMNS
+    from analysis.sla import load_preset
+
+    path = synthetic_run(duration_s=60, fault_at_s=20, fault_s=5).path
+    run = load_run(path)
+    assert isinstance(run.requests["outcome"].dtype, pd.CategoricalDtype)
+    assert isinstance(run.ledger["direction"].dtype, pd.CategoricalDtype)
+    categorical = build_summary(run, sla=load_preset("standard"))
+    # The same frames with every categorical column as plain text take the helpers' other path.
+    for frame in (run.requests, run.ledger):
+        for name in CATEGORICAL_COLUMNS & set(frame.columns):
+            frame[name] = frame[name].astype(object).astype("str")
+    assert not isinstance(run.requests["outcome"].dtype, pd.CategoricalDtype)
+    assert build_summary(run, sla=load_preset("standard")) == categorical
 
 
 def test_a_run_with_only_a_manifest_scores_as_incomplete_with_a_reason(tmp_path: Path) -> None:
