@@ -139,6 +139,8 @@ LEDGER_ANALYSIS_COLUMNS: tuple[str, ...] = (
     "wa_id",
     "category",
     "billable",
+    "pricing_type",
+    "phone_number_id",
     "async_error_code",
 )
 
