@@ -162,6 +162,14 @@ def _test_start(environment: Environment, **_: Any) -> None:
         engine = OpenEngine(environment, session)
         context.engine = engine
         engine.start()
+    if session.plan.agents is not None and context.agents is None:
+        from harness.loadgen.agents import AgentDesk, agents_supported
+
+        if agents_supported(session.performer.adapter):
+            context.agents = AgentDesk(environment, session, session.plan.agents, run_dir)
+            context.agents.start()
+        else:
+            log.warning("the %s dialect has no agent operations: the agents figures are not measured", session.vendor.adapter)
     if context.probe is None:  # the generator's own loop lag and lateness
         context.probe = GeneratorProbe(run_dir, session.worker_name, engine=engine).start()
     if engine is not None:
@@ -183,6 +191,10 @@ def _test_stop(environment: Environment, **_: Any) -> None:
     if context.engine is not None:
         context.engine.stop()
         context.engine = None
+    if context.agents is not None:
+        context.agents.stop()  # one last inbox read per agent, then its greenlets end
+        context.agents.close()
+        context.agents = None
     if context.live is not None:
         context.live.kill(block=False)
         _write_live(environment, Path(spec_of(environment).results_dir), final=True)
