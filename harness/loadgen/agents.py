@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 AGENTS_DIR = "agents"
 START_WAIT_S = 60.0
 SWEEP_TIMEOUT_S = 10.0
+RELOGIN_S = 30.0  # an agent refused at login (no free seat) asks again this much later
 TAGGERS = 8  # concurrent tag requests while seeding the segment
 # The token space of the agents' own calls (segment broadcast): far above any customer-message sequence.
 AGENT_TOKEN_BASE = 9_000_000
@@ -219,10 +220,11 @@ class SimAgent:
         while not self.online and not self.come_online():
             if self.desk.stopping:
                 return
-            gevent.sleep(10.0)  # a full licence (no_seat) or a vendor error: try again later, never in a tight loop
+            gevent.sleep(RELOGIN_S)  # a full licence (no_seat) or a vendor error: try later, never in a tight loop
         while not self.desk.stopping:
             if self.offline_at is not None and time.time() >= start_at + self.offline_at and self.online:
                 self.go_offline()
+                self.read_inbox()  # what was assigned before the vendor knew it left: still this agent's to answer
             if not self.online and not self.active and not self.backlog:
                 return
             self.read_inbox()
