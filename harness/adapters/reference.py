@@ -147,6 +147,8 @@ class ReferenceAdapter(DialectBase):
         elif request.operation == "agent_inbox":
             extra["items"] = inbox_items(dig(data, "items"), conversation="conversation_id", customer="wa_id")
             extra["cursor"] = _str(dig(data, "cursor")) or ""
+        elif request.operation == "agent_online":
+            extra["cap"] = dig(data, "cap")  # the vendor's own cap for the agent, when it lowers the one asked for
         elif request.operation == "broadcast_segment":
             message_id = _str(dig(data, "id"))
             extra["total"] = dig(data, "total")

@@ -153,7 +153,9 @@ class SimAgent:
         outcome = self.call(AgentOnline(self.name, self.skills, self.desk.plan.cap))
         self.online = outcome.ok
         event = "online" if outcome.ok else "online_refused"
-        self.desk.events.add(event, agent=self.name, ok=outcome.ok, detail=_why(outcome) or f"cap {self.desk.plan.cap}")
+        cap = outcome.data.get("cap")
+        cap = cap if isinstance(cap, int) and cap > 0 else self.desk.plan.cap  # the vendor's, when it says
+        self.desk.events.add(event, agent=self.name, ok=outcome.ok, detail=_why(outcome) or f"cap {cap}")
         return outcome.ok
 
     def go_offline(self) -> None:

@@ -162,14 +162,7 @@ def _test_start(environment: Environment, **_: Any) -> None:
         engine = OpenEngine(environment, session)
         context.engine = engine
         engine.start()
-    if session.plan.agents is not None and context.agents is None:
-        from harness.loadgen.agents import AgentDesk, agents_supported
-
-        if agents_supported(session.performer.adapter):
-            context.agents = AgentDesk(environment, session, session.plan.agents, run_dir)
-            context.agents.start()
-        else:
-            log.warning("the %s dialect has no agent operations: the agents figures are not measured", session.vendor.adapter)
+    context.agents = context.agents or _start_agents(environment, session, run_dir)
     if context.probe is None:  # the generator's own loop lag and lateness
         context.probe = GeneratorProbe(run_dir, session.worker_name, engine=engine).start()
     if engine is not None:
@@ -180,6 +173,22 @@ def _test_start(environment: Environment, **_: Any) -> None:
                 data["scrm_done"] = engine.done()
 
             environment.events.report_to_master.add_listener(_report)
+
+
+def _start_agents(environment: Environment, session: Any, run_dir: Path) -> Any:
+    """This process's agents (contact-centre runs), or None when the dialect has no agent operations."""
+    from harness.loadgen.agents import AgentDesk, agents_supported
+
+    plan = session.plan.agents
+    if plan is None:
+        return None
+    if not agents_supported(session.performer.adapter):
+        dialect = session.vendor.adapter
+        log.warning("the %s dialect has no agent operations: the agents figures are not measured", dialect)
+        return None
+    desk = AgentDesk(environment, session, plan, run_dir)
+    desk.start()
+    return desk
 
 
 @events.test_stop.add_listener
