@@ -88,4 +88,3 @@ def test_understaffed_desk_fails_the_assignment_preset_because_conversations_wai
     assert summary["sla"]["verdict"] == "FAIL"
     assert any("assigned in time" in reason for reason in summary["sla"]["reasons"])
     assert max(agents["queue"]["length"]) >= 2  # customers waited in the vendor's queue, as the harness saw it
-
