@@ -190,6 +190,15 @@ def queue_length(table: pd.DataFrame, t0: float, end: float) -> dict[str, list[f
     return {"t": (edges - t0).tolist(), "length": np.clip(length, 0, None).tolist()}
 
 
+def segment_of(events: pd.DataFrame) -> tuple[str, frozenset[str]] | None:
+    """The segment broadcast's token and the tagged members, for the cost's waste item; None without one."""
+    started = events[text_is(events["event"], "broadcast") & text_present(events["correlation_id"])]
+    if started.empty:
+        return None
+    tagged = events[text_is(events["event"], "tagged") & events["ok"].fillna(False).astype(bool)]
+    return str(started["correlation_id"].iloc[0]), frozenset(tagged["customer"].astype("str"))
+
+
 def segment_accounting(events: pd.DataFrame, ledger: pd.DataFrame) -> dict[str, Any] | None:
     """Who of the tagged segment got the broadcast (module docstring); None when no broadcast was started."""
     started = events[text_is(events["event"], "broadcast") & text_present(events["correlation_id"])]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from analysis import accounting as acc
-from analysis.agents import DEFAULT_ABANDON_S, agents_section, conversation_table, has_agents
+from analysis.agents import DEFAULT_ABANDON_S, agents_section, conversation_table, has_agents, segment_of
 from analysis.apdex import apdex
 from analysis.capacity import capacity
 from analysis.columns import text_is
@@ -220,7 +220,11 @@ def build_summary(
             else None
         ),
         "apdex": apdex_section,
-        "cost": cost(run.ledger, messages, options.rate_card or shipped_card()) if run.has_ledger else None,
+        "cost": (
+            cost(run.ledger, messages, options.rate_card or shipped_card(), segment=segment_of(run.agents))
+            if run.has_ledger
+            else None
+        ),
         "harness": health.section(),
         "agents": agents,
         "unmeasured": unmeasured,

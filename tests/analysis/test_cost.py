@@ -145,3 +145,21 @@ def test_pooled_cost_is_summed_over_runs_and_says_how_far_it_is_priced() -> None
     assert unpriced["status"] == "unpriced"
     assert unpriced["per_1000_delivered_usd"] is None and unpriced["duplicates_usd"] is None
     assert pool([None, {"measured": False}])["status"] == "not_measured"
+
+
+def test_a_segment_broadcast_to_customers_outside_the_segment_is_a_waste_item() -> None:
+    de, us, other = "4915100000001", "14155550100", "4915100000009"
+    ledger = f.ledger(
+        [
+            f.arrival("sb-aaaaaa-9", 1, wa_id=de, category="marketing", billable=True),  # a member: 0.10
+            f.arrival("sb-aaaaaa-9", 2, wa_id=us, category="marketing", billable=True),  # a member: 0.025
+            f.arrival("sb-aaaaaa-9", 3, wa_id=other, category="marketing", billable=True),  # outside: 0.10 wasted
+        ]
+    )
+    requests = f.requests([f.request(0, correlation_id="sb-aaaaaa-1")])
+    segment = ("sb-aaaaaa-9", frozenset({de, us}))
+    section = cost(ledger, acc.message_table(requests, ledger), CARD, segment=segment)
+    assert section["outside_segment"] == {"copies": 1, "charged": 1, "cost_usd": pytest.approx(0.10)}
+    assert cost(ledger, acc.message_table(requests, ledger), CARD)["outside_segment"] is None  # no segment: none
+    pooled = pool([section, section])
+    assert pooled["outside_segment_usd"] == pytest.approx(0.20) and pooled["outside_segment_copies"] == 2
