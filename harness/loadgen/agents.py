@@ -229,8 +229,9 @@ class SimAgent:
                 self.read_inbox()  # what was assigned before the vendor knew it left: still this agent's to answer
             if not self.online and not self.active and not self.backlog:
                 return
+            began = time.monotonic()
             self.read_inbox()
-            gevent.sleep(self.pace.poll())
+            gevent.sleep(max(0.0, self.pace.poll() - (time.monotonic() - began)))  # a timer, as an inbox UI polls
 
 
 class AgentDesk:
