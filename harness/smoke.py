@@ -206,7 +206,8 @@ def smoke_test(
             shown = f"{len(items)} assigned" if outcome.ok else ""
         elif operation == "search_conversations":
             items = outcome.data.get("items") or []
-            found["conversation_id"] = items[0].get("id") if items and isinstance(items[0], dict) else None
+            first = items[0] if items and isinstance(items[0], dict) else {}
+            found["conversation_id"] = first.get("id") or first.get("conversation_id")  # generic-http: inbox paths
             shown = f"{outcome.data.get('total', '')} found" if outcome.ok else ""
         rows.append(_row(outcome, shown, note))
     return rows
