@@ -31,6 +31,9 @@ from analysis.stats import latency_summary, rule_of_three, wilson_interval
 # their tokens travel the other way and are not sends the vendor must deliver.
 INBOUND_OPERATIONS = frozenset({"customer_message", "customer_messages", "inbound"})
 SEND_PREFIX = "send_"
+# Requests whose tokens reach the ledger but are accounted elsewhere: an agent's reply carries the customer's token
+# (a first human response, analysis.agents), a segment broadcast one token for the whole segment (its accounting).
+ACCOUNTED_ELSEWHERE = frozenset({"agent_reply", "broadcast_segment"})
 
 _NAMES = ["failed", "indeterminate", "ok"]
 STATUSES = ["delivered", "lost", "recovered", "unresolved", "failed", "delivered_after_fail", "unexpected"]
@@ -75,6 +78,17 @@ def _send_mask(requests: pd.DataFrame) -> np.ndarray:
     return mask
 
 
+def _accounted_elsewhere(requests: pd.DataFrame, ledger: pd.DataFrame) -> set[str]:
+    """Tokens whose outbound ledger rows are replies to customers or a segment's broadcast, not sends we made."""
+    tokens: set[str] = set()
+    other = requests[requests["operation"].isin(ACCOUNTED_ELSEWHERE) & text_present(requests["correlation_id"])]
+    tokens.update(other["correlation_id"].astype("str"))
+    if len(other):  # agents answered customers: their replies carry the customers' own (inbound) tokens
+        inbound = ledger[text_is(ledger["direction"], "inbound") & text_present(ledger["correlation_id"])]
+        tokens.update(inbound["correlation_id"].astype("str"))
+    return tokens
+
+
 def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCodes | None = None) -> pd.DataFrame:
     """One row per token seen on either side: ``correlation_id, sent_at, outcome, copies, delivered_at, status``.
 
@@ -99,6 +113,10 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCod
     sent = np.zeros(size, dtype=bool)
     sent[send_codes] = True
     keep = ~replying | sent[arrival_codes]
+    elsewhere = _accounted_elsewhere(requests, ledger)
+    if elsewhere:
+        theirs = ledger.loc[arrival_mask, "correlation_id"].astype(str).isin(elsewhere).to_numpy(dtype=bool)
+        keep &= ~theirs | sent[arrival_codes]
     arrivals, arrival_codes = arrivals[keep], arrival_codes[keep]
     used = np.zeros(size, dtype=bool)
     used[send_codes] = True

@@ -10,6 +10,8 @@ From the mock's ledger (outbound rows; docs/whatsapp-2026.md §6-7):
 - **re-sent after a failure**: the duplicates of tokens for which a send got a failure or a timeout from the vendor
   (any attempt, also when a retry later got ok: the message was sent again although its first copy had gone
   through): part of the duplicates, shown on its own;
+- **sent outside the segment**: the copies of a tagged-segment broadcast (its token) that reached customers outside
+  the segment (``segment``: the broadcast's token and the tagged members; issue 18's waste item);
 - **cost per 1,000 delivered**: all charged cost over the distinct messages delivered (a token counts once;
   rows without a token, such as replies, each once), times 1,000.
 """
@@ -148,11 +150,14 @@ def cost(
     card: RateCard,
     requests: pd.DataFrame | None = None,
     tokens: TokenCodes | None = None,
+    *,
+    segment: tuple[str, frozenset[str]] | None = None,
 ) -> dict[str, Any]:
     """The ``cost`` section of summary.json (docs/summary-schema.md). ``messages`` is accounting's
     ``message_table`` (the vendor's best answer per token); ``requests``, the run's request records, adds the
     tokens whose send failed once before a retry got through (re-sent after a failure); ``tokens``, accounting's
-    ``token_codes`` of the same frames when already made (else the ledger's tokens are numbered here)."""
+    ``token_codes`` of the same frames when already made (else the ledger's tokens are numbered here);
+    ``segment``, the tagged broadcast's token and members (``analysis.agents.segment_of``), when the run had one."""
     if "billable" not in ledger.columns or ledger["billable"].isna().all():
         return {
             "measured": False,
@@ -179,6 +184,13 @@ def cost(
         paid = part[part["charged"]]
         return {"copies": len(part), "charged": len(paid), "cost_usd": _round(paid["price_usd"].sum())}
 
+    outside = rows.iloc[0:0]
+    if segment is not None:
+        token, members = segment
+        phone = rows["wa_id"].astype("object").where(text_present(rows["wa_id"]), rows["recipient"].astype("object"))
+        mask = text_is(rows["correlation_id"], token) & ~phone.astype(str).isin(members).to_numpy(dtype=bool)
+        outside = rows[mask]
+
     delivered = rows[rows["delivered"]]
     delivered_unique = int(delivered_tokens + (~text_present(delivered["correlation_id"])).sum())
     return {
@@ -199,6 +211,7 @@ def cost(
         "cost_per_1000_delivered_usd": _round(total / delivered_unique * 1000.0) if delivered_unique else None,
         "duplicates": spent(extra_rows),
         "resent_after_failure": spent(extra_rows[after_failure]),
+        "outside_segment": spent(outside) if segment is not None else None,
     }
 
 
@@ -261,6 +274,9 @@ def pool(sections: list[dict[str, Any] | None]) -> dict[str, Any]:
     dup_copies = sum(int(d.get("copies") or 0) for d in dups)
     dup_charged = sum(int(d.get("charged") or 0) for d in dups)
     dup_cost = sum(float(d.get("cost_usd") or 0.0) for d in dups)
+    outside: list[dict[str, Any]] = [
+        s["outside_segment"] for s in measured if isinstance(s.get("outside_segment"), dict)
+    ]
     if unpriced == 0:
         status = "priced"
     elif unpriced >= charged:
@@ -283,4 +299,7 @@ def pool(sections: list[dict[str, Any] | None]) -> dict[str, Any]:
         "duplicates": {"copies": dup_copies, "charged": dup_charged},
         # charged copies that priced at nothing while some messages are unpriced: their price is unknown, not $0
         "duplicates_usd": None if dup_charged and unpriced and not dup_cost else _round(dup_cost),
+        # a segment broadcast's copies to customers outside the segment (None: no run had a segment broadcast)
+        "outside_segment_usd": _round(sum(float(o.get("cost_usd") or 0.0) for o in outside)) if outside else None,
+        "outside_segment_copies": sum(int(o.get("copies") or 0) for o in outside) if outside else None,
     }

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from analysis.accounting import WEBHOOK_EVICTION_ATTR
 from ground.errors import AnalysisError
 from ground.records import (
+    AGENT_EVENT_SCHEMA,
     HEALTH_SCHEMA,
     LEDGER_SCHEMA,
     REQUEST_SCHEMA,
@@ -56,6 +57,8 @@ class RunData:
     health: pd.DataFrame = field(default_factory=lambda: empty_frame(HEALTH_SCHEMA))
     has_health: bool = False
     health_skipped: list[str] = field(default_factory=list)  # unreadable health files, left out
+    # What the agents of a contact-centre run saw and did (agents/*.parquet); empty without agents.
+    agents: pd.DataFrame = field(default_factory=lambda: empty_frame(AGENT_EVENT_SCHEMA))
 
     @property
     def partial(self) -> bool:
@@ -161,6 +164,18 @@ def _read_request_shards(folder: Path, reasons: list[str], schema: pa.Schema) ->
     if not tables:
         return None
     return pa.concat_tables(tables)
+
+
+def read_agent_events(folder: Path, reasons: list[str]) -> pd.DataFrame:
+    """``agents/*.parquet`` as one frame (empty without agents); an unreadable shard is skipped and said."""
+    shard_dir = folder / "agents"
+    tables = []
+    for shard in sorted(shard_dir.glob("*.parquet")) if shard_dir.is_dir() else []:
+        try:
+            tables.append(read_parquet_table(shard, AGENT_EVENT_SCHEMA))
+        except (OSError, pa.ArrowException) as exc:
+            reasons.append(f"agent event shard {shard.name} is unreadable and was skipped ({type(exc).__name__})")
+    return pa.concat_tables(tables).to_pandas() if tables else empty_frame(AGENT_EVENT_SCHEMA)
 
 
 def _read_optional(path: Path, schema: pa.Schema, what: str, reasons: list[str]) -> pd.DataFrame | None:
@@ -307,4 +322,5 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
         health=health if health is not None else empty_frame(HEALTH_SCHEMA),
         has_health=health is not None,
         health_skipped=health_skipped,
+        agents=read_agent_events(folder, reasons),
     )

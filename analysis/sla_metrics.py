@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.accounting import webhook_coverage
+from analysis.agents import NOT_MEASURED
 from analysis.columns import text_is
 from analysis.degradation import FULL_SHARE
 from analysis.harness_health import HarnessHealth
@@ -72,6 +73,8 @@ class Evidence:
     # A scope's restriction in time: which events count (times → mask), and how to say so in the detail.
     keep: Callable[[np.ndarray], np.ndarray] | None = None
     keep_note: str = ""
+    # Contact-centre runs: one row per customer message (analysis.agents.conversation_table); None without agents.
+    conversations: pd.DataFrame | None = None
 
 
 Resolver = Callable[[Evidence, str, str | None], Measurement]
@@ -449,6 +452,75 @@ def under_vendor_cpu(ev: Evidence, at_least: float) -> Evidence | Measurement:
     return replace(ev, keep=keep, keep_note=f", in the {busy} s the vendor's CPU was ≥ {threshold}")
 
 
+def _no_agents(ev: Evidence) -> Measurement | None:
+    if ev.conversations is None:
+        return Measurement(None, 0, detail=NOT_MEASURED)
+    if ev.conversations.empty:
+        return Measurement(None, 0, detail="no customer message reached the vendor")
+    return None
+
+
+def agent_latency(column: str) -> Resolver:
+    """Customer message delivered → ``column`` (assigned_at, human_at, bot_at; "first" for the earlier reply)."""
+
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        missing = _no_agents(ev)
+        if missing:
+            return missing
+        table = ev.conversations
+        assert table is not None
+        at = table["delivered_at"].to_numpy(dtype="float64")
+        if column == "first":
+            reply = np.fmin(table["bot_at"].to_numpy(dtype="float64"), table["human_at"].to_numpy(dtype="float64"))
+        else:
+            reply = table[column].to_numpy(dtype="float64")
+        values = np.clip((reply - at) * 1000.0, 0.0, None)
+        return _distribution(values, at, aggregation, ev.t0)
+
+    return resolve
+
+
+def assigned_share(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    """Share of judged conversations assigned within N s of delivery (``within_Ns``), Wilson interval."""
+    missing = _no_agents(ev)
+    if missing:
+        return missing
+    assert ev.conversations is not None
+    bound_s = float(aggregation.removeprefix("within_").removesuffix("s"))
+    judged = ev.conversations[ev.conversations["judged"]]
+    wait = judged["assigned_at"].to_numpy(dtype="float64") - judged["delivered_at"].to_numpy(dtype="float64")
+    good = wait <= bound_s
+    queued = int((judged["unassigned"]).sum())
+    note = f"; {queued} never assigned" if queued else ""
+    measured = _rate(int(good.sum()), int(good.size), f"conversations assigned within {bound_s:g} s{note}")
+    times = judged["delivered_at"].to_numpy(dtype="float64")
+    return replace(measured, values=good.astype("float64"), times=times) if good.size else measured
+
+
+def conversation_ratio(column: str, what: str) -> Resolver:
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        missing = _no_agents(ev)
+        if missing:
+            return missing
+        assert ev.conversations is not None
+        judged = ev.conversations[ev.conversations["judged"]]
+        return _rate(int(judged[column].sum()), len(judged), what)
+
+    return resolve
+
+
+def segment_count(key: str, what: str) -> Resolver:
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        section = (ev.summary.get("agents") or {}).get("segment")
+        if not section:
+            return Measurement(None, 0, detail="no segment broadcast in this run (or no agent operations)")
+        if not section["broadcast_ok"]:
+            return Measurement(None, 0, detail="the vendor refused the segment broadcast (see the requests)")
+        return Measurement(float(section[key]), int(section["members"]), detail=f"{section[key]} {what}")
+
+    return resolve
+
+
 LATENCY_AGGS = ("pNN", "median", "mean", "min", "max")
 RATIO_AGGS = ("ratio", "rate", "value")
 METRICS: dict[str, MetricDef] = {
@@ -541,6 +613,45 @@ METRICS: dict[str, MetricDef] = {
         bounded_ratio=True,
     ),
     "vendor_cpu_pct": MetricDef(vendor_cpu, "%", "<=", ("pNN", "median", "mean", "min", "max"), "vendor CPU"),
+    "assignment_latency_ms": MetricDef(agent_latency("assigned_at"), "ms", "<=", LATENCY_AGGS, "assignment latency"),
+    "assigned_share": MetricDef(
+        assigned_share, "ratio", ">=", ("within_Ns",), "conversations assigned in time", bounded_ratio=True
+    ),
+    "first_response_ms": MetricDef(agent_latency("first"), "ms", "<=", LATENCY_AGGS, "first response"),
+    "first_bot_response_ms": MetricDef(agent_latency("bot_at"), "ms", "<=", LATENCY_AGGS, "first bot response"),
+    "first_human_response_ms": MetricDef(agent_latency("human_at"), "ms", "<=", LATENCY_AGGS, "first human response"),
+    "unassigned_ratio": MetricDef(
+        conversation_ratio("unassigned", "conversations never assigned"),
+        "ratio",
+        "<=",
+        RATIO_AGGS,
+        "unassigned share",
+        bounded_ratio=True,
+    ),
+    "abandoned_ratio": MetricDef(
+        conversation_ratio("abandoned", "customers waited past the abandon bound"),
+        "ratio",
+        "<=",
+        RATIO_AGGS,
+        "abandoned share",
+        bounded_ratio=True,
+    ),
+    "segment_lost": MetricDef(
+        segment_count("lost", "segment members never got the broadcast"),
+        "count",
+        "<=",
+        ("count", "value"),
+        "segment members missed",
+        counted=True,
+    ),
+    "segment_unexpected": MetricDef(
+        segment_count("unexpected", "customers outside the segment got it"),
+        "count",
+        "<=",
+        ("count", "value"),
+        "broadcast outside the segment",
+        counted=True,
+    ),
     "apdex_reply": MetricDef(
         summary_value(("apdex", "reply", "score"), "reply Apdex"),
         "score",
@@ -557,6 +668,8 @@ def aggregation_allowed(metric: MetricDef, aggregation: str) -> bool:
         return True
     if "pNN" in metric.aggregations and parse_percentile(aggregation) is not None:
         return True
+    if "within_Ns" in metric.aggregations:
+        return re.fullmatch(r"within_\d+(\.\d+)?s", aggregation) is not None
     if "delivery_over_Ns" in metric.aggregations:
         return re.fullmatch(r"delivery_over_\d+(\.\d+)?s", aggregation) is not None
     return False

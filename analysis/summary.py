@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from analysis import accounting as acc
+from analysis.agents import DEFAULT_ABANDON_S, agents_section, conversation_table, has_agents, segment_of
 from analysis.apdex import apdex
 from analysis.capacity import capacity
 from analysis.columns import text_is
@@ -191,6 +192,11 @@ def build_summary(
     if end - t0 > MAX_ONE_SECOND_SPAN_S:
         series.pop("1")
     step = _capacity_step(run, options)
+    abandon_s = _number(run.manifest.scenario_params.get("abandon_s")) or DEFAULT_ABANDON_S
+    agents = agents_section(run.agents, run.ledger, t0, end, abandon_s=abandon_s) if run.has_ledger else None
+    conversations = conversation_table(run.agents, run.ledger, abandon_s=abandon_s) if agents else None
+    if agents is None and has_agents(run.agents):
+        unmeasured.setdefault("agents", "no ledger export: first responses and assignments cannot be joined")
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": "scrmbench.summary",
@@ -216,17 +222,27 @@ def build_summary(
         ),
         "apdex": apdex_section,
         "cost": (
-            cost(run.ledger, messages, options.rate_card or shipped_card(), run.requests, tokens)
+            cost(
+                run.ledger,
+                messages,
+                options.rate_card or shipped_card(),
+                run.requests,
+                tokens,
+                segment=segment_of(run.agents),
+            )
             if run.has_ledger
             else None
         ),
         "harness": health.section(),
+        "agents": agents,
         "unmeasured": unmeasured,
         "sla": None,
     }
     summary = _clean(summary)
     if sla is not None:
-        evidence = Evidence(summary, run.requests, messages, replies, run.webhooks, t0, harness=health)
+        evidence = Evidence(
+            summary, run.requests, messages, replies, run.webhooks, t0, harness=health, conversations=conversations
+        )
         summary["sla"] = _clean(evaluate(sla, evidence))
     return summary
 

@@ -10,6 +10,8 @@ A results folder ``results/<run-id>/`` holds:
     ledger.parquet        LEDGER_SCHEMA   (messages that reached the mock WhatsApp API)
     webhooks.parquet      WEBHOOK_ATTEMPT_SCHEMA (every webhook POST the mock made)
     faults.jsonl          one FaultEvent per line
+    agents/*.parquet      AGENT_EVENT_SCHEMA (contact-centre runs: what the simulated agents saw and did, and the
+                          tagged segment; one shard file per worker per flush, like the requests)
     health.parquet        HEALTH_SCHEMA   (the harness, the mock and the candidate watched, once a second; while
                           the run is going, shards in health/*.parquet, merged at its end)
     summary.json          written by analysis
@@ -95,6 +97,27 @@ WEBHOOK_ATTEMPT_SCHEMA = pa.schema(
     ]
 )
 WEBHOOK_ATTEMPT_COLUMNS = tuple(WEBHOOK_ATTEMPT_SCHEMA.names)
+
+# What the simulated agents of a contact-centre run saw and did (harness.loadgen.agents), and the tagged segment.
+# ``event``: online, online_refused, offline, assigned (an inbox read showed a new assignment), replied, closed,
+# tagged (a contact was tagged for the segment), broadcast (the segment broadcast was started), sweep (an agent's
+# last inbox read: the end of the window in which assignments were watched).
+AGENT_EVENT_SCHEMA = pa.schema(
+    [
+        ("at", pa.float64()),  # the harness's wall clock when it happened or was seen
+        ("worker", pa.string()),
+        ("agent", pa.string()),  # the agent's name at the vendor ("" for segment events)
+        ("event", pa.string()),
+        ("conversation_id", pa.string()),  # the vendor's id of the conversation
+        ("customer", pa.string()),  # the customer's wa_id
+        ("correlation_id", pa.string()),  # the customer's token (assigned, replied, closed); the broadcast's token
+        ("vendor_at", pa.float64()),  # the vendor's own time of the event (an assignment's time), when it says
+        ("ok", pa.bool_()),  # the vendor accepted the action (online, reply, close, tag, broadcast)
+        ("detail", pa.string()),  # the tag, the cap, or why an action failed
+    ]
+)
+AGENT_EVENT_COLUMNS = tuple(AGENT_EVENT_SCHEMA.names)
+AGENT_EVENTS = ("online", "online_refused", "offline", "assigned", "replied", "closed", "tagged", "broadcast", "sweep")
 
 # One sample of one figure of one watched process (or of the machine), long format so a new figure is a new value
 # of ``metric``, never a schema change. ``docs/summary-schema.md`` lists the metrics and their units.

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ground.correlation import make_token, new_run_tag
-from harness.adapters.base import Outcome
+from harness.adapters.base import (
+    AgentOffline,
+    AgentOnline,
+    AgentReply,
+    BroadcastSegment,
+    CloseConversation,
+    Outcome,
+    ReadInbox,
+    TagContact,
+)
 from harness.adapters.executors import VendorClient
 from harness.adapters.samples import SMOKE_JPEG, SMOKE_LINK
 
@@ -28,7 +37,15 @@ ORDER = (
     "send_media",
     "search_conversations",
     "assign_conversation",
+    "tag_contact",
+    "agent_online",
+    "agent_inbox",
+    "agent_reply",
+    "close_conversation",
+    "agent_offline",
+    "broadcast_segment",
 )
+CHECK_TAG = "scrmbench-check"
 
 
 NOT_EXERCISED = "not exercised"
@@ -105,7 +122,40 @@ def _call_for(
     if operation == "assign_conversation":
         conversation = found.get("conversation_id")
         return (lambda: client.assign_conversation(str(conversation), agent)) if conversation else None
+    agents = _agent_calls(operation, client, found, to, agent, token)
+    if agents is not None or operation in AGENT_CHECKS:
+        return agents
     return calls[operation]
+
+
+AGENT_CHECKS = frozenset(ORDER[ORDER.index("tag_contact") :])
+
+
+def _agent_calls(
+    operation: str, client: VendorClient, found: dict[str, Any], to: str, agent: str, token: str
+) -> Callable[[], Outcome] | None:
+    """The contact-centre calls: the agent's own inbox item, else a conversation search found, for reply and close."""
+    item = found.get("inbox_item") or {}
+    conversation = item.get("conversation_id") or found.get("conversation_id")
+    customer = str(item.get("customer") or to)
+    calls: dict[str, Callable[[], Outcome]] = {
+        "tag_contact": lambda: client.call(TagContact(to, CHECK_TAG)),
+        "agent_online": lambda: client.call(AgentOnline(agent)),
+        "agent_inbox": lambda: client.call(ReadInbox(agent)),
+        "agent_offline": lambda: client.call(AgentOffline(agent)),
+        "broadcast_segment": lambda: client.call(
+            BroadcastSegment(CHECK_TAG, "hello_world", params=("check",), correlation_id=token)
+        ),
+    }
+    if operation in ("agent_reply", "close_conversation"):
+        if not conversation:
+            return None
+        if operation == "agent_reply":
+            return lambda: client.call(
+                AgentReply(agent, str(conversation), customer, "scrmbench contract check", token)
+            )
+        return lambda: client.call(CloseConversation(agent, str(conversation)))
+    return calls.get(operation)
 
 
 def _why_no_conversation(client: VendorClient, rows: list[CheckRow]) -> str:
@@ -138,16 +188,24 @@ def smoke_test(
             found["conversation_id"] = conversation_id
         call = _call_for(operation, client, found, to, agent, make_token(tag, 0, sequence))
         if call is None:
-            rows.append(CheckRow(operation, NOT_EXERCISED, detail=_why_no_conversation(client, rows)))
+            why = _why_no_conversation(client, rows)
+            if operation in AGENT_CHECKS:
+                why = f"no conversation in the agent's inbox and {why[0].lower()}{why[1:]}"
+            rows.append(CheckRow(operation, NOT_EXERCISED, detail=why))
             continue
         outcome, note = _once_more(call)
         shown = outcome.vendor_message_id or ""
         if operation == "upload_media":
             found["media_id"] = outcome.data.get("media_id")
             shown = str(found["media_id"] or "")
+        elif operation == "agent_inbox":
+            items = outcome.data.get("items") or []
+            found["inbox_item"] = items[0] if items else None
+            shown = f"{len(items)} assigned" if outcome.ok else ""
         elif operation == "search_conversations":
             items = outcome.data.get("items") or []
-            found["conversation_id"] = items[0].get("id") if items and isinstance(items[0], dict) else None
+            first = items[0] if items and isinstance(items[0], dict) else {}
+            found["conversation_id"] = first.get("id") or first.get("conversation_id")  # generic-http: inbox paths
             shown = f"{outcome.data.get('total', '')} found" if outcome.ok else ""
         rows.append(_row(outcome, shown, note))
     return rows

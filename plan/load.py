@@ -77,6 +77,44 @@ class FaultStep:
 
 
 @dataclass(frozen=True)
+class AgentsPlan:
+    """The vendor's side of a contact-centre run: a closed population of agents with shifts (harness.loadgen.agents).
+
+    ``first_shift`` agents come online before the load starts; at ``shift_at_s`` (on the load's clock)
+    ``second_shift`` more come online and ``leaving`` of the first go offline (they finish their open conversations
+    first). Each handles at most ``cap`` conversations at once, reads its inbox every ``poll_s`` (seeded jitter of
+    ±20%), reads a new conversation for a lognormal time (median ``read_s``, σ 0.5), types ``reply_chars``
+    characters at ``typing_cps`` (lognormal, σ 0.3, on the time) and replies carrying the customer's correlation
+    token, then closes it when ``close_after_reply``. Every draw comes from one generator per agent, seeded by the
+    run's seed and the agent's number.
+
+    ``segment_tag``/``segment_size``: before the load, that many customers are tagged at the vendor, and at
+    ``broadcast_at_s`` one template broadcast goes to the tag (the segment accounting then checks who got it).
+    """
+
+    first_shift: int
+    cap: int = 6
+    shift_at_s: float | None = None
+    second_shift: int = 0
+    leaving: int = 0
+    skills: tuple[tuple[str, ...], ...] = ()  # cycled over the agents; () = no skills
+    poll_s: float = 1.0
+    read_s: float = 2.0
+    typing_cps: float = 5.0
+    reply_chars: int = 60
+    close_after_reply: bool = True
+    abandon_s: float = 60.0
+    segment_tag: str | None = None
+    segment_size: int = 0
+    broadcast_at_s: float | None = None
+    broadcast_template: str = "promo_segment"
+
+    @property
+    def total(self) -> int:
+        return self.first_shift + self.second_shift
+
+
+@dataclass(frozen=True)
 class LoadPlan:
     scenario: str
     load_model: LoadModel
@@ -93,6 +131,7 @@ class LoadPlan:
     options: Mapping[str, Any] = field(default_factory=dict)  # scenario-specific knobs for the users
     # Merged into the run's mock config (e.g. webhook-storm's status ladder); the run's own settings win.
     mock_settings: Mapping[str, Any] = field(default_factory=dict)
+    agents: AgentsPlan | None = None  # contact-centre runs: the agents answering the customers
 
     def mock_settings_with(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The scenario's mock settings with ``extra`` merged over them, mapping by mapping."""

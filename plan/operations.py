@@ -10,7 +10,20 @@ from __future__ import annotations
 from typing import Literal
 
 Operation = Literal[
-    "send_text", "send_template", "send_media", "upload_media", "search_conversations", "assign_conversation", "health"
+    "send_text",
+    "send_template",
+    "send_media",
+    "upload_media",
+    "search_conversations",
+    "assign_conversation",
+    "health",
+    "agent_online",
+    "agent_offline",
+    "agent_inbox",
+    "agent_reply",
+    "close_conversation",
+    "tag_contact",
+    "broadcast_segment",
 ]
 OPERATIONS: tuple[Operation, ...] = (
     "send_text",
@@ -20,10 +33,39 @@ OPERATIONS: tuple[Operation, ...] = (
     "search_conversations",
     "assign_conversation",
     "health",
+    "agent_online",
+    "agent_offline",
+    "agent_inbox",
+    "agent_reply",
+    "close_conversation",
+    "tag_contact",
+    "broadcast_segment",
 )
+# The contact-centre side (agents as users of the vendor, tags, segment broadcasts): a dialect without the agent
+# ones is reported "not measured" for the agents figures, never zero.
+AGENT_OPERATIONS: tuple[Operation, ...] = (
+    "agent_online",
+    "agent_offline",
+    "agent_inbox",
+    "agent_reply",
+    "close_conversation",
+)
+SEGMENT_OPERATIONS: tuple[Operation, ...] = ("tag_contact", "broadcast_segment")
 # Operations that change something at the vendor: an unanswered one may have happened (indeterminate).
 MUTATING: frozenset[str] = frozenset(
-    {"send_text", "send_template", "send_media", "upload_media", "assign_conversation"}
+    {
+        "send_text",
+        "send_template",
+        "send_media",
+        "upload_media",
+        "assign_conversation",
+        "agent_online",
+        "agent_offline",
+        "agent_reply",
+        "close_conversation",
+        "tag_contact",
+        "broadcast_segment",
+    }
 )
 
 # Operations a scenario's users perform (the task mix of a load plan).

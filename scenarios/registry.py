@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 # isort: off
-from scenarios import peak, broadcast, media_burst, failover, soak, data_volume, capacity, throttle, webhook_storm  # noqa: F401
+from scenarios import peak, broadcast, media_burst, failover, soak, data_volume, capacity  # noqa: F401
+from scenarios import throttle, webhook_storm, contact_center  # noqa: F401
 
 # isort: on
 from scenarios.base import SCENARIOS, Scenario

@@ -161,6 +161,56 @@ def _scenario_charts(out: _Collector, scenario: str, runs: list[RunBundle]) -> N
         )
 
 
+AGENTS_SECTION = "agents and routing"
+
+
+def _agents_charts(out: _Collector, runs: list[RunBundle]) -> None:
+    """The contact-centre evidence (``summary["agents"]``): assignment and first-human-response distributions,
+    the queue and each agent's occupancy over time; a run whose dialect has no agents is said, never drawn as 0."""
+    names = trace_names(runs)
+    measured = {n: b.summary["agents"] for n, b in zip(names, runs, strict=True) if b.summary.get("agents")}
+    for name, bundle in zip(names, runs, strict=True):
+        if bundle.scenario == "contact-center" and name not in measured:
+            out.omitted.append(f"{AGENTS_SECTION}, {name}: not measured (the vendor's dialect has no agent operations)")
+    if not measured:
+        return
+    out.add(
+        AGENTS_SECTION,
+        "assignment latency",
+        "Customer message delivered to the vendor → assigned to an agent; the dotted line is market-figures.md #11's "
+        "5 s (80% of conversations should be left of it).",
+        figures.agents_cdf({n: a["assignment_cdf"] for n, a in measured.items()}, title="assignment latency",
+                           what="assignment latency", bound_s=5.0),
+    )  # fmt: skip
+    firsts = {n: a.get("first_human_response_ms") or {} for n, a in measured.items()}
+    words = "; ".join(
+        f"{n}: p50 {_seconds(f.get('p50'))}, p95 {_seconds(f.get('p95'))} ({f.get('count', 0)} replies)"
+        for n, f in firsts.items()
+    )
+    queue = {n: (a["queue"]["t"], a["queue"]["length"]) for n, a in measured.items()}
+    out.add(
+        AGENTS_SECTION,
+        "queue length",
+        f"Conversations delivered and not yet assigned, as the harness saw them. First human response: {words}.",
+        figures.agents_over_time(queue, title="queue length", y_title="conversations waiting"),
+    )
+    for name, section in measured.items():
+        occupancy = section.get("occupancy") or {}
+        lines = {agent: (occupancy.get("t", []), values) for agent, values in (occupancy.get("agents") or {}).items()}
+        out.add(
+            AGENTS_SECTION,
+            f"occupancy per agent: {name}",
+            "Open conversations ÷ the agent's cap (market-figures.md #11: 5–7 in parallel); balance across agents "
+            f"(coefficient of variation of assignments): {_number(section.get('balance_cv')) or 0:.2f}.",
+            figures.agents_over_time(lines, title=f"occupancy per agent: {name}", y_title="occupancy", share=True),
+        )
+
+
+def _seconds(ms: Any) -> str:
+    value = _number(ms)
+    return "–" if value is None else f"{value / 1000.0:.1f} s"
+
+
 def _phases(bundle: RunBundle) -> list[dict[str, Any]]:
     phases = bundle.run.get("phases") or (bundle.manifest.model_extra or {}).get("phases") or []
     return [p for p in phases if isinstance(p, dict)]
@@ -187,4 +237,5 @@ def build_charts(bundles: list[RunBundle]) -> tuple[list[Chart], list[str]]:
     out = _Collector()
     for scenario, runs in by_scenario.items():
         _scenario_charts(out, scenario, runs)
+    _agents_charts(out, bundles)
     return out.charts, out.omitted

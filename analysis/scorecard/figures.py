@@ -246,6 +246,37 @@ def capacity_curve(
     return fig
 
 
+def agents_cdf(
+    cdfs: Mapping[str, Mapping[str, Sequence[float]]], *, title: str, what: str, bound_s: float | None = None
+) -> go.Figure:
+    """Share of conversations at or below x seconds, per run (``analysis.agents``' CDF points); a dotted line
+    at ``bound_s`` (market-figures.md #11's 5 s)."""
+    fig = _base(title, f"{what} (s)", "share of conversations at or below")
+    palette = colours(list(cdfs))
+    for name, cdf in cdfs.items():
+        seconds = [ms / 1000.0 for ms in cdf.get("ms", [])]
+        fig.add_scatter(x=seconds, y=list(cdf.get("share", [])), name=safe(name), mode="lines",
+                        line={"color": palette[name], "width": 2, "shape": "hv"})  # fmt: skip
+    if bound_s is not None:
+        fig.add_vline(x=bound_s, line={"dash": "dot", "color": "#57606a"})
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    return fig
+
+
+def agents_over_time(
+    lines: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, title: str, y_title: str, share: bool = False
+) -> go.Figure:
+    """One line per name (a run's queue, or an agent's occupancy) over seconds since the run's start."""
+    fig = _base(title, "seconds since start", y_title)
+    palette = colours(list(lines))
+    for name, (xs, ys) in lines.items():
+        fig.add_scatter(x=list(xs), y=list(ys), name=safe(name), mode="lines",
+                        line={"color": palette[name], "width": 1.5, "shape": "hv"})  # fmt: skip
+    if share:
+        fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
 def has_data(fig: go.Figure) -> bool:
     """True when at least one trace has a point: the scorecard never shows an empty chart."""
     for trace in fig.data:

@@ -97,7 +97,107 @@ class Health:
     operation: Operation = "health"
 
 
-Call = SendText | SendTemplate | SendMedia | UploadMedia | SearchConversations | AssignConversation | Health
+@dataclass(frozen=True, slots=True)
+class AgentOnline:
+    """An agent comes online (presence), with the skills routing may use and its concurrency cap."""
+
+    agent: str
+    skills: tuple[str, ...] = ()
+    cap: int = 6
+    correlation_id: str | None = None
+    operation: Operation = "agent_online"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOffline:
+    agent: str
+    correlation_id: str | None = None
+    operation: Operation = "agent_offline"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadInbox:
+    """The conversations assigned to ``agent`` since ``cursor`` (the vendor's opaque cursor; "" from the start).
+
+    The outcome's ``data``: ``items`` (each an :class:`InboxItem` as a dict) and ``cursor`` (the next one)."""
+
+    agent: str
+    cursor: str = ""
+    limit: int = 50
+    correlation_id: str | None = None
+    operation: Operation = "agent_inbox"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReply:
+    """A reply typed by ``agent`` in a conversation; the text carries the customer's correlation token."""
+
+    agent: str
+    conversation_id: str
+    to: str
+    text: str
+    correlation_id: str | None = None
+    operation: Operation = "agent_reply"
+
+
+@dataclass(frozen=True, slots=True)
+class CloseConversation:
+    agent: str
+    conversation_id: str
+    correlation_id: str | None = None
+    operation: Operation = "close_conversation"
+
+
+@dataclass(frozen=True, slots=True)
+class TagContact:
+    to: str
+    tag: str
+    correlation_id: str | None = None
+    operation: Operation = "tag_contact"
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastSegment:
+    """A template broadcast to every contact with ``tag``; the token rides as the last template parameter, so
+    each copy in the ledger says which broadcast it belongs to."""
+
+    tag: str
+    template: str
+    language: str = "en_US"
+    params: tuple[str, ...] = ()
+    correlation_id: str | None = None
+    operation: Operation = "broadcast_segment"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """One assignment as an inbox read reports it (``ReadInbox``'s items, as dicts).
+
+    ``assigned_at`` is the vendor's own time of the assignment (Unix seconds), None when the dialect does not say;
+    ``text`` is the customer's opening message (it carries the customer's correlation token)."""
+
+    conversation_id: str
+    customer: str
+    text: str = ""
+    assigned_at: float | None = None
+
+
+Call = (
+    SendText
+    | SendTemplate
+    | SendMedia
+    | UploadMedia
+    | SearchConversations
+    | AssignConversation
+    | Health
+    | AgentOnline
+    | AgentOffline
+    | ReadInbox
+    | AgentReply
+    | CloseConversation
+    | TagContact
+    | BroadcastSegment
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,3 +411,23 @@ def dig(data: Any, path: str) -> Any:
         else:
             return None
     return node
+
+
+def inbox_items(
+    raw: Any, *, conversation: str, customer: str, text: str = "text", assigned_at: str = "assigned_at"
+) -> list[dict[str, Any]]:
+    """An inbox answer's items as ``InboxItem`` dicts; items without a conversation id are left out."""
+    items = []
+    for row in raw if isinstance(raw, list) else []:
+        conversation_id = dig(row, conversation)
+        if conversation_id is None:
+            continue
+        at = dig(row, assigned_at) if assigned_at else None
+        try:
+            when = None if at is None else float(at)
+        except (TypeError, ValueError):
+            when = None
+        item = InboxItem(str(conversation_id), str(dig(row, customer) or ""), str(dig(row, text) or ""), when)
+        items.append({"conversation_id": item.conversation_id, "customer": item.customer, "text": item.text,
+                      "assigned_at": item.assigned_at})  # fmt: skip
+    return items

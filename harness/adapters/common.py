@@ -14,17 +14,24 @@ from pydantic import BaseModel
 from ground.registry import Registry
 from harness.adapters.base import (
     Adapter,
+    AgentOffline,
+    AgentOnline,
+    AgentReply,
     AssignConversation,
+    BroadcastSegment,
     Call,
+    CloseConversation,
     Health,
     HttpRequest,
     HttpResponse,
     Operation,
     Outcome,
+    ReadInbox,
     SearchConversations,
     SendMedia,
     SendTemplate,
     SendText,
+    TagContact,
     UnsupportedOperation,
     UploadMedia,
     json_body,
@@ -120,22 +127,9 @@ class DialectBase:
 
     def build(self, call: Call) -> HttpRequest:
         self.check(call)
-        match call:
-            case SendText():
-                return self.send_text(call)
-            case SendTemplate():
-                return self.send_template(call)
-            case SendMedia():
-                return self.send_media(call)
-            case UploadMedia():
-                return self.upload_media(call)
-            case SearchConversations():
-                return self.search_conversations(call)
-            case AssignConversation():
-                return self.assign_conversation(call)
-            case Health():
-                return self.health(call)
-        raise TypeError(f"not a call: {call!r}")  # pragma: no cover - the match is exhaustive
+        # Each operation has a method of the same name (send_text, agent_inbox, ...), refusing by default.
+        method: Callable[[Any], HttpRequest] = getattr(self, call.operation)
+        return method(call)
 
     def request(
         self,
@@ -188,6 +182,27 @@ class DialectBase:
 
     def health(self, call: Health) -> HttpRequest:
         raise self.unsupported(call.operation, f"{self.name} has no health check")
+
+    def agent_online(self, call: AgentOnline) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no agent presence")
+
+    def agent_offline(self, call: AgentOffline) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no agent presence")
+
+    def agent_inbox(self, call: ReadInbox) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no agent inbox")
+
+    def agent_reply(self, call: AgentReply) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no reply as an agent")
+
+    def close_conversation(self, call: CloseConversation) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no conversation close")
+
+    def tag_contact(self, call: TagContact) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no contact tags")
+
+    def broadcast_segment(self, call: BroadcastSegment) -> HttpRequest:
+        raise self.unsupported(call.operation, f"{self.name} has no broadcast to a tag segment")
 
     def interpret(self, request: HttpRequest, response: HttpResponse) -> Outcome:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -13,8 +13,23 @@
 
 Placeholders: to, to_digits, from, from_digits, phone_number_id, correlation_id, text, template, language,
 params (a whole JSON value "{params}" becomes the list), caption, media_id, link, kind, mime_type, filename,
-query, limit, conversation_id, agent. ``text`` and ``caption`` already carry the correlation token, and
-``params`` has it appended, so the token reaches the vendor wherever the profile puts those.
+query, limit, conversation_id, agent, cursor, skills, cap, tag. ``text`` and ``caption`` already carry the
+correlation token (an agent's reply too), and ``params`` has it appended (a segment broadcast's too), so the token
+reaches the vendor wherever the profile puts those.
+
+An agent's inbox (``agent_inbox``) also says where its answer keeps the assignments and the next cursor:
+
+        agent_inbox:
+          method: GET
+          path: /api/agents/{agent}/inbox
+          query: {since: "{cursor}"}
+          inbox:
+            items: items                 # the list of assignments
+            conversation_id: conversation_id
+            customer: wa_id
+            text: text                   # the customer's opening message (carries the correlation token)
+            assigned_at: assigned_at     # the vendor's time of the assignment (Unix seconds); optional
+            cursor: cursor               # the cursor of the next read
 """
 
 from __future__ import annotations
@@ -27,6 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.adapters.base import (
     OPERATIONS,
+    AgentOnline,
+    AgentReply,
+    BroadcastSegment,
     Call,
     HttpRequest,
     HttpResponse,
@@ -37,6 +55,7 @@ from harness.adapters.base import (
     SendText,
     UploadMedia,
     dig,
+    inbox_items,
     outcome,
     params_with_token,
     with_token,
@@ -45,7 +64,7 @@ from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials, DialectB
 
 PLACEHOLDERS = frozenset(
     "to to_digits from from_digits phone_number_id correlation_id text template language params caption media_id "
-    "link kind mime_type filename query limit conversation_id agent".split()
+    "link kind mime_type filename query limit conversation_id agent cursor skills cap tag".split()
 )
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -73,6 +92,19 @@ class MultipartSpec(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
 
 
+class InboxSpec(BaseModel):
+    """Where an ``agent_inbox`` answer keeps its assignments (dotted paths, as ``message_id``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    items: str = "items"
+    conversation_id: str = "conversation_id"
+    customer: str = "customer"
+    text: str = "text"
+    assigned_at: str | None = "assigned_at"
+    cursor: str | None = "cursor"
+
+
 class OperationSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -88,6 +120,7 @@ class OperationSpec(BaseModel):
     media_id: str | None = None  # upload_media: where the new media id is
     error_code: str | None = None
     error_text: str | None = None
+    inbox: InboxSpec | None = None  # agent_inbox: where the assignments and the next cursor are
 
     @model_validator(mode="after")
     def _one_body(self) -> OperationSpec:
@@ -177,11 +210,16 @@ class GenericHttpAdapter(DialectBase):
             "mime_type": getattr(call, "mime_type", "application/octet-stream"),
             "filename": getattr(call, "filename", None) or "upload.bin",
         }
-        for name in ("to", "template", "language", "media_id", "link", "kind", "query", "limit", "conversation_id"):
+        names = ("to", "template", "language", "media_id", "link", "kind", "query", "limit", "conversation_id")
+        for name in (*names, "agent", "cursor", "cap", "tag"):
             if hasattr(call, name):
                 values[name] = getattr(call, name) or ""
-        if hasattr(call, "agent"):
-            values["agent"] = call.agent
+        if isinstance(call, AgentOnline):
+            values["skills"] = list(call.skills)
+        if isinstance(call, AgentReply):
+            values["text"] = with_token(call.text, call.correlation_id)
+        if isinstance(call, BroadcastSegment):
+            values["params"] = list(params_with_token(call.params, call.correlation_id))
         if "to" in values:
             values["to_digits"] = str(values["to"]).removeprefix("whatsapp:").lstrip("+")
         if isinstance(call, SendText):
@@ -202,7 +240,18 @@ class GenericHttpAdapter(DialectBase):
         code = dig(data, spec.error_code) if spec.error_code else None
         text = dig(data, spec.error_text) if spec.error_text else None
         message_id = dig(data, spec.message_id) if spec.message_id else None
-        extra = {}
+        extra: dict[str, Any] = {}
+        if spec.inbox is not None:
+            inbox = spec.inbox
+            extra["items"] = inbox_items(
+                dig(data, inbox.items),
+                conversation=inbox.conversation_id,
+                customer=inbox.customer,
+                text=inbox.text,
+                assigned_at=inbox.assigned_at or "",
+            )
+            cursor = dig(data, inbox.cursor) if inbox.cursor else None
+            extra["cursor"] = "" if cursor is None else str(cursor)
         if spec.media_id:
             media_id = dig(data, spec.media_id)
             if media_id is not None:

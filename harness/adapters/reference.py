@@ -13,17 +13,25 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.adapters.base import (
     OPERATIONS,
+    AgentOffline,
+    AgentOnline,
+    AgentReply,
     AssignConversation,
+    BroadcastSegment,
+    CloseConversation,
     Health,
     HttpRequest,
     HttpResponse,
     Outcome,
+    ReadInbox,
     SearchConversations,
     SendMedia,
     SendTemplate,
     SendText,
+    TagContact,
     UploadMedia,
     dig,
+    inbox_items,
     outcome,
     params_with_token,
     with_token,
@@ -80,6 +88,40 @@ class ReferenceAdapter(DialectBase):
     def health(self, call: Health) -> HttpRequest:
         return self.request(call, "GET", "/health")
 
+    def agent_online(self, call: AgentOnline) -> HttpRequest:
+        body = {"skills": list(call.skills), "cap": call.cap}
+        return self.request(call, "POST", f"/api/agents/{quote(call.agent, safe='')}/online", json=body)
+
+    def agent_offline(self, call: AgentOffline) -> HttpRequest:
+        return self.request(call, "POST", f"/api/agents/{quote(call.agent, safe='')}/offline", json={})
+
+    def agent_inbox(self, call: ReadInbox) -> HttpRequest:
+        query = urlencode({"since": call.cursor, "limit": call.limit})
+        return self.request(call, "GET", f"/api/agents/{quote(call.agent, safe='')}/inbox?{query}")
+
+    def agent_reply(self, call: AgentReply) -> HttpRequest:
+        path = f"/api/conversations/{quote(call.conversation_id, safe='')}/reply"
+        body = {"agent": call.agent, "text": with_token(call.text, call.correlation_id)}
+        return self.request(call, "POST", path, json=body)
+
+    def close_conversation(self, call: CloseConversation) -> HttpRequest:
+        path = f"/api/conversations/{quote(call.conversation_id, safe='')}/close"
+        return self.request(call, "POST", path, json={"agent": call.agent})
+
+    def tag_contact(self, call: TagContact) -> HttpRequest:
+        return self.request(
+            call, "POST", f"/api/contacts/{quote(_digits(call.to), safe='')}/tags", json={"tag": call.tag}
+        )
+
+    def broadcast_segment(self, call: BroadcastSegment) -> HttpRequest:
+        body = {
+            "tag": call.tag,
+            "template": call.template,
+            "language": call.language,
+            "params": list(params_with_token(call.params, call.correlation_id)),
+        }
+        return self.request(call, "POST", "/api/broadcasts", json=body)
+
     def interpret(self, request: HttpRequest, response: HttpResponse) -> Outcome:
         data = response.json()
         if not 200 <= response.status < 300:
@@ -102,7 +144,15 @@ class ReferenceAdapter(DialectBase):
             extra["total"] = dig(data, "total")
             items = dig(data, "items")
             extra["items"] = items if isinstance(items, list) else []
-        elif request.operation in ("send_text", "send_template", "send_media"):
+        elif request.operation == "agent_inbox":
+            extra["items"] = inbox_items(dig(data, "items"), conversation="conversation_id", customer="wa_id")
+            extra["cursor"] = _str(dig(data, "cursor")) or ""
+        elif request.operation == "agent_online":
+            extra["cap"] = dig(data, "cap")  # the vendor's own cap for the agent, when it lowers the one asked for
+        elif request.operation == "broadcast_segment":
+            message_id = _str(dig(data, "id"))
+            extra["total"] = dig(data, "total")
+        elif request.operation in ("send_text", "send_template", "send_media", "agent_reply"):
             message_id = _str(dig(data, "id"))
             if not message_id:
                 return outcome(request, response, ok=False, error_code="no_id", error_text="accepted without an id")

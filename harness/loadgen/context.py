@@ -60,6 +60,7 @@ class RunContext:
     recorder: Any = None
     engine: LoadEngine | None = None
     probe: Stoppable | None = None
+    agents: Any = None  # contact-centre runs: this process's AgentDesk (harness.loadgen.agents)
     live: Greenlet | None = None
     done: dict[str, bool] = field(default_factory=dict)
     workers: dict[str, Any] = field(default_factory=dict)

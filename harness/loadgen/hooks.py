@@ -163,6 +163,7 @@ def _test_start(environment: Environment, **_: Any) -> None:
         engine = OpenEngine(environment, session)
         context.engine = engine
         engine.start()
+    context.agents = context.agents or _start_agents(environment, session, run_dir)
     if context.probe is None:  # the generator's own loop lag and lateness
         context.probe = GeneratorProbe(run_dir, session.worker_name, engine=engine).start()
     if engine is not None:
@@ -183,6 +184,22 @@ def _test_stopping(environment: Environment, **_: Any) -> None:
         engine.release_users()
 
 
+def _start_agents(environment: Environment, session: Any, run_dir: Path) -> Any:
+    """This process's agents (contact-centre runs), or None when the dialect has no agent operations."""
+    from harness.loadgen.agents import AgentDesk, agents_supported
+
+    plan = session.plan.agents
+    if plan is None:
+        return None
+    if not agents_supported(session.performer.adapter):
+        dialect = session.vendor.adapter
+        log.warning("the %s dialect has no agent operations: the agents figures are not measured", dialect)
+        return None
+    desk = AgentDesk(environment, session, plan, run_dir)
+    desk.start()
+    return desk
+
+
 @events.test_stop.add_listener
 def _test_stop(environment: Environment, **_: Any) -> None:
     context = context_of(environment)
@@ -192,6 +209,10 @@ def _test_stop(environment: Environment, **_: Any) -> None:
     if context.engine is not None:
         context.engine.stop()
         context.engine = None
+    if context.agents is not None:
+        context.agents.stop()  # one last inbox read per agent, then its greenlets end
+        context.agents.close()
+        context.agents = None
     if context.session is not None:
         context.session.executor.close()
     if context.live is not None:

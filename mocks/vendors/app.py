@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ground.clock import Clock, SystemClock
-from mocks.vendors import api, webhooks
+from mocks.vendors import agents, api, webhooks
 from mocks.vendors.latency import sample_ms
 from mocks.vendors.openapi import openapi_document
 from mocks.vendors.settings import VendorSettings
@@ -87,6 +87,7 @@ async def stats(request: Request) -> Response:
             "outbound": state.outbound.stats(),
             "webhooks": dict(state.webhook_counts),
             "inbox_depth": state.inbox.qsize(),
+            "desk": state.desk.stats(),
         }
     )
 
@@ -137,6 +138,12 @@ def create_vendor_app(
         Route("/api/conversations", g(api.conversations), methods=["GET"]),
         Route("/api/conversations/{id}/assign", g(api.assign), methods=["POST"]),
         Route("/api/contacts/{wa_id}/tags", g(api.tag_contact), methods=["POST"]),
+        Route("/api/agents/{agent}/online", g(agents.online), methods=["POST"]),
+        Route("/api/agents/{agent}/offline", g(agents.offline), methods=["POST"]),
+        Route("/api/agents/{agent}/inbox", g(agents.inbox), methods=["GET"]),
+        Route("/api/conversations/{id}/reply", g(agents.reply), methods=["POST"]),
+        Route("/api/conversations/{id}/close", g(agents.close), methods=["POST"]),
+        Route("/_vendor/assignments", g(agents.assignments, inject=False), methods=["GET"]),
         Route("/_vendor/stats", g(stats, inject=False), methods=["GET"]),
         Route("/_vendor/promote", g(promote, inject=False), methods=["POST"]),
         Route("/_vendor/timings", g(timings_endpoint, inject=False), methods=["GET"]),

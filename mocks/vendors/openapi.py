@@ -68,6 +68,19 @@ def openapi_document() -> dict[str, Any]:
         updated_at={"type": "number"},
         last_text={"type": ["string", "null"]},
     )
+    integer = {"type": "integer"}
+    assignment = _obj(
+        ["seq", "conversation_id", "wa_id", "agent", "assigned_at"],
+        seq=integer,
+        conversation_id=integer,
+        wa_id=string,
+        agent=string,
+        text=string,
+        intent=string,
+        arrived_at={"type": "number"},
+        assigned_at={"type": "number"},
+        waited_s={"type": "number"},
+    )
     paths: dict[str, Any] = {
         "/health": {
             "get": {
@@ -184,6 +197,53 @@ def openapi_document() -> dict[str, Any]:
                 _obj(["wa_id", "tags"], wa_id=string, tags=params),
                 _json(_obj(["tag"], tag=string)),
                 parameters=[_path_param("wa_id")],
+            )
+        },
+        "/api/agents/{agent}/online": {
+            "post": _op(
+                "An agent comes online (409 no_seat when every seat is taken)",
+                "200",
+                _obj(["agent", "online", "cap"], agent=string, online={"type": "boolean"}, cap=integer, skills=params),
+                _json(_obj([], skills=params, cap=integer)),
+                parameters=[_path_param("agent")],
+            )
+        },
+        "/api/agents/{agent}/offline": {
+            "post": _op(
+                "An agent goes offline (keeps its open conversations, takes no new ones)",
+                "200",
+                _obj(["agent", "online"], agent=string, online={"type": "boolean"}),
+                parameters=[_path_param("agent")],
+            )
+        },
+        "/api/agents/{agent}/inbox": {
+            "get": _op(
+                "The conversations assigned to the agent since a cursor",
+                "200",
+                _obj(["items", "cursor"], items={"type": "array", "items": assignment}, cursor=string),
+                parameters=[
+                    _path_param("agent"),
+                    {"name": "since", "in": "query", "schema": string},
+                    {"name": "limit", "in": "query", "schema": integer},
+                ],
+            )
+        },
+        "/api/conversations/{id}/reply": {
+            "post": _op(
+                "Reply in a conversation as an agent",
+                "202",
+                _QUEUED,
+                _json(_obj(["agent", "text"], agent=string, text=string)),
+                parameters=[_path_param("id")],
+            )
+        },
+        "/api/conversations/{id}/close": {
+            "post": _op(
+                "Close a conversation (frees the agent's slot)",
+                "200",
+                _obj(["id", "closed"], id=integer, closed={"type": "boolean"}),
+                _json(_obj([], agent=string)),
+                parameters=[_path_param("id")],
             )
         },
         "/webhooks/whatsapp": {

@@ -182,3 +182,19 @@ def calibrated(time_scale: float) -> ProfileSpec:
             "timings_capacity": 50_000,  # a whole measured run's requests and webhooks (~35 MB at most)
         }
     )
+
+
+@profile("understaffed")
+def understaffed(time_scale: float) -> ProfileSpec:
+    """A contact centre with too few seats: 2 agents online at most, 2 conversations each, 4 s handle time.
+
+    Routing (``desk.Desk``) is least-busy with a waiting queue; a third agent asking to come online gets 409
+    `no_seat`. Each assignment holds its slot for an exponential handle time with mean 4 s (seeded), whatever the
+    agent does, so the desk is an M/M/c queue with c = 2 × 2 = 4 and μ = 0.25/s: capacity 1 new conversation/s.
+    Truth: Erlang C (``desk.mm_c_wait``): at λ new conversations/s below 1, an arriving conversation waits with
+    probability C(4, 4λ) and P(wait > t) = C·e^{−(1 − λ)t}; at λ = 0.8/s P(wait) = 0.596, mean wait 2.98 s, 67.3%
+    assigned within 3 s and 78.1% within 5 s (below market-figures.md #11's 80% within 5 s: it fails for the
+    queue's sake); at λ ≥ 1/s the queue grows by (λ − 1) conversations a second without bound. Everything else
+    (outbound, replies) behaves like `steady`.
+    """
+    return ProfileSpec({"assignment": "least-busy", "seats": 2, "agent_cap": 2, "handle_s": 4.0, "seed": 20261207})

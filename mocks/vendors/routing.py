@@ -38,7 +38,7 @@ class Assigner:
         self._cycle: Iterator[str] = itertools.cycle(self.agents)
 
     def pick(self) -> str:
-        if self.strategy == "least-loaded":
+        if self.strategy in ("least-loaded", "least-busy"):
             loads = self.store.agent_loads(self.agents)
             # Ties go to the earlier agent in the list, so the choice is deterministic.
             return min(self.agents, key=lambda agent: (loads[agent], self.agents.index(agent)))

@@ -105,7 +105,13 @@ class VendorSettings(BaseModel):
     # Inbound: webhook limits, routing, auto-replies.
     max_webhook_bytes: int = Field(default=3 * 1024 * 1024, ge=1024)  # Meta's payload cap (reference §5.2)
     agents: list[str] = Field(default_factory=lambda: ["alice", "bob", "carol"], min_length=1)
-    assignment: Literal["round-robin", "least-loaded"] = "round-robin"
+    # Routing (mocks/vendors/desk.py): least-loaded is least-busy's old name.
+    assignment: Literal["round-robin", "least-loaded", "least-busy", "skill"] = "round-robin"
+    agent_cap: int = Field(default=6, ge=1, le=100)  # parallel conversations per agent (market-figures.md #11)
+    seats: int | None = Field(default=None, ge=1, le=100_000)  # agents online at once; None: unlimited
+    # Mean of the exponential handle-time hold on each assignment (the `understaffed` truth); None: the agent's
+    # close frees the slot.
+    handle_s: float | None = Field(default=None, gt=0, le=86_400)
     auto_replies: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_AUTO_REPLIES))
     # The first response to a message no keyword matches; null leaves such messages to the agents.
     fallback_reply: str | None = DEFAULT_FALLBACK_REPLY

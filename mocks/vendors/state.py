@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from ground.clock import Clock
+from mocks.vendors.desk import Assignment, Desk
 from mocks.vendors.graph import GraphClient
 from mocks.vendors.outbound import Outbound
 from mocks.vendors.routing import Assigner, AutoReplies
@@ -32,6 +33,13 @@ class VendorState:
         self.outbound = Outbound(settings, self.store, self.graph, clock)
         self.auto_replies = AutoReplies(settings.auto_replies, settings.fallback_reply)
         self.assigner = Assigner(settings.agents, settings.assignment, self.store)
+        self.desk = Desk(
+            strategy=settings.assignment,
+            agent_cap=settings.agent_cap,
+            seats=settings.seats,
+            handle_s=settings.handle_s,
+            seed=settings.seed,
+        )
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.media_uploads: deque[float] = deque()  # monotonic times of recent uploads (flaky-media window)
         self.webhook_counts = {"accepted": 0, "rejected_signature": 0, "too_large": 0, "malformed": 0, "replayed": 0}
@@ -59,6 +67,17 @@ class VendorState:
             )
             self.outbound.accept(message_id, conn)
         return message_id
+
+    def apply_assignments(self, made: list[Assignment]) -> None:
+        """Write the desk's assignments to the store and start their handle-time holds (when the desk has them)."""
+        for assignment in made:
+            self.store.assign(assignment.conversation_id, assignment.agent)
+            if assignment.release_at is not None:
+                delay = max(0.0, assignment.release_at - self.clock.now())
+                asyncio.get_running_loop().call_later(delay, self._hold_ended, assignment.conversation_id)
+
+    def _hold_ended(self, conversation_id: int) -> None:
+        self.apply_assignments(self.desk.release_hold(conversation_id, self.clock.now()))
 
     def media_allowed(self) -> bool:
         """The flaky-media defect: 503 once more than N uploads happened within the sliding window."""

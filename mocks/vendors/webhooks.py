@@ -148,11 +148,16 @@ def _store_event(state: VendorState, kind: str, item: dict[str, Any], contacts: 
 
 
 async def process_inbox(state: VendorState) -> None:
-    """Background: assign new conversations, answer keywords through the outbound queue, quoting the message."""
+    """Background: route conversations that open (``desk.Desk`` once an agent is online), answer keywords through
+    the outbound queue, quoting the message."""
     while True:
         event = await state.inbox.get()
         try:
-            if event["new"]:
+            if state.desk.staffed:
+                if not state.desk.is_open(event["conversation"]):
+                    made = state.desk.arrive(event["conversation"], event["wa_id"], event["text"], state.clock.now())
+                    state.apply_assignments(made)
+            elif event["new"]:
                 state.store.assign(event["conversation"], state.assigner.pick())
             reply = state.auto_replies.reply_for(event["text"])
             if reply is not None:

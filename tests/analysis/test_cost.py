@@ -218,3 +218,21 @@ def test_the_vectorised_market_lookup_agrees_with_the_cards_own_longest_prefix_r
     found = market_index(pa.array(["" if n is None else n.removeprefix("+") for n in numbers], pa.large_string()), card)
     expected = [card.market_of(n or "") for n in numbers]
     assert [card.rates[i].prefix if i >= 0 else None for i in found] == [r.prefix if r else None for r in expected]
+
+
+def test_a_segment_broadcast_to_customers_outside_the_segment_is_a_waste_item() -> None:
+    de, us, other = "4915100000001", "14155550100", "4915100000009"
+    ledger = f.ledger(
+        [
+            f.arrival("sb-aaaaaa-9", 1, wa_id=de, category="marketing", billable=True),  # a member: 0.10
+            f.arrival("sb-aaaaaa-9", 2, wa_id=us, category="marketing", billable=True),  # a member: 0.025
+            f.arrival("sb-aaaaaa-9", 3, wa_id=other, category="marketing", billable=True),  # outside: 0.10 wasted
+        ]
+    )
+    requests = f.requests([f.request(0, correlation_id="sb-aaaaaa-1")])
+    segment = ("sb-aaaaaa-9", frozenset({de, us}))
+    section = cost(ledger, acc.message_table(requests, ledger), CARD, segment=segment)
+    assert section["outside_segment"] == {"copies": 1, "charged": 1, "cost_usd": pytest.approx(0.10)}
+    assert cost(ledger, acc.message_table(requests, ledger), CARD)["outside_segment"] is None  # no segment: none
+    pooled = pool([section, section])
+    assert pooled["outside_segment_usd"] == pytest.approx(0.20) and pooled["outside_segment_copies"] == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -205,12 +206,17 @@ NOT_IN_SYNTHETIC = {
     "sustained-recovery",
     "recovery-point",
 }
+# The contact-centre criteria (market-figures.md #11): measured on agents' events, tested on a conversation table.
+AGENT_CRITERIA = {"assigned-within-5s", "assigned-within-3s", "first-response"}
 
 
 @pytest.mark.parametrize("preset", PRESETS)
 def test_each_preset_criterion_passes_on_good_and_fails_on_bad(good_and_bad: tuple[Path, Path], preset: str) -> None:
     good, bad = (_statuses(path, preset) for path in good_and_bad)
     for criterion in load_preset(preset).criteria:
+        if criterion.id in AGENT_CRITERIA:
+            assert good[criterion.id] == bad[criterion.id] == "not_applicable"  # no agents: not measured, never 0
+            continue
         if criterion.id in NOT_IN_SYNTHETIC:
             continue
         assert good[criterion.id] == "pass", (preset, criterion.id, good[criterion.id])
@@ -251,6 +257,34 @@ def test_preset_criteria_on_hand_made_evidence(preset: str) -> None:
         assert evaluate_criterion(criterion, _evidence(True))["status"] == "pass", criterion.id
         bad = evaluate_criterion(criterion, _evidence(False))
         assert bad["status"] == "fail", (criterion.id, bad["reason"])
+
+
+def _conversations(wait_s: float, reply_s: float, n: int = 100) -> pd.DataFrame:
+    delivered = f.T0 + np.arange(n, dtype="float64")
+    return pd.DataFrame(
+        {
+            "delivered_at": delivered,
+            "assigned_at": delivered + wait_s,
+            "bot_at": delivered + reply_s,
+            "human_at": delivered + reply_s + 5.0,
+            "judged": True,
+            "assigned": True,
+            "unassigned": False,
+            "abandoned": False,
+        }
+    )
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_preset_contact_centre_criteria_pass_a_fast_desk_and_fail_a_queueing_one(preset: str) -> None:
+    for criterion in load_preset(preset).criteria:
+        if criterion.id not in AGENT_CRITERIA:
+            continue
+        good, bad = _evidence(True), _evidence(False)
+        good.conversations, bad.conversations = _conversations(0.5, 1.0), _conversations(8.0, 30.0)
+        assert evaluate_criterion(criterion, good)["status"] == "pass", criterion.id
+        assert evaluate_criterion(criterion, bad)["status"] == "fail", criterion.id
+        assert "#11" in criterion.source
 
 
 def test_reason_names_the_worst_minute_and_the_target() -> None:

@@ -18,6 +18,7 @@ EXPECTED = {
     "capacity",
     "throttle",
     "webhook-storm",
+    "contact-center",
 }
 
 
@@ -59,6 +60,13 @@ def test_quick_size_is_short_and_default_size_is_the_research_shape(name: str) -
         ("soak", {"load_model": "sideways"}, "load_model"),
         ("throttle", {"bogus": 1}, "bogus"),
         ("webhook-storm", {"inbound_share": 2}, "inbound_share"),
+        ("contact-center", {"agents": 0}, "agents"),
+        ("contact-center", {"agents": 501}, "agents"),
+        ("contact-center", {"agent_cap": 0}, "agent_cap"),
+        ("contact-center", {"read_s": -1}, "read_s"),
+        ("contact-center", {"typing_cps": 0}, "typing_cps"),
+        ("contact-center", {"segment_tag": "VIP customers!"}, "segment_tag"),
+        ("contact-center", {"poll_s": 0}, "poll_s"),
     ],
 )
 def test_out_of_bounds_parameters_are_scenario_errors(name: str, overrides: dict[str, object], field: str) -> None:
@@ -116,3 +124,34 @@ def test_default_criteria_are_valid_sla_criteria_for_analysis(name: str) -> None
     criteria = [c.as_dict() for c in get(name).plan().criteria]
     spec = sla_from_criteria(f"{name} defaults", criteria, source=f"scenario:{name}")
     assert spec is not None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"agents": 4, "leaving": 5}, "leaving (5) cannot exceed agents (4)"),
+        ({"duration_s": 60, "shift_at_s": 90}, "shift_at_s (90) must fall inside duration_s (60)"),
+        ({"duration_s": 60, "broadcast_at_s": 60}, "broadcast_at_s (60) must fall inside"),
+        ({"agents": 400, "second_shift": 200}, "agents + second_shift is at most 500"),
+        ({"customers": 100, "segment_size": 200}, "segment_size (200) cannot exceed customers (100)"),
+    ],
+)
+def test_contact_center_refuses_inconsistent_shifts_and_segments(overrides: dict[str, object], words: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        get("contact-center").params(overrides)
+    assert info.value.exit_code == EXIT_BAD_INPUT
+    assert words in str(info.value) and "Fix:" in str(info.value)
+
+
+def test_contact_center_plans_agents_with_shifts_and_a_segment() -> None:
+    plan = get("contact-center").plan({"duration_s": 100, "agents": 10, "second_shift": 5, "leaving": 3})
+    agents = plan.agents
+    assert agents is not None
+    assert (agents.first_shift, agents.second_shift, agents.leaving, agents.total) == (10, 5, 3, 15)
+    assert agents.shift_at_s == 50 and agents.broadcast_at_s == 30 and agents.cap == 6
+    assert agents.segment_tag == "vip" and agents.segment_size == 500
+    assert {c.metric for c in plan.criteria} >= {"assigned_share", "first_response_ms", "segment_lost"}
+    assert all("#11" in c.source for c in plan.criteria if c.metric == "assigned_share")
+    no_segment = get("contact-center").plan({"segment_size": 0})
+    assert no_segment.agents is not None and no_segment.agents.segment_tag is None
+    assert "segment_lost" not in {c.metric for c in no_segment.criteria}

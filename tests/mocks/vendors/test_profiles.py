@@ -10,7 +10,16 @@ from ground.errors import ConfigError
 from mocks.vendors.config import build_settings, parse_assignments
 from mocks.vendors.profiles import MANUAL_FAILOVER_S, PROFILES, get_profile, is_ha_profile, truth
 
-EXPECTED = {"steady", "degrading", "flaky-media", "lossy", "slow-failover", "fast-failover", "calibrated"}
+EXPECTED = {
+    "steady",
+    "degrading",
+    "flaky-media",
+    "lossy",
+    "slow-failover",
+    "fast-failover",
+    "calibrated",
+    "understaffed",
+}
 
 
 def test_every_expected_profile_is_registered():
