@@ -1,0 +1,112 @@
+"""The callback receiver's place in a run: started after the services, told to the adapter, stopped and merged.
+
+When the vendor profile has a ``callbacks`` block, ``start_callbacks`` starts a ``CallbackReceiver`` for the run
+and, when the adapter takes a per-message callback URL (Twilio's ``StatusCallback``: an ``status_callback``
+option), writes the receiver's URL into the run's effective profile, which every Locust process reads. Dialects
+whose webhook URL is set once in the vendor's console (WATI, 360dialog, Cloud API forwarders) get the URL printed
+for the user to paste (docs/hosted-vendors.md). ``stop_callbacks`` stops it, folds the shards into
+``vendor_events.parquet`` and returns the manifest's ``callbacks`` section.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ground.net import is_loopback
+from ground.records import VENDOR_EVENT_SCHEMA
+from ground.secrets import read_secret
+from harness.adapters.registry import get as get_adapter
+from harness.adapters.registry import read_credentials
+from harness.callbacks.dialects import create_dialect
+from harness.callbacks.receiver import EVENTS_DIR, CallbackHandler, CallbackReceiver, merge_vendor_events
+from harness.config.profiles import CallbacksConfig, VendorProfile
+from harness.recorder import ShardSink
+
+log = logging.getLogger(__name__)
+
+CALLBACK_OPTION = "status_callback"  # the adapter option that carries a per-message callback URL
+
+
+@dataclass
+class RunCallbacks:
+    config: CallbacksConfig
+    handler: CallbackHandler
+    receiver: CallbackReceiver
+    sink: ShardSink
+    per_message: bool  # the adapter passes the URL with every send
+
+    @property
+    def url(self) -> str:
+        return self.handler.url
+
+
+def signing_secret(profile: VendorProfile, environ: dict[str, str] | None = None) -> str | None:
+    """The key callbacks are signed with: ``callbacks.secret_env``, else the profile's own auth secret."""
+    config = profile.callbacks
+    assert config is not None
+    if config.secret_env:
+        local = is_loopback(config.host) and config.public_url is None
+        fallback = profile.auth.dev_default if local else None
+        return read_secret(config.secret_env, source=profile.name, field="callbacks.secret_env", fallback=fallback,
+                           environ=environ)  # fmt: skip
+    credentials = read_credentials(profile, environ=environ)
+    return credentials.password or credentials.token
+
+
+def takes_callback_url(profile: VendorProfile) -> bool:
+    return CALLBACK_OPTION in get_adapter(profile.adapter).options_model.model_fields
+
+
+def start_callbacks(profile: VendorProfile, run_dir: Path) -> RunCallbacks | None:
+    """Start the receiver the profile asks for (None without a ``callbacks`` block)."""
+    config = profile.callbacks
+    if config is None:
+        return None
+    dialect = create_dialect(config.dialect, config.options, source=profile.name)
+    sock = CallbackReceiver.bind(config.host, config.port)
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    base = config.public_url or f"http://{host}:{sock.getsockname()[1]}"
+    sink = ShardSink(run_dir / EVENTS_DIR, "callbacks", schema=VENDOR_EVENT_SCHEMA).start()
+    handler = CallbackHandler(
+        dialect, signing_secret(profile), sink, base, max_per_s=config.max_per_s, burst=config.burst
+    )
+    receiver = CallbackReceiver(handler, host=config.host).start(sock)
+    per_message = takes_callback_url(profile)
+    if not per_message:
+        log.warning("set the vendor's webhook URL to %s for this run (see docs/hosted-vendors.md)", handler.url)
+    return RunCallbacks(config, handler, receiver, sink, per_message)
+
+
+def with_callback_url(profile: VendorProfile, callbacks: RunCallbacks | None, path: Path) -> VendorProfile:
+    """The effective profile with the receiver's URL as the adapter's per-message callback, rewritten to ``path``."""
+    if callbacks is None or not callbacks.per_message:
+        return profile
+    options = {**profile.options, CALLBACK_OPTION: callbacks.url}
+    effective = profile.model_copy(update={"options": options})
+    path.write_text(yaml.safe_dump(effective.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    return effective
+
+
+def stop_callbacks(callbacks: RunCallbacks | None, run_dir: Path) -> dict[str, Any] | None:
+    """Stop the receiver, flush and merge its events; the manifest's ``callbacks`` section (None: no receiver)."""
+    if callbacks is None:
+        return None
+    callbacks.receiver.stop()
+    with contextlib.suppress(Exception):
+        callbacks.sink.close()
+    with contextlib.suppress(OSError):
+        merge_vendor_events(run_dir)
+    section = callbacks.handler.manifest_section(callbacks.config.dialect, callbacks.config.public_url)
+    section["per_message_url"] = callbacks.per_message
+    if section["shed"]:
+        section["note"] = (
+            f"{section['shed']} callbacks were shed with 429 past {callbacks.config.max_per_s:g}/s "
+            f"(burst {callbacks.config.burst}); the vendor may retry them later or never"
+        )
+    return section
