@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl
 
 import orjson
@@ -357,16 +357,31 @@ class GenericDialect:
 # ---- the registry ----------------------------------------------------------------------------------------------
 
 
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 @dataclass(frozen=True)
 class DialectSpec:
-    build: Any  # (options: dict) -> Dialect
+    build: Any  # (options: dict) -> Dialect, options validated by the dialect's own model
     summary: str
-    options: ClassVar[None] = None
 
 
 DIALECTS: Registry[DialectSpec] = Registry("callback dialect", field="callbacks.dialect")
-DIALECTS.add("twilio", DialectSpec(lambda options: TwilioDialect(), "Twilio StatusCallback form posts"))
-DIALECTS.add("cloud-api", DialectSpec(lambda options: CloudApiDialect(), "Cloud-API-shaped JSON (Meta, 360dialog)"))
+
+
+def _twilio(options: dict[str, Any]) -> Dialect:
+    NoOptions.model_validate(options)  # one shape, nothing to map
+    return TwilioDialect()
+
+
+def _cloud_api(options: dict[str, Any]) -> Dialect:
+    NoOptions.model_validate(options)
+    return CloudApiDialect()
+
+
+DIALECTS.add("twilio", DialectSpec(_twilio, "Twilio StatusCallback form posts"))
+DIALECTS.add("cloud-api", DialectSpec(_cloud_api, "Cloud-API-shaped JSON (Meta, 360dialog, forwarders)"))
 DIALECTS.add("wati", DialectSpec(lambda options: WatiDialect(WatiOptions.model_validate(options)), "WATI JSON"))
 DIALECTS.add(
     "generic", DialectSpec(lambda options: GenericDialect(GenericMapping.model_validate(options)), "a JSON mapping")
