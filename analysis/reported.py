@@ -154,10 +154,12 @@ def _truth(ledger: pd.DataFrame, webhooks: pd.DataFrame) -> tuple[pd.DataFrame, 
             "failed": np.asarray(failed, dtype=bool) if not isinstance(failed, bool) else False,
         }
     )
-    ladder_known = "statuses" in webhooks and bool(text_present(webhooks["statuses"]).any()) if len(webhooks) else False
+    # Older mock exports have no ``statuses`` column (read back as nulls): the ladder's truth is then unknown.
+    said = webhooks["statuses"].astype(object).fillna("").astype(str) if "statuses" in webhooks else pd.Series([])
+    ladder_known = bool((said.str.len() > 0).any())
     times: dict[str, dict[str, float]] = {"delivered": {}, "read": {}, "failed": {}}
     if ladder_known:
-        rows = webhooks[(webhooks["kind"].astype("object") == "status") & text_present(webhooks["statuses"])]
+        rows = webhooks[(webhooks["kind"].astype("object") == "status") & (said.str.len() > 0).to_numpy()]
         for sent_at, wamids, statuses in zip(
             rows["sent_at"].to_numpy(dtype="float64"),
             rows["wamids"].astype(str),
