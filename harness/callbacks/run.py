@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,11 @@ def start_callbacks(profile: VendorProfile, run_dir: Path) -> RunCallbacks | Non
     )
     receiver = CallbackReceiver(handler, host=config.host).start(sock)
     per_message = takes_callback_url(profile)
-    if not per_message:
-        log.warning("set the vendor's webhook URL to %s for this run (see docs/hosted-vendors.md)", handler.url)
+    if not per_message:  # the URL is set once at the vendor: the user pastes it (it is never written to results)
+        print(
+            f"callbacks: set the vendor's webhook URL to {handler.url} for this run (docs/hosted-vendors.md)",
+            file=sys.stderr,
+        )
     return RunCallbacks(config, handler, receiver, sink, per_message)
 
 
