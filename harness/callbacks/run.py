@@ -19,19 +19,14 @@ from typing import Any
 
 import yaml
 
-from ground.net import is_loopback
 from ground.records import VENDOR_EVENT_SCHEMA
-from ground.secrets import read_secret
-from harness.adapters.registry import get as get_adapter
-from harness.adapters.registry import read_credentials
+from harness.callbacks import CALLBACK_OPTION
 from harness.callbacks.dialects import create_dialect
 from harness.callbacks.receiver import EVENTS_DIR, CallbackHandler, CallbackReceiver, merge_vendor_events
 from harness.config.profiles import CallbacksConfig, VendorProfile
 from harness.recorder import ShardSink
 
 log = logging.getLogger(__name__)
-
-CALLBACK_OPTION = "status_callback"  # the adapter option that carries a per-message callback URL
 
 
 @dataclass
@@ -47,25 +42,12 @@ class RunCallbacks:
         return self.handler.url
 
 
-def signing_secret(profile: VendorProfile, environ: dict[str, str] | None = None) -> str | None:
-    """The key callbacks are signed with: ``callbacks.secret_env``, else the profile's own auth secret."""
-    config = profile.callbacks
-    assert config is not None
-    if config.secret_env:
-        local = is_loopback(config.host) and config.public_url is None
-        fallback = profile.auth.dev_default if local else None
-        return read_secret(config.secret_env, source=profile.name, field="callbacks.secret_env", fallback=fallback,
-                           environ=environ)  # fmt: skip
-    credentials = read_credentials(profile, environ=environ)
-    return credentials.password or credentials.token
-
-
-def takes_callback_url(profile: VendorProfile) -> bool:
-    return CALLBACK_OPTION in get_adapter(profile.adapter).options_model.model_fields
-
-
-def start_callbacks(profile: VendorProfile, run_dir: Path) -> RunCallbacks | None:
-    """Start the receiver the profile asks for (None without a ``callbacks`` block)."""
+def start_callbacks(
+    profile: VendorProfile, run_dir: Path, *, secret: str | None, per_message: bool
+) -> RunCallbacks | None:
+    """Start the receiver the profile asks for (None without a ``callbacks`` block). ``secret`` is the signing key
+    and ``per_message`` whether the adapter sends the URL with every message (``harness.adapters.registry``:
+    ``callback_secret``, ``takes_callback_url``)."""
     config = profile.callbacks
     if config is None:
         return None
@@ -74,11 +56,8 @@ def start_callbacks(profile: VendorProfile, run_dir: Path) -> RunCallbacks | Non
     host = f"[{config.host}]" if ":" in config.host else config.host
     base = config.public_url or f"http://{host}:{sock.getsockname()[1]}"
     sink = ShardSink(run_dir / EVENTS_DIR, "callbacks", schema=VENDOR_EVENT_SCHEMA).start()
-    handler = CallbackHandler(
-        dialect, signing_secret(profile), sink, base, max_per_s=config.max_per_s, burst=config.burst
-    )
+    handler = CallbackHandler(dialect, secret, sink, base, max_per_s=config.max_per_s, burst=config.burst)
     receiver = CallbackReceiver(handler, host=config.host).start(sock)
-    per_message = takes_callback_url(profile)
     if not per_message:  # the URL is set once at the vendor: the user pastes it (it is never written to results)
         print(
             f"callbacks: set the vendor's webhook URL to {handler.url} for this run (docs/hosted-vendors.md)",

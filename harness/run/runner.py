@@ -33,7 +33,7 @@ from ground.errors import ScenarioError
 from ground.net import check_target
 from ground.records import RunManifest
 from harness import __version__
-from harness.adapters.registry import load_profile
+from harness.adapters.registry import callback_secret, load_profile, takes_callback_url
 from harness.callbacks.run import start_callbacks, stop_callbacks, with_callback_url
 from harness.config.profiles import VendorProfile
 from harness.faults.timeline import FaultTimeline
@@ -423,7 +423,10 @@ def execute(request: RunRequest) -> RunResult:
     callback_section: dict[str, Any] | None = None
     try:
         # The vendor's own reports (profile ``callbacks``): a receiver for the run, its URL given with each send.
-        callbacks = start_callbacks(services.profile, run_dir)
+        profile_now = services.profile
+        callbacks = start_callbacks(
+            profile_now, run_dir, secret=callback_secret(profile_now), per_message=takes_callback_url(profile_now)
+        )
         services.profile = with_callback_url(services.profile, callbacks, services.profile_path)
         for step in plan.setup:
             run_setup_step(step, services, timeline)
