@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from ground.records import VENDOR_EVENT_SCHEMA
@@ -64,6 +65,32 @@ def start_callbacks(
             file=sys.stderr,
         )
     return RunCallbacks(config, handler, receiver, sink, per_message)
+
+
+def subscribe_at_mock(
+    callbacks: RunCallbacks | None, mock_url: str, admin_token: str, phone_number_id: str | None
+) -> str:
+    """When the candidate *is* the mock (launch kind ``mock``, the Cloud API shape spoken directly), subscribe the
+    receiver to its webhooks, as a user would paste the URL into Meta's app dashboard: the mock then signs its
+    status webhooks with the callbacks' key. Returns a note for the manifest when it could not ('' when done)."""
+    if callbacks is None:
+        return ""
+    spec = {
+        "callback_url": callbacks.url,
+        "verify_token": callbacks.handler.path_secret,
+        "app_secret": callbacks.handler.secret or "",
+    }
+    if phone_number_id:
+        spec["phone_number_id"] = phone_number_id
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    try:
+        with httpx.Client(base_url=mock_url, trust_env=False, timeout=10) as client:
+            answer = client.post("/_mock/subscriptions", json=spec, headers=headers)
+    except httpx.HTTPError as exc:
+        return f"the callback receiver could not be subscribed at the mock ({type(exc).__name__})"
+    if answer.status_code != 201 or not answer.json().get("verified"):
+        return f"the mock refused the callback receiver's subscription: HTTP {answer.status_code}"
+    return ""
 
 
 def with_callback_url(profile: VendorProfile, callbacks: RunCallbacks | None, path: Path) -> VendorProfile:

@@ -34,7 +34,7 @@ from ground.net import check_target
 from ground.records import RunManifest
 from harness import __version__
 from harness.adapters.registry import callback_secret, load_profile, takes_callback_url
-from harness.callbacks.run import start_callbacks, stop_callbacks, with_callback_url
+from harness.callbacks.run import start_callbacks, stop_callbacks, subscribe_at_mock, with_callback_url
 from harness.config.profiles import VendorProfile
 from harness.faults.timeline import FaultTimeline
 from harness.health import HealthSampler
@@ -49,7 +49,7 @@ from harness.run.resources import ResourceSampler
 from harness.run.shards import missing_shard_notes, missing_shards
 from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
-from harness.stack.services import RunServices, planned_targets, start_services
+from harness.stack.services import MOCK_ADMIN_TOKEN, RunServices, planned_targets, start_services
 from plan.load import LoadPlan
 from scenarios.registry import get as get_scenario
 
@@ -428,6 +428,9 @@ def execute(request: RunRequest) -> RunResult:
             profile_now, run_dir, secret=callback_secret(profile_now), per_message=takes_callback_url(profile_now)
         )
         services.profile = with_callback_url(services.profile, callbacks, services.profile_path)
+        if callbacks is not None and profile_now.launch.kind == "mock" and services.mock_url:
+            note = subscribe_at_mock(callbacks, services.mock_url, MOCK_ADMIN_TOKEN, profile_now.phone.id)
+            notes += [note] if note else []
         for step in plan.setup:
             run_setup_step(step, services, timeline)
         with start_faults(plan, services, timeline, extra=schedule) as fault_notes:

@@ -95,3 +95,17 @@ def test_the_dishonest_reference_is_caught_by_its_documented_truth(tmp_path: Pat
     assert accuracy["read_inflation"] > 1.3
     # The vendor's own delivery figure looks better than the truth.
     assert summary["reported"]["delivery_rate"]["share"] > accuracy["true_delivered"] / accuracy["acked"]
+
+
+def test_cloud_api_callbacks_from_the_mock_itself_are_recorded_signed_and_truthful(tmp_path: Path) -> None:
+    # vendors/cloud-api-mock-callbacks.yaml: the run subscribes its receiver at the mock, which signs each status
+    # webhook with X-Hub-Signature-256; the reports join the sends by wamid and match the ladder exactly.
+    _, summary = _run(tmp_path, "cloud-api-mock-callbacks.yaml", 60)
+
+    reported, accuracy = summary["reported"], summary["report_accuracy"]
+    assert reported["receiver"]["dialect"] == "cloud-api" and reported["receiver"]["refused"] == 0
+    assert reported["acked"] == summary["accounting"]["acked"] >= 60
+    assert reported["reported_delivered"] == accuracy["true_delivered"] > 0
+    assert accuracy["reported_read"] == accuracy["true_read"]
+    assert accuracy["reported_delivered_not_delivered"] == accuracy["delivered_not_reported"] == 0
+    assert "callback receiver" not in " ".join(summary["run"]["notes"])
