@@ -32,6 +32,7 @@ from ground.records import (
     HEALTH_SCHEMA,
     LEDGER_SCHEMA,
     REQUEST_SCHEMA,
+    VENDOR_EVENT_SCHEMA,
     WEBHOOK_ATTEMPT_SCHEMA,
     FaultEvent,
     RunManifest,
@@ -59,6 +60,10 @@ class RunData:
     health_skipped: list[str] = field(default_factory=list)  # unreadable health files, left out
     # What the agents of a contact-centre run saw and did (agents/*.parquet); empty without agents.
     agents: pd.DataFrame = field(default_factory=lambda: empty_frame(AGENT_EVENT_SCHEMA))
+    # What the vendor reported through its callbacks (vendor_events.parquet plus vendor_events/*.parquet); empty
+    # and has_vendor_events false when the run had no callback receiver.
+    vendor_events: pd.DataFrame = field(default_factory=lambda: empty_frame(VENDOR_EVENT_SCHEMA))
+    has_vendor_events: bool = False
 
     @property
     def partial(self) -> bool:
@@ -231,6 +236,24 @@ def read_health(folder: Path) -> tuple[pd.DataFrame | None, list[str]]:
     return pa.concat_tables(tables).to_pandas(), skipped
 
 
+def read_vendor_events(folder: Path) -> tuple[pd.DataFrame | None, list[str]]:
+    """The vendor's reported events: ``vendor_events.parquet`` (merged at the run's end) plus any shards left by a
+    run cut short. (None, []) when the run had no callback receiver; unreadable files are skipped and named."""
+    files = [folder / "vendor_events.parquet"] if (folder / "vendor_events.parquet").is_file() else []
+    shard_dir = folder / "vendor_events"
+    files += sorted(shard_dir.glob("*.parquet")) if shard_dir.is_dir() else []
+    if not files and not shard_dir.is_dir():
+        return None, []
+    tables, skipped = [], []
+    for path in files:
+        try:
+            tables.append(read_parquet_table(path, VENDOR_EVENT_SCHEMA))
+        except (OSError, pa.ArrowException) as exc:
+            skipped.append(f"{path.relative_to(folder)} is unreadable and was skipped ({type(exc).__name__})")
+    table = pa.concat_tables(tables) if tables else VENDOR_EVENT_SCHEMA.empty_table()
+    return table.to_pandas(), skipped
+
+
 def read_faults(path: Path, reasons: list[str]) -> list[FaultEvent]:
     if not path.exists():
         return []
@@ -279,6 +302,9 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
     read with ``LEDGER_ANALYSIS_COLUMNS`` only.
     """
     folder = Path(folder)
+    vendor_events, events_skipped = read_vendor_events(folder)
+    if columns is not None and vendor_events is not None and "vendor_message_id" not in columns:
+        columns = (*columns, "vendor_message_id")  # the vendor's reports join the sends by its message id
     schema = REQUEST_SCHEMA if columns is None else pa.schema([REQUEST_SCHEMA.field(name) for name in columns])
     if not folder.is_dir():
         raise AnalysisError(f"{folder}: not a folder. Fix: give the path of one run's results folder.")
@@ -307,6 +333,7 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
         # A SaaS candidate cannot be pointed at the mock: that is a known limit, not a broken run.
         reasons[:] = [reason for reason in reasons if "ledger.parquet" not in reason]
     health, health_skipped = read_health(folder)
+    reasons += events_skipped
     return RunData(
         path=folder,
         manifest=manifest,
@@ -323,4 +350,6 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
         has_health=health is not None,
         health_skipped=health_skipped,
         agents=read_agent_events(folder, reasons),
+        vendor_events=vendor_events if vendor_events is not None else empty_frame(VENDOR_EVENT_SCHEMA),
+        has_vendor_events=vendor_events is not None,
     )

@@ -132,6 +132,18 @@ class CriterionSpec(BaseModel):
             looser = self.warn >= self.target if self.direction == "<=" else self.warn <= self.target
             if not looser:
                 raise ValueError(f"warn {self.warn} must be looser than target {self.target} ({self.direction})")
+        reported_source = self.source.strip().lower().startswith("reported")
+        if metric.reported and not reported_source:
+            raise ValueError(
+                f"{self.metric} is reported by the vendor, not verified by the harness; a criterion may use it only "
+                "when it says so: add source: reported (or 'reported: <where the target comes from>')"
+            )
+        if reported_source and not metric.reported:
+            reported = ", ".join(name for name, m in METRICS.items() if m.reported)
+            raise ValueError(
+                f"source: reported marks a figure the vendor reports, but {self.metric} is measured by the harness; "
+                f"drop source: reported, or use one of {reported}"
+            )
         if self.scope_model.when_vendor_cpu_at_least is not None and not metric.vendor_cpu_scoped:
             scoped = ", ".join(name for name, m in METRICS.items() if m.vendor_cpu_scoped)
             raise ValueError(
@@ -347,6 +359,7 @@ def evaluate_criterion(c: CriterionSpec, evidence: Evidence) -> dict[str, Any]:
         "detail": m.detail,
         "source": c.source,
         "counted": metric.counted,
+        "reported": metric.reported,  # the vendor's own figure, not verified (shown in its own colour)
         # Set aside (inconclusive) although measured: why ("harness_bound" / "cut_short"), in words, and the
         # status it had as measured.
         "set_aside": set_aside,

@@ -75,6 +75,7 @@ class Evidence:
     keep_note: str = ""
     # Contact-centre runs: one row per customer message (analysis.agents.conversation_table); None without agents.
     conversations: pd.DataFrame | None = None
+    vendor_events: pd.DataFrame | None = None  # the vendor's own reports (None: no callback receiver)
 
 
 Resolver = Callable[[Evidence, str, str | None], Measurement]
@@ -91,6 +92,8 @@ class MetricDef:
     may_be_negative: bool = False
     counted: bool = False  # a counted fact saturation or a cut cannot fake: keeps its verdict (module docstring)
     vendor_cpu_scoped: bool = False  # may be restricted to the seconds the vendor's CPU was ≥ X
+    # Reported by the vendor, not verified (analysis.reported): a criterion may use it only with source: reported.
+    reported: bool = False
 
 
 PCT = re.compile(r"p(\d{1,3}(?:[._]\d+)?)")
@@ -523,6 +526,55 @@ def segment_count(key: str, what: str) -> Resolver:
 
 LATENCY_AGGS = ("pNN", "median", "mean", "min", "max")
 RATIO_AGGS = ("ratio", "rate", "value")
+
+
+def _reported_ready(ev: Evidence) -> tuple[dict[str, Any] | None, str]:
+    section = ev.summary.get("reported")
+    if not section:
+        return None, "the vendor's own reports were not collected (no callbacks block in the vendor profile)"
+    if not section["acked"]:
+        return None, "no acknowledged sends to report on"
+    return section, ""
+
+
+def reported_share(key: str, what: str) -> Resolver:
+    """A share from the summary's ``reported`` section (count over its base, with the Wilson interval)."""
+
+    def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        section, missing = _reported_ready(ev)
+        if section is None:
+            return Measurement(None, 0, detail=missing)
+        share = section[key]
+        return _rate(int(share["count"]), int(share["of"]), f"{what} (reported by the vendor, not verified)")
+
+    return resolve
+
+
+def reported_latency(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    """Send start → the vendor's first delivered (or read) callback, per acknowledged send it reported delivered."""
+    from analysis.reported import per_message
+
+    section, missing = _reported_ready(ev)
+    if section is None or ev.vendor_events is None:
+        return Measurement(None, 0, detail=missing or "the vendor's own reports were not collected")
+    table, _ = per_message(ev.requests, ev.vendor_events)
+    values = (table["reported_delivered_at"] - table["sent_at"]).to_numpy(dtype="float64") * 1000.0
+    times = table["sent_at"].to_numpy(dtype="float64")
+    kept = ~np.isnan(values)
+    return _distribution(values[kept], times[kept], aggregation, ev.t0)
+
+
+def reported_but_lost(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+    missing = _accounting_ready(ev)
+    acc = ev.summary["accounting"]
+    if missing:
+        return Measurement(None, 0, detail=missing)
+    value = acc.get("reported_delivered_but_lost")
+    if value is None:
+        return Measurement(None, 0, detail="the vendor's own reports were not collected")
+    return Measurement(float(value), int(acc["acked"]), detail=f"{value} lost messages the vendor reported delivered")
+
+
 METRICS: dict[str, MetricDef] = {
     "latency_ms": MetricDef(request_latency("latency_ms"), "ms", "<=", LATENCY_AGGS, "request latency"),
     "corrected_latency_ms": MetricDef(
@@ -651,6 +703,48 @@ METRICS: dict[str, MetricDef] = {
         ("count", "value"),
         "broadcast outside the segment",
         counted=True,
+    ),
+    "reported_delivery_rate": MetricDef(
+        reported_share("delivery_rate", "reported delivered"),
+        "ratio",
+        ">=",
+        RATIO_AGGS,
+        "reported delivery rate",
+        bounded_ratio=True,
+        reported=True,
+    ),
+    "reported_read_rate": MetricDef(
+        reported_share("read_rate", "reported read of the reported delivered"),
+        "ratio",
+        ">=",
+        RATIO_AGGS,
+        "reported read rate",
+        bounded_ratio=True,
+        reported=True,
+    ),
+    "reported_failure_rate": MetricDef(
+        reported_share("failure_rate", "reported failed"),
+        "ratio",
+        "<=",
+        RATIO_AGGS,
+        "reported failure rate",
+        bounded_ratio=True,
+        reported=True,
+    ),
+    "reported_unconfirmed_share": MetricDef(
+        reported_share("unconfirmed", "never reported delivered, read or failed"),
+        "ratio",
+        "<=",
+        RATIO_AGGS,
+        "acknowledged, never reported",
+        bounded_ratio=True,
+        reported=True,
+    ),
+    "reported_status_latency_ms": MetricDef(
+        reported_latency, "ms", "<=", LATENCY_AGGS, "reported delivery latency", reported=True
+    ),
+    "reported_delivered_but_lost": MetricDef(
+        reported_but_lost, "count", "<=", ("count", "value"), "lost but reported delivered", counted=True
     ),
     "apdex_reply": MetricDef(
         summary_value(("apdex", "reply", "score"), "reply Apdex"),

@@ -25,6 +25,7 @@ from analysis.load import RunData
 from analysis.metrics import request_metrics, run_span, timelines
 from analysis.rates import RateCard, shipped_card
 from analysis.recovery import RecoveryParams, recovery
+from analysis.reported import report_accuracy, reported_delivered_but_lost, reported_figures
 from analysis.sla import SlaSpec, evaluate
 from analysis.sla_metrics import Evidence
 from analysis.stats import grouped_percentiles
@@ -161,6 +162,21 @@ def build_summary(
         unmeasured.setdefault("accounting", "no ledger export: the candidate was not pointed at the mock")
     replies = acc.reply_table(run.ledger)
     reply = acc.reply_metrics(replies, acc.mock_dispatch_ms(run.ledger, run.webhooks)) if len(replies) else None
+    # The vendor's own reports (status callbacks), and, when the ledger shows the truth, how truthful they were.
+    reported = reported_figures(run.requests, run.vendor_events) if run.has_vendor_events else None
+    accuracy = (
+        report_accuracy(run.requests, run.vendor_events, run.ledger, run.webhooks)
+        if run.has_vendor_events and run.has_ledger
+        else None
+    )
+    if run.has_vendor_events and run.has_ledger:
+        accounting["reported_delivered_but_lost"] = reported_delivered_but_lost(
+            messages, run.requests, run.vendor_events
+        )
+    else:
+        accounting["reported_delivered_but_lost"] = None
+    if reported is not None:
+        reported["receiver"] = (run.manifest.model_extra or {}).get("callbacks")
     webhooks = acc.webhook_metrics(run.webhooks) if len(run.webhooks) else None
     if webhooks is None:
         unmeasured.setdefault("webhooks", "no webhook attempts recorded")
@@ -207,6 +223,8 @@ def build_summary(
         "reply": reply,
         "reply_timeline": _reply_minutes(replies, t0) if reply else None,
         "webhooks": webhooks,
+        "reported": reported,
+        "report_accuracy": accuracy,
         "recovery": rec,
         "degradation": side["degradation"].result(),
         "capacity": (
@@ -241,7 +259,15 @@ def build_summary(
     summary = _clean(summary)
     if sla is not None:
         evidence = Evidence(
-            summary, run.requests, messages, replies, run.webhooks, t0, harness=health, conversations=conversations
+            summary,
+            run.requests,
+            messages,
+            replies,
+            run.webhooks,
+            t0,
+            harness=health,
+            conversations=conversations,
+            vendor_events=run.vendor_events if run.has_vendor_events else None,
         )
         summary["sla"] = _clean(evaluate(sla, evidence))
     return summary

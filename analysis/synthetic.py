@@ -166,6 +166,7 @@ def _inbound_tables(count: int, reply_ms: float, duration_s: float) -> tuple[pa.
             "response_ms": np.full(count, 20.0),
             "outcome": np.full(count, "ok", dtype=object),
             "error": np.full(count, None, dtype=object),
+            "statuses": np.full(count, "", dtype=object),
         },
         schema=WEBHOOK_ATTEMPT_SCHEMA,
     )

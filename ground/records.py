@@ -14,6 +14,8 @@ A results folder ``results/<run-id>/`` holds:
                           tagged segment; one shard file per worker per flush, like the requests)
     health.parquet        HEALTH_SCHEMA   (the harness, the mock and the candidate watched, once a second; while
                           the run is going, shards in health/*.parquet, merged at its end)
+    vendor_events.parquet VENDOR_EVENT_SCHEMA (what the vendor reported through its status callbacks; while the run
+                          is going, shards in vendor_events/*.parquet, merged at its end)
     summary.json          written by analysis
 """
 
@@ -94,6 +96,9 @@ WEBHOOK_ATTEMPT_SCHEMA = pa.schema(
         ("response_ms", pa.float64()),
         ("outcome", pa.string()),  # ok | http_error | timeout | connect_error
         ("error", pa.string()),
+        # The status of each wamid of a status POST, comma-separated in the order of ``wamids`` (the mock's status
+        # ladder: the truth a vendor's own reports are checked against); empty for message POSTs, null in older files.
+        ("statuses", pa.string()),
     ]
 )
 WEBHOOK_ATTEMPT_COLUMNS = tuple(WEBHOOK_ATTEMPT_SCHEMA.names)
@@ -132,6 +137,24 @@ HEALTH_SCHEMA = pa.schema(
     ]
 )
 HEALTH_COLUMNS = tuple(HEALTH_SCHEMA.names)
+
+# One status callback (or inbound-message webhook) a hosted vendor sent to the run's callback receiver, as the vendor
+# reported it: never verified by the receiver beyond its signature. ``harness.callbacks`` writes it.
+VENDOR_EVENT_SCHEMA = pa.schema(
+    [
+        ("received_at", pa.float64()),  # wall clock when the receiver accepted the callback (the run clock)
+        ("reported_at", pa.float64()),  # the vendor's own timestamp of the status, when the body carries one
+        ("dialect", pa.string()),  # twilio | cloud-api | wati | generic
+        ("vendor_message_id", pa.string()),  # the id the vendor answered the send with (Twilio SM..., a wamid, ...)
+        ("correlation_id", pa.string()),  # the run's token, where the vendor echoes it (biz_opaque_callback_data)
+        ("status", pa.string()),  # normalised: queued | sent | delivered | read | failed | inbound | other
+        ("vendor_status", pa.string()),  # as the vendor wrote it (undelivered, DELIVERED, ...)
+        ("error_code", pa.string()),  # the vendor's error code of a failed status
+        ("recipient", pa.string()),
+    ]
+)
+VENDOR_EVENT_COLUMNS = tuple(VENDOR_EVENT_SCHEMA.names)
+REPORTED_STATUSES = ("queued", "sent", "delivered", "read", "failed", "inbound", "other")
 HEALTH_ROLES = ("machine", "harness", "mock", "candidate")
 
 FaultAction = Literal["inject", "clear", "error", "note"]

@@ -32,6 +32,7 @@ from analysis.scorecard.model import (
     Accounting,
     Criterion,
     ErrorRow,
+    ReportedRow,
     RunInfo,
     Scorecard,
     Status,
@@ -63,6 +64,7 @@ ACCOUNTING_KEYS = (
     "recovered",
     "unresolved",
     "policy_rejected",
+    "reported_delivered_but_lost",
 )
 
 
@@ -122,6 +124,7 @@ def criterion_from(raw: dict[str, Any], scenario: str, run_id: str = "") -> Crit
         operation=operation,
         run_id=run_id,
         set_aside=set_aside,
+        reported=bool(raw.get("reported")),
     )
 
 
@@ -222,7 +225,8 @@ def criteria_columns(vendors: list[VendorResult]) -> list[tuple[str, str, float,
     for vendor in vendors:
         for c in vendor.criteria:
             key = f"{c.scenario}/{c.id}"
-            seen.setdefault(key, (key, f"{c.scenario}: {c.label}", c.weight, c.critical))
+            label = f"{c.scenario}: {c.label}" + (" (reported by the vendor, not verified)" if c.reported else "")
+            seen.setdefault(key, (key, label, c.weight, c.critical))
     return list(seen.values())
 
 
@@ -256,6 +260,91 @@ def costs(vendors: list[VendorResult], bundles: list[RunBundle]) -> list[VendorC
             )
         )
     return rows
+
+
+def _share_words(share: dict[str, Any] | None) -> str:
+    if not share or share.get("share") is None:
+        return "–"
+    text = f"{wording.number(share['share'], 'ratio')} ({share['count']:,} of {share['of']:,})"
+    lo, hi = _pair(share.get("ci95"))
+    interval = wording.interval(lo, hi, "ratio")
+    return f"{text}, {interval}" if interval else text
+
+
+def reported(bundles: list[RunBundle]) -> list[ReportedRow]:
+    """Per run with a callback receiver: the vendor's own figures, then their accuracy where the truth is known."""
+    rows = []
+    for bundle in bundles:
+        section = bundle.summary.get("reported")
+        if not isinstance(section, dict):
+            continue
+        latency = section.get("status_latency_ms") or {}
+        codes = ", ".join(f"{code} × {count:,}" for code, count in (section.get("failures_by_code") or {}).items())
+        figures = [
+            ("reported delivered", _share_words(section.get("delivery_rate"))),
+            ("reported read (of the reported delivered)", _share_words(section.get("read_rate"))),
+            ("reported failed", _share_words(section.get("failure_rate"))),
+            ("acknowledged, never reported", _share_words(section.get("unconfirmed"))),
+            (
+                "status latency p50 / p95 (send → reported delivered)",
+                f"{wording.number(latency.get('p50'), 'ms')} / {wording.number(latency.get('p95'), 'ms')}",
+            ),
+            ("reported failures by code", codes or "none"),
+            ("inbound messages reported", f"{section.get('inbound_messages', 0):,}"),
+            ("callbacks for messages never sent", f"{section.get('unmatched_events', 0):,}"),
+        ]
+        receiver = section.get("receiver") or {}
+        receiver_words = (
+            f"{receiver.get('accepted', 0):,} callbacks recorded; refused (bad signature) "
+            f"{receiver.get('refused', 0):,}, malformed {receiver.get('malformed', 0):,}, shed with 429 "
+            f"{receiver.get('shed', 0):,} (past {receiver.get('max_per_s', 0):g}/s)"
+            if receiver
+            else ""
+        )
+        rows.append(
+            ReportedRow(
+                bundle.manifest.run_id,
+                bundle.vendor,
+                bundle.scenario,
+                figures,
+                _accuracy_words(bundle.summary.get("report_accuracy")),
+                receiver_words,
+            )
+        )
+    return rows
+
+
+def _accuracy_words(accuracy: Any) -> list[tuple[str, str, bool]]:
+    if not isinstance(accuracy, dict):
+        return []
+    skew = (accuracy.get("skew_ms") or {}).get("delivered") or {}
+    inflation = accuracy.get("read_inflation")
+    true_read = accuracy.get("true_read")
+    read_words = f"{accuracy['reported_read']:,} / " + (f"{true_read:,}" if true_read is not None else "not known")
+    skew_words = f"{wording.number(skew.get('p50'), 'ms')} / {wording.number(skew.get('p95'), 'ms')}"
+    unsent, lost = accuracy["reports_for_unsent"], accuracy["reported_delivered_but_lost"]
+    lines = [
+        (
+            "delivered: reported / true",
+            f"{accuracy['reported_delivered']:,} / {accuracy['true_delivered']:,}",
+            accuracy["reported_delivered_not_delivered"] > 0,
+        ),
+        ("read: reported / true", read_words, bool(accuracy.get("reported_read_not_read"))),
+        (
+            "read inflation (reported ÷ true)",
+            wording.number(inflation, "x") if inflation else "–",
+            bool(inflation and inflation > 1.05),
+        ),
+        (
+            "failed: reported / true",
+            f"{accuracy['reported_failed']:,} / {accuracy['true_failed']:,}",
+            accuracy["failed_not_reported"] > 0,
+        ),
+        ("reports for messages that never reached WhatsApp", f"{unsent:,}", unsent > 0),
+        ("lost but reported delivered", f"{lost:,}", lost > 0),
+        ("timing skew p50 / p95 (reported − true delivered)", skew_words, False),
+    ]
+    return lines
 
 
 MAX_ERROR_TEXT = 200
@@ -386,4 +475,5 @@ def build_scorecard(
         errors=error_rows(bundles),
         conditions=conditions(bundles, vendors),
         costs=costs(vendors, bundles),
+        reported=reported(bundles),
     )

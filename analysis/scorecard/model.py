@@ -43,6 +43,7 @@ class Criterion:
     set_aside: str = (
         ""  # "harness_bound" / "cut_short": measured, but the analysis would not hold it against the vendor
     )
+    reported: bool = False  # the vendor's own figure (source: reported), not verified by the harness
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,18 @@ class Accounting:
     vendor: str
     scenario: str
     counts: dict[str, int | float | None]
+
+
+@dataclass(frozen=True)
+class ReportedRow:
+    """One run's "reported by the vendor (not verified)" figures, and how truthful they were when the truth is known."""
+
+    run_id: str
+    vendor: str
+    scenario: str
+    figures: list[tuple[str, str]]  # (what, value in words)
+    accuracy: list[tuple[str, str, bool]]  # (what, value in words, a lie worth flagging); empty: no truth to check
+    receiver: str  # the callback receiver's counts in words
 
 
 @dataclass(frozen=True)
@@ -172,6 +185,7 @@ class Scorecard:
     charts: list[Chart] = field(default_factory=list)
     omitted_charts: list[str] = field(default_factory=list)
     costs: list[VendorCost] = field(default_factory=list)
+    reported: list[ReportedRow] = field(default_factory=list)
 
     def cell(self, vendor: str, key: str) -> Criterion | None:
         """The criterion ``key`` (scenario/id) of ``vendor``, for the grid."""

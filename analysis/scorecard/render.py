@@ -175,6 +175,16 @@ def render_markdown(card: Scorecard) -> str:
         lines += ["", f"Rate card: {_md('; '.join(cards) or 'none')}. {COST_WORDS}"]
     else:
         lines.append("Cost not measured: no run in this set had a priced ledger.")
+    for report in card.reported:
+        lines += ["", f"## Reported by the vendor (not verified): {_md(report.vendor)}, run {_md(report.run_id)}", ""]
+        lines += ["| Figure | Reported |", "|---|---|"] + [f"| {_md(k)} | {_md(v)} |" for k, v in report.figures]
+        if report.accuracy:
+            lines += ["", "| How truthful | Reported / true |", "|---|---|"]
+            lines += [
+                f"| {_md(k)} | {'**' if bad else ''}{_md(v)}{'**' if bad else ''} |" for k, v, bad in report.accuracy
+            ]
+        if report.receiver:
+            lines += ["", f"Callback receiver: {_md(report.receiver)}."]
     lines += ["", "## Test conditions", ""]
     lines += [f"- {k}: {_md(v)}" for k, v in card.conditions.items() if k not in ("unmeasured", "versions")]
     lines.append("- versions: " + _md(", ".join(f"{k} {v}" for k, v in card.conditions["versions"].items())))

@@ -22,6 +22,7 @@ from harness.adapters import cloud_api, generic_http, reference, twilio, wati  #
 from harness.adapters.base import Adapter
 from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials
 from harness.adapters.generic_http import GenericHttpOptions
+from harness.callbacks import CALLBACK_OPTION
 from harness.config.profiles import VendorProfile, profile_error, refined_error, validate_profile
 
 
@@ -93,10 +94,42 @@ def check_profile(profile: VendorProfile, *, source: str = "<profile>", data: An
                 )
 
 
+def takes_callback_url(profile: VendorProfile) -> bool:
+    """Whether the profile's adapter sends a callback URL with every message (its options have ``status_callback``)."""
+    return CALLBACK_OPTION in get(profile.adapter).options_model.model_fields
+
+
+def callback_secret(profile: VendorProfile, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """The key the vendor signs its callbacks with: ``callbacks.secret_env``, else the profile's own auth secret
+    (Twilio signs with the auth token). A development default applies to loopback-only receivers."""
+    config = profile.callbacks
+    if config is None:
+        return None
+    if config.secret_env:
+        local = is_loopback(config.host) and config.public_url is None
+        fallback = profile.auth.dev_default if local else None
+        return read_secret(
+            config.secret_env, source=profile.name, field="callbacks.secret_env", fallback=fallback, environ=environ
+        )
+    credentials = read_credentials(profile, environ=environ)
+    return credentials.password or credentials.token
+
+
+def check_callbacks(profile: VendorProfile, *, source: str = "<profile>") -> None:
+    """A ``callbacks`` block's dialect and its options, checked when the profile is read, not when the run starts."""
+    if profile.callbacks is None:
+        return
+    from harness.callbacks.dialects import create_dialect
+
+    create_dialect(profile.callbacks.dialect, profile.callbacks.options, source=source)
+
+
 def parse_profile(data: Any, *, source: str) -> VendorProfile:
-    """Validate parsed YAML, then check it against its adapter (known name, operations, options)."""
+    """Validate parsed YAML, then check it against its adapter (known name, operations, options) and its
+    ``callbacks`` block against its dialect."""
     profile = validate_profile(data, source=source)
     check_profile(profile, source=source, data=data)
+    check_callbacks(profile, source=source)
     return profile
 
 

@@ -147,6 +147,30 @@ class Timeouts(_Strict):
         return float(value) if value is not None else self.default
 
 
+class ReportBehaviour(_Strict):
+    """A facade that reports dishonestly, with documented truth (docs/hosted-vendors.md, "A dishonest reference").
+
+    ``drop_share`` of the messages are acknowledged (201 with a sid) and never forwarded to WhatsApp;
+    ``report_dropped_as: delivered`` then sends ``sent`` and ``delivered`` callbacks for them anyway;
+    ``fake_read_share`` of the delivered messages get a ``read`` callback whatever the customer did (chosen by a
+    hash of the wamid, independent of the mock's own read draw), so the reported read rate is
+    ``true + fake_read_share × (1 − true)`` of the delivered messages. Twilio facade only."""
+
+    drop_share: float = Field(default=0.0, ge=0, le=1)
+    report_dropped_as: Literal["nothing", "delivered"] = "nothing"
+    fake_read_share: float = Field(default=0.0, ge=0, le=1)
+
+    def as_args(self) -> list[str]:
+        return [
+            "--drop-share",
+            repr(self.drop_share),
+            "--report-dropped-as",
+            self.report_dropped_as,
+            "--fake-read-share",
+            repr(self.fake_read_share),
+        ]
+
+
 class LaunchConfig(_Strict):
     """What the runner starts on loopback before a trial; ``none`` means the vendor is already running.
 
@@ -161,9 +185,12 @@ class LaunchConfig(_Strict):
     profile: str | None = None  # reference / ha-pair / container behaviour profile: steady, degrading, lossy, ...
     dialect: Literal["twilio", "wati", "360dialog"] | None = None  # facade kind only
     port: int | None = Field(default=None, ge=1024, le=65535)  # None: a free port, base_url rewritten
+    reports: ReportBehaviour | None = None  # facade kind, twilio dialect: a dishonest reference (see above)
 
     @model_validator(mode="after")
     def _kind_needs(self) -> LaunchConfig:
+        if self.reports is not None and (self.kind != "facade" or self.dialect != "twilio"):
+            raise ValueError("launch.reports (a dishonest reference) needs kind 'facade' with dialect 'twilio'")
         if self.kind in ("reference", "ha-pair", "container") and not self.profile:
             raise ValueError(f"launch kind '{self.kind}' needs profile (e.g. steady)")
         if self.kind == "facade" and not self.dialect:
@@ -182,6 +209,36 @@ class FailoverConfig(_Strict):
     notes: str = ""
 
 
+class CallbacksConfig(_Strict):
+    """The run's callback receiver (``harness.callbacks``): where a hosted vendor reports what became of each message.
+
+    The receiver listens on ``host:port`` (loopback and a free port by default) under a secret path made for each
+    run; a vendor on the internet reaches it only through the user's own tunnel or ingress, whose public base URL
+    is ``public_url`` (docs/hosted-vendors.md). ``dialect`` says how to read and check the callbacks (twilio,
+    cloud-api, wati, generic; ``options`` holds the generic mapping); ``secret_env`` the variable with the signing
+    key (default: the profile's auth secret, Twilio's auth token). Past ``max_per_s`` callbacks a second (bursts
+    of ``burst``) the receiver answers 429 and counts the shed callbacks in the manifest."""
+
+    dialect: str
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)  # 0: a free port
+    public_url: str | None = None  # https://abc.example-tunnel.net: what the vendor is told; None: the local URL
+    secret_env: str | None = None
+    max_per_s: float = Field(default=500.0, gt=0, le=100_000)
+    burst: int = Field(default=1000, ge=1, le=1_000_000)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("secret_env")
+    @classmethod
+    def _secret_env(cls, value: str | None) -> str | None:
+        return _env_name(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value).rstrip("/")
+
+
 class VendorProfile(_Strict):
     name: str
     adapter: str
@@ -194,6 +251,7 @@ class VendorProfile(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)  # adapter-specific, checked by the adapter
     launch: LaunchConfig = LaunchConfig()
     failover: FailoverConfig | None = None
+    callbacks: CallbacksConfig | None = None  # a callback receiver for the vendor's own status reports
     notes: str = ""
 
     @field_validator("failover")

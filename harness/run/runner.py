@@ -33,7 +33,8 @@ from ground.errors import ScenarioError
 from ground.net import check_target
 from ground.records import RunManifest
 from harness import __version__
-from harness.adapters.registry import load_profile
+from harness.adapters.registry import callback_secret, load_profile, takes_callback_url
+from harness.callbacks.run import start_callbacks, stop_callbacks, subscribe_at_mock, with_callback_url
 from harness.config.profiles import VendorProfile
 from harness.faults.timeline import FaultTimeline
 from harness.health import HealthSampler
@@ -49,7 +50,7 @@ from harness.run.resources import ResourceSampler
 from harness.run.shards import missing_shard_notes, missing_shards
 from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
-from harness.stack.services import RunServices, planned_targets, start_services
+from harness.stack.services import MOCK_ADMIN_TOKEN, RunServices, planned_targets, start_services
 from plan.load import LoadPlan
 from scenarios.registry import default_criteria
 from scenarios.registry import get as get_scenario
@@ -368,6 +369,7 @@ def _finish(
     failed_phases: list[str],
     shards_missing: list[dict[str, Any]],
     phases: list[dict[str, Any]],
+    callbacks: dict[str, Any] | None = None,
 ) -> RunManifest:
     """Complete the manifest: partial when a phase failed, a worker went missing or its records did not arrive."""
     ended = time.time()
@@ -390,6 +392,7 @@ def _finish(
             missing_shards=shards_missing,
             # `scrmbench score` marks the run complete again once the shards are copied in (run_shards).
             partial_only_for_shards=bool(shards_missing) and complete and not missing and not failed_phases,
+            callbacks=callbacks,
         )
     except OSError as exc:
         raise disk_guard(run_dir, exc) from exc
@@ -416,7 +419,18 @@ def execute(request: RunRequest) -> RunResult:
     )
     sampler = _memory_sampler(plan, services, run_dir, notes)
     health = start_health(run_dir, services)
+    callbacks = None
+    callback_section: dict[str, Any] | None = None
     try:
+        # The vendor's own reports (profile ``callbacks``): a receiver for the run, its URL given with each send.
+        profile_now = services.profile
+        callbacks = start_callbacks(
+            profile_now, run_dir, secret=callback_secret(profile_now), per_message=takes_callback_url(profile_now)
+        )
+        services.profile = with_callback_url(services.profile, callbacks, services.profile_path)
+        if callbacks is not None and profile_now.launch.kind == "mock" and services.mock_url:
+            note = subscribe_at_mock(callbacks, services.mock_url, MOCK_ADMIN_TOKEN, profile_now.phone.id)
+            notes += [note] if note else []
         for step in plan.setup:
             run_setup_step(step, services, timeline)
         with start_faults(plan, services, timeline, extra=schedule) as fault_notes:
@@ -449,6 +463,7 @@ def execute(request: RunRequest) -> RunResult:
         if sampler is not None:
             sampler.stop()
         health.stop()  # before the services go: their last seconds are sampled, their exit is not
+        callback_section = stop_callbacks(callbacks, run_dir)  # after the drain: late reports are in
         services.close()
         stop_health(None, run_dir)  # every process has stopped writing: fold the shards into health.parquet
         timeline.close()
@@ -459,6 +474,7 @@ def execute(request: RunRequest) -> RunResult:
             failed_phases=failed_phases,
             shards_missing=shards_missing,
             phases=phases,
+            callbacks=callback_section,
         )
     if disk_full:  # after the services stopped and the manifest was left incomplete
         raise disk_full_error(run_dir)

@@ -274,7 +274,14 @@ def start_facade(
             value=dialect,
             fix="set launch.dialect to twilio, wati or 360dialog",
         )
-    service, base_url = facade_process(dialect, mock_url, port=profile.launch.port, log_path=log_path)
+    reports = profile.launch.reports
+    service, base_url = facade_process(
+        dialect,
+        mock_url,
+        port=profile.launch.port,
+        log_path=log_path,
+        extra_args=reports.as_args() if reports else None,
+    )
     stack.callback(service.stop)
     service.start()
     return service, base_url

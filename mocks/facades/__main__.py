@@ -15,6 +15,7 @@ import uvicorn
 from ground.net import is_loopback
 from mocks.facades.app import create_facade_app
 from mocks.facades.common import DEV_TWILIO_ACCOUNT_SID, DIALECTS, FacadeSettings
+from mocks.facades.twilio_callbacks import CallbackSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phone-number-id", default="100000000000001")
     parser.add_argument("--api-version", default="v23.0")
     parser.add_argument("--account-sid", default=DEV_TWILIO_ACCOUNT_SID, help="Twilio only")
+    parser.add_argument("--drop-share", type=float, default=0.0, help="Twilio: a dishonest reference drops this share")
+    parser.add_argument("--report-dropped-as", choices=("nothing", "delivered"), default="nothing")
+    parser.add_argument("--fake-read-share", type=float, default=0.0, help="Twilio: reports read for this share")
     args = parser.parse_args(argv)
     if not is_loopback(args.host):
         print(f"warning: the facade listens on {args.host}, reachable from other hosts", file=sys.stderr)
@@ -36,7 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         api_version=args.api_version,
         account_sid=args.account_sid,
     )
-    uvicorn.run(create_facade_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False)
+    kwargs = {}
+    if args.dialect == "twilio":
+        behaviour = {"drop_share": args.drop_share, "report_dropped_as": args.report_dropped_as}
+        kwargs["callbacks"] = CallbackSettings.from_env(**behaviour, fake_read_share=args.fake_read_share)
+    uvicorn.run(
+        create_facade_app(settings, **kwargs), host=args.host, port=args.port, log_level="warning", access_log=False
+    )
     return 0
 
 

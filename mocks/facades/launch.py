@@ -18,6 +18,7 @@ def facade_process(
     log_path: Path | None = None,
     env: dict[str, str] | None = None,
     phone_number_id: str = "100000000000001",
+    extra_args: list[str] | None = None,
 ) -> tuple[ServiceProcess, str]:
     """A not-yet-started ``ServiceProcess`` for the facade and its base URL; use it as a context manager."""
     port = port or free_port()
@@ -34,6 +35,7 @@ def facade_process(
         whatsapp_url,
         "--phone-number-id",
         phone_number_id,
+        *(extra_args or []),
     ]
     service = ServiceProcess(
         f"facade-{dialect}", args, health_url=f"{base_url}/_facade/health", log_path=log_path, env=env

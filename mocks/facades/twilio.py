@@ -128,14 +128,35 @@ async def create_message(request: Request) -> Response:
         if refusal:
             return twilio_error(400, 21609, f"Invalid StatusCallback URL {callback}: {refusal}")
         await subscribe_for(request)  # before forwarding: the mock plans statuses for existing subscriptions only
+    config = callbacks_of(request).config
+    text = str(form.get("Body") or "") + str(form.get("ContentVariables") or "") + str(to)
+    if config.drops(text):  # the dishonest reference: acknowledged, never forwarded
+        return _dropped(request, form, account_sid, callback)
     status, data = await upstream(request).send(graph_body)
     if not 200 <= status < 300 or not wamid_of(data):
         code, message = graph_error(data)
         http_status, twilio_code = _ERROR_MAP.get(code or 0, (500 if status >= 500 else 400, 30008))
         return twilio_error(http_status, twilio_code, message)
     sid = new_id("SM")
+    if callback is not None:
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account_sid, "ApiVersion": "2010-04-01"}
+        params.update({"From": str(form.get("From")), "To": str(form.get("To")), "ChannelPrefix": "whatsapp"})
+        callbacks_of(request).track(str(wamid_of(data)), str(callback), params)
+    return json_response(_resource(sid, account_sid, form), 201)
+
+
+def _dropped(request: Request, form: Any, account_sid: str, callback: Any) -> Response:
+    sid = new_id("SM")
+    if callback is not None:
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account_sid, "ApiVersion": "2010-04-01"}
+        params.update({"From": str(form.get("From")), "To": str(form.get("To")), "ChannelPrefix": "whatsapp"})
+        callbacks_of(request).report_dropped(sid, str(callback), params)
+    return json_response(_resource(sid, account_sid, form), 201)
+
+
+def _resource(sid: str, account_sid: str, form: Any) -> dict[str, Any]:
     now = formatdate(time.time(), usegmt=True)
-    resource = {
+    return {
         "sid": sid,
         "account_sid": account_sid,
         "to": form.get("To"),
@@ -154,11 +175,6 @@ async def create_message(request: Request) -> Response:
         "messaging_service_sid": form.get("MessagingServiceSid"),
         "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
     }
-    if callback is not None:
-        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account_sid, "ApiVersion": "2010-04-01"}
-        params.update({"From": str(form.get("From")), "To": str(form.get("To")), "ChannelPrefix": "whatsapp"})
-        callbacks_of(request).track(str(wamid_of(data)), str(callback), params)
-    return json_response(resource, 201)
 
 
 async def fetch_account(request: Request) -> Response:

@@ -14,6 +14,13 @@ webhooks (``POST /_mock/subscriptions``, scoped to its phone number id, admin to
 that exist when it accepts the message, so the subscription is made before the message is forwarded. The
 subscription is deleted when the facade stops.
 
+A dishonest reference (``CallbackSettings.drop_share``, ``report_dropped_as``, ``fake_read_share``; documented
+truth in docs/hosted-vendors.md): the facade acknowledges ``drop_share`` of the messages and never forwards them
+(chosen by a hash of the request's text, so a run is repeatable), reports them ``sent`` and ``delivered`` when
+``report_dropped_as`` is ``delivered``, and reports ``read`` right after ``delivered`` for ``fake_read_share`` of the
+messages (a hash of the wamid, independent of the mock's own read draw); a real ``read`` that follows is dropped
+as a repeat.
+
 Callback URLs must be loopback (the facade is a load generator too); others are refused at creation with
 Twilio's 21609. Per message, callbacks are POSTed in the order the statuses arrive (a status that arrives before
 the facade has the message's wamid waits, for up to ``early_ttl_s``), each status once, without retries; a
@@ -61,6 +68,12 @@ LADDER = frozenset({"sent", "delivered", "read", "failed"})
 ASYNC_ERRORS: dict[int, int] = {131026: 63003, 131049: 63049, 131047: 63016, 130472: 63024}
 
 
+def unit_hash(*parts: object) -> float:
+    """A stable number in [0, 1) from ``parts`` (not Python's salted hash())."""
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
 def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
     """Twilio's ``X-Twilio-Signature``: base64(HMAC-SHA1(auth token, url + name1 + value1 + name2 + ...))."""
     data = url + "".join(name + params[name] for name in sorted(params))
@@ -93,13 +106,24 @@ class CallbackSettings:
     early_max: int = 10_000  # statuses for wamids the facade does not know (yet)
     early_ttl_s: float = 30.0
     resubscribe_s: float = 5.0  # after a failed subscription, wait this long before trying again
+    # A dishonest reference (module docstring); all off by default.
+    drop_share: float = 0.0
+    report_dropped_as: str = "nothing"  # nothing | delivered
+    fake_read_share: float = 0.0
 
     def __repr__(self) -> str:
         return "CallbackSettings([admin token redacted])"
 
     @classmethod
-    def from_env(cls) -> CallbackSettings:
-        return cls(admin_token=os.environ.get("SCRMBENCH_MOCK_ADMIN_TOKEN") or "mock-admin-token")
+    def from_env(cls, **behaviour: Any) -> CallbackSettings:
+        return cls(admin_token=os.environ.get("SCRMBENCH_MOCK_ADMIN_TOKEN") or "mock-admin-token", **behaviour)
+
+    def drops(self, text: str) -> bool:
+        """Whether the dishonest reference acknowledges and drops the message with this text."""
+        return self.drop_share > 0 and unit_hash("drop", text) < self.drop_share
+
+    def fakes_read(self, key: str) -> bool:
+        return self.fake_read_share > 0 and unit_hash("read", key) < self.fake_read_share
 
 
 @dataclass
@@ -227,6 +251,14 @@ class StatusCallbacks:
         for status, code in early:
             self.on_status(wamid, status, code)
 
+    def report_dropped(self, sid: str, url: str, params: dict[str, str]) -> None:
+        """A message the dishonest reference dropped: ``queued``, then ``sent`` and ``delivered`` if it lies so."""
+        key = f"dropped:{sid}"
+        self.track(key, url, params)
+        if self.config.report_dropped_as == "delivered":
+            self.on_status(key, "sent", None)
+            self.on_status(key, "delivered", None)
+
     def on_status(self, wamid: str, status: str, graph_code: int | None) -> None:
         if status not in LADDER:
             return
@@ -261,6 +293,8 @@ class StatusCallbacks:
             queue.put_nowait((tracked.url, params))
         except asyncio.QueueFull:
             self.stats.dropped += 1
+        if status == "delivered" and self.config.fakes_read(wamid):
+            self._emit(wamid, tracked, "read", None)  # the dishonest reference's inflated read rate
 
     async def _worker(self, queue: asyncio.Queue[tuple[str, dict[str, str]]]) -> None:
         assert self._client is not None

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ground.records import HEALTH_SCHEMA, LEDGER_SCHEMA, REQUEST_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA
+from ground.records import HEALTH_SCHEMA, LEDGER_SCHEMA, REQUEST_SCHEMA, VENDOR_EVENT_SCHEMA, WEBHOOK_ATTEMPT_SCHEMA
 
 T0 = 1_700_000_000.0
 
@@ -90,3 +90,9 @@ def sample(t: float, source: str, role: str, metric: str, value: float, pid: int
         "metric": metric,
         "value": value,
     }
+
+
+def vendor_events(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Callbacks as the receiver records them (``VENDOR_EVENT_SCHEMA``); ``received_at`` relative to ``T0``."""
+    full = [{**row, "received_at": T0 + row["received_at"]} for row in rows]
+    return _frame(VENDOR_EVENT_SCHEMA, full, {"dialect": "twilio"})

@@ -48,6 +48,7 @@ class Attempt(NamedTuple):
     response_ms: float | None
     outcome: str  # ok | http_error | timeout | connect_error
     error: str
+    statuses: str | None = None  # status POSTs: each wamid's status, in the order of ``wamids``
 
 
 def _table(rows: list[Attempt]) -> pa.Table:

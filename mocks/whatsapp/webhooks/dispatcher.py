@@ -243,6 +243,11 @@ class Dispatcher:
                 response_ms=response_ms if result.status else None,
                 outcome=result.outcome,
                 error=result.error,
+                statuses=(
+                    ",".join(str(u.body.get("status", "")) for u in delivery.updates)
+                    if delivery.kind == "status"
+                    else ""
+                ),
             )
         )
         if delivery.generation != self._generation:
