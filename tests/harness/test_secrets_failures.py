@@ -18,10 +18,11 @@ from typing import Any
 
 import yaml
 
+from ground.records import REQUEST_COLUMNS
 from ground.secrets import REDACTED, read_secret
 from harness.adapters.base import Outcome
-from harness.adapters.executors import failure_message, outcome_context
-from harness.loadgen.operations import _mark
+from harness.adapters.executors import ReportingExecutor, failure_message, outcome_context
+from harness.recorder import MAX_ERROR_TEXT, RequestRecorder
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORS = ROOT / "vendors"
@@ -40,18 +41,22 @@ def echoed_outcome(secret: str) -> Outcome:
     )
 
 
-class FakeResponse:
-    """What Locust's ``catch_response`` context hands ``_mark``: ``request_meta`` and success/failure."""
+class RecordingHook:
+    """Locust's ``events.request`` as the executors fire it: every call's keyword arguments."""
 
     def __init__(self) -> None:
-        self.request_meta: dict[str, Any] = {"context": {}}
-        self.failures: list[str] = []
+        self.calls: list[dict[str, Any]] = []
 
-    def success(self) -> None:
-        raise AssertionError("a failed outcome was marked a success")
+    def fire(self, **kwargs: Any) -> None:
+        self.calls.append(kwargs)
 
-    def failure(self, text: str) -> None:
-        self.failures.append(text)
+
+def reported(outcome: Outcome) -> dict[str, Any]:
+    """What the load users' executor hands ``events.request`` (Locust's statistics, the recorder) for ``outcome``."""
+    hook = RecordingHook()
+    executor = ReportingExecutor("http://127.0.0.1:8900", hook)
+    executor.report(outcome, method="POST", url="http://127.0.0.1:8900/messages", started_at=0.0, context={})
+    return hook.calls[0]
 
 
 def test_failure_texts_and_record_fields_never_carry_a_registered_secret() -> None:
@@ -65,23 +70,30 @@ def test_failure_texts_and_record_fields_never_carry_a_registered_secret() -> No
     assert secret not in str(context)
     assert context["vendor_message_id"] == f"wamid.{REDACTED}" and context["correlation_id"] == "sb-aaaaaa-1"
 
-    response = FakeResponse()
-    _mark(response, outcome)
-    assert response.failures and secret not in response.failures[0]
-    assert f"rejected Bearer {REDACTED}" in response.failures[0]
-    assert secret not in str(response.request_meta["context"])
-    assert response.request_meta["context"]["error_code"] == f"bad_key:{REDACTED}"
+    event = reported(outcome)
+    failure = str(event["exception"])  # what Locust keeps and prints in its error report
+    assert secret not in failure and f"rejected Bearer {REDACTED}" in failure
+    assert secret not in str(event["context"])
+    assert event["context"]["error_code"] == f"bad_key:{REDACTED}"
 
 
 def test_a_long_vendor_text_is_scrubbed_before_it_is_cut() -> None:
     # Cutting first could leave half a key behind, which no redactor would recognise any more.
     secret = "sk-long-" + secrets.token_hex(12)
     read_secret("SCRMBENCH_TEST_LONG_KEY", environ={"SCRMBENCH_TEST_LONG_KEY": secret})
-    outcome = echoed_outcome(secret)
-    padded = replace(outcome, error_text="x" * 270 + secret)
-    response = FakeResponse()
-    _mark(response, padded)
-    assert secret[:12] not in response.failures[0]
+    padded = replace(echoed_outcome(secret), error_text="x" * (MAX_ERROR_TEXT - 10) + secret)
+    event = reported(padded)
+    recorder = RequestRecorder(RecordingSink(), worker="test")
+    row = recorder.row(event["name"], 1.0, 0, None, event["context"], event["exception"], 0.0)
+    error_text = row[REQUEST_COLUMNS.index("error_text")]
+    assert len(error_text) == MAX_ERROR_TEXT and secret[:12] not in error_text
+
+
+class RecordingSink:
+    worker = "test"
+
+    def append_values(self, values: tuple[Any, ...]) -> None:
+        raise AssertionError("row() must not write")
 
 
 CHILD = textwrap.dedent(
