@@ -20,29 +20,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ground.net import free_port
-from ground.services import ServiceProcess
+from bench.loadgen_overhead import start_mock
 from mocks.vendors.launch import launch_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 KEEP_PACE = 0.95
 MAX_LAG_MS = 50.0
-
-
-def start_mock(workdir: Path) -> tuple[ServiceProcess, str]:
-    port = free_port()
-    config = workdir / "mock.yaml"
-    config.write_text(yaml.safe_dump({"port": port, "limits": {"enabled": False}}), encoding="utf-8")
-    url = f"http://127.0.0.1:{port}"
-    service = ServiceProcess.python_module(
-        "mock", ["mock", "serve", "--config", str(config)], health_url=f"{url}/_mock/health",
-        log_path=workdir / "mock.log",
-    )  # fmt: skip
-    return service.start(), url
 
 
 def probe(side: str, base_url: str, count: int, poll: float, seconds: float) -> dict[str, float]:

@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from ground.clock import Clock, SystemClock
 from ground.records import HEALTH_COLUMNS, HEALTH_ROLES, HEALTH_SCHEMA
 from ground.stats import percentile as nearest_rank
-from harness.recorder import ShardSink
+from harness.recorder import ShardSink, fold_shards
 
 log = logging.getLogger(__name__)
 
@@ -284,15 +284,4 @@ def merge_health(run_dir: Path) -> Path | None:
     folder = run_dir / HEALTH_DIR
     if not folder.is_dir():
         return None
-    table = read_health(run_dir)
-    final = run_dir / HEALTH_FILE
-    if table.num_rows:
-        temporary = run_dir / f".{HEALTH_FILE}.tmp"
-        pq.write_table(table, temporary, compression="zstd")
-        os.replace(temporary, final)
-    for shard in folder.iterdir():
-        with contextlib.suppress(OSError):
-            shard.unlink()
-    with contextlib.suppress(OSError):
-        folder.rmdir()
-    return final if table.num_rows else None
+    return fold_shards(run_dir, HEALTH_DIR, HEALTH_FILE, read_health(run_dir), keep_empty=False)

@@ -119,6 +119,25 @@ def _warm_up(schema: pa.Schema) -> None:
     pq.write_table(schema.empty_table(), io.BytesIO(), compression="zstd")
 
 
+def fold_shards(run_dir: Path, folder: str, file: str, table: pa.Table, *, keep_empty: bool = True) -> Path | None:
+    """Write ``table`` (the shards of ``run_dir/folder`` read together) as ``run_dir/file`` under a temporary name
+    and rename it, then remove the shards and their folder. With ``keep_empty`` false an empty table writes no file
+    (None)."""
+    final = run_dir / file
+    written = keep_empty or table.num_rows > 0
+    if written:
+        temporary = run_dir / f".{file}.tmp"
+        pq.write_table(table, temporary, compression="zstd")
+        os.replace(temporary, final)
+    shards = run_dir / folder
+    for shard in shards.iterdir():
+        with contextlib.suppress(OSError):
+            shard.unlink()
+    with contextlib.suppress(OSError):
+        shards.rmdir()
+    return final if written else None
+
+
 class ShardSink:
     """Buffer rows; ``flush`` writes them as one new Parquet shard. Thread- and greenlet-safe.
 

@@ -7,7 +7,7 @@ to the vendor as a signed webhook.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 Operation = Literal[
     "send_text",
@@ -25,22 +25,7 @@ Operation = Literal[
     "tag_contact",
     "broadcast_segment",
 ]
-OPERATIONS: tuple[Operation, ...] = (
-    "send_text",
-    "send_template",
-    "send_media",
-    "upload_media",
-    "search_conversations",
-    "assign_conversation",
-    "health",
-    "agent_online",
-    "agent_offline",
-    "agent_inbox",
-    "agent_reply",
-    "close_conversation",
-    "tag_contact",
-    "broadcast_segment",
-)
+OPERATIONS: tuple[Operation, ...] = get_args(Operation)
 # The contact-centre side (agents as users of the vendor, tags, segment broadcasts): a dialect without the agent
 # ones is reported "not measured" for the agents figures, never zero.
 AGENT_OPERATIONS: tuple[Operation, ...] = (

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import secrets
 import socket
 import threading
@@ -46,6 +45,7 @@ from ground.clock import Clock, SystemClock
 from ground.errors import HarnessError
 from ground.records import VENDOR_EVENT_SCHEMA, RecordSink
 from harness.callbacks.dialects import CallbackRequest, Dialect, Malformed
+from harness.recorder import fold_shards
 
 log = logging.getLogger(__name__)
 
@@ -257,14 +257,4 @@ def merge_vendor_events(run_dir: Path) -> Path | None:
     folder = run_dir / EVENTS_DIR
     if not folder.is_dir():
         return None
-    table = read_vendor_events(run_dir)
-    final = run_dir / EVENTS_FILE
-    temporary = run_dir / f".{EVENTS_FILE}.tmp"
-    pq.write_table(table, temporary, compression="zstd")
-    os.replace(temporary, final)
-    for shard in folder.iterdir():
-        with contextlib.suppress(OSError):
-            shard.unlink()
-    with contextlib.suppress(OSError):
-        folder.rmdir()
-    return final
+    return fold_shards(run_dir, EVENTS_DIR, EVENTS_FILE, read_vendor_events(run_dir))
