@@ -96,6 +96,20 @@ def run_wrk(
     return parse(done.stdout)
 
 
+def checkout(ref: str) -> Path:
+    """The source tree of git ref ``ref`` in a new temporary folder (``git archive``, so no worktree is left behind),
+    for a side-by-side comparison with the working tree in one run. Exits with status 2 naming the ref when git
+    does not know it."""
+    found = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=False)
+    if found.returncode != 0:
+        message = found.stderr.decode(errors="replace").strip()
+        sys.stderr.write(f"--against {ref!r}: not a commit git knows here ({message}); give a branch, tag or hash\n")
+        sys.exit(2)
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-{ref.replace('/', '_')[:20]}-"))
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=found.stdout, check=True)
+    return folder
+
+
 def adjacent_free_ports(count: int) -> int:
     """A port p such that p .. p + count - 1 were all free a moment ago (a sharded mock needs neighbours)."""
     import socket
@@ -113,10 +127,11 @@ def adjacent_free_ports(count: int) -> int:
     raise RuntimeError(f"no {count} neighbouring free ports on 127.0.0.1")
 
 
-def start_server(module_args: list[str], log_name: str) -> tuple[ServiceProcess, int]:
-    """Start ``python bench/<script> --serve PORT ...`` and wait for its health URL."""
+def start_server(module_args: list[str], log_name: str, *, root: Path = ROOT) -> tuple[ServiceProcess, int]:
+    """Start ``python bench/<script> --serve PORT ...`` and wait for its health URL. ``root``: the source tree the
+    server runs from (another commit's tree, see ``checkout``); the scripts put their own tree first on the path."""
     port = free_port()
-    script = ROOT / "bench" / log_name
+    script = root / "bench" / log_name
     process = ServiceProcess(
         log_name,
         [sys.executable, str(script), "--serve", str(port), *module_args],

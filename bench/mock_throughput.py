@@ -14,6 +14,11 @@ for both) then drives, in one run:
 The last line prints sends/s ÷ bare requests/s (goal ≥ 0.6); the p99 ratio at 50% load is printed before it
 (goal ≤ 3). Absolute numbers vary with the machine; the ratios are the result.
 
+``--against GIT_REF`` also serves the mock of another commit (its tree unpacked by ``git archive``) and runs
+steps 1 and 2 against both servers in interleaved rounds, then prints both ratios and here ÷ there: the check that
+a change did not make the send path slower, measured side by side in one run instead of against a figure from
+another day (issue 18's "must not drop").
+
 It then starts ``scrmbench mock serve --workers 2`` (two shards, one phone number each) and the same server with
 one worker, drives both numbers at once with two wrk processes, and prints sends/s for 1 and 2 workers (on this
 2-core machine wrk itself needs a core, so the gain is bounded; with more cores it grows with the workers).
@@ -41,7 +46,8 @@ import sys
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
 
-from bench._wrk import WrkResult, run_wrk, start_server
+from bench._wrk import WrkResult, checkout, run_wrk, start_server
+from ground.services import ServiceProcess
 
 PNID = "100000000000001"
 TEXT = json.dumps(
@@ -142,56 +148,75 @@ def scaling(seconds: float) -> tuple[float, float]:
     return totals[0], totals[1]
 
 
+def _bench_urls(port: int) -> tuple[str, str]:
+    base = f"http://127.0.0.1:{port}"
+    return f"{base}/bench/bare", f"{base}/v22.0/{PNID}/messages"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--against",
+        metavar="GIT_REF",
+        help="also serve the mock of this commit (git archive into a temporary folder) and measure both in "
+        "interleaved rounds: did a change make the send path slower? The last line stays this tree's ratio",
+    )
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return
-    process, port = start_server([], "mock_throughput.py")
-    base = f"http://127.0.0.1:{port}"
-    bare_url, send_url = f"{base}/bench/bare", f"{base}/v22.0/{PNID}/messages"
+    if args.seconds <= 0 or args.connections < 1 or args.rounds < 1:
+        sys.exit("--seconds must be > 0, --connections and --rounds at least 1")
     headers = {"Authorization": "Bearer mock-access-token", "Content-Type": "application/json"}
     conns, seconds = args.connections, args.seconds
+    other = checkout(args.against) if args.against else None  # a bad ref ends here, before any server starts
+    servers: list[tuple[str, ServiceProcess, int]] = []
 
-    def bare(delay_ms: float | None = None) -> WrkResult:  # the same POST, body and headers as a send
-        return run_wrk(
-            bare_url, method="POST", body=TEXT, headers=headers, seconds=seconds, connections=conns, delay_ms=delay_ms
-        )
-
-    def sends(delay_ms: float | None = None) -> WrkResult:
+    def run(url: str, delay_ms: float | None = None, *, send: bool = False) -> WrkResult:
         result = run_wrk(
-            send_url, method="POST", body=TEXT, headers=headers, seconds=seconds, connections=conns, delay_ms=delay_ms
+            url, method="POST", body=TEXT, headers=headers, seconds=seconds, connections=conns, delay_ms=delay_ms
         )
-        if result.non_2xx or result.errors:
+        if send and (result.non_2xx or result.errors):
             sys.exit(f"the send path answered {result.non_2xx} non-2xx and {result.errors} socket errors")
         return result
 
+    maxima: dict[str, tuple[list[WrkResult], list[WrkResult]]] = {}  # server -> (bare, send) of each round
     try:
-        run_wrk(bare_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)  # warm-up
-        run_wrk(send_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)
-        # Interleaved rounds; the best of each series is the least disturbed by other load on the machine.
-        bare_max, send_max = [], []
+        servers.append(("here", *start_server([], "mock_throughput.py")))
+        if args.against and other is not None:
+            servers.append((args.against, *start_server([], "mock_throughput.py", root=other)))
+        for _, _, port in servers:  # warm-up
+            bare_url, send_url = _bench_urls(port)
+            run_wrk(bare_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)
+            run_wrk(send_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)
+        # Interleaved rounds (and servers); the best of each series is the least disturbed by other load.
         for _ in range(args.rounds):
-            bare_max.append(bare())
-            send_max.append(sends())
+            for name, _, port in servers:
+                bare_url, send_url = _bench_urls(port)
+                bare_rounds, send_rounds = maxima.setdefault(name, ([], []))
+                bare_rounds.append(run(bare_url))
+                send_rounds.append(run(send_url, send=True))
+        bare_max, send_max = maxima["here"]
         best_bare = max(bare_max, key=lambda r: r.requests_per_s)
         best_send = max(send_max, key=lambda r: r.requests_per_s)
         half_rate = best_send.requests_per_s / 2
         delay_ms = conns * 1000.0 / half_rate
+        bare_url, send_url = _bench_urls(servers[0][2])
         bare_half, send_half = [], []
         for _ in range(args.rounds):
-            bare_half.append(bare(delay_ms))
-            send_half.append(sends(delay_ms))
+            bare_half.append(run(bare_url, delay_ms))
+            send_half.append(run(send_url, delay_ms, send=True))
     finally:
-        process.stop()
+        for _, process, _ in servers:
+            process.stop()
     one_worker, two_workers = scaling(seconds)
     bare_p99 = min(r.p99_ms for r in bare_half)
     send_p99 = min(r.p99_ms for r in send_half)
+    ratio = best_send.requests_per_s / best_bare.requests_per_s
     print(
         "rounds (req/s): bare "
         + " ".join(f"{r.requests_per_s:.0f}" for r in bare_max)
@@ -204,8 +229,18 @@ def main() -> None:
     print(
         f"sharded: {one_worker:.0f} sends/s with 1 worker, {two_workers:.0f} with 2 ({two_workers / one_worker:.2f}x)"
     )
+    if args.against:
+        bare_ref, send_ref = maxima[args.against]
+        best_ref = max(r.requests_per_s for r in send_ref)
+        ref = best_ref / max(r.requests_per_s for r in bare_ref)
+        print(
+            f"against {args.against}: send "
+            + " ".join(f"{r.requests_per_s:.0f}" for r in send_ref)
+            + f"; sends/s / bare there {ref:.3f}, here {ratio:.3f}; "
+            f"sends/s here / there {best_send.requests_per_s / best_ref:.2f} (same machine, interleaved rounds)"
+        )
     print(f"p99 ratio at 50% of max send rate (goal <= 3): {send_p99 / bare_p99:.2f}")
-    print(f"sends/s / bare requests/s (goal >= 0.6): {best_send.requests_per_s / best_bare.requests_per_s:.3f}")
+    print(f"sends/s / bare requests/s (goal >= 0.6): {ratio:.3f}")
 
 
 if __name__ == "__main__":
