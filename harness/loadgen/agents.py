@@ -5,6 +5,12 @@ One :class:`AgentDesk` per load process runs this process's share of the agents 
 it is handling (at most its cap; the rest wait in its own backlog). No threads, no Locust users: an agent costs a
 greenlet and a connection, so 200 of them fit on one worker beside the customers (``bench/agents_per_worker.py``).
 
+Distributed runs (a master and N workers): each worker runs ``AgentsPlan.indexes_on(index, N)``, so every agent id
+runs on exactly one worker; the agent's name carries its global number, not the worker's, so the figures join
+across workers as they do on one runner. Shift times are on the run's shared start (the master's ``scrm_start``),
+so the leavers go and the second shift comes at the same moment on every worker. A worker that dies takes its
+agents with it: the run is then partial (the runner names the missing worker), never silently short of agents.
+
 Human speeds come from one seeded generator per agent (``AgentsPlan``): reading a new conversation takes a
 lognormal time (median ``read_s``, σ 0.5), typing ``reply_chars`` characters at ``typing_cps`` (σ 0.3 on the
 time), polls are ±20% around ``poll_s``. Every reply carries the customer's correlation token (found in the
@@ -243,18 +249,15 @@ class AgentDesk:
         self.plan = plan
         self.events = EventLog(run_dir, f"{session.worker_name}-p{session.spec.phase}")
         self.stopping = False
-        self.agents = [self._agent(i) for i in range(plan.total) if i % session.worker_count == session.worker_index]
+        indexes = plan.indexes_on(session.worker_index, session.worker_count)
+        if plan.total and not indexes and session.worker_index >= session.worker_count:
+            log.warning("worker %d of %d simulates no agents: every agent already runs on a worker below %d",
+                        session.worker_index, session.worker_count, session.worker_count)  # fmt: skip
+        self.agents = [SimAgent(self, i, *plan.shift_of(i)) for i in indexes]
         self._greenlets: list[gevent.Greenlet] = []
 
     def can(self, operation: str) -> bool:
         return operation in self.session.performer.adapter.capabilities
-
-    def _agent(self, index: int) -> SimAgent:
-        plan = self.plan
-        if index < plan.first_shift:
-            leaves = index < plan.leaving and plan.shift_at_s is not None
-            return SimAgent(self, index, None, plan.shift_at_s if leaves else None)
-        return SimAgent(self, index, plan.shift_at_s or 0.0, None)
 
     def start(self) -> None:
         self._greenlets.append(gevent.spawn(self._run))
