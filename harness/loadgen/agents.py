@@ -60,7 +60,7 @@ from harness.loadgen.session import WorkerSession
 from harness.loadgen.start import shared_start
 from harness.recorder import ShardSink
 from plan.load import AgentsPlan
-from plan.operations import AGENT_OPERATIONS
+from plan.operations import AGENT_NEEDED, AGENT_OPERATIONS, SEGMENT_OPERATIONS
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ TAGGERS = 8  # concurrent tag requests while seeding the segment
 AGENT_TOKEN_BASE = 9_000_000
 
 
-NEEDED = ("agent_online", "agent_inbox", "agent_reply")  # of AGENT_OPERATIONS; offline and close are optional
+NEEDED = AGENT_NEEDED  # of AGENT_OPERATIONS; offline and close are optional
 
 
 def agents_supported(adapter: Adapter) -> bool:
@@ -263,16 +263,25 @@ class AgentDesk:
         self._greenlets.append(gevent.spawn(self._run))
 
     def _run(self) -> None:
-        if self.session.worker_index == 0 and self.plan.segment_tag and self.plan.segment_size:
+        if self._segment() and self.plan.segment_size:
             self._tag_segment()
         first = [agent for agent in self.agents if agent.online_at is None]
         Pool(50).map(lambda agent: agent.come_online(), first)  # before the customers start writing in
         start_at = self._wait_for_start()
         # A first-shift agent refused before the start (a full licence) keeps trying from the start.
         self._greenlets.extend(gevent.spawn(agent.run, start_at) for agent in self.agents)
-        if self.session.worker_index == 0 and self.plan.segment_tag and self.plan.broadcast_at_s is not None:
+        if self._segment() and self.plan.broadcast_at_s is not None:
             _sleep_until(start_at + self.plan.broadcast_at_s)
             self._broadcast()
+
+    def _segment(self) -> bool:
+        """Worker 0 tags the segment and broadcasts to it, when the plan has one and the dialect both calls (without
+        them the segment is "not measured": the runner says which call the dialect lacks)."""
+        return (
+            self.session.worker_index == 0
+            and bool(self.plan.segment_tag)
+            and all(self.can(operation) for operation in SEGMENT_OPERATIONS)
+        )
 
     def _wait_for_start(self) -> float:
         deadline = time.monotonic() + START_WAIT_S

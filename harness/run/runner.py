@@ -33,7 +33,7 @@ from ground.errors import ScenarioError
 from ground.net import check_target
 from ground.records import RunManifest
 from harness import __version__
-from harness.adapters.registry import callback_secret, load_profile, takes_callback_url
+from harness.adapters.registry import callback_secret, contact_centre_unmeasured, load_profile, takes_callback_url
 from harness.callbacks.run import start_callbacks, stop_callbacks, subscribe_at_mock, with_callback_url
 from harness.config.profiles import VendorProfile
 from harness.faults.timeline import FaultTimeline
@@ -153,6 +153,9 @@ def prepare(
         started_at=time.time(),
         notes=[],
     )
+    if plan.agents is not None:  # a dialect without agents or segments: those figures are "not measured", never 0
+        segment = bool(plan.agents.segment_tag and plan.agents.segment_size)
+        manifest.unmeasured.update(contact_centre_unmeasured(profile, segment=segment))
     manifest.capacity_check = capacity  # type: ignore[attr-defined]
     if capacity["verdict"] in ("warn", "refuse"):
         manifest.notes.append(capacity["message"] + (" (run with --over-capacity)" if request.over_capacity else ""))
