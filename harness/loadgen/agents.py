@@ -16,7 +16,8 @@ lognormal time (median ``read_s``, σ 0.5), typing ``reply_chars`` characters at
 time), polls are ±20% around ``poll_s``. Every reply carries the customer's correlation token (found in the
 opening message the inbox shows), so the mock's ledger times the first human response.
 
-Every request goes through the profile's adapter and Locust's FastHttpSession (recorded like any request); what
+Every request goes through the profile's adapter and one keep-alive pool per desk
+(``harness.adapters.pooled_executor.PooledExecutor``, the load users' client; recorded like any request); what
 the agents saw and did goes to ``agents/*.parquet`` (``ground.records.AGENT_EVENT_SCHEMA``): each assignment with
 the vendor's own time of it, each reply and close, presence, and the tagged segment and its broadcast (worker 0
 tags the segment before the load and starts the broadcast at ``broadcast_at_s``). At the end each agent reads its
@@ -37,7 +38,6 @@ from typing import Any
 
 import gevent
 from gevent.pool import Pool
-from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 
 from ground.correlation import find_token, make_token
@@ -54,7 +54,7 @@ from harness.adapters.base import (
     ReadInbox,
     TagContact,
 )
-from harness.adapters.locust_executor import LocustExecutor
+from harness.adapters.pooled_executor import PooledExecutor
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.session import WorkerSession
 from harness.loadgen.start import shared_start
@@ -142,18 +142,11 @@ class SimAgent:
         self.active: set[str] = set()
         self.backlog: deque[dict[str, Any]] = deque()
         self.workers = Pool()
-        self.client = FastHttpSession(desk.session.vendor.base_url, desk.environment.events.request, user=None)
-        self.executor = LocustExecutor(
-            self.client,
-            base_url=desk.session.vendor.base_url,
-            allowed_targets=tuple(desk.session.vendor.allowed_targets),
-            owner_confirmed=desk.session.spec.owner_confirmed,
-        )
 
     def call(self, call: Call) -> Outcome:
         adapter = self.desk.session.performer.adapter
         context = self.desk.session.performer.base_context(call.operation, None)
-        return self.executor.execute(adapter, adapter.build(call), context)
+        return self.desk.executor.execute(adapter, adapter.build(call), context)
 
     def come_online(self) -> bool:
         outcome = self.call(AgentOnline(self.name, self.skills, self.desk.plan.cap))
@@ -250,6 +243,15 @@ class AgentDesk:
         self.events = EventLog(run_dir, f"{session.worker_name}-p{session.spec.phase}")
         self.stopping = False
         indexes = plan.indexes_on(session.worker_index, session.worker_count)
+        # One keep-alive pool for the desk, a socket for every request its agents can have in flight (an inbox read
+        # and ``cap`` replies each, plus the segment's taggers and broadcast), so none waits for the harness.
+        self.executor = PooledExecutor(
+            environment.events.request,
+            base_url=session.vendor.base_url,
+            allowed_targets=tuple(session.vendor.allowed_targets),
+            owner_confirmed=session.spec.owner_confirmed,
+            concurrency=len(indexes) * (plan.cap + 1) + TAGGERS + 1,
+        )
         if plan.total and not indexes and session.worker_index >= session.worker_count:
             log.warning("worker %d of %d simulates no agents: every agent already runs on a worker below %d",
                         session.worker_index, session.worker_count, session.worker_count)  # fmt: skip
@@ -332,6 +334,7 @@ class AgentDesk:
         gevent.killall(self._greenlets, block=False)
 
     def close(self) -> None:
+        self.executor.close()
         self.events.close()
 
 
