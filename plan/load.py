@@ -122,6 +122,11 @@ class AgentsPlan:
             return None, self.shift_at_s if leaves else None
         return self.shift_at_s or 0.0, None
 
+    @staticmethod
+    def agent_name(run_tag: str, index: int) -> str:
+        """Agent ``index``'s id at the vendor: the run's tag and its global number (the same on any worker)."""
+        return f"agent-{run_tag or '000000'}-{index:03d}"
+
     def indexes_on(self, worker_index: int, worker_count: int) -> list[int]:
         """The agents one load process simulates: agent ``i`` on worker ``i mod worker_count``, so every agent runs on
         exactly one of ``worker_count`` workers and each worker gets its share of both shifts and of the leavers. A

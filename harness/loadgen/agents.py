@@ -132,7 +132,7 @@ class SimAgent:
         plan = desk.plan
         self.desk = desk
         self.index = index
-        self.name = f"agent-{desk.session.spec.run_tag or '000000'}-{index:03d}"
+        self.name = plan.agent_name(desk.session.spec.run_tag or "", index)
         self.skills = plan.skills[index % len(plan.skills)] if plan.skills else ()
         self.online_at = online_at  # seconds after the load's start; None: before it
         self.offline_at = offline_at

@@ -8,6 +8,7 @@ complete (not partial). The runner launches the mock and the reference vendor (t
 
 from __future__ import annotations
 
+import signal
 from collections import Counter
 from pathlib import Path
 
@@ -15,8 +16,11 @@ import pytest
 
 from analysis.load import read_agent_events
 from harness.loadgen.start import read_load_start
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import RunRequest, RunResult, execute
 from scenarios.registry import get as get_scenario
+from tests.harness.run.test_runner_resilience import WAIT_S, processes_under, reaper, run_in_thread, wait_for
+
+__all__ = ["reaper"]  # the fixture, shared with the resilience tests
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 WORKERS = 2
@@ -93,3 +97,44 @@ def test_contact_center_on_two_workers_runs_every_agent_once_and_scores_like_a_l
     assert segment is not None and segment["members"] == plan.segment_size
     assert (segment["lost"], segment["unexpected"], segment["duplicated"]) == (0, 0, 0)
     assert "agents" not in summary["unmeasured"]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_names_the_agents_that_stopped_with_it(tmp_path: Path, reaper: None) -> None:
+    request = RunRequest(
+        vendor=VENDORS / "reference-steady.yaml",
+        scenario="contact-center",
+        quick=True,
+        workers=WORKERS,
+        results_root=tmp_path,
+        show_progress=False,
+        seed=6,
+    )
+    thread, outcome = run_in_thread(request)
+
+    def shards(worker: str) -> list[Path]:
+        return list(tmp_path.glob(f"*/agents/{worker}-p0-*.parquet"))
+
+    wait_for(lambda: shards("worker-0") and shards("worker-1"), "both workers' agents online")
+    victim = processes_under(tmp_path, " --worker ")[0]
+    victim.send_signal(signal.SIGKILL)
+    thread.join(timeout=WAIT_S * 2)
+    (result,) = outcome
+    assert isinstance(result, RunResult), result
+    assert not result.manifest.complete
+    missing = result.manifest.model_dump()["missing_workers"]
+    assert len(missing) == 1
+    dead = missing[0]["worker"]
+    plan = get_scenario("contact-center").plan({}, quick=True).agents
+    assert plan is not None
+    index = int(dead.removeprefix("worker-"))
+    lost = [plan.agent_name(result.manifest.run_tag, i) for i in plan.indexes_on(index, WORKERS)]
+    (note,) = [note for note in result.manifest.notes if note.startswith(f"{dead} went missing")]
+    assert "its agents stopped with it" in note and all(name in note for name in lost)
+    # The live worker's agents went on answering, and nobody took over the dead worker's agents (no duplicates).
+    events = read_agent_events(result.run_dir, [])
+    live = f"worker-{1 - index}-p0"
+    assert (events.loc[events["worker"] == live, "event"] == "replied").any()
+    online = events[(events["event"] == "online") & events["ok"]]
+    assert online["agent"].is_unique
+    assert result.summary is not None and result.summary["run"]["partial"]
