@@ -1,10 +1,10 @@
 """One side of ``bench/agents_per_worker.py``, run as its own process (one core, like one Locust worker).
 
 ``agents``: N simulated agents (``harness.loadgen.agents``: the AgentDesk's agents, each a greenlet polling its
-inbox every ``--poll`` seconds through the reference adapter and Locust's FastHttpSession). ``plain``: N plain
-Locust FastHttpUsers making the same GET every ``--poll`` seconds (``constant_pacing``). Neither has the
-recorder attached (its cost is ``bench/loadgen_overhead.py``'s). Prints ``offered=… achieved=… lag_p95_ms=…``:
-inbox reads per second asked for and made, and the gevent loop's lag.
+inbox every ``--poll`` seconds through the reference adapter and the desk's keep-alive pool, ``PooledExecutor``).
+``plain``: N plain Locust FastHttpUsers making the same GET every ``--poll`` seconds (``constant_pacing``). Neither
+has the recorder attached (its cost is ``bench/loadgen_overhead.py``'s). Prints ``offered=… achieved=…
+lag_p95_ms=…``: inbox reads per second asked for and made, and the gevent loop's lag.
 """
 
 from __future__ import annotations

@@ -113,6 +113,28 @@ class AgentsPlan:
     def total(self) -> int:
         return self.first_shift + self.second_shift
 
+    def shift_of(self, index: int) -> tuple[float | None, float | None]:
+        """Agent ``index``'s (online_at, offline_at) in seconds on the load's clock; None: before the load starts
+        (online) or never (offline). Agents ``0..leaving-1`` of the first shift leave at the shift change, agents
+        from ``first_shift`` on come online then."""
+        if index < self.first_shift:
+            leaves = index < self.leaving and self.shift_at_s is not None
+            return None, self.shift_at_s if leaves else None
+        return self.shift_at_s or 0.0, None
+
+    @staticmethod
+    def agent_name(run_tag: str, index: int) -> str:
+        """Agent ``index``'s id at the vendor: the run's tag and its global number (the same on any worker)."""
+        return f"agent-{run_tag or '000000'}-{index:03d}"
+
+    def indexes_on(self, worker_index: int, worker_count: int) -> list[int]:
+        """The agents one load process simulates: agent ``i`` on worker ``i mod worker_count``, so every agent runs on
+        exactly one of ``worker_count`` workers and each worker gets its share of both shifts and of the leavers. A
+        worker index outside ``0..worker_count-1`` (a late replacement) gets none rather than a duplicate."""
+        if worker_count < 1 or not 0 <= worker_index < worker_count:
+            return []
+        return list(range(worker_index, self.total, worker_count))
+
 
 @dataclass(frozen=True)
 class LoadPlan:

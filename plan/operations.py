@@ -35,6 +35,8 @@ AGENT_OPERATIONS: tuple[Operation, ...] = (
     "agent_reply",
     "close_conversation",
 )
+# The ones agents cannot do without (log in, read the inbox, reply); offline and close are optional.
+AGENT_NEEDED: tuple[Operation, ...] = ("agent_online", "agent_inbox", "agent_reply")
 SEGMENT_OPERATIONS: tuple[Operation, ...] = ("tag_contact", "broadcast_segment")
 # Operations that change something at the vendor: an unanswered one may have happened (indeterminate).
 MUTATING: frozenset[str] = frozenset(

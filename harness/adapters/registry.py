@@ -24,6 +24,7 @@ from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials
 from harness.adapters.generic_http import GenericHttpOptions
 from harness.callbacks import CALLBACK_OPTION
 from harness.config.profiles import VendorProfile, profile_error, refined_error, validate_profile
+from plan.operations import AGENT_NEEDED, SEGMENT_OPERATIONS
 
 
 def register(spec: AdapterSpec) -> None:
@@ -160,3 +161,33 @@ def create_adapter(profile: VendorProfile, *, environ: Mapping[str, str] | None 
     spec = get(profile.adapter)
     options = options_for(profile, source=profile.name)
     return spec.factory(profile, read_credentials(profile, environ=environ), options)
+
+
+def contact_centre_gaps(profile: VendorProfile) -> dict[str, tuple[str, ...]]:
+    """The contact-centre calls ``profile`` cannot make, by what they measure: ``agents`` (of the calls agents
+    cannot do without) and ``segment`` (tag, broadcast); a key only when something is missing. A profile can make
+    the calls it declares that its dialect has."""
+    offered = set(profile.capabilities.operations) & set(get(profile.adapter).operations)
+    gaps = {
+        "agents": tuple(op for op in AGENT_NEEDED if op not in offered),
+        "segment": tuple(op for op in SEGMENT_OPERATIONS if op not in offered),
+    }
+    return {figure: missing for figure, missing in gaps.items() if missing}
+
+
+def contact_centre_unmeasured(profile: VendorProfile, *, segment: bool) -> dict[str, str]:
+    """``manifest.unmeasured`` entries for a contact-centre run against ``profile``: which figures are "not
+    measured" (never zero) and which calls the dialect lacks (README, "Agents, tags and segments by adapter")."""
+    gaps = contact_centre_gaps(profile)
+    where = f"the '{profile.adapter}' dialect (profile {profile.name})"
+    found: dict[str, str] = {}
+    if "agents" in gaps:
+        found["agents"] = (
+            f"{where} lacks {', '.join(gaps['agents'])}: no agents ran, so assignment latency, first human "
+            "response, occupancy and the queue are not measured"
+        )
+    if segment and "agents" in gaps:
+        found["segment"] = "the segment is tagged and broadcast by the agents' desk, which did not run"
+    elif segment and "segment" in gaps:
+        found["segment"] = f"{where} lacks {', '.join(gaps['segment'])}: the segment broadcast is not measured"
+    return found

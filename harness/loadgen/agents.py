@@ -5,12 +5,19 @@ One :class:`AgentDesk` per load process runs this process's share of the agents 
 it is handling (at most its cap; the rest wait in its own backlog). No threads, no Locust users: an agent costs a
 greenlet and a connection, so 200 of them fit on one worker beside the customers (``bench/agents_per_worker.py``).
 
+Distributed runs (a master and N workers): each worker runs ``AgentsPlan.indexes_on(index, N)``, so every agent id
+runs on exactly one worker; the agent's name carries its global number, not the worker's, so the figures join
+across workers as they do on one runner. Shift times are on the run's shared start (the master's ``scrm_start``),
+so the leavers go and the second shift comes at the same moment on every worker. A worker that dies takes its
+agents with it: the run is then partial (the runner names the missing worker), never silently short of agents.
+
 Human speeds come from one seeded generator per agent (``AgentsPlan``): reading a new conversation takes a
 lognormal time (median ``read_s``, σ 0.5), typing ``reply_chars`` characters at ``typing_cps`` (σ 0.3 on the
 time), polls are ±20% around ``poll_s``. Every reply carries the customer's correlation token (found in the
 opening message the inbox shows), so the mock's ledger times the first human response.
 
-Every request goes through the profile's adapter and Locust's FastHttpSession (recorded like any request); what
+Every request goes through the profile's adapter and one keep-alive pool per desk
+(``harness.adapters.pooled_executor.PooledExecutor``, the load users' client; recorded like any request); what
 the agents saw and did goes to ``agents/*.parquet`` (``ground.records.AGENT_EVENT_SCHEMA``): each assignment with
 the vendor's own time of it, each reply and close, presence, and the tagged segment and its broadcast (worker 0
 tags the segment before the load and starts the broadcast at ``broadcast_at_s``). At the end each agent reads its
@@ -31,7 +38,6 @@ from typing import Any
 
 import gevent
 from gevent.pool import Pool
-from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 
 from ground.correlation import find_token, make_token
@@ -48,13 +54,13 @@ from harness.adapters.base import (
     ReadInbox,
     TagContact,
 )
-from harness.adapters.locust_executor import LocustExecutor
+from harness.adapters.pooled_executor import PooledExecutor
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.session import WorkerSession
 from harness.loadgen.start import shared_start
 from harness.recorder import ShardSink
 from plan.load import AgentsPlan
-from plan.operations import AGENT_OPERATIONS
+from plan.operations import AGENT_NEEDED, AGENT_OPERATIONS, SEGMENT_OPERATIONS
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +73,7 @@ TAGGERS = 8  # concurrent tag requests while seeding the segment
 AGENT_TOKEN_BASE = 9_000_000
 
 
-NEEDED = ("agent_online", "agent_inbox", "agent_reply")  # of AGENT_OPERATIONS; offline and close are optional
+NEEDED = AGENT_NEEDED  # of AGENT_OPERATIONS; offline and close are optional
 
 
 def agents_supported(adapter: Adapter) -> bool:
@@ -126,7 +132,7 @@ class SimAgent:
         plan = desk.plan
         self.desk = desk
         self.index = index
-        self.name = f"agent-{desk.session.spec.run_tag or '000000'}-{index:03d}"
+        self.name = plan.agent_name(desk.session.spec.run_tag or "", index)
         self.skills = plan.skills[index % len(plan.skills)] if plan.skills else ()
         self.online_at = online_at  # seconds after the load's start; None: before it
         self.offline_at = offline_at
@@ -136,18 +142,11 @@ class SimAgent:
         self.active: set[str] = set()
         self.backlog: deque[dict[str, Any]] = deque()
         self.workers = Pool()
-        self.client = FastHttpSession(desk.session.vendor.base_url, desk.environment.events.request, user=None)
-        self.executor = LocustExecutor(
-            self.client,
-            base_url=desk.session.vendor.base_url,
-            allowed_targets=tuple(desk.session.vendor.allowed_targets),
-            owner_confirmed=desk.session.spec.owner_confirmed,
-        )
 
     def call(self, call: Call) -> Outcome:
         adapter = self.desk.session.performer.adapter
         context = self.desk.session.performer.base_context(call.operation, None)
-        return self.executor.execute(adapter, adapter.build(call), context)
+        return self.desk.executor.execute(adapter, adapter.build(call), context)
 
     def come_online(self) -> bool:
         outcome = self.call(AgentOnline(self.name, self.skills, self.desk.plan.cap))
@@ -243,33 +242,48 @@ class AgentDesk:
         self.plan = plan
         self.events = EventLog(run_dir, f"{session.worker_name}-p{session.spec.phase}")
         self.stopping = False
-        self.agents = [self._agent(i) for i in range(plan.total) if i % session.worker_count == session.worker_index]
+        indexes = plan.indexes_on(session.worker_index, session.worker_count)
+        # One keep-alive pool for the desk, a socket for every request its agents can have in flight (an inbox read
+        # and ``cap`` replies each, plus the segment's taggers and broadcast), so none waits for the harness.
+        self.executor = PooledExecutor(
+            environment.events.request,
+            base_url=session.vendor.base_url,
+            allowed_targets=tuple(session.vendor.allowed_targets),
+            owner_confirmed=session.spec.owner_confirmed,
+            concurrency=len(indexes) * (plan.cap + 1) + TAGGERS + 1,
+        )
+        if plan.total and not indexes and session.worker_index >= session.worker_count:
+            log.warning("worker %d of %d simulates no agents: every agent already runs on a worker below %d",
+                        session.worker_index, session.worker_count, session.worker_count)  # fmt: skip
+        self.agents = [SimAgent(self, i, *plan.shift_of(i)) for i in indexes]
         self._greenlets: list[gevent.Greenlet] = []
 
     def can(self, operation: str) -> bool:
         return operation in self.session.performer.adapter.capabilities
 
-    def _agent(self, index: int) -> SimAgent:
-        plan = self.plan
-        if index < plan.first_shift:
-            leaves = index < plan.leaving and plan.shift_at_s is not None
-            return SimAgent(self, index, None, plan.shift_at_s if leaves else None)
-        return SimAgent(self, index, plan.shift_at_s or 0.0, None)
-
     def start(self) -> None:
         self._greenlets.append(gevent.spawn(self._run))
 
     def _run(self) -> None:
-        if self.session.worker_index == 0 and self.plan.segment_tag and self.plan.segment_size:
+        if self._segment() and self.plan.segment_size:
             self._tag_segment()
         first = [agent for agent in self.agents if agent.online_at is None]
         Pool(50).map(lambda agent: agent.come_online(), first)  # before the customers start writing in
         start_at = self._wait_for_start()
         # A first-shift agent refused before the start (a full licence) keeps trying from the start.
         self._greenlets.extend(gevent.spawn(agent.run, start_at) for agent in self.agents)
-        if self.session.worker_index == 0 and self.plan.segment_tag and self.plan.broadcast_at_s is not None:
+        if self._segment() and self.plan.broadcast_at_s is not None:
             _sleep_until(start_at + self.plan.broadcast_at_s)
             self._broadcast()
+
+    def _segment(self) -> bool:
+        """Worker 0 tags the segment and broadcasts to it, when the plan has one and the dialect both calls (without
+        them the segment is "not measured": the runner says which call the dialect lacks)."""
+        return (
+            self.session.worker_index == 0
+            and bool(self.plan.segment_tag)
+            and all(self.can(operation) for operation in SEGMENT_OPERATIONS)
+        )
 
     def _wait_for_start(self) -> float:
         deadline = time.monotonic() + START_WAIT_S
@@ -320,6 +334,7 @@ class AgentDesk:
         gevent.killall(self._greenlets, block=False)
 
     def close(self) -> None:
+        self.executor.close()
         self.events.close()
 
 

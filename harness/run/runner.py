@@ -33,7 +33,7 @@ from ground.errors import ScenarioError
 from ground.net import check_target
 from ground.records import RunManifest
 from harness import __version__
-from harness.adapters.registry import callback_secret, load_profile, takes_callback_url
+from harness.adapters.registry import callback_secret, contact_centre_unmeasured, load_profile, takes_callback_url
 from harness.callbacks.run import start_callbacks, stop_callbacks, subscribe_at_mock, with_callback_url
 from harness.config.profiles import VendorProfile
 from harness.faults.timeline import FaultTimeline
@@ -51,7 +51,7 @@ from harness.run.shards import missing_shard_notes, missing_shards
 from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
 from harness.stack.services import MOCK_ADMIN_TOKEN, RunServices, planned_targets, start_services
-from plan.load import LoadPlan
+from plan.load import AgentsPlan, LoadPlan
 from scenarios.registry import default_criteria
 from scenarios.registry import get as get_scenario
 
@@ -153,6 +153,9 @@ def prepare(
         started_at=time.time(),
         notes=[],
     )
+    if plan.agents is not None:  # a dialect without agents or segments: those figures are "not measured", never 0
+        segment = bool(plan.agents.segment_tag and plan.agents.segment_size)
+        manifest.unmeasured.update(contact_centre_unmeasured(profile, segment=segment))
     manifest.capacity_check = capacity  # type: ignore[attr-defined]
     if capacity["verdict"] in ("warn", "refuse"):
         manifest.notes.append(capacity["message"] + (" (run with --over-capacity)" if request.over_capacity else ""))
@@ -277,6 +280,18 @@ def _injected(timeline: FaultTimeline, name: str) -> bool:
     return state
 
 
+def lost_agents(agents: AgentsPlan | None, worker: str, workers: int, run_tag: str) -> str:
+    """The tail of a missing worker's note in a contact-centre run: the agents that stopped with it (``""`` else)."""
+    index = worker.removeprefix("worker-")
+    if agents is None or workers < 1 or not index.isdigit():
+        return ""
+    names = [agents.agent_name(run_tag, i) for i in agents.indexes_on(int(index), workers)]
+    if not names:
+        return ""
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"; its agents stopped with it ({shown}): what the vendor assigned them from then on went unanswered"
+
+
 def _missing_workers(run_dir: Path, ended_at: float) -> list[dict[str, Any]]:
     try:
         workers = json.loads((run_dir / "workers.json").read_text())
@@ -370,6 +385,9 @@ def _finish(
     shards_missing: list[dict[str, Any]],
     phases: list[dict[str, Any]],
     callbacks: dict[str, Any] | None = None,
+    agents: AgentsPlan | None = None,
+    run_tag: str = "",
+    workers: int = 0,
 ) -> RunManifest:
     """Complete the manifest: partial when a phase failed, a worker went missing or its records did not arrive."""
     ended = time.time()
@@ -378,7 +396,7 @@ def _finish(
     notes += missing_shard_notes(run_dir, shards_missing)
     notes += [
         f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
-        f"to {m['missing_to']:.0f} is absent"
+        f"to {m['missing_to']:.0f} is absent" + lost_agents(agents, m["worker"], workers, run_tag)
         for m in missing
     ]
     try:
@@ -475,6 +493,9 @@ def execute(request: RunRequest) -> RunResult:
             shards_missing=shards_missing,
             phases=phases,
             callbacks=callback_section,
+            agents=plan.agents,
+            run_tag=manifest.run_tag or "",
+            workers=request.workers + request.remote_workers,
         )
     if disk_full:  # after the services stopped and the manifest was left incomplete
         raise disk_full_error(run_dir)

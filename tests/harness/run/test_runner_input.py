@@ -14,7 +14,8 @@ from ground.records import FaultEvent
 from harness.cli import main
 from harness.run import runner
 from harness.run.progress import render
-from harness.run.runner import RunRequest, prepare
+from harness.run.runner import RunRequest, lost_agents, prepare
+from plan.load import AgentsPlan
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 STEADY = str(VENDORS / "reference-steady.yaml")
@@ -101,3 +102,13 @@ def test_a_master_with_remote_workers_expects_them_all_and_local_workers_use_loo
     assert master[master.index("--master-bind-port") + 1] == "5599"
     worker = spawned["worker0"]
     assert worker[worker.index("--master-host") + 1] == "127.0.0.1"
+
+
+def test_a_missing_workers_note_names_the_agents_that_stopped_with_it() -> None:
+    agents = AgentsPlan(first_shift=20, second_shift=5)
+    note = lost_agents(agents, "worker-1", 2, "abc123")
+    assert "agent-abc123-001, agent-abc123-003" in note and "agent-abc123-019" in note
+    assert "and 2 more" in note and "agent-abc123-000" not in note  # 12 agents: ten named, the rest counted
+    assert lost_agents(None, "worker-1", 2, "abc123") == ""  # not a contact-centre run
+    assert lost_agents(agents, "worker-7", 2, "abc123") == ""  # a late extra worker ran no agents
+    assert lost_agents(agents, "local", 1, "abc123") == ""
