@@ -101,6 +101,7 @@ def build_session(
         owner_confirmed=spec.owner_confirmed,
         # One socket per user that can be in flight, so no request ever waits for a connection of the harness's.
         concurrency=max(1, plan.pool_size if plan.load_model == "open" else users),
+        routes=spec.routes,
     )
     return WorkerSession(spec, plan, profile, vendor, performer, executor, index, count, name)
 

@@ -51,9 +51,12 @@ class RunSpec:
     mock_url: str = ""
     owner_confirmed: bool = False
     profile_file: str = ""  # the profile file this spec's profile was read from ("" when sent whole)
+    # A sharded mock as the target (--mock-shards): phone number id → the URL of the shard that owns it.
+    routes: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "routes", MappingProxyType(dict(self.routes)))
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -69,6 +72,7 @@ class RunSpec:
             "mock_url": self.mock_url,
             "owner_confirmed": self.owner_confirmed,
             "profile_file": self.profile_file,
+            "routes": dict(self.routes),
         }
 
     def public_dict(self) -> dict[str, Any]:
@@ -107,6 +111,7 @@ def spec_from_dict(data: Any, *, source: str) -> RunSpec:
         mock_url=str(data["mock_url"]),
         owner_confirmed=bool(data["owner_confirmed"]),
         profile_file=profile_file,
+        routes={str(k): str(v) for k, v in dict(data.get("routes") or {}).items()},
     )
 
 

@@ -50,7 +50,13 @@ from harness.run.resources import ResourceSampler
 from harness.run.shards import missing_shard_notes, missing_shards
 from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
-from harness.stack.services import MOCK_ADMIN_TOKEN, RunServices, planned_targets, start_services
+from harness.stack.services import (
+    MOCK_ADMIN_TOKEN,
+    RunServices,
+    check_shards_for,
+    planned_targets,
+    start_services,
+)
 from plan.load import LoadPlan
 from scenarios.registry import default_criteria
 from scenarios.registry import get as get_scenario
@@ -79,6 +85,7 @@ class RunRequest:
     faults: Path | None = None  # --faults: a YAML fault schedule played with the scenario's own
     over_capacity: bool = False  # --over-capacity: run a plan above the calibrated ceiling anyway (marked)
     parallel_trials: int = 1  # trials of one bake-off at once: the capacity check counts them all
+    mock_shards: int = 1  # --mock-shards: the mock's processes, sharded by phone number id (harness.stack.mock)
 
 
 @dataclass
@@ -124,6 +131,7 @@ def prepare(
     if not launcher.loopback_reference:  # a reference vendor or HA pair runs on loopback, started by the run
         # Refused before the results folder exists: a refused run leaves nothing behind and sends nothing.
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
+    check_shards_for(profile, request.mock_shards, source=str(request.vendor))
     if schedule is not None:  # a target this run will not have is refused before anything starts
         check_schedule_targets(schedule, planned_targets(profile, proxy=schedule.needs_proxy))
     if request.sla:  # a broken SLA file is refused now (exit 2), not after the whole load has run
@@ -149,7 +157,12 @@ def prepare(
         seed=request.seed,
         load_model=plan.load_model,
         versions={"scrmbench": __version__, "python": platform.python_version()},
-        host={"name": platform.node(), "platform": platform.platform(), "workers": request.workers},
+        host={
+            "name": platform.node(),
+            "platform": platform.platform(),
+            "workers": request.workers,
+            "mock_shards": request.mock_shards,
+        },
         started_at=time.time(),
         notes=[],
     )
@@ -206,6 +219,7 @@ def _run_spec(request: RunRequest, services: RunServices, manifest: RunManifest,
         mock_url=services.mock_url.rstrip("/") if services.mock_url else "",
         owner_confirmed=request.owner_confirmed,
         profile_file=str(services.profile_path.resolve()),
+        routes=services.load_routes,
     )
 
 
@@ -416,6 +430,7 @@ def execute(request: RunRequest) -> RunResult:
         mock_settings=plan.mock_settings_with(request.mock_settings),  # the scenario's, then the request's
         seed=request.seed,
         proxy=schedule is not None and schedule.needs_proxy,
+        mock_shards=request.mock_shards,
     )
     sampler = _memory_sampler(plan, services, run_dir, notes)
     health = start_health(run_dir, services)
