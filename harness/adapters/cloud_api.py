@@ -7,14 +7,14 @@ phone-number id (360dialog adds it; including it "may result in errors"), key in
 The correlation token goes in the text, last template parameter or caption, and in ``biz_opaque_callback_data``.
 
 ``numbers: by_recipient`` (Meta dialect) sends each message from the profile's number its recipient hashes to
-(CRC-32, stable across processes: a customer always hears from the same number), so a load spreads over several
+(``mocks.whatsapp.shards.sender_for``: CRC-32 of its digits over the numbers' ids, sorted; a customer always hears
+from the same number), so a load spreads over several
 business numbers; a sharded mock (``scrmbench run --mock-shards N``) uses it to reach every shard. The default,
 ``first``, sends everything from the first number.
 """
 
 from __future__ import annotations
 
-import zlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +34,7 @@ from harness.adapters.base import (
     with_token,
 )
 from harness.adapters.common import ADAPTERS, AdapterSpec, DialectBase, encode_multipart
+from mocks.whatsapp.shards import sender_for
 
 
 class CloudApiOptions(BaseModel):
@@ -64,13 +65,13 @@ class CloudApiAdapter(DialectBase):
         self._health_path = options.health_path or default_health
         self._spread: tuple[str, ...] = ()
         if options.numbers == "by_recipient" and options.dialect == "meta" and len(profile.phone_numbers) > 1:
-            self._spread = tuple(f"/{options.api_version}/{n.id or n.digits}" for n in profile.phone_numbers)
+            self._spread = tuple(sorted(n.id or n.digits for n in profile.phone_numbers))
 
     def _sender(self, to: str) -> str:
         """The path prefix of the number that sends to ``to`` (the first, or the recipient's hash's)."""
         if not self._spread:
             return self._prefix
-        return self._spread[zlib.crc32(to.encode()) % len(self._spread)]
+        return f"/{self.options.api_version}/{sender_for(to, self._spread)}"
 
     def _message(self, call: SendText | SendTemplate | SendMedia, node: dict[str, Any]) -> HttpRequest:
         body: dict[str, Any] = {

@@ -86,7 +86,7 @@ def build_session(
         worker_name=name,
         vendor=vendor.name,
         scenario=plan.scenario,
-        mock=MockTarget(mock_url, options.mock_admin_token, phone_id) if mock_url else None,
+        mock=MockTarget(mock_url, options.mock_admin_token, phone_id, spec.customer_numbers) if mock_url else None,
         options=plan.options,
         seed=spec.seed,
         base_url=vendor.base_url,

@@ -220,6 +220,7 @@ def _run_spec(request: RunRequest, services: RunServices, manifest: RunManifest,
         owner_confirmed=request.owner_confirmed,
         profile_file=str(services.profile_path.resolve()),
         routes=services.load_routes,
+        customer_numbers=services.customer_numbers,
     )
 
 

@@ -87,6 +87,9 @@ class Launched:
     containers: dict[str, str] = field(default_factory=dict)
     # A sharded mock that is itself the load's target: phone number id → the shard URL the load sends it to.
     load_routes: dict[str, str] = field(default_factory=dict)
+    # A sharded mock behind a reference vendor: the numbers the simulated customers write to, by their own hash
+    # (mocks.whatsapp.shards.sender_for), the same the vendor answers from.
+    customer_numbers: tuple[str, ...] = ()
 
 
 class Launcher(Protocol):
@@ -206,6 +209,8 @@ class ReferenceLauncher(_Launcher):
                 db_path=db_path,
                 port=profile.launch.port,
                 log_dir=context.logs,
+                # A sharded mock: the vendor spreads its sends over the mock's numbers, each to its own shard.
+                overrides={"shard_routes": context.mock_routes} if context.mock_routes else None,
             )
             try:
                 handle: Any = vendor_started.result()
@@ -223,7 +228,14 @@ class ReferenceLauncher(_Launcher):
             processes[PRIMARY] = handle.service
         if context.subscribe:
             subscribe(mock_url, handle.base_url)
-        return Launched(pointed_at(profile, handle.base_url, mock_url), mock_url, mock, handle, processes)
+        return Launched(
+            pointed_at(profile, handle.base_url, mock_url),
+            mock_url,
+            mock,
+            handle,
+            processes,
+            customer_numbers=tuple(sorted(context.mock_routes)),
+        )
 
 
 class HAPairLauncher(ReferenceLauncher):

@@ -104,9 +104,9 @@ def start_mock(
     stack.callback(service.stop)
     service.start()
     for shard in range(1, shards):  # the supervisor starts them together; each must answer before any load
-        service.health_url = f"http://127.0.0.1:{port + shard}/_mock/health"
-        service.wait_healthy()
-    service.health_url = f"{base}/_mock/health"
+        ServiceProcess(
+            f"mock shard {shard}", [], health_url=f"http://127.0.0.1:{port + shard}/_mock/health"
+        ).wait_healthy()
     return base, service
 
 

@@ -51,6 +51,7 @@ class RunServices:
     proxies: dict[str, ProxyTarget] = field(default_factory=dict)  # failover.method proxy: the one in front
     containers: dict[str, str] = field(default_factory=dict)  # failover.method container: its checked target
     load_routes: dict[str, str] = field(default_factory=dict)  # a sharded mock as the target: number id → shard
+    customer_numbers: tuple[str, ...] = ()  # a sharded mock behind a reference vendor: where customers write
 
     def fault_targets(self) -> FaultTargets:
         upstream = {"mock": UpstreamTarget(self.mock_url, MOCK_ADMIN_TOKEN)} if self.mock_url else {}
@@ -204,6 +205,7 @@ def _start(
         proxies,
         launched.containers,
         {} if proxies else launched.load_routes,  # through a proxy, the base port forwards to the owner shard
+        launched.customer_numbers,
     )
 
 
