@@ -17,7 +17,6 @@ allowed is refused before the results folder exists.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import platform
 import time
@@ -47,7 +46,7 @@ from harness.run.health import start_health, stop_health, unwatch_locust, watch_
 from harness.run.locust_phase import LocustPhase
 from harness.run.progress import read_live, render
 from harness.run.resources import ResourceSampler
-from harness.run.shards import missing_shard_notes, missing_shards
+from harness.run.shards import missing_shard_notes, missing_shards, missing_worker_notes, missing_workers
 from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
 from harness.stack.services import (
@@ -292,18 +291,6 @@ def _injected(timeline: FaultTimeline, name: str) -> bool:
     return state
 
 
-def _missing_workers(run_dir: Path, ended_at: float) -> list[dict[str, Any]]:
-    try:
-        workers = json.loads((run_dir / "workers.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return []
-    return [
-        {"worker": name, "missing_from": info["missing_since"], "missing_to": ended_at}
-        for name, info in sorted(workers.items())
-        if info.get("missing_since")
-    ]
-
-
 def _phase(
     request: RunRequest,
     plan: LoadPlan,
@@ -388,14 +375,10 @@ def _finish(
 ) -> RunManifest:
     """Complete the manifest: partial when a phase failed, a worker went missing or its records did not arrive."""
     ended = time.time()
-    missing = _missing_workers(run_dir, ended)
+    missing = missing_workers(run_dir, ended)
     notes += failed_phases
     notes += missing_shard_notes(run_dir, shards_missing)
-    notes += [
-        f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
-        f"to {m['missing_to']:.0f} is absent"
-        for m in missing
-    ]
+    notes += missing_worker_notes(missing)
     try:
         manifest: RunManifest = complete_manifest(
             run_dir,

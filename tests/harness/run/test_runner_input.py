@@ -29,6 +29,12 @@ STEADY = str(VENDORS / "reference-steady.yaml")
         (["run", "--vendor", STEADY, "--scenario", "peak", "--param", "nonsense"], "KEY=VALUE"),
         (["run", "--vendor", "no/such/profile.yaml", "--scenario", "peak"], "does not exist"),
         (["run", "--vendor", str(VENDORS / "cloud-api-mock.yaml"), "--scenario", "data-volume"], "does not offer"),
+        (["run", "--vendor", STEADY, "--scenario", "peak", "--mock-shards", "0"], "field 'mock_shards'"),
+        (["run", "--vendor", STEADY, "--scenario", "peak", "--mock-shards", "17"], "1 to 16"),
+        (
+            ["run", "--vendor", str(VENDORS / "generic-http-example.yaml"), "--scenario", "peak", "--mock-shards", "2"],
+            "only a mock the run starts can be sharded",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_the_reason(
