@@ -19,6 +19,12 @@ Two figures per configuration, judged step by step by ``harness.run.calibrate.ju
 - **on schedule**: the same with the per-process and machine CPU rules relaxed (as ``bench/harness_ceiling.py``
   judges plain Locust's one process at 100% of a core): what the configuration delivers, saturated or not.
 
+For sizing a trial (docs/scaling.md) it prints, at each configuration's highest clean step, the CPU of the
+generator (role harness: the runner, the master and its workers) and of the mock, in sends/s per core. The full form
+(or ``--trial-stack`` alone) also plays the ``vendor`` calibration probe (sends through the steady reference
+vendor, relayed to the mock, whose status webhooks go back to the vendor) to give the mock's cores per message/s
+when every message also brings its webhooks, as in a real trial.
+
 The ratio (2 workers + 2 shards) ÷ (1 worker + 1 shard), unsaturated, is printed last (goal ≥ 1.6 on 2 cores).
 
 What limits it on a 2-core machine: the generator, the master and the mock all share the same two cores. One
@@ -74,13 +80,34 @@ def measure(config: Config, probe: Probe, root: Path) -> tuple[ProbeResult, Prob
     return judge_probe(probe, run_dir), judge_probe(probe, run_dir, RELAXED)
 
 
+def trial_stack(root: Path) -> None:
+    """The ``vendor`` probe with one mock process: what a message costs the mock with its webhooks."""
+    probe = next(p for p in PROBES if p.name == "vendor")
+    found = judge_probe(probe, run_staircase(probe, root))
+    at = next((step for step in found.steps if step["level"] == found.capacity_per_s), None)
+    if at is None:
+        print(f"trial stack: no clean step ({found.limited_by})")
+        return
+    cores = at["role_cores"]
+    mock, vendor = cores.get("mock", 0.0), cores.get("candidate", 0.0)
+    hooks = found.webhooks_per_s or 0.0
+    print(f"trial stack at {at['level']:g} messages/s ({hooks:.0f} webhooks/s back to the vendor): mock {mock:.2f} "
+          f"cores ({1000 * mock / at['level']:.2f} cores per 1,000 messages/s), reference vendor {vendor:.2f} cores, "
+          f"generator {cores.get('harness', 0.0):.2f} cores ({found.limited_by})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1+1 and 2+2 only, a shorter staircase")
+    parser.add_argument("--trial-stack", action="store_true", help="only the vendor probe's mock cost, no ratio")
     options = parser.parse_args()
     probe = staircase(options.quick)
     results: dict[Config, tuple[ProbeResult, ProbeResult]] = {}
     with tempfile.TemporaryDirectory(prefix="scrmbench-scaling-") as tmp:
+        if options.trial_stack or not options.quick:
+            trial_stack(Path(tmp))
+        if options.trial_stack:
+            return
         for config in QUICK if options.quick else FULL:
             strict, relaxed = results[config] = measure(config, probe, Path(tmp))
             for step, judged in zip(relaxed.steps, strict.steps, strict=True):
