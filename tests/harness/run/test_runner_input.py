@@ -15,6 +15,7 @@ from harness.cli import main
 from harness.run import runner
 from harness.run.progress import render
 from harness.run.runner import RunRequest, prepare
+from harness.run.shards import missing_workers
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 STEADY = str(VENDORS / "reference-steady.yaml")
@@ -33,7 +34,7 @@ STEADY = str(VENDORS / "reference-steady.yaml")
         (["run", "--vendor", STEADY, "--scenario", "peak", "--mock-shards", "17"], "1 to 16"),
         (
             ["run", "--vendor", str(VENDORS / "generic-http-example.yaml"), "--scenario", "peak", "--mock-shards", "2"],
-            "only a mock the run starts can be sharded",
+            "to route by number",
         ),
     ],
 )
@@ -73,7 +74,7 @@ def test_missing_workers_are_read_from_the_masters_worker_states(tmp_path: Path)
         "worker-1": {"state": "missing", "missing_since": 1000.0},
     }
     (tmp_path / "workers.json").write_text(json.dumps(states))
-    assert runner._missing_workers(tmp_path, 1060.0) == [
+    assert missing_workers(tmp_path, 1060.0) == [
         {"worker": "worker-1", "missing_from": 1000.0, "missing_to": 1060.0}
     ]
 

@@ -15,6 +15,7 @@ from ground.net import free_port_run
 from harness.adapters.base import HttpRequest, SendTemplate
 from harness.adapters.pooled_executor import PooledExecutor
 from harness.adapters.registry import create_adapter, load_profile
+from harness.config.profiles import LaunchConfig
 from harness.stack.launchers import LaunchContext, launcher_for
 from harness.stack.mock import (
     MAX_MOCK_SHARDS,
@@ -79,10 +80,12 @@ def test_the_routes_agree_with_the_mocks_own_owner_of_every_number() -> None:
 
 def test_only_a_mock_the_run_starts_can_be_sharded() -> None:
     check_shards_for(load_profile(MOCK_PROFILE), 2)
-    check_shards_for(load_profile(VENDORS / "reference-steady.yaml"), 2)
-    check_shards_for(load_profile(VENDORS / "generic-http-example.yaml"), 1)  # one process: nothing to check
+    steady = load_profile(VENDORS / "reference-steady.yaml")
+    check_shards_for(steady, 2)
+    running = steady.model_copy(update={"launch": LaunchConfig(kind="none")})
+    check_shards_for(running, 1)  # one process: nothing to check
     with pytest.raises(ConfigError) as caught:
-        check_shards_for(load_profile(VENDORS / "generic-http-example.yaml"), 2, source="p.yaml")
+        check_shards_for(running, 2, source="p.yaml")
     assert caught.value.field == "launch.kind" and caught.value.source == "p.yaml"
 
 
@@ -92,6 +95,9 @@ def test_a_mock_target_without_the_number_in_its_paths_cannot_be_sharded() -> No
     with pytest.raises(ConfigError) as caught:
         check_shards_for(dialed, 2)
     assert caught.value.field == "adapter" and "360dialog" in str(caught.value.value)
+    with pytest.raises(ConfigError) as caught:
+        check_shards_for(load_profile(VENDORS / "generic-http-example.yaml"), 2)  # launch.kind mock, generic paths
+    assert caught.value.field == "adapter" and "generic" in str(caught.value.value)
 
 
 def test_consecutive_free_ports_are_found() -> None:
