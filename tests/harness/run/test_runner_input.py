@@ -74,9 +74,7 @@ def test_missing_workers_are_read_from_the_masters_worker_states(tmp_path: Path)
         "worker-1": {"state": "missing", "missing_since": 1000.0},
     }
     (tmp_path / "workers.json").write_text(json.dumps(states))
-    assert missing_workers(tmp_path, 1060.0) == [
-        {"worker": "worker-1", "missing_from": 1000.0, "missing_to": 1060.0}
-    ]
+    assert missing_workers(tmp_path, 1060.0) == [{"worker": "worker-1", "missing_from": 1000.0, "missing_to": 1060.0}]
 
 
 def test_progress_shows_rate_latency_errors_drops_and_the_last_fault() -> None:
