@@ -60,3 +60,19 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_run(count: int, host: str = "127.0.0.1", *, attempts: int = 50) -> int:
+    """The first of ``count`` consecutive TCP ports that were all free a moment ago (a sharded mock's ports)."""
+    for _ in range(attempts):
+        base = free_port(host)
+        if base + count - 1 > 65_535:
+            continue
+        try:
+            for port in range(base + 1, base + count):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                    sock.bind((host, port))
+        except OSError:
+            continue
+        return base
+    raise OSError(f"no run of {count} free consecutive ports found on {host} in {attempts} attempts")

@@ -5,6 +5,12 @@ Meta: ``POST /{version}/{phone_number_id}/messages`` with ``Authorization: Beare
 360dialog (whatsapp-cloud-api.md §7.1): the same bodies, ``POST /messages`` and ``POST /media`` without the
 phone-number id (360dialog adds it; including it "may result in errors"), key in ``D360-API-KEY``.
 The correlation token goes in the text, last template parameter or caption, and in ``biz_opaque_callback_data``.
+
+``numbers: by_recipient`` (Meta dialect) sends each message from the profile's number its recipient hashes to
+(``mocks.whatsapp.shards.sender_for``: CRC-32 of its digits over the numbers' ids, sorted; a customer always hears
+from the same number), so a load spreads over several
+business numbers; a sharded mock (``scrmbench run --mock-shards N``) uses it to reach every shard. The default,
+``first``, sends everything from the first number.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from harness.adapters.base import (
     with_token,
 )
 from harness.adapters.common import ADAPTERS, AdapterSpec, DialectBase, encode_multipart
+from mocks.whatsapp.shards import sender_for
 
 
 class CloudApiOptions(BaseModel):
@@ -37,6 +44,8 @@ class CloudApiOptions(BaseModel):
     api_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
     # Where `health` looks; default: Meta's phone-number node, 360dialog's webhook config.
     health_path: str | None = Field(default=None, pattern=r"^/")
+    # Which of the profile's numbers sends: the first, or the one the recipient hashes to (spread over all).
+    numbers: Literal["first", "by_recipient"] = "first"
 
 
 class CloudApiAdapter(DialectBase):
@@ -54,6 +63,15 @@ class CloudApiAdapter(DialectBase):
             self._prefix = f"/{options.api_version}/{phone_id}"
             default_health = self._prefix
         self._health_path = options.health_path or default_health
+        self._spread: tuple[str, ...] = ()
+        if options.numbers == "by_recipient" and options.dialect == "meta" and len(profile.phone_numbers) > 1:
+            self._spread = tuple(sorted(n.id or n.digits for n in profile.phone_numbers))
+
+    def _sender(self, to: str) -> str:
+        """The path prefix of the number that sends to ``to`` (the first, or the recipient's hash's)."""
+        if not self._spread:
+            return self._prefix
+        return f"/{self.options.api_version}/{sender_for(to, self._spread)}"
 
     def _message(self, call: SendText | SendTemplate | SendMedia, node: dict[str, Any]) -> HttpRequest:
         body: dict[str, Any] = {
@@ -64,7 +82,7 @@ class CloudApiAdapter(DialectBase):
         }
         if call.correlation_id:
             body["biz_opaque_callback_data"] = call.correlation_id
-        return self.request(call, "POST", f"{self._prefix}/messages", json=body)
+        return self.request(call, "POST", f"{self._sender(body['to'])}/messages", json=body)
 
     def send_text(self, call: SendText) -> HttpRequest:
         return self._message(call, {"type": "text", "text": {"body": with_token(call.text, call.correlation_id)}})

@@ -56,8 +56,11 @@ class PooledExecutor(ReportingExecutor):
         allowed_targets: tuple[str, ...] | list[str] = (),
         owner_confirmed: bool = False,
         concurrency: int = 1,
+        routes: Mapping[str, str] | None = None,
     ) -> None:
         check_target(base_url, allowed_targets, owner_confirmed=owner_confirmed)
+        for route in (routes or {}).values():
+            check_target(route, allowed_targets, owner_confirmed=owner_confirmed)
         super().__init__(base_url, request_hook)
         if concurrency < 1:
             raise ValueError(f"concurrency must be 1 or more, not {concurrency}")
@@ -66,6 +69,9 @@ class PooledExecutor(ReportingExecutor):
         self.concurrency = concurrency
         self._clients: dict[tuple[str, str, int], HTTPClient] = {}
         self._base: tuple[HTTPClient, str] | None = None  # the vendor's client and its path prefix, looked up once
+        # A sharded mock as the target: the path's phone number id (Meta's /{version}/{id}/...) → its shard's URL.
+        self.routes = dict(routes or {})
+        self._routed: dict[str, tuple[HTTPClient, str]] = {}
 
     def client_for(self, url: str) -> tuple[HTTPClient, str]:
         """The pooled client for ``url``'s origin (checked against the allowlist once) and the path to request."""
@@ -99,7 +105,7 @@ class PooledExecutor(ReportingExecutor):
         started_at, start = time.time(), time.perf_counter()
         if self._base is None:
             self._base = self.client_for(self.base_url + "/")
-        client, root = self._base
+        client, root = self._route(request.path, self._base) if self.routes else self._base
         answer = _exchange(client, request.method, root + request.path.lstrip("/"), request.body, request.headers,
                            request.timeout)  # fmt: skip
         if isinstance(answer, TransportFailure) and answer.kind == "timeout":
@@ -110,10 +116,22 @@ class PooledExecutor(ReportingExecutor):
             )
         return self._finish(adapter, request, answer, started_at, (time.perf_counter() - start) * 1000, context)
 
+    def _route(self, path: str, base: tuple[HTTPClient, str]) -> tuple[HTTPClient, str]:
+        """The client of the shard that owns the path's phone number id; ``base`` for any other path."""
+        parts = path.split("/", 3)
+        shard = self.routes.get(parts[2]) if len(parts) > 3 else None
+        if shard is None:
+            return base
+        routed = self._routed.get(shard)
+        if routed is None:
+            routed = self._routed[shard] = self.client_for(shard + "/")
+        return routed
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        self._routed.clear()
         self._base = None
 
 

@@ -70,6 +70,9 @@ def run(
     parallel_trials: int = typer.Option(
         1, "--parallel-trials", min=1, max=64, help="Trials of the same bake-off running at once (capacity check)."
     ),
+    mock_shards: int = typer.Option(
+        1, "--mock-shards", help="Mock processes, sharded by phone number id (1 to 16; see docs/scaling.md)."
+    ),
 ) -> None:
     """Run one scenario against one vendor and score it."""
     from harness.run.runner import RunRequest, execute
@@ -118,6 +121,7 @@ def run(
         faults=faults,
         over_capacity=over_capacity,
         parallel_trials=parallel_trials,
+        mock_shards=mock_shards,
     )
     result = execute(request)
     console = Console(stderr=True)

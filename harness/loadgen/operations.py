@@ -39,6 +39,7 @@ from harness.adapters.base import (
 )
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.media import MediaSet
+from mocks.whatsapp.shards import sender_for
 
 CUSTOMER_MESSAGE_TIMEOUT_S = 30.0  # the mock answers at once; this only bounds a stalled mock
 
@@ -57,6 +58,11 @@ class MockTarget:
     base_url: str
     admin_token: str
     phone_number_id: str = "100000000000001"
+    # A sharded mock: each customer writes to the number its own hash picks (the number the vendor answers from).
+    phone_number_ids: tuple[str, ...] = ()
+
+    def number_for(self, customer: str) -> str:
+        return sender_for(customer, self.phone_number_ids) if self.phone_number_ids else self.phone_number_id
 
 
 @dataclass
@@ -156,7 +162,7 @@ class Performer:
             "from": person.wa_id,
             "profile_name": person.name,
             "text": f"{self.customers.question(sequence)} {token}",
-            "phone_number_id": self.mock.phone_number_id,
+            "phone_number_id": self.mock.number_for(person.wa_id),
         }
         context = self.base_context("customer_message", scheduled_at)
         data = orjson.dumps(body)

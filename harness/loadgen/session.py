@@ -86,7 +86,7 @@ def build_session(
         worker_name=name,
         vendor=vendor.name,
         scenario=plan.scenario,
-        mock=MockTarget(mock_url, options.mock_admin_token, phone_id) if mock_url else None,
+        mock=MockTarget(mock_url, options.mock_admin_token, phone_id, spec.customer_numbers) if mock_url else None,
         options=plan.options,
         seed=spec.seed,
         base_url=vendor.base_url,
@@ -101,6 +101,7 @@ def build_session(
         owner_confirmed=spec.owner_confirmed,
         # One socket per user that can be in flight, so no request ever waits for a connection of the harness's.
         concurrency=max(1, plan.pool_size if plan.load_model == "open" else users),
+        routes=spec.routes,
     )
     return WorkerSession(spec, plan, profile, vendor, performer, executor, index, count, name)
 

@@ -51,9 +51,14 @@ class RunSpec:
     mock_url: str = ""
     owner_confirmed: bool = False
     profile_file: str = ""  # the profile file this spec's profile was read from ("" when sent whole)
+    # A sharded mock as the target (--mock-shards): phone number id → the URL of the shard that owns it.
+    routes: Mapping[str, str] = field(default_factory=dict)
+    # A sharded mock behind a reference vendor: the numbers simulated customers write to (by their own hash).
+    customer_numbers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "routes", MappingProxyType(dict(self.routes)))
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -69,6 +74,8 @@ class RunSpec:
             "mock_url": self.mock_url,
             "owner_confirmed": self.owner_confirmed,
             "profile_file": self.profile_file,
+            "routes": dict(self.routes),
+            "customer_numbers": list(self.customer_numbers),
         }
 
     def public_dict(self) -> dict[str, Any]:
@@ -107,6 +114,8 @@ def spec_from_dict(data: Any, *, source: str) -> RunSpec:
         mock_url=str(data["mock_url"]),
         owner_confirmed=bool(data["owner_confirmed"]),
         profile_file=profile_file,
+        routes={str(k): str(v) for k, v in dict(data.get("routes") or {}).items()},
+        customer_numbers=tuple(str(number) for number in data.get("customer_numbers") or ()),
     )
 
 

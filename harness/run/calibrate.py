@@ -91,7 +91,8 @@ def judge_steps(
     thresholds: HealthThresholds | None = None,
 ) -> list[dict[str, Any]]:
     """One row per step: offered, answered ok per second, dropped, harness-bound share (the analysis's own rules,
-    ``analysis.harness_health``), clean or why not, and the CPU of every watched process."""
+    ``analysis.harness_health``), clean or why not, and the CPU (in cores) of every watched process together
+    (``stack_cores``) and per health role (``role_cores``: harness, mock, candidate)."""
     scheduled = requests["scheduled_at"].astype("float64")
     rows = []
     for index, level in enumerate(levels):
@@ -105,6 +106,8 @@ def judge_steps(
         share = judged.share or 0.0
         cpu = window[window["metric"] == "cpu_pct"]
         stack_cores = float(cpu.groupby("at")["value"].sum().mean() / 100.0) if not cpu.empty else 0.0
+        seconds = max(1, cpu["at"].nunique())  # the mean over the step's sampled seconds, per role
+        role_cores = {str(role): float(v) / 100.0 / seconds for role, v in cpu.groupby("role")["value"].sum().items()}
         why = []
         if share > judged.thresholds.bound_share:
             fired = sorted(rule.replace("_", " ") for rule, mask in judged.rules.items() if mask.any())
@@ -115,7 +118,7 @@ def judge_steps(
             why.append(f"answered {ok / step_s:.0f}/s of {level:g}/s")
         rows.append(
             {"level": level, "ok_per_s": ok / step_s, "dropped": dropped, "bound_share": share,
-             "stack_cores": stack_cores, "clean": not why, "why": "; ".join(why)}
+             "stack_cores": stack_cores, "role_cores": role_cores, "clean": not why, "why": "; ".join(why)}
         )  # fmt: skip
     return rows
 
@@ -149,8 +152,10 @@ def run_probe(probe: Probe, root: Path, *, seed: int = 0) -> ProbeResult:
     return judge_probe(probe, run_staircase(probe, root, seed=seed))
 
 
-def run_staircase(probe: Probe, root: Path, *, seed: int = 0) -> Path:
-    """The probe's staircase as a real run (the mock's WhatsApp limits off); its results folder."""
+def run_staircase(probe: Probe, root: Path, *, seed: int = 0, workers: int = 0, mock_shards: int = 1) -> Path:
+    """The probe's staircase as a real run (the mock's WhatsApp limits off); its results folder. ``workers``:
+    local Locust worker processes under a master (0: one local runner); ``mock_shards``: the mock's processes
+    (``bench/worker_scaling.py`` plays the same staircase across both)."""
     overrides = {
         "start_rate": probe.start_rate, "step_rate": probe.step_rate, "step_s": probe.step_s, "steps": probe.steps,
         "operation": probe.operation, "practical_target_rps": probe.start_rate, "drain_s": 1,
@@ -162,11 +167,13 @@ def run_staircase(probe: Probe, root: Path, *, seed: int = 0) -> Path:
         overrides=overrides,
         seed=seed,
         results_root=root,
-        run_id=f"calibrate-{probe.name}",
+        run_id=f"calibrate-{probe.name}" + (f"-w{workers}-s{mock_shards}" if workers or mock_shards > 1 else ""),
         show_progress=False,
         # The harness's ceiling, not WhatsApp's: the mock's throughput and pair limits are off for the probes.
         mock_settings={"limits": {"enabled": False}},
         over_capacity=True,  # the staircase is meant to pass the ceiling
+        workers=workers,
+        mock_shards=mock_shards,
     )
     return execute(request).run_dir
 

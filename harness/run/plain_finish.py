@@ -3,9 +3,11 @@ mock's ledger and webhook attempts into the run folder and mark the manifest com
 
     python -m harness.run.plain_finish results/RUN_ID --mock-url http://127.0.0.1:8900
 
-Run it once the master has exited. The manifest stays partial when the export fails or the run left phases of its
-scenario out (``harness.loadgen.plain_run``): only the ledger export's "not run" note is replaced; the others
-(e.g. a fault schedule that was not injected) stay in the manifest. Exit 0 when the run is complete, 4 when not.
+Run it once the master has exited. The manifest stays partial when the export fails, the run left phases of its
+scenario out (``harness.loadgen.plain_run``) or a worker went missing (the master's ``workers.json``: a killed
+worker container is named, with the window its share of the schedule is absent from, as ``scrmbench run`` does):
+only the ledger export's "not run" note is replaced; the others (e.g. a fault schedule that was not injected) stay
+in the manifest. Exit 0 when the run is complete, 4 when not.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import orjson
 
 from ground.errors import EXIT_OK, EXIT_PARTIAL
 from harness.results import complete_manifest
+from harness.run.shards import missing_worker_notes, missing_workers
 from harness.run.steps import export_mock_records_from
 
 LEDGER_NOTE = "not run: the ledger export"
@@ -34,8 +37,12 @@ def finish(run_dir: Path, mock_url: str) -> tuple[bool, list[str]]:
         notes += export_problems
     else:
         notes.append(f"ledger.parquet and webhooks.parquet exported from {mock_url} by harness.run.plain_finish")
-    problems = export_problems + [note for note in notes if note.startswith(PHASES_NOTE)]
-    complete_manifest(run_dir, ended_at=time.time(), complete=not problems, notes=notes)
+    ended = time.time()
+    missing = missing_workers(run_dir, ended)
+    gone = missing_worker_notes(missing)
+    notes += [note for note in gone if note not in notes]
+    problems = export_problems + [note for note in notes if note.startswith(PHASES_NOTE)] + gone
+    complete_manifest(run_dir, ended_at=ended, complete=not problems, notes=notes, missing_workers=missing)
     return not problems, problems
 
 

@@ -17,7 +17,6 @@ allowed is refused before the results folder exists.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import platform
 import time
@@ -47,10 +46,16 @@ from harness.run.health import start_health, stop_health, unwatch_locust, watch_
 from harness.run.locust_phase import LocustPhase
 from harness.run.progress import read_live, render
 from harness.run.resources import ResourceSampler
-from harness.run.shards import missing_shard_notes, missing_shards
+from harness.run.shards import missing_shard_notes, missing_shards, missing_worker_notes, missing_workers
 from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
-from harness.stack.services import MOCK_ADMIN_TOKEN, RunServices, planned_targets, start_services
+from harness.stack.services import (
+    MOCK_ADMIN_TOKEN,
+    RunServices,
+    check_shards_for,
+    planned_targets,
+    start_services,
+)
 from plan.load import AgentsPlan, LoadPlan
 from scenarios.registry import default_criteria
 from scenarios.registry import get as get_scenario
@@ -79,6 +84,7 @@ class RunRequest:
     faults: Path | None = None  # --faults: a YAML fault schedule played with the scenario's own
     over_capacity: bool = False  # --over-capacity: run a plan above the calibrated ceiling anyway (marked)
     parallel_trials: int = 1  # trials of one bake-off at once: the capacity check counts them all
+    mock_shards: int = 1  # --mock-shards: the mock's processes, sharded by phone number id (harness.stack.mock)
 
 
 @dataclass
@@ -124,6 +130,7 @@ def prepare(
     if not launcher.loopback_reference:  # a reference vendor or HA pair runs on loopback, started by the run
         # Refused before the results folder exists: a refused run leaves nothing behind and sends nothing.
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
+    check_shards_for(profile, request.mock_shards, source=str(request.vendor))
     if schedule is not None:  # a target this run will not have is refused before anything starts
         check_schedule_targets(schedule, planned_targets(profile, proxy=schedule.needs_proxy))
     if request.sla:  # a broken SLA file is refused now (exit 2), not after the whole load has run
@@ -149,7 +156,12 @@ def prepare(
         seed=request.seed,
         load_model=plan.load_model,
         versions={"scrmbench": __version__, "python": platform.python_version()},
-        host={"name": platform.node(), "platform": platform.platform(), "workers": request.workers},
+        host={
+            "name": platform.node(),
+            "platform": platform.platform(),
+            "workers": request.workers,
+            "mock_shards": request.mock_shards,
+        },
         started_at=time.time(),
         notes=[],
     )
@@ -209,6 +221,8 @@ def _run_spec(request: RunRequest, services: RunServices, manifest: RunManifest,
         mock_url=services.mock_url.rstrip("/") if services.mock_url else "",
         owner_confirmed=request.owner_confirmed,
         profile_file=str(services.profile_path.resolve()),
+        routes=services.load_routes,
+        customer_numbers=services.customer_numbers,
     )
 
 
@@ -290,18 +304,6 @@ def lost_agents(agents: AgentsPlan | None, worker: str, workers: int, run_tag: s
         return ""
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return f"; its agents stopped with it ({shown}): what the vendor assigned them from then on went unanswered"
-
-
-def _missing_workers(run_dir: Path, ended_at: float) -> list[dict[str, Any]]:
-    try:
-        workers = json.loads((run_dir / "workers.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return []
-    return [
-        {"worker": name, "missing_from": info["missing_since"], "missing_to": ended_at}
-        for name, info in sorted(workers.items())
-        if info.get("missing_since")
-    ]
 
 
 def _phase(
@@ -391,13 +393,12 @@ def _finish(
 ) -> RunManifest:
     """Complete the manifest: partial when a phase failed, a worker went missing or its records did not arrive."""
     ended = time.time()
-    missing = _missing_workers(run_dir, ended)
+    missing = missing_workers(run_dir, ended)
     notes += failed_phases
     notes += missing_shard_notes(run_dir, shards_missing)
     notes += [
-        f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
-        f"to {m['missing_to']:.0f} is absent" + lost_agents(agents, m["worker"], workers, run_tag)
-        for m in missing
+        note + lost_agents(agents, m["worker"], workers, run_tag)
+        for note, m in zip(missing_worker_notes(missing), missing, strict=True)
     ]
     try:
         manifest: RunManifest = complete_manifest(
@@ -434,6 +435,7 @@ def execute(request: RunRequest) -> RunResult:
         mock_settings=plan.mock_settings_with(request.mock_settings),  # the scenario's, then the request's
         seed=request.seed,
         proxy=schedule is not None and schedule.needs_proxy,
+        mock_shards=request.mock_shards,
     )
     sampler = _memory_sampler(plan, services, run_dir, notes)
     health = start_health(run_dir, services)

@@ -30,6 +30,30 @@ def reported_workers(run_dir: Path) -> list[str]:
     return sorted(workers) if isinstance(workers, dict) else []
 
 
+def missing_workers(run_dir: Path, ended_at: float) -> list[dict[str, Any]]:
+    """Workers the master saw go missing (``workers.json``'s ``missing_since``): one entry each, with the window
+    from which its share of the schedule is absent (``scrmbench run`` and a plain run's ``plain_finish``)."""
+    try:
+        workers = json.loads((run_dir / WORKERS_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+    if not isinstance(workers, dict):
+        return []
+    return [
+        {"worker": name, "missing_from": info["missing_since"], "missing_to": ended_at}
+        for name, info in sorted(workers.items())
+        if isinstance(info, dict) and info.get("missing_since")
+    ]
+
+
+def missing_worker_notes(missing: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{m['worker']} went missing at {m['missing_from']:.0f}: its share of the schedule from then "
+        f"to {m['missing_to']:.0f} is absent"
+        for m in missing
+    ]
+
+
 def missing_shards(run_dir: Path, phase_index: int, phase_name: str) -> list[dict[str, Any]]:
     """One entry per worker that reported in phase ``phase_index`` but has no request shard of it here."""
     folder = run_dir / REQUESTS_DIR

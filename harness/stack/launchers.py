@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ground.errors import ConfigError, HarnessError
-from ground.net import check_target, free_port
+from ground.net import check_target, free_port, free_port_run
 from ground.registry import Registry
 from ground.services import ServiceProcess
-from harness.config.profiles import VendorProfile
+from harness.config.profiles import PhoneNumber, VendorProfile
 from harness.faults.base import FaultTargets
 from harness.faults.container import docker_client
 from harness.stack.container import container_name, start_vendor_container
 from harness.stack.failover import PRIMARY, DockerFactory
-from harness.stack.mock import start_mock, subscribe
+from harness.stack.mock import shard_routes, sharded_mock_config, start_mock, subscribe
 
 
 @dataclass
@@ -50,18 +50,28 @@ class LaunchContext:
     docker_factory: DockerFactory | None = None  # the Docker client for launch.kind container (tests fake it)
     seed_conversations: int = 0  # > 0: seed the reference vendor's database first (a check's assign_conversation)
     subscribe: bool = True  # subscribe a started reference vendor's webhook receiver at the mock
+    mock_shards: int = 1  # --mock-shards: the mock's processes, sharded by phone number id (harness.stack.mock)
+    mock_routes: dict[str, str] = field(default_factory=dict)  # set by mock_port(): phone number id → its shard
 
     @property
     def logs(self) -> Path:
         return self.log_dir if self.log_dir is not None else self.workdir / "logs"
 
-    def start_mock(self) -> tuple[str, ServiceProcess]:
+    def mock_port(self) -> int:
+        """The mock's (base) port, free with the shards' ports after it; the shard routes are known from here on."""
+        port = free_port() if self.mock_shards <= 1 else free_port_run(self.mock_shards)
+        config = sharded_mock_config(self.mock_config, self.mock_shards)
+        self.mock_routes = shard_routes(config, self.mock_shards, port)
+        return port
+
+    def start_mock(self, port: int | None = None) -> tuple[str, ServiceProcess]:
         return start_mock(
             self.stack,
-            free_port(),
+            self.mock_port() if port is None else port,
             self.mock_config,
             config_path=self.workdir / self.mock_config_name,
             log_path=self.logs / "mock.log",
+            shards=self.mock_shards,
         )
 
 
@@ -75,6 +85,11 @@ class Launched:
     handle: Any = None  # the reference vendor's handle (VendorHandle, HAPairHandle, VendorContainer)
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     containers: dict[str, str] = field(default_factory=dict)
+    # A sharded mock that is itself the load's target: phone number id → the shard URL the load sends it to.
+    load_routes: dict[str, str] = field(default_factory=dict)
+    # A sharded mock behind a reference vendor: the numbers the simulated customers write to, by their own hash
+    # (mocks.whatsapp.shards.sender_for), the same the vendor answers from.
+    customer_numbers: tuple[str, ...] = ()
 
 
 class Launcher(Protocol):
@@ -184,16 +199,9 @@ class ReferenceLauncher(_Launcher):
         if context.seed_conversations:
             seed_vendor(db_path, context.seed_conversations)
         # The vendor needs only the mock's URL to start, so both start side by side (a second saved per run).
-        mock_port = free_port()
+        mock_port = context.mock_port()
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="scrmbench-start") as pool:
-            mock_started = pool.submit(
-                start_mock,
-                context.stack,
-                mock_port,
-                context.mock_config,
-                config_path=context.workdir / context.mock_config_name,
-                log_path=context.logs / "mock.log",
-            )
+            mock_started = pool.submit(context.start_mock, mock_port)
             vendor_started = pool.submit(
                 launch_vendor,
                 profile.launch.profile or "steady",
@@ -201,6 +209,8 @@ class ReferenceLauncher(_Launcher):
                 db_path=db_path,
                 port=profile.launch.port,
                 log_dir=context.logs,
+                # A sharded mock: the vendor spreads its sends over the mock's numbers, each to its own shard.
+                overrides={"shard_routes": context.mock_routes} if context.mock_routes else None,
             )
             try:
                 handle: Any = vendor_started.result()
@@ -218,7 +228,14 @@ class ReferenceLauncher(_Launcher):
             processes[PRIMARY] = handle.service
         if context.subscribe:
             subscribe(mock_url, handle.base_url)
-        return Launched(pointed_at(profile, handle.base_url, mock_url), mock_url, mock, handle, processes)
+        return Launched(
+            pointed_at(profile, handle.base_url, mock_url),
+            mock_url,
+            mock,
+            handle,
+            processes,
+            customer_numbers=tuple(sorted(context.mock_routes)),
+        )
 
 
 class HAPairLauncher(ReferenceLauncher):
@@ -304,7 +321,18 @@ class MockLauncher(_Launcher):
 
     def start(self, profile: VendorProfile, context: LaunchContext) -> Launched:
         mock_url, mock = context.start_mock()
-        return Launched(pointed_at(profile, mock_url, mock_url), mock_url, mock, None, {"mock": mock})
+        effective = pointed_at(profile, mock_url, mock_url)
+        if context.mock_routes:
+            effective = spread_over_shards(effective, context.mock_routes)
+        return Launched(effective, mock_url, mock, None, {"mock": mock}, load_routes=dict(context.mock_routes))
+
+
+def spread_over_shards(profile: VendorProfile, routes: dict[str, str]) -> VendorProfile:
+    """The mock-target profile of a sharded run: every number of the mock, each send from the number its
+    recipient hashes to (the cloud-api adapter's ``numbers: by_recipient``), so the load reaches every shard."""
+    numbers = [PhoneNumber(number=f"+{15550000001 + k}", id=number_id) for k, number_id in enumerate(routes)]
+    options = {**profile.options, "numbers": "by_recipient"}
+    return profile.model_copy(update={"phone_numbers": numbers, "options": options})
 
 
 for _launcher in (

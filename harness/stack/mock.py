@@ -1,5 +1,14 @@
 """The mock WhatsApp Cloud API as a process of a run (or of ``vendors check --launch``), and the candidate's
-webhooks subscribed at it."""
+webhooks subscribed at it.
+
+Sharded (``scrmbench run --mock-shards N``): the mock runs as ``mock serve --workers N`` on N consecutive ports
+(``mocks/whatsapp/sharding.py``: shard i on ``base + i`` owns the phone numbers at positions i, i+N, …), with at
+least N phone numbers in its config (added when the run's settings name fewer). ``shard_routes`` is the map from
+each phone number id to the URL of the shard that owns it, computed with the mock's own ``ShardMap``, so the load
+and the vendor send each number's traffic straight to its shard. The harness keeps talking to the base port only:
+its control plane fans writes out to every shard and merges the ledger, events and stats, so the run is scored as
+one run.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +19,94 @@ from typing import Any
 import httpx
 import yaml
 
-from ground.errors import HarnessError
+from ground.errors import ConfigError, HarnessError
 from ground.services import ServiceProcess
+from mocks.whatsapp.config import MockConfig
+from mocks.whatsapp.sharding import shard_configs
+from mocks.whatsapp.shards import ShardMap
 
 MOCK_ADMIN_TOKEN = "mock-admin-token"  # the mock's documented development default (docs/contracts.md)
+MAX_MOCK_SHARDS = 16  # the mock's processes: beyond the cores of any machine this harness loads from
+
+
+def check_mock_shards(shards: object, *, source: str = "--mock-shards") -> int:
+    """``shards`` as a whole number of mock processes, 1 to ``MAX_MOCK_SHARDS``, or a ConfigError naming the fix."""
+    if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_MOCK_SHARDS:
+        raise ConfigError(
+            f"the mock runs as 1 to {MAX_MOCK_SHARDS} processes",
+            source=source,
+            field="mock_shards",
+            value=shards,
+            fix=f"give a whole number from 1 (one process, the default) to {MAX_MOCK_SHARDS}, "
+            "at most one per core the mock may use",
+        )
+    return shards
+
+
+def sharded_mock_config(mock_config: dict[str, Any], shards: int, *, source: str = "--mock-shards") -> dict[str, Any]:
+    """``mock_config`` with at least ``shards`` phone numbers (one owner per number): the ones it names, or the
+    mock's default number, then consecutive ids after the last. Fewer numbers named explicitly is refused."""
+    if shards <= 1:
+        return mock_config
+    named = mock_config.get("phone_numbers")
+    if named is not None:
+        if not isinstance(named, list) or len(named) < shards:
+            raise ConfigError(
+                f"{shards} mock shards need at least {shards} phone numbers (each number is owned by one shard)",
+                source=source,
+                field="mock_settings.phone_numbers",
+                value=len(named) if isinstance(named, list) else named,
+                fix=f"list at least {shards} phone numbers in the mock settings, or leave them out and let the run "
+                "add them, or use fewer shards",
+            )
+        return mock_config
+    first = MockConfig().phone_numbers[0]
+    numbers = [
+        {"id": str(int(first.id) + k), "display_phone_number": str(int(first.display_phone_number) + k)}
+        for k in range(shards)
+    ]
+    return {**mock_config, "phone_numbers": numbers}
+
+
+def shard_routes(mock_config: dict[str, Any], shards: int, base_port: int) -> dict[str, str]:
+    """Each phone number id of a mock sharded ``shards`` ways from ``base_port`` → the URL of the shard that owns it
+    (the mock's own ``ShardMap``, so the harness and the mock agree). Empty for one process."""
+    if shards <= 1:
+        return {}
+    config = MockConfig.model_validate({**mock_config, "port": base_port})
+    owners = ShardMap(shard_configs(config, shards)[0])
+    return {number.id: owners.url(owners.number_owner(number.id)) for number in config.phone_numbers}
 
 
 def start_mock(
-    stack: ExitStack, port: int, mock_config: dict[str, Any], *, config_path: Path, log_path: Path
+    stack: ExitStack,
+    port: int,
+    mock_config: dict[str, Any],
+    *,
+    config_path: Path,
+    log_path: Path,
+    shards: int = 1,
 ) -> tuple[str, ServiceProcess]:
-    """Write ``mock_config`` to ``config_path``, serve the mock on ``port`` until healthy; stopped by ``stack``."""
+    """Write ``mock_config`` to ``config_path``, serve the mock on ``port`` until healthy; stopped by ``stack``.
+
+    ``shards`` > 1: ``mock serve --workers shards`` on ``port`` … ``port + shards - 1`` (the caller found them
+    free, ``ground.net.free_port_run``), ready once every shard answers its health check. The base URL is shard 0's,
+    whose control plane speaks for all of them."""
     base = f"http://127.0.0.1:{port}"
-    config_path.write_text(yaml.safe_dump(mock_config), encoding="utf-8")
+    config_path.write_text(yaml.safe_dump(sharded_mock_config(mock_config, shards)), encoding="utf-8")
+    workers = ["--workers", str(shards)] if shards > 1 else []
     service = ServiceProcess.python_module(
         "mock",
-        ["mock", "serve", "--port", str(port), "--config", str(config_path)],
+        ["mock", "serve", "--port", str(port), "--config", str(config_path), *workers],
         health_url=f"{base}/_mock/health",
         log_path=log_path,
     )
     stack.callback(service.stop)
     service.start()
+    for shard in range(1, shards):  # the supervisor starts them together; each must answer before any load
+        ServiceProcess(
+            f"mock shard {shard}", [], health_url=f"http://127.0.0.1:{port + shard}/_mock/health"
+        ).wait_healthy()
     return base, service
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from ground.errors import ConfigError
 from ground.services import ServiceProcess
 from harness.config.profiles import VendorProfile
 from harness.faults.base import FaultTargets, UpstreamTarget
@@ -33,7 +34,7 @@ from harness.faults.proxy.control import ProxyTarget
 from harness.faults.proxy.endpoint import proxy_in_front
 from harness.stack.failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
 from harness.stack.launchers import LaunchContext, PlannedTarget, launcher_for
-from harness.stack.mock import MOCK_ADMIN_TOKEN
+from harness.stack.mock import MAX_MOCK_SHARDS, MOCK_ADMIN_TOKEN, check_mock_shards
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class RunServices:
     stack: ExitStack = field(default_factory=ExitStack)
     proxies: dict[str, ProxyTarget] = field(default_factory=dict)  # failover.method proxy: the one in front
     containers: dict[str, str] = field(default_factory=dict)  # failover.method container: its checked target
+    load_routes: dict[str, str] = field(default_factory=dict)  # a sharded mock as the target: number id → shard
+    customer_numbers: tuple[str, ...] = ()  # a sharded mock behind a reference vendor: where customers write
 
     def fault_targets(self) -> FaultTargets:
         upstream = {"mock": UpstreamTarget(self.mock_url, MOCK_ADMIN_TOKEN)} if self.mock_url else {}
@@ -65,6 +68,33 @@ class RunServices:
 
     def close(self) -> None:
         self.stack.close()
+
+
+def check_shards_for(profile: VendorProfile, shards: object, *, source: str = "--mock-shards") -> int:
+    """``--mock-shards`` checked against the profile before anything starts: 1 to ``MAX_MOCK_SHARDS``, a mock the
+    run starts itself, and (for a mock that is the target) a load that names the phone number in its paths."""
+    count = check_mock_shards(shards, source=source)
+    if count == 1:
+        return count
+    launcher = launcher_for(profile)
+    if not launcher.starts_anything:
+        raise ConfigError(
+            "only a mock the run starts can be sharded",
+            source=source,
+            field="launch.kind",
+            value=profile.launch.kind,
+            fix="drop --mock-shards, or use a profile whose launch.kind starts the mock (reference, mock, ...)",
+        )
+    dialect = profile.options.get("dialect", "meta")
+    if profile.launch.kind == "mock" and (profile.adapter != "cloud-api" or dialect != "meta"):
+        raise ConfigError(
+            "a sharded mock as the target needs Meta's paths (/{version}/{phone_number_id}/...) to route by number",
+            source=source,
+            field="adapter",
+            value=f"{profile.adapter} ({dialect})",
+            fix="use the cloud-api adapter with options.dialect meta (vendors/cloud-api-mock.yaml), or one shard",
+        )
+    return count
 
 
 def planned_targets(profile: VendorProfile, *, proxy: bool = False) -> FaultTargets:
@@ -103,6 +133,7 @@ def start_services(
     mock_settings: dict[str, Any] | None = None,
     seed: int | None = None,
     proxy: bool = False,
+    mock_shards: int = 1,
 ) -> RunServices:
     """Start the mock and the vendor the profile asks for; the effective profile goes to the results folder.
 
@@ -111,14 +142,18 @@ def start_services(
     ``failover.method: proxy`` puts a chaos proxy in front of the vendor and the effective base_url points at it.
     ``mock_settings`` are merged into the run's mock config (e.g. a small ledger ``memory_rows`` for soaks);
     ``seed`` (the run's ``--seed``) becomes the mock's ``seed`` and ``webhooks.seed``; ``proxy`` puts the chaos
-    proxy in front of the vendor for a fault schedule's ``proxy-*`` faults (seeded with ``seed``).
+    proxy in front of the vendor for a fault schedule's ``proxy-*`` faults (seeded with ``seed``); ``mock_shards``
+    > 1 runs the mock as that many processes sharded by phone number id (``harness.stack.mock``), and a mock that is
+    itself the target is loaded shard by shard (``load_routes``), unless a proxy stands in front of it.
     """
     launched = launcher_for(profile).owns_container
     containers = {} if launched else failover_containers(profile, source=source, docker_factory=docker_factory)
     stack = ExitStack()
     try:
         mock_config = run_mock_config(seed, mock_settings)
-        services = _start(profile, run_dir, stack, owner_confirmed, mock_config, docker_factory, proxy, seed)
+        services = _start(
+            profile, run_dir, stack, owner_confirmed, mock_config, docker_factory, proxy, seed, mock_shards
+        )
         if not launched:
             services.containers = containers
         return services
@@ -136,6 +171,7 @@ def _start(
     docker_factory: DockerFactory | None = None,
     proxy: bool = False,
     seed: int | None = None,
+    mock_shards: int = 1,
 ) -> RunServices:
     context = LaunchContext(
         workdir=run_dir,
@@ -144,6 +180,7 @@ def _start(
         log_dir=run_dir / "logs",
         owner_confirmed=owner_confirmed,
         docker_factory=docker_factory,
+        mock_shards=mock_shards,
     )
     launched = launcher_for(profile).start(profile, context)
     # After the vendor is up: the proxy relays to its real address, the load (via the file below) goes to the proxy.
@@ -167,14 +204,18 @@ def _start(
         stack,
         proxies,
         launched.containers,
+        {} if proxies else launched.load_routes,  # through a proxy, the base port forwards to the owner shard
+        launched.customer_numbers,
     )
 
 
 __all__ = [
+    "MAX_MOCK_SHARDS",
     "MOCK_ADMIN_TOKEN",
     "RUN_MOCK_CONFIG",
     "PlannedTarget",
     "RunServices",
+    "check_shards_for",
     "planned_targets",
     "run_mock_config",
     "start_services",

@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 
 from mocks.vendors.settings import VendorSettings
+from mocks.whatsapp.shards import sender_for
 
+WRITTEN_TO_MAX = 100_000  # customers whose number a sharded vendor remembers (market-figures: 3,000 at once)
 RETRYABLE_CODES = frozenset({130429, 131056, 131000, 131016, 131057, 133004, 1, 2, 4, 80007})
 
 
@@ -40,13 +42,31 @@ class GraphClient:
             transport=transport,
             limits=httpx.Limits(max_connections=max(16, settings.workers * 2)),
         )
+        self._numbers = tuple(sorted(settings.shard_routes))  # a sharded mock: who sends to whom
+        self._written_to: dict[str, str] = {}  # customer → the number they last wrote to (in memory, sharded only)
+
+    def note_customer(self, customer: str, number: str) -> None:
+        """A customer wrote to ``number``: answer them from it (sharded mock only; kept in memory, bounded)."""
+        if self._numbers and number in self.settings.shard_routes:
+            if len(self._written_to) >= WRITTEN_TO_MAX and customer not in self._written_to:
+                self._written_to.pop(next(iter(self._written_to)))  # the oldest customer goes back to the hash
+            self._written_to[customer] = number
+
+    def _messages_url(self, payload: dict[str, Any]) -> str:
+        """Where a message goes: the one number's path, or (sharded) the number the customer wrote to, else the
+        one their hash picks (``sender_for``, as the harness's customers write), straight to its shard."""
+        recipient = payload.get("to") or payload.get("recipient")
+        if not self._numbers or not isinstance(recipient, str):
+            return f"/{self.settings.phone_number_id}/messages"
+        number = self._written_to.get(recipient) or sender_for(recipient, self._numbers)
+        return f"{self.settings.shard_routes[number]}/{self.settings.graph_version}/{number}/messages"
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
     async def send_message(self, payload: dict[str, Any]) -> str:
         """POST /{phone-number-id}/messages; the wamid on success."""
-        body = await self._call("POST", f"/{self.settings.phone_number_id}/messages", json=payload)
+        body = await self._call("POST", self._messages_url(payload), json=payload)
         try:
             return str(body["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as exc:

@@ -69,6 +69,9 @@ class VendorSettings(BaseModel):
     whatsapp_url: str = "http://127.0.0.1:8900"
     graph_version: str = "v21.0"
     phone_number_id: str = "100000000000001"
+    # A sharded mock (scrmbench run --mock-shards N): its phone number ids → the URL of the shard that owns each.
+    # Set, sends spread over these numbers by recipient (mocks.whatsapp.shards.sender_for), each to its own shard.
+    shard_routes: dict[str, str] = Field(default_factory=dict)
     db_path: str = "reference-vendor.sqlite3"
     api_key: SecretStr = Field(default_factory=lambda: _env_secret(API_KEY_ENV, "reference-api-key"))
     access_token: SecretStr = Field(default_factory=lambda: _env_secret(ACCESS_TOKEN_ENV, "mock-access-token"))
@@ -120,6 +123,11 @@ class VendorSettings(BaseModel):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("shard_routes")
+    @classmethod
+    def _strip_slashes(cls, routes: dict[str, str]) -> dict[str, str]:
+        return {str(number): url.rstrip("/") for number, url in routes.items()}
 
 
 class FrontSettings(BaseModel):

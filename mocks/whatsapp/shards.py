@@ -9,6 +9,8 @@ every shard and reads are merged (marked ``x-mock-local`` so the other shards an
 from __future__ import annotations
 
 import asyncio
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -19,6 +21,14 @@ FORWARDED = "x-mock-forwarded"
 LOCAL = "x-mock-local"
 FAULT_ID = "x-mock-fault-id"
 _HOP_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding", "keep-alive"})
+
+
+def sender_for(recipient: str, numbers: Sequence[str]) -> str:
+    """The business number (of ``numbers``, sorted by the caller) that talks to ``recipient``: CRC-32 of its digits,
+    stable across processes, so the load, the reference vendor and the simulated customers of a sharded run agree
+    on it and a customer always hears from, and writes to, the same number."""
+    digits = recipient.removeprefix("whatsapp:").lstrip("+")
+    return numbers[zlib.crc32(digits.encode()) % len(numbers)]
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.loadgen.operations import OperationPicker
+from harness.loadgen.operations import MockTarget, OperationPicker
+from mocks.whatsapp.shards import sender_for
 
 MIX = [("send_text", 8), ("customer_message", 2), ("search_conversations", 1)]
 
@@ -29,3 +30,12 @@ def test_same_seed_and_worker_repeat_other_workers_differ() -> None:
 def test_a_single_operation_mix_always_picks_it() -> None:
     picker = OperationPicker([("upload_media", 1)], seed=0, worker_index=3, purpose="mix")
     assert {picker.next() for _ in range(50)} == {"upload_media"}
+
+
+def test_a_sharded_runs_customers_write_to_the_number_their_hash_picks() -> None:
+    numbers = ("100000000000001", "100000000000002")
+    sharded = MockTarget("http://127.0.0.1:9", "token", numbers[0], numbers)
+    picked = {sharded.number_for(f"4477009{k:05d}") for k in range(30)}
+    assert picked == set(numbers)
+    assert sharded.number_for("+4915100000001") == sender_for("4915100000001", numbers)
+    assert MockTarget("http://127.0.0.1:9", "token", "7").number_for("4915100000001") == "7"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,14 @@ def test_a_foreign_file_is_refused(tmp_path: Path) -> None:
         read_run_spec(tmp_path / RUN_SPEC_FILE)
     with pytest.raises(ScenarioError, match="cannot read"):
         read_run_spec(tmp_path / "missing.json")
+
+
+def test_a_sharded_runs_routes_and_customer_numbers_travel_with_the_spec(tmp_path: Path) -> None:
+    routes = {"100000000000001": "http://127.0.0.1:9100", "100000000000002": "http://127.0.0.1:9101"}
+    spec = replace(a_spec(tmp_path), routes=routes, customer_numbers=("100000000000001", "100000000000002"))
+    assert read_run_spec(write_run_spec(tmp_path, spec)) == spec
+    received = spec_from_dict(json.loads(spec.wire_json()), source="spawn")
+    assert dict(received.routes) == routes and received.customer_numbers == spec.customer_numbers
+    older = {k: v for k, v in json.loads(spec.wire_json()).items() if k not in ("routes", "customer_numbers")}
+    plain = spec_from_dict(older, source="an older runner")  # a spec without them: one mock process
+    assert dict(plain.routes) == {} and plain.customer_numbers == ()

@@ -52,3 +52,25 @@ def test_a_failed_export_or_a_left_out_phase_keeps_the_run_partial(
     phases = "not run: phase(s) warm; only phase peak (--phase 1) ran"
     assert plain_finish.main([str(_run_dir(tmp_path / "b", phases, LEDGER)), "--mock-url", "http://127.0.0.1:1"]) == 4
     assert _manifest(tmp_path / "b")["complete"] is False
+
+
+def test_a_worker_the_master_saw_go_missing_keeps_the_run_partial_and_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(plain_finish, "export_mock_records_from", lambda url, run_dir: [])
+    run_dir = _run_dir(tmp_path, LEDGER)
+    workers = {
+        "worker-0": {"client_id": "a", "first_seen": 10.0, "missing_since": None},
+        "worker-1": {"client_id": "b", "first_seen": 10.0, "missing_since": 14.0},
+    }
+    (run_dir / "workers.json").write_bytes(orjson.dumps(workers))
+    assert plain_finish.main([str(run_dir), "--mock-url", "http://127.0.0.1:8900"]) == 4
+    manifest = _manifest(run_dir)
+    assert manifest["complete"] is False
+    missing = manifest["missing_workers"]
+    assert isinstance(missing, list) and [m["worker"] for m in missing] == ["worker-1"]
+    assert missing[0]["missing_from"] == 14.0
+    assert "worker-1 went missing at 14" in capsys.readouterr().err
+    assert plain_finish.main([str(run_dir), "--mock-url", "http://127.0.0.1:8900"]) == 4  # finishing again: one note
+    notes = _manifest(run_dir)["notes"]
+    assert isinstance(notes, list) and sum("worker-1 went missing" in n for n in notes) == 1

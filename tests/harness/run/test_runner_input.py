@@ -15,6 +15,7 @@ from harness.cli import main
 from harness.run import runner
 from harness.run.progress import render
 from harness.run.runner import RunRequest, lost_agents, prepare
+from harness.run.shards import missing_workers
 from plan.load import AgentsPlan
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
@@ -30,6 +31,12 @@ STEADY = str(VENDORS / "reference-steady.yaml")
         (["run", "--vendor", STEADY, "--scenario", "peak", "--param", "nonsense"], "KEY=VALUE"),
         (["run", "--vendor", "no/such/profile.yaml", "--scenario", "peak"], "does not exist"),
         (["run", "--vendor", str(VENDORS / "cloud-api-mock.yaml"), "--scenario", "data-volume"], "does not offer"),
+        (["run", "--vendor", STEADY, "--scenario", "peak", "--mock-shards", "0"], "field 'mock_shards'"),
+        (["run", "--vendor", STEADY, "--scenario", "peak", "--mock-shards", "17"], "1 to 16"),
+        (
+            ["run", "--vendor", str(VENDORS / "generic-http-example.yaml"), "--scenario", "peak", "--mock-shards", "2"],
+            "to route by number",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_the_reason(
@@ -68,9 +75,7 @@ def test_missing_workers_are_read_from_the_masters_worker_states(tmp_path: Path)
         "worker-1": {"state": "missing", "missing_since": 1000.0},
     }
     (tmp_path / "workers.json").write_text(json.dumps(states))
-    assert runner._missing_workers(tmp_path, 1060.0) == [
-        {"worker": "worker-1", "missing_from": 1000.0, "missing_to": 1060.0}
-    ]
+    assert missing_workers(tmp_path, 1060.0) == [{"worker": "worker-1", "missing_from": 1000.0, "missing_to": 1060.0}]
 
 
 def test_progress_shows_rate_latency_errors_drops_and_the_last_fault() -> None:
