@@ -85,6 +85,19 @@ def _text_bytes(array: pa.Array) -> int:
     return int(last - first)
 
 
+def first_appearance(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of token numbers (each in ``0 .. size - 1``): every value renumbered by its first
+    appearance, and the value each new number stands for. Two linear passes over arrays, no hash table."""
+    steps = np.arange(codes.size, dtype="int64")
+    first = np.full(size, codes.size, dtype="int64")
+    first[codes[::-1]] = steps[::-1]  # a repeated index keeps the last value assigned: each value's first step
+    starts = np.zeros(codes.size + 1, dtype=bool)
+    starts[first] = True
+    starts = starts[:-1]  # the slot past the end stood for the values that never appear
+    numbering = np.cumsum(starts, dtype="int64") - 1
+    return numbering[first[codes]], codes[starts]
+
+
 def _send_mask(requests: pd.DataFrame) -> np.ndarray:
     mask: np.ndarray = (
         text_present(requests["correlation_id"])
@@ -121,7 +134,9 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCod
     arrivals = ledger.loc[arrival_mask, ["arrived_at"]]
     replying = text_present(ledger["reply_to_wamid"])[arrival_mask]
     # Renumber by first appearance among the sends, then the arrivals (an integer factorisation, no strings).
-    codes, first = pd.factorize(np.concatenate([tokens.requests[send_mask], tokens.ledger[arrival_mask]]))
+    codes, first = first_appearance(
+        np.concatenate([tokens.requests[send_mask], tokens.ledger[arrival_mask]]), len(tokens.names)
+    )
     uniques = tokens.names.take(first)
     send_codes, arrival_codes = codes[: len(sends)], codes[len(sends) :]
     size = len(uniques)

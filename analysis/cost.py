@@ -237,20 +237,24 @@ def _extra_copies(rows: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, in
     present = codes >= 0
     order = np.argsort(rows["arrived_at"].to_numpy(dtype="float64", na_value=np.nan), kind="stable")
     order = order[present[order]]
-    _, first = np.unique(codes[order], return_index=True)
-    extra = np.ones(order.size, dtype=bool)
-    extra[first] = False
+    ordered = codes[order]
+    steps = np.arange(order.size, dtype="int64")
+    first = np.zeros(int(codes.max(initial=-1)) + 1, dtype="int64")
+    first[ordered[::-1]] = steps[::-1]  # a repeated index keeps the last value assigned: each code's first step
+    extra = first[ordered] != steps
     delivered = np.zeros(int(codes.max(initial=-1)) + 1, dtype=bool)
     delivered[codes[present & rows["delivered"].to_numpy(dtype=bool)]] = True
     return order[extra], int(delivered.sum())
 
 
 def _codes_of(names: pd.Index, tokens: set[str]) -> np.ndarray:
-    """The numbers of ``tokens`` among ``names`` (the numbered tokens); tokens not there are left out."""
-    if not tokens:
+    """The numbers of ``tokens`` among ``names`` (the numbered tokens, each once); tokens not there are left out.
+    One pass over ``names`` against a hash of the few ``tokens``, not a hash of all names."""
+    if not tokens or not len(names):
         return np.zeros(0, dtype="int64")
-    found = names.get_indexer(pd.Index(sorted(tokens), dtype=names.dtype))
-    return np.asarray(found[found >= 0], dtype="int64")
+    wanted = pa.array(sorted(tokens), type=pa.large_string())
+    found = pc.is_in(pa.array(names.array).cast(pa.large_string()), value_set=wanted)
+    return np.flatnonzero(np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool))
 
 
 def usd(value: float) -> str:
