@@ -1,5 +1,5 @@
-"""The linear-time token numbering the scoring of big runs relies on (analysis.accounting, analysis.cost): the same
-answers as the hash-based pandas calls it replaced, and the cost section the same with or without shared token
+"""The linear-time paths the scoring of big runs relies on (token numbering, grouped percentiles): the same
+answers as the hash-based or sorting calls they replaced, and the cost section the same with or without shared token
 numbers, categorical or plain text columns."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analysis import accounting as acc
+from analysis import stats
 from analysis.cost import cost
 from analysis.rates import RateCard
 from tests.analysis import frames as f
@@ -78,3 +79,23 @@ def test_the_cost_section_is_the_same_with_shared_token_numbers_as_without(categ
     # Tokens 1 and 2 delivered, 3 failed at WhatsApp; the three rows without a token count once each.
     assert shared["delivered_messages"] == 5
     assert shared["unpriced_markets"] == ["none"] and shared["by_market"]["1"]["messages"] == 2
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(-5, 40), st.one_of(st.just(float("nan")), st.floats(0, 1e4, allow_nan=False))),
+        max_size=300,
+    )
+)
+def test_grouped_percentiles_take_the_same_values_on_the_linear_path_as_on_the_sorting_one(
+    rows: list[tuple[int, float]],
+) -> None:
+    keys = np.asarray([key for key, _ in rows], dtype="int64")
+    values = np.asarray([value for _, value in rows], dtype="float64")
+    linear = stats.grouped_percentiles(keys, values, (50.0, 95.0, 99.0, 100.0))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stats, "SMALL_KEY_SPAN", 0)  # every key span takes the sorting path
+        sorting = stats.grouped_percentiles(keys, values, (50.0, 95.0, 99.0, 100.0))
+    assert len(linear) == len(sorting)
+    for got, expected in zip(linear, sorting, strict=True):
+        assert got.tolist() == expected.tolist()
