@@ -47,6 +47,20 @@ def _mask(result: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def text_map(
+    series: pd.Series, compute: Callable[[pa.Array | pa.ChunkedArray], np.ndarray], missing: int
+) -> np.ndarray:
+    """``compute`` (a pyarrow text array → one integer per value) per row, as int64 numpy; a categorical column is
+    computed on its categories and spread over the codes (a missing value gets ``compute`` of a null, so both paths
+    agree; ``missing`` is used when the column has no categories)."""
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return np.asarray(compute(as_arrow(series)), dtype="int64")
+    values = pa.array([*series.cat.categories.astype(object), None], type=pa.large_string())
+    answer = np.asarray(compute(values), dtype="int64") if len(values) > 1 else np.array([missing], dtype="int64")
+    codes = series.cat.codes.to_numpy()
+    return answer[np.where(codes >= 0, codes, answer.size - 1)]
+
+
 def text_is(series: pd.Series, value: str) -> np.ndarray:
     """``series == value`` as a numpy bool array; nulls are False."""
     return text_test(series, lambda array: pc.equal(array, pa.scalar(value, type=array.type)))

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.accounting import TokenCodes, is_send
-from analysis.columns import as_arrow, text_in, text_is, text_present, text_test
+from analysis.columns import text_in, text_is, text_map, text_present
 from analysis.rates import CATEGORIES, RateCard
 
 COST_COLUMNS = (
@@ -46,12 +46,18 @@ def _round(value: float) -> float:
     return round(float(value), 6)
 
 
-def _phones(out: pd.DataFrame) -> pa.Array | pa.ChunkedArray:
-    """The customer's number of each row (``wa_id``, else ``recipient``) without a leading ``+``; "" when none."""
-    wa_id, recipient = (as_arrow(out[name]).cast(pa.large_string()) for name in ("wa_id", "recipient"))
-    phone = pc.if_else(pa.array(text_present(out["wa_id"])), wa_id, recipient)
-    phone = pc.fill_null(phone, "")
-    return pc.if_else(pc.starts_with(phone, "+"), pc.utf8_slice_codeunits(phone, 1), phone)
+def _phone_markets(out: pd.DataFrame, card: RateCard) -> np.ndarray:
+    """The market (index into ``card.rates``, -1 when none) of each row's customer number: its ``wa_id``, else its
+    ``recipient``, without a leading ``+``. Worked out per distinct number when the columns are categorical (as
+    ``load_run`` reads them): a run has far fewer customers than messages."""
+
+    def markets(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        phone = pc.fill_null(array.cast(pa.large_string()), "")
+        return market_index(pc.if_else(pc.starts_with(phone, "+"), pc.utf8_slice_codeunits(phone, 1), phone), card)
+
+    by_wa_id = text_map(out["wa_id"], markets, -1)
+    by_recipient = text_map(out["recipient"], markets, -1)
+    return np.where(text_present(out["wa_id"]), by_wa_id, by_recipient)
 
 
 def market_index(phones: pa.Array | pa.ChunkedArray, card: RateCard) -> np.ndarray:
@@ -67,11 +73,12 @@ def market_index(phones: pa.Array | pa.ChunkedArray, card: RateCard) -> np.ndarr
     return found
 
 
-def priced_rows(ledger: pd.DataFrame, card: RateCard) -> pd.DataFrame:
-    """Outbound rows with ``market``, ``price_usd`` (NaN when unpriced), ``charged``, ``delivered``."""
-    wanted = [name for name in (*COST_COLUMNS, "direction") if name in ledger.columns]
+def priced_rows(ledger: pd.DataFrame, card: RateCard, columns: tuple[str, ...] = COST_COLUMNS) -> pd.DataFrame:
+    """Outbound rows (their ``columns`` of the ledger) with ``market``, ``price_usd`` (NaN when unpriced),
+    ``charged``, ``delivered``."""
+    wanted = [name for name in (*columns, "direction") if name in ledger.columns]
     out = ledger.loc[text_is(ledger["direction"], "outbound"), wanted]
-    market = market_index(_phones(out), card)
+    market = _phone_markets(out, card)
     # price[market, category]: NaN where the card leaves it out; the last row and column stand for "none".
     table = np.full((len(card.rates) + 1, len(CATEGORIES) + 1), np.nan)
     for i, rate in enumerate(card.rates):
@@ -80,9 +87,13 @@ def priced_rows(ledger: pd.DataFrame, card: RateCard) -> pd.DataFrame:
             table[i, j] = np.nan if price is None else price
     category = np.full(len(out), len(CATEGORIES), dtype="int64")
     if len(out):
-        kind = as_arrow(out["category"]).cast(pa.large_string())
-        hit = pc.fill_null(pc.index_in(kind, value_set=pa.array(CATEGORIES, type=pa.large_string())), -1)
-        kinds = np.asarray(hit.to_numpy(zero_copy_only=False), dtype="int64")
+        known = pa.array(CATEGORIES, type=pa.large_string())
+
+        def index(kind: pa.Array | pa.ChunkedArray) -> np.ndarray:
+            hit = pc.fill_null(pc.index_in(kind.cast(pa.large_string()), value_set=known), -1)
+            return np.asarray(hit.to_numpy(zero_copy_only=False), dtype="int64")
+
+        kinds = text_map(out["category"], index, -1)
         category = np.where(kinds >= 0, kinds, len(CATEGORIES))
     # Categories in the prefixes' text order, so the ``by_market`` groups come out sorted as before.
     names = [rate.prefix for rate in card.rates]
@@ -164,21 +175,26 @@ def cost(
             "note": "the ledger has no pricing (a mock before late 2026, or no outbound messages)",
             "rate_card": card.describe(),
         }
-    rows = priced_rows(ledger, card)
+    outbound = text_is(ledger["direction"], "outbound")
+    if tokens is not None:
+        # The token numbers stand for the tokens: the outbound rows' text need not be copied nor hashed again.
+        rows = priced_rows(ledger, card, tuple(name for name in COST_COLUMNS if name != "correlation_id"))
+        codes = tokens.ledger[outbound]
+        named = tokens.names
+    else:
+        rows = priced_rows(ledger, card)
+        codes, uniques = pd.factorize(rows["correlation_id"])
+        codes = np.asarray(codes, dtype="int64")
+        named = pd.Index(uniques)
+    codes = np.where(np.isin(codes, _codes_of(named, {""})), -1, codes)  # an empty token is no token
     charged = rows[rows["charged"]]
     priced = charged["price_usd"].notna()
     total = float(charged.loc[priced, "price_usd"].sum())
 
-    if tokens is not None:
-        codes = tokens.ledger[text_is(ledger["direction"], "outbound")]
-    else:
-        codes = np.asarray(pd.factorize(rows["correlation_id"])[0], dtype="int64")
     positions, delivered_tokens = _extra_copies(rows, codes)
     extra_rows = rows.iloc[positions]
-    failed = pa.array(sorted(failed_tokens(messages, requests)), type=pa.large_string())
-    after_failure = text_test(
-        extra_rows["correlation_id"], lambda array: pc.is_in(array, value_set=failed.cast(array.type))
-    )
+    failed = _codes_of(named, failed_tokens(messages, requests))
+    after_failure = np.isin(codes[positions], failed)
 
     def spent(part: pd.DataFrame) -> dict[str, Any]:
         paid = part[part["charged"]]
@@ -188,11 +204,10 @@ def cost(
     if segment is not None:
         token, members = segment
         phone = rows["wa_id"].astype("object").where(text_present(rows["wa_id"]), rows["recipient"].astype("object"))
-        mask = text_is(rows["correlation_id"], token) & ~phone.astype(str).isin(members).to_numpy(dtype=bool)
+        mask = np.isin(codes, _codes_of(named, {token})) & ~phone.astype(str).isin(members).to_numpy(dtype=bool)
         outside = rows[mask]
 
-    delivered = rows[rows["delivered"]]
-    delivered_unique = int(delivered_tokens + (~text_present(delivered["correlation_id"])).sum())
+    delivered_unique = int(delivered_tokens + (codes[rows["delivered"].to_numpy(dtype=bool)] < 0).sum())
     return {
         "measured": True,
         "rate_card": card.describe(),
@@ -217,17 +232,29 @@ def cost(
 
 def _extra_copies(rows: pd.DataFrame, codes: np.ndarray) -> tuple[np.ndarray, int]:
     """Positions in ``rows`` of every copy of a token after its first arrival (ordered by ``arrived_at``, ties in
-    ledger order), and how many distinct tokens were delivered. ``codes``: each row's token number."""
-    present = text_present(rows["correlation_id"])
-    codes = np.where(present, codes, -1)
+    ledger order), and how many distinct tokens were delivered. ``codes``: each row's token number, -1 without
+    a token (none, or an empty one)."""
+    present = codes >= 0
     order = np.argsort(rows["arrived_at"].to_numpy(dtype="float64", na_value=np.nan), kind="stable")
     order = order[present[order]]
-    _, first = np.unique(codes[order], return_index=True)
-    extra = np.ones(order.size, dtype=bool)
-    extra[first] = False
+    ordered = codes[order]
+    steps = np.arange(order.size, dtype="int64")
+    first = np.zeros(int(codes.max(initial=-1)) + 1, dtype="int64")
+    first[ordered[::-1]] = steps[::-1]  # a repeated index keeps the last value assigned: each code's first step
+    extra = first[ordered] != steps
     delivered = np.zeros(int(codes.max(initial=-1)) + 1, dtype=bool)
     delivered[codes[present & rows["delivered"].to_numpy(dtype=bool)]] = True
     return order[extra], int(delivered.sum())
+
+
+def _codes_of(names: pd.Index, tokens: set[str]) -> np.ndarray:
+    """The numbers of ``tokens`` among ``names`` (the numbered tokens, each once); tokens not there are left out.
+    One pass over ``names`` against a hash of the few ``tokens``, not a hash of all names."""
+    if not tokens or not len(names):
+        return np.zeros(0, dtype="int64")
+    wanted = pa.array(sorted(tokens), type=pa.large_string())
+    found = pc.is_in(pa.array(names.array).cast(pa.large_string()), value_set=wanted)
+    return np.flatnonzero(np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool))
 
 
 def usd(value: float) -> str:

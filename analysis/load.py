@@ -87,8 +87,10 @@ CATEGORICAL_COLUMNS = frozenset(
         "worker",
         "vendor",
         "scenario",
-        # ledger
+        # ledger ("recipient" and "wa_id": a run has far fewer customers than messages)
         "direction",
+        "recipient",
+        "wa_id",
         "phone_number_id",
         "type",
         "category",
@@ -295,12 +297,24 @@ def _read_manifest(folder: Path, requests: pd.DataFrame, reasons: list[str]) -> 
     )
 
 
+def use_retaining_allocator() -> None:
+    """Make jemalloc pyarrow's default memory pool for this process, when the build has it.
+
+    The analysis allocates and frees arrays of a run's size many times over; pyarrow's default (mimalloc) hands
+    freed memory back to the system at once, so every next array faults its pages in afresh: at 5 million rows
+    reading took 5.2 s instead of 1.4 s and the token numbering 2.5 s instead of 1.8 s. jemalloc keeps freed
+    pages for reuse. Buffers already allocated keep their own pool, so switching at any time is safe."""
+    if "jemalloc" in pa.supported_memory_backends() and pa.default_memory_pool().backend_name != "jemalloc":
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+
+
 def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> RunData:
     """Read ``folder`` (one run's results) into a ``RunData``; see the module docstring for partial runs.
 
     ``columns`` limits the request columns read (default: all of ``REQUEST_SCHEMA``); when given, the ledger is
     read with ``LEDGER_ANALYSIS_COLUMNS`` only.
     """
+    use_retaining_allocator()
     folder = Path(folder)
     vendor_events, events_skipped = read_vendor_events(folder)
     if columns is not None and vendor_events is not None and "vendor_message_id" not in columns:

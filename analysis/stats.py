@@ -69,6 +69,10 @@ def value_ranks(values: np.ndarray) -> ValueRanks:
     return ValueRanks(values[order[:finite]], rank)
 
 
+# Fewer distinct keys than this (their span) take the linear path of ``grouped_percentiles``.
+SMALL_KEY_SPAN = 2**16
+
+
 def grouped_percentiles(
     keys: np.ndarray, values: np.ndarray, pcts: Sequence[float], *, ranks: ValueRanks | None = None
 ) -> tuple[np.ndarray, ...]:
@@ -85,9 +89,18 @@ def grouped_percentiles(
         empty = np.array([], dtype="int64")
         return (empty, empty, *[np.array([], dtype="float64") for _ in pcts])
     base = int(keys.min())
-    combined = np.sort((keys - base) * n + ranks.rank[keep])
-    group = combined // n
-    ordered = ranks.sorted_values[combined % n]
+    if int(keys.max()) - base < SMALL_KEY_SPAN:
+        # Keys listed in value order, then a stable sort by key (numpy's radix sort for 16-bit integers, linear):
+        # the same order as the sort below, at a fraction of its cost (a run's 1 s windows number in thousands).
+        by_rank = np.empty(keys.size, dtype="uint16")
+        by_rank[ranks.rank[keep]] = keys - base
+        chosen = np.argsort(by_rank, kind="stable")
+        group = by_rank[chosen].astype("int64")
+        ordered = ranks.sorted_values[chosen]
+    else:
+        combined = np.sort((keys - base) * n + ranks.rank[keep])
+        group = combined // n
+        ordered = ranks.sorted_values[combined % n]
     starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
     counts = np.diff(np.append(starts, group.size))
     results = [group[starts] + base, counts]
