@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from mocks.whatsapp.webhooks.config import LadderConfig
 from mocks.whatsapp.webhooks.ladder import StatusLadder
-from mocks.whatsapp.webhooks.payloads import Contact, Update, batch_payload
+from mocks.whatsapp.webhooks.payloads import Contact, Update, batch_payload, grouped_payload, single_payload
 from mocks.whatsapp.webhooks.signing import USER_AGENT, serialize, signature, signed_headers, verify
 from tests.mocks.whatsapp.webhooks.helpers import PNID, WABA, inbound, outbound
 
@@ -131,3 +131,36 @@ def test_any_text_survives_serialisation_and_signs_verifiably(text: str, name: s
     value = json.loads(body)["entry"][0]["changes"][0]["value"]
     assert value["messages"][0]["text"]["body"] == text and value["contacts"][0]["profile"]["name"] == name
     assert signature("k", body) == "sha256=" + hmac_sha256_by_hand(b"k", body)
+
+
+_texts = st.text(max_size=30)
+_contacts = st.builds(
+    Contact,
+    wa_id=st.sampled_from(["", "4915100000001"]),
+    user_id=st.text(min_size=1, max_size=20),
+    name=st.none() | _texts,
+    username=st.none() | _texts,
+    parent_user_id=st.none() | _texts,
+)
+_updates = st.builds(
+    Update,
+    kind=st.sampled_from(["message", "status"]),
+    wamid=_texts,
+    waba_id=_texts,
+    phone_number_id=_texts,
+    display_phone_number=_texts,
+    contact=_contacts,
+    body=st.dictionaries(_texts, _texts | st.integers(-(2**53), 2**53), max_size=4),
+)
+
+
+@given(update=_updates)
+def test_the_one_update_fast_path_builds_the_grouped_document_byte_for_byte(update: Update) -> None:
+    assert single_payload(update) == grouped_payload([update])
+    assert serialize(batch_payload([update])) == serialize(grouped_payload([update]))
+
+
+@given(secret=st.text(max_size=100), body=st.binary(max_size=300))
+def test_the_precomputed_key_signs_like_rfc_2104_for_any_secret(secret: str, body: bytes) -> None:
+    # Secrets longer than SHA-256's 64-byte block are hashed first (RFC 2104); non-ASCII ones are UTF-8.
+    assert signature(secret, body) == "sha256=" + hmac_sha256_by_hand(secret.encode("utf-8"), body)
