@@ -5,6 +5,11 @@ Meta: ``POST /{version}/{phone_number_id}/messages`` with ``Authorization: Beare
 360dialog (whatsapp-cloud-api.md §7.1): the same bodies, ``POST /messages`` and ``POST /media`` without the
 phone-number id (360dialog adds it; including it "may result in errors"), key in ``D360-API-KEY``.
 The correlation token goes in the text, last template parameter or caption, and in ``biz_opaque_callback_data``.
+
+The sending number: Meta's path names it (``/{phone_number_id}/messages``), so each send goes out from its call's
+``sender`` (the profile's first number when the call names none). 360dialog cannot choose: its API keys are
+generated per phone number (docs.360dialog.com, "API Keys"), so a 360dialog profile sends from the one number its
+key belongs to; spread the load over several numbers with one profile (and key) per number.
 """
 
 from __future__ import annotations
@@ -55,6 +60,12 @@ class CloudApiAdapter(DialectBase):
             default_health = self._prefix
         self._health_path = options.health_path or default_health
 
+    def _prefix_for(self, call: SendText | SendTemplate | SendMedia | UploadMedia) -> str:
+        """Meta: the sending number's path; 360dialog: none (the API key decides the number)."""
+        if self.options.dialect == "360dialog" or call.sender is None:
+            return self._prefix
+        return f"/{self.options.api_version}/{call.sender.id}"
+
     def _message(self, call: SendText | SendTemplate | SendMedia, node: dict[str, Any]) -> HttpRequest:
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
@@ -64,7 +75,7 @@ class CloudApiAdapter(DialectBase):
         }
         if call.correlation_id:
             body["biz_opaque_callback_data"] = call.correlation_id
-        return self.request(call, "POST", f"{self._prefix}/messages", json=body)
+        return self.request(call, "POST", f"{self._prefix_for(call)}/messages", json=body)
 
     def send_text(self, call: SendText) -> HttpRequest:
         return self._message(call, {"type": "text", "text": {"body": with_token(call.text, call.correlation_id)}})
@@ -89,7 +100,7 @@ class CloudApiAdapter(DialectBase):
     def upload_media(self, call: UploadMedia) -> HttpRequest:
         fields = {"messaging_product": "whatsapp", "type": call.mime_type}
         body, content_type = encode_multipart(fields, "file", call.filename, call.content, call.mime_type)
-        return self.request(call, "POST", f"{self._prefix}/media", body=body, content_type=content_type)
+        return self.request(call, "POST", f"{self._prefix_for(call)}/media", body=body, content_type=content_type)
 
     def health(self, call: Health) -> HttpRequest:
         return self.request(call, "GET", self._health_path)

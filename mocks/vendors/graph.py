@@ -30,6 +30,10 @@ class GraphError(Exception):
         return f"graph error {self.code} (HTTP {self.http_status}): {self.message}"
 
 
+# Where a queued message keeps the phone-number id it goes out from (taken off before the Graph call).
+FROM_KEY = "_scrmbench_from"
+
+
 class GraphClient:
     def __init__(self, settings: VendorSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
@@ -44,19 +48,20 @@ class GraphClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def send_message(self, payload: dict[str, Any]) -> str:
-        """POST /{phone-number-id}/messages; the wamid on success."""
-        body = await self._call("POST", f"/{self.settings.phone_number_id}/messages", json=payload)
+    async def send_message(self, payload: dict[str, Any], phone_number_id: str | None = None) -> str:
+        """POST /{phone-number-id}/messages from ``phone_number_id`` (default: the vendor's own); the wamid."""
+        number = phone_number_id or self.settings.phone_number_id
+        body = await self._call("POST", f"/{number}/messages", json=payload)
         try:
             return str(body["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as exc:
             raise GraphError(f"send answer without messages[0].id: {str(body)[:200]}", None, 200) from exc
 
-    async def upload_media(self, data: bytes, mime: str, filename: str) -> str:
-        """POST /{phone-number-id}/media (multipart); the media id."""
+    async def upload_media(self, data: bytes, mime: str, filename: str, phone_number_id: str | None = None) -> str:
+        """POST /{phone-number-id}/media (multipart) under ``phone_number_id`` (default: the vendor's own)."""
         body = await self._call(
             "POST",
-            f"/{self.settings.phone_number_id}/media",
+            f"/{phone_number_id or self.settings.phone_number_id}/media",
             data={"messaging_product": "whatsapp", "type": mime},
             files={"file": (filename, data, mime)},
         )

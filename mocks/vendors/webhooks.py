@@ -74,9 +74,9 @@ async def receive(request: Request) -> Response:
         counts["malformed"] += 1
         return _error(400, "malformed", "body is not a WhatsApp webhook (object/entry/changes/value)")
     new = 0
-    for kind, item, contacts in events:
+    for kind, item, contacts, number in events:
         try:
-            new += _store_event(state, kind, item, contacts)
+            new += _store_event(state, kind, item, contacts, number)
         except (ValueError, TypeError, AttributeError, KeyError):
             counts["malformed"] += 1  # one bad item in a batch must not reject the good ones
     counts["accepted"] += 1
@@ -93,10 +93,14 @@ def _events(document: Any) -> Any:
             if not isinstance(value, dict):
                 raise ValueError("value is not an object")
             contacts = value.get("contacts") or []
+            metadata = value.get("metadata")
+            # The business number the customer wrote to: the auto-reply goes out from it.
+            number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+            number = str(number) if number else None
             for message in value.get("messages") or []:
-                yield "message", message, contacts
+                yield "message", message, contacts, number
             for status in value.get("statuses") or []:
-                yield "status", status, contacts
+                yield "status", status, contacts, number
 
 
 def _text_of(message: dict[str, Any]) -> str:
@@ -114,7 +118,9 @@ def _text_of(message: dict[str, Any]) -> str:
     return ""
 
 
-def _store_event(state: VendorState, kind: str, item: dict[str, Any], contacts: list[Any]) -> int:
+def _store_event(
+    state: VendorState, kind: str, item: dict[str, Any], contacts: list[Any], number: str | None = None
+) -> int:
     now = state.clock.now()
     if kind == "status":
         errors = item.get("errors") or []
@@ -142,7 +148,14 @@ def _store_event(state: VendorState, kind: str, item: dict[str, Any], contacts: 
         return 0
     conversation_id, created = stored
     state.inbox.put_nowait(
-        {"wamid": str(item["id"]), "wa_id": wa_id, "text": text, "conversation": conversation_id, "new": created}
+        {
+            "wamid": str(item["id"]),
+            "wa_id": wa_id,
+            "text": text,
+            "conversation": conversation_id,
+            "new": created,
+            "phone_number_id": number,
+        }
     )
     return 1
 
@@ -166,6 +179,7 @@ async def process_inbox(state: VendorState) -> None:
                     "text",
                     reply,
                     {"type": "text", "text": {"body": reply}, "context": {"message_id": event["wamid"]}},
+                    from_id=event.get("phone_number_id"),
                 )
         except asyncio.CancelledError:
             raise
