@@ -92,7 +92,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         {"phone_number_range": {"first": "+15550000100", "first_id": "abc", "count": 2}},
         "phone_number_range.first_id",
         "abc",
-    ),  # fmt: skip
+    ),
     (
         "range repeats a listed number",
         {"phone_number_range": {"first": "+15550000001", "first_id": "900", "count": 2}},
@@ -123,7 +123,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         {"phone_number_range": {"first": "+15550000100", "count": 2, "step": 2}},
         "phone_number_range.step",
         "2",
-    ),  # fmt: skip
+    ),
 ]
 
 
