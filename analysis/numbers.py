@@ -15,11 +15,15 @@ number gets:
   delivered ones, each with the distribution-free 95% interval of the other percentiles (analysis.stats);
 - ``customer_messages``: customers' messages the harness had the mock deliver to this number.
 
-A figure **differs** between numbers when two numbers' 95% intervals do not overlap (the highest lower bound is
-above the lowest upper bound); the numbers are **uniform** when no figure differs. The section is bounded for
-hundreds of numbers: every number's row (at most ``plan.numbers.MAX_NUMBERS``), the ``WORST`` numbers first by
-throttled share, then error share, then undelivered share, and the spread of each figure over the numbers
-(min, p10, p50, p90, max).
+A figure **differs** between numbers when two numbers' intervals are apart by more than a practical margin (one
+percentage point for a share, 10% and at least 1 ms for a percentile), with the intervals taken at the family level
+``1 − 0.05 / k`` over the ``k`` numbers whose value is comparable (at least ``MIN_SAMPLES`` samples, and for a
+percentile an interval bounded on both sides: a p99 needs a few hundred); see ``differing``. The numbers are
+**uniform** when no figure differs; ``uniform`` is null when no figure had two comparable numbers (too few sends).
+
+The section is bounded for hundreds of numbers: every number's row (at most ``plan.numbers.MAX_NUMBERS``), the
+``WORST`` numbers first by throttled share, then error share, then undelivered share, and the spread of each figure
+over the numbers (min, p10, p50, p90, max).
 """
 
 from __future__ import annotations
@@ -29,11 +33,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
 from analysis.accounting import is_send
 from analysis.columns import text_in, text_is, text_present
 from analysis.stats import percentile, quantile_interval, wilson_interval
 
+MIN_SAMPLES = 10  # a number's figure is compared with the others' from this many samples on
+SHARE_MARGIN = 0.01  # shares closer than one percentage point are no practical difference
+LATENCY_MARGIN = 0.10  # nor percentiles closer than 10% of their typical value (and 1 ms)
 THROTTLE_CODES = frozenset({"130429", "131056", "131048", "80007", "4", "63018", "20429", "429"})
 WORST = 10  # numbers listed first, worst first
 RATE_FIGURES = ("throttled_share", "error_share", "delivered_share")
@@ -172,15 +180,71 @@ def number_rows(tallies: list[NumberTally]) -> list[dict[str, Any]]:
     ]
 
 
-def differing(rows: list[dict[str, Any]]) -> list[str]:
-    """The figures on which two numbers' 95% intervals do not overlap (in ``RATE_FIGURES + LATENCY_FIGURES``
-    order); empty when the numbers are uniform."""
+_RATES = {"throttled_share": ("throttled", "sends"), "error_share": ("errors", "sends"),
+          "delivered_share": ("delivered", "acked")}  # fmt: skip
+_PERCENTILES = {
+    "latency_p50_ms": ("latency_ms", 50.0),
+    "latency_p99_ms": ("latency_ms", 99.0),
+    "delivery_p50_ms": ("delivery_ms", 50.0),
+    "delivery_p99_ms": ("delivery_ms", 99.0),
+}
+
+
+def _family_intervals(tallies: list[NumberTally], figure: str, level: float) -> list[tuple[float, float]]:
+    """Each comparable number's interval of ``figure`` at ``level``: at least ``MIN_SAMPLES`` samples, and for a
+    percentile order-statistic ranks inside the sample (bounded on both sides; a p99 needs a few hundred)."""
     found = []
-    for figure in (*RATE_FIGURES, *LATENCY_FIGURES):
-        intervals = [row[figure]["ci95"] for row in rows if row[figure]["ci95"] is not None]
-        if len(intervals) >= 2 and max(lo for lo, _ in intervals) > min(hi for _, hi in intervals):
-            found.append(figure)
+    if figure in _RATES:
+        count_name, n_name = _RATES[figure]
+        z = float(sps.norm.ppf(1 - (1 - level) / 2))
+        for tally in tallies:
+            count, n = getattr(tally, count_name), int(getattr(tally, n_name))
+            interval = wilson_interval(count, n, z) if count is not None and n >= MIN_SAMPLES else None
+            if interval is not None:
+                found.append(interval)
+        return found
+    samples, pct = _PERCENTILES[figure]
+    for tally in tallies:
+        values = getattr(tally, samples)
+        array = np.sort(values[~np.isnan(values)])
+        if array.size < MIN_SAMPLES or not _two_sided(int(array.size), pct, level):
+            continue
+        interval = quantile_interval(array, pct, level)
+        if interval is not None:
+            found.append(interval)
     return found
+
+
+def _two_sided(n: int, pct: float, level: float) -> bool:
+    q, alpha = pct / 100.0, 1 - level
+    return int(sps.binom.ppf(alpha / 2, n, q)) >= 1 and int(sps.binom.ppf(1 - alpha / 2, n, q)) + 1 <= n
+
+
+def differing(tallies: list[NumberTally]) -> tuple[list[str], dict[str, int]]:
+    """The figures on which the numbers differ, and over how many numbers each figure was compared.
+
+    Each comparable number's interval is taken at the family level ``1 − 0.05 / k`` for ``k`` comparable numbers
+    (Bonferroni: with 200 numbers, chance alone must not make two of them look apart), and a figure differs when
+    the highest lower bound is above the lowest upper bound by more than its practical margin: one percentage
+    point for a share, for a percentile ``LATENCY_MARGIN`` of the numbers' median value and at least 1 ms."""
+    found, counts = [], {}
+    for figure in (*RATE_FIGURES, *LATENCY_FIGURES):
+        k = len(_family_intervals(tallies, figure, 0.95))
+        counts[figure] = k
+        if k < 2:
+            continue
+        intervals = _family_intervals(tallies, figure, 1 - 0.05 / k)
+        if len(intervals) < 2:
+            continue
+        gap = max(lo for lo, _ in intervals) - min(hi for _, hi in intervals)
+        if figure in _RATES:
+            margin = SHARE_MARGIN
+        else:
+            middle = float(np.median([(lo + hi) / 2 for lo, hi in intervals]))
+            margin = max(1.0, LATENCY_MARGIN * middle)
+        if gap > margin:
+            found.append(figure)
+    return found, counts
 
 
 def _spread(rows: list[dict[str, Any]], figure: str) -> dict[str, float | None] | None:
@@ -208,12 +272,14 @@ def numbers_section(
         return None
     rows = number_rows(tallies)
     sends = np.array([row["sends"] for row in rows], dtype="float64")
-    differs = differing(rows)
+    differs, counts = differing(tallies)
     mean = float(sends.mean()) if sends.size else 0.0
     return {
         "count": len(rows),
-        "uniform": not differs,
+        # None: no figure had two numbers with enough samples to compare (too few sends per number to tell).
+        "uniform": (not differs) if any(n >= 2 for n in counts.values()) else None,
         "differs": differs,
+        "compared": counts,
         "throttle_codes": sorted(THROTTLE_CODES, key=int),
         "load": {
             "sends_min": int(sends.min()),

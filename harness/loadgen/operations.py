@@ -9,8 +9,8 @@ the request goes out through Locust's FastHttpSession with ``catch_response=True
     vendor_message_id, bytes_sent, worker, vendor, scenario, phone_number_id
 
 Every send (and every customer message, which a customer writes *to* a business number) goes over the profile's
-numbers in turn (``plan.numbers.NumberSpread``: a seeded, weighted round-robin over the worker's own count of such
-requests), and its record names the number's id in ``phone_number_id``.
+numbers in turn (``plan.numbers.NumberSpread``: a seeded, weighted round-robin over the worker's own count of sends,
+and separately of customer messages), and its record names the number's id in ``phone_number_id``.
 
 ``customer_message`` is not a vendor call: it asks the mock to deliver a customer's message to the vendor as a
 signed webhook (docs/contracts.md, control plane), which is how the peak and webhook-storm scenarios load a
@@ -88,12 +88,14 @@ class Performer:
 
     def __post_init__(self) -> None:
         self._sequence = itertools.count()
-        self._number_sequence = itertools.count()  # sends and customer messages only, so the spread is exact
+        # One count for sends, one for customer messages: each kind alone goes round the numbers exactly.
+        self._number_sequences = {"send": itertools.count(), "inbound": itertools.count()}
         self._rng = random.Random(f"scrmbench-performer-{self.seed}-{self.worker_index}")
 
-    def next_number(self) -> BusinessNumber | None:
-        """The business number of this worker's next send (or customer message), in the spread's order."""
-        return None if self.numbers is None else self.numbers.pick(next(self._number_sequence))
+    def next_number(self, kind: str = "send") -> BusinessNumber | None:
+        """The business number of this worker's next send (``kind`` "send") or customer message ("inbound"), in
+        the spread's order."""
+        return None if self.numbers is None else self.numbers.pick(next(self._number_sequences[kind]))
 
     def next_token(self) -> tuple[int, str]:
         sequence = next(self._sequence)
@@ -180,7 +182,7 @@ class Performer:
             raise ValueError("customer_message needs the mock's URL (the vendor profile cannot be pointed at a mock)")
         sequence, token = self.next_token()
         person = self.customers.customer(sequence * 7919 + self.worker_index)
-        number = self.next_number()
+        number = self.next_number("inbound")
         multi = number is not None and self.numbers is not None and len(self.numbers.numbers) > 1
         # One number: the mock's (the profile's id, else the mock's default), as before; many: the spread's.
         phone_number_id = number.id if multi and number is not None else self.mock.phone_number_id

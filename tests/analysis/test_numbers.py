@@ -65,6 +65,13 @@ def test_counts_shares_and_percentiles_per_number() -> None:
     assert by[A]["latency_p50_ms"]["value"] == 100.0 and by[B]["latency_p99_ms"]["value"] == 300.0
     assert by[A]["delivery_p50_ms"]["value"] == 1000.0
     assert result["load"] == {"sends_min": 40, "sends_max": 40, "imbalance": 1.0}
+    assert {"throttled_share", "latency_p50_ms"} <= set(result["differs"]) and result["uniform"] is False
+
+
+def test_differences_inside_the_practical_margin_are_no_difference() -> None:
+    rows = [row for i in range(20) for row in sends(str(300 + i), 30, start=30 * i, latency_ms=1.0 + 0.01 * i)]
+    result = section(rows, delivered(rows))
+    assert result is not None and result["uniform"] is True  # 1.0 to 1.19 ms: under the 1 ms margin
 
 
 def test_a_throttled_number_makes_the_numbers_differ_and_comes_first() -> None:
@@ -80,14 +87,22 @@ def test_a_throttled_number_makes_the_numbers_differ_and_comes_first() -> None:
 def test_numbers_that_fare_alike_are_uniform() -> None:
     rows = sends(A, 50, throttled=1) + sends(B, 50, start=50, throttled=2) + sends(C, 50, start=100)
     result = section(rows, delivered(rows))
-    assert result is not None and result["uniform"] and result["differs"] == []
+    assert result is not None and result["uniform"] is True and result["differs"] == []
+    assert result["compared"]["throttled_share"] == 3 and result["compared"]["latency_p99_ms"] == 0  # 50 each
+
+
+def test_too_few_sends_per_number_leave_uniformity_undecided() -> None:
+    rows = sends(A, 4) + sends(B, 4, start=4, throttled=4)
+    result = section(rows, delivered(rows))
+    assert result is not None and result["uniform"] is None and result["differs"] == []
 
 
 def test_without_a_ledger_the_delivery_figures_are_null_not_zero() -> None:
     result = section(sends(A, 5) + sends(B, 5, start=5), None)
     assert result is not None
     for row in result["by_number"]:
-        assert row["delivered"] is None and row["delivered_share"] == {"value": None, "ci95": None}
+        assert row["delivered"] is None and row["delivered_share"]["value"] is None
+        assert row["delivered_share"]["ci95"] is None and result["compared"]["delivered_share"] == 0
         assert row["delivery_p99_ms"]["value"] is None
 
 
