@@ -136,6 +136,7 @@ ANALYSIS_COLUMNS: tuple[str, ...] = (
     "correlation_id",
     "vendor",
     "scenario",
+    "phone_number_id",  # per-number figures (analysis/numbers.py)
 )
 LEDGER_ANALYSIS_COLUMNS: tuple[str, ...] = (
     "arrived_at",

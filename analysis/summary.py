@@ -23,6 +23,7 @@ from analysis.degradation import degradation
 from analysis.harness_health import HealthThresholds, assess
 from analysis.load import RunData
 from analysis.metrics import request_metrics, run_span, timelines
+from analysis.numbers import numbers_section
 from analysis.rates import RateCard, shipped_card
 from analysis.recovery import RecoveryParams, recovery
 from analysis.reported import report_accuracy, reported_delivered_but_lost, reported_figures
@@ -253,6 +254,8 @@ def build_summary(
         ),
         "harness": health.section(),
         "agents": agents,
+        # Per business number (analysis/numbers.py); null for runs whose records name no number.
+        "numbers": numbers_section(run.requests, messages, ledger_available=run.has_ledger),
         "unmeasured": unmeasured,
         "sla": None,
     }

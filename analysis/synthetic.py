@@ -91,6 +91,7 @@ def _request_table(
         "worker": np.where(idx % 2 == 0, "w0", "w1").astype(object),
         "vendor": np.full(n, "synthetic", dtype=object),
         "scenario": np.full(n, "failover", dtype=object),
+        "phone_number_id": np.full(n, "100000000000001", dtype=object),
     }
     return pa.Table.from_pydict(columns, schema=REQUEST_SCHEMA), {"ok": ok, "timeout": timeout, "scheduled": scheduled}
 

@@ -52,6 +52,9 @@ REQUEST_SCHEMA = pa.schema(
         ("worker", pa.string()),
         ("vendor", pa.string()),
         ("scenario", pa.string()),
+        # The business number the request went out from (a send) or was written to (a customer message): its Cloud
+        # API phone-number id, else its digits (plan.numbers); null for other calls and in runs before it was kept.
+        ("phone_number_id", pa.string()),
     ]
 )
 REQUEST_COLUMNS = tuple(REQUEST_SCHEMA.names)

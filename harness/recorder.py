@@ -10,7 +10,8 @@ need fsync per flush, which we do not pay for.
 Record fields the recorder reads from a request's ``context`` (the adapters' Locust executor and the open-model
 dispatcher put them there): ``scheduled_at``, ``operation``, ``outcome``, ``error_kind``, ``error_code``,
 ``error_text``, ``correlation_id``, ``vendor_message_id``, ``bytes_sent``, ``http_status``, and optionally
-``vendor``, ``scenario``, ``worker``. Error texts pass through the secret redactor: a vendor may echo a key.
+``vendor``, ``scenario``, ``worker``, ``phone_number_id`` (the business number used). Error texts pass through the
+secret redactor: a vendor may echo a key.
 
 Disk full: a flush that fails with ENOSPC or EDQUOT calls the sink's ``on_disk_full`` once. Under Locust
 (``install_recorder``) that stops the load and ends the process with exit code ``LOCUST_EXIT_DISK_FULL``, which
@@ -59,7 +60,7 @@ TEST_DISK_FULL_ENV = "SCRMBENCH_TEST_DISK_FULL_AT"
 _ROW_ORDER = (
     "scheduled_at", "started_at", "ended_at", "latency_ms", "corrected_latency_ms", "operation", "name", "status",
     "ok", "outcome", "error_kind", "error_code", "error_text", "bytes_sent", "bytes_received", "correlation_id",
-    "vendor_message_id", "worker", "vendor", "scenario",
+    "vendor_message_id", "worker", "vendor", "scenario", "phone_number_id",
 )  # fmt: skip
 if _ROW_ORDER != REQUEST_COLUMNS:
     raise RuntimeError("harness.recorder is out of step with ground.records.REQUEST_SCHEMA; update _ROW_ORDER")
@@ -340,6 +341,7 @@ class RequestRecorder:
             ctx.get("worker") or self.worker,
             ctx.get("vendor") or self.vendor,
             ctx.get("scenario") or self.scenario,
+            ctx.get("phone_number_id"),
         )
 
     # Locust's EventHook shape, so the httpx executors can report straight into the recorder.
@@ -406,5 +408,16 @@ def install_recorder(
 def read_requests(run_dir: Path) -> pa.Table:
     """All request shards of a run as one table (temporary files of an interrupted flush are not shards)."""
     shards = sorted((run_dir / REQUESTS_DIR).glob("*.parquet"))
-    tables = [pq.read_table(shard, schema=REQUEST_SCHEMA) for shard in shards]
+    tables = [_with_schema(pq.read_table(shard)) for shard in shards]
     return pa.concat_tables(tables) if tables else REQUEST_SCHEMA.empty_table()
+
+
+def _with_schema(table: pa.Table) -> pa.Table:
+    """A shard in ``REQUEST_SCHEMA``: columns added since it was written (``phone_number_id``) read as nulls."""
+    columns = [
+        table.column(name).cast(REQUEST_SCHEMA.field(name).type)
+        if name in table.column_names
+        else pa.nulls(table.num_rows, REQUEST_SCHEMA.field(name).type)
+        for name in REQUEST_SCHEMA.names
+    ]
+    return pa.Table.from_arrays(columns, schema=REQUEST_SCHEMA)

@@ -206,6 +206,71 @@ def _agents_charts(out: _Collector, runs: list[RunBundle]) -> None:
         )
 
 
+NUMBERS_SECTION = "business numbers"
+_SHARE_LABELS = {"throttled_share": "throttled", "error_share": "errors", "delivered_share": "delivered"}
+_FIGURE_WORDS = {
+    "throttled_share": "throttled share",
+    "error_share": "error share",
+    "delivered_share": "delivered share",
+    "latency_p50_ms": "request p50",
+    "latency_p99_ms": "request p99",
+    "delivery_p50_ms": "delivery p50",
+    "delivery_p99_ms": "delivery p99",
+}
+
+
+def _numbers_charts(out: _Collector, runs: list[RunBundle]) -> None:
+    """Per business number (``summary["numbers"]``), for runs that spread their load over several: how evenly the
+    sends went, and only where numbers differ (two numbers' 95% intervals apart) the worst ones on each share; a
+    run whose numbers are uniform says so in the caption instead. Bounded: a histogram and at most ``worst`` bars
+    per share, whatever the number of numbers."""
+    names = trace_names(runs)
+    measured = {
+        n: b.summary["numbers"]
+        for n, b in zip(names, runs, strict=True)
+        if isinstance(b.summary.get("numbers"), dict) and (b.summary["numbers"].get("count") or 0) > 1
+    }
+    if not measured:
+        return
+    words = "; ".join(_numbers_words(name, section) for name, section in measured.items())
+    sends = {n: [row.get("sends", 0) for row in s.get("by_number") or []] for n, s in measured.items()}
+    out.add(NUMBERS_SECTION, "sends per number", f"How many numbers carried how many sends. {words}",
+            figures.numbers_sends(sends, title="sends per number"))  # fmt: skip
+    for name, section in measured.items():
+        shares = [key for key in section.get("differs") or [] if key in _SHARE_LABELS]
+        if not shares:
+            continue
+        by_id = {row.get("phone_number_id"): row for row in section.get("by_number") or []}
+        worst = [by_id[key] for key in section.get("worst") or [] if key in by_id]
+        out.add(
+            NUMBERS_SECTION,
+            f"worst numbers: {name}",
+            f"The {len(worst)} numbers that fared worst of {section.get('count')} (throttled first, then errors, "
+            "then undelivered), with 95% intervals; throttling codes: "
+            f"{', '.join(section.get('throttle_codes') or [])}.",
+            figures.numbers_worst(worst, [(key, _SHARE_LABELS[key]) for key in shares], title=f"worst numbers: {name}"),
+        )
+
+
+def _numbers_words(name: str, section: dict[str, Any]) -> str:
+    count = section.get("count")
+    load = section.get("load") or {}
+    spread = f"{load.get('sends_min')}–{load.get('sends_max')} sends each"
+    if section.get("uniform"):
+        return f"{name}: {count} numbers, {spread}; uniform (every figure's 95% intervals overlap across numbers)"
+    differs = ", ".join(_FIGURE_WORDS.get(key, key) for key in section.get("differs") or [])
+    details = []
+    for key in section.get("differs") or []:
+        points = (section.get("spread") or {}).get(key) or {}
+        low, mid, high = (_number(points.get(k)) for k in ("min", "p50", "max"))
+        if low is None or mid is None or high is None:
+            continue
+        shown_values = [f"{v:.1%}" if key.endswith("share") else f"{v:.0f} ms" for v in (low, mid, high)]
+        details.append(f"{_FIGURE_WORDS.get(key, key)} {' / '.join(shown_values)}")
+    shown = f" (min / median / max over numbers: {'; '.join(details)})" if details else ""
+    return f"{name}: {count} numbers, {spread}; they differ on {differs}{shown}"
+
+
 def _seconds(ms: Any) -> str:
     value = _number(ms)
     return "–" if value is None else f"{value / 1000.0:.1f} s"
@@ -238,4 +303,5 @@ def build_charts(bundles: list[RunBundle]) -> tuple[list[Chart], list[str]]:
     for scenario, runs in by_scenario.items():
         _scenario_charts(out, scenario, runs)
     _agents_charts(out, bundles)
+    _numbers_charts(out, bundles)
     return out.charts, out.omitted

@@ -277,6 +277,43 @@ def agents_over_time(
     return fig
 
 
+def numbers_sends(sends: Mapping[str, Sequence[int]], *, title: str) -> go.Figure:
+    """How many business numbers carried how many sends, per run (``summary["numbers"]``): a tall narrow bar is
+    an even spread; a long tail is numbers the load (or the vendor) favoured."""
+    fig = _base(title, "sends from one number", "numbers")
+    palette = colours(list(sends))
+    for name, values in sends.items():
+        fig.add_histogram(x=list(values), name=safe(name), marker={"color": palette[name]}, opacity=0.75)
+    fig.update_layout(barmode="overlay", hovermode="closest")
+    return fig
+
+
+def numbers_worst(rows: Sequence[Mapping[str, object]], figures: Sequence[tuple[str, str]], *, title: str) -> go.Figure:
+    """The worst numbers of one run side by side on each differing share (``(key, label)`` of ``figures``), each
+    with its 95% interval; numbers are categories on x, worst first."""
+    fig = _base(title, "business number (phone-number id)", "share of its sends")
+    ids = [safe(row.get("phone_number_id", "")) for row in rows]
+    for index, (key, label) in enumerate(figures):
+        values, plus, minus = [], [], []
+        for row in rows:
+            figure = row.get(key)
+            value = figure.get("value") if isinstance(figure, Mapping) else None
+            interval = figure.get("ci95") if isinstance(figure, Mapping) else None
+            values.append(value)
+            if isinstance(value, int | float) and isinstance(interval, list | tuple) and len(interval) == 2:
+                plus.append(float(interval[1]) - float(value))
+                minus.append(float(value) - float(interval[0]))
+            else:
+                plus.append(0.0)
+                minus.append(0.0)
+        fig.add_bar(x=ids, y=values, name=safe(label), marker={"color": PALETTE[index % len(PALETTE)]},
+                    error_y={"type": "data", "array": plus, "arrayminus": minus, "visible": True})  # fmt: skip
+    fig.update_layout(barmode="group", hovermode="closest")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=".0%")
+    return fig
+
+
 def has_data(fig: go.Figure) -> bool:
     """True when at least one trace has a point: the scorecard never shows an empty chart."""
     for trace in fig.data:

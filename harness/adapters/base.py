@@ -24,6 +24,7 @@ from ground.errors import ConfigError
 from ground.secrets import redact_headers
 
 # The operation names live on the plan floor; adapters and their callers may keep reading them from here.
+from plan.numbers import BusinessNumber
 from plan.operations import MUTATING as MUTATING
 from plan.operations import OPERATIONS as OPERATIONS
 from plan.operations import Operation as Operation
@@ -38,6 +39,7 @@ class SendText:
     to: str
     text: str
     correlation_id: str | None = None
+    sender: BusinessNumber | None = None  # the business number to send from; None: the profile's first
     operation: Operation = "send_text"
 
 
@@ -48,6 +50,7 @@ class SendTemplate:
     language: str = "en_US"
     params: tuple[str, ...] = ()
     correlation_id: str | None = None
+    sender: BusinessNumber | None = None  # the business number to send from; None: the profile's first
     operation: Operation = "send_template"
 
 
@@ -63,6 +66,7 @@ class SendMedia:
     # The file itself, for dialects that send files with the message (WATI) rather than by id or link.
     content: bytes | None = None
     mime_type: str = "image/jpeg"
+    sender: BusinessNumber | None = None  # the business number to send from; None: the profile's first
     operation: Operation = "send_media"
 
 
@@ -72,6 +76,7 @@ class UploadMedia:
     mime_type: str = "image/jpeg"
     filename: str = "upload.jpg"
     correlation_id: str | None = None
+    sender: BusinessNumber | None = None  # the business number to send from; None: the profile's first
     operation: Operation = "upload_media"
 
 

@@ -6,11 +6,14 @@ Meta: ``POST /{version}/{phone_number_id}/messages`` with ``Authorization: Beare
 phone-number id (360dialog adds it; including it "may result in errors"), key in ``D360-API-KEY``.
 The correlation token goes in the text, last template parameter or caption, and in ``biz_opaque_callback_data``.
 
-``numbers: by_recipient`` (Meta dialect) sends each message from the profile's number its recipient hashes to
+The sending number: Meta's path names it (``/{phone_number_id}/messages``), so each send goes out from its call's
+``sender`` (a multi-number profile's spread, ``plan.numbers``). A call that names none goes out from the first
+number, or with ``numbers: by_recipient`` from the profile's number its recipient hashes to
 (``mocks.whatsapp.shards.sender_for``: CRC-32 of its digits over the numbers' ids, sorted; a customer always hears
-from the same number), so a load spreads over several
-business numbers; a sharded mock (``scrmbench run --mock-shards N``) uses it to reach every shard. The default,
-``first``, sends everything from the first number.
+from the same number); a sharded mock (``scrmbench run --mock-shards N``) uses it to reach every shard.
+360dialog cannot choose: its API keys are
+generated per phone number (docs.360dialog.com, "API Keys"), so a 360dialog profile sends from the one number its
+key belongs to; spread the load over several numbers with one profile (and key) per number.
 """
 
 from __future__ import annotations
@@ -73,6 +76,19 @@ class CloudApiAdapter(DialectBase):
             return self._prefix
         return f"/{self.options.api_version}/{sender_for(to, self._spread)}"
 
+    def _path_for(self, call: SendText | SendTemplate | SendMedia, to: str) -> str:
+        """The sending number's path: the call's ``sender`` (a multi-number profile's spread), else the recipient's
+        hash's (``numbers: by_recipient``), else the first number's; 360dialog: none (the API key decides)."""
+        if self.options.dialect == "360dialog" or call.sender is not None:
+            return self._prefix_for(call)
+        return self._sender(to)
+
+    def _prefix_for(self, call: SendText | SendTemplate | SendMedia | UploadMedia) -> str:
+        """Meta: the sending number's path; 360dialog: none (the API key decides the number)."""
+        if self.options.dialect == "360dialog" or call.sender is None:
+            return self._prefix
+        return f"/{self.options.api_version}/{call.sender.id}"
+
     def _message(self, call: SendText | SendTemplate | SendMedia, node: dict[str, Any]) -> HttpRequest:
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
@@ -82,7 +98,7 @@ class CloudApiAdapter(DialectBase):
         }
         if call.correlation_id:
             body["biz_opaque_callback_data"] = call.correlation_id
-        return self.request(call, "POST", f"{self._sender(body['to'])}/messages", json=body)
+        return self.request(call, "POST", f"{self._path_for(call, body['to'])}/messages", json=body)
 
     def send_text(self, call: SendText) -> HttpRequest:
         return self._message(call, {"type": "text", "text": {"body": with_token(call.text, call.correlation_id)}})
@@ -107,7 +123,7 @@ class CloudApiAdapter(DialectBase):
     def upload_media(self, call: UploadMedia) -> HttpRequest:
         fields = {"messaging_product": "whatsapp", "type": call.mime_type}
         body, content_type = encode_multipart(fields, "file", call.filename, call.content, call.mime_type)
-        return self.request(call, "POST", f"{self._prefix}/media", body=body, content_type=content_type)
+        return self.request(call, "POST", f"{self._prefix_for(call)}/media", body=body, content_type=content_type)
 
     def health(self, call: Health) -> HttpRequest:
         return self.request(call, "GET", self._health_path)

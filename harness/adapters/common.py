@@ -37,6 +37,7 @@ from harness.adapters.base import (
     json_body,
 )
 from harness.config.profiles import AuthConfig, VendorProfile
+from plan.numbers import BusinessNumber
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,11 @@ class DialectBase:
             timeout=self.profile.timeouts.for_operation(call.operation),
             correlation_id=call.correlation_id,
         )
+
+    def from_number(self, call: Call) -> BusinessNumber:
+        """The business number a send goes out from: the call's ``sender``, else the profile's first number."""
+        sender = getattr(call, "sender", None)
+        return sender if isinstance(sender, BusinessNumber) else self.profile.phone.business_number()
 
     def unsupported(self, operation: Operation, why: str) -> UnsupportedOperation:
         return UnsupportedOperation(

@@ -11,7 +11,9 @@
           error_code: error.code
           error_text: error.message
 
-Placeholders: to, to_digits, from, from_digits, phone_number_id, correlation_id, text, template, language,
+Placeholders: to, to_digits, from, from_digits, phone_number_id (the sending number: the call's, else the
+profile's first; a vendor that can choose the number gets one of them in its path, query or body), correlation_id,
+text, template, language,
 params (a whole JSON value "{params}" becomes the list), caption, media_id, link, kind, mime_type, filename,
 query, limit, conversation_id, agent, cursor, skills, cap, tag. ``text`` and ``caption`` already carry the
 correlation token (an agent's reply too), and ``params`` has it appended (a segment broadcast's too), so the token
@@ -201,11 +203,11 @@ class GenericHttpAdapter(DialectBase):
         return self.request(call, spec.method, path, headers=headers)
 
     def _values(self, call: Call) -> dict[str, Any]:
-        phone = self.profile.phone
+        phone = self.from_number(call)  # the call's sender, else the profile's first number
         values: dict[str, Any] = {
             "from": phone.number,
             "from_digits": phone.digits,
-            "phone_number_id": phone.id or phone.digits,
+            "phone_number_id": phone.id,
             "correlation_id": call.correlation_id or "",
             "mime_type": getattr(call, "mime_type", "application/octet-stream"),
             "filename": getattr(call, "filename", None) or "upload.bin",

@@ -1,7 +1,8 @@
 """The reference SCRM's REST API (docs/contracts.md, "Reference SCRM vendor"): JSON, Bearer key, 202 on accept.
 
 The correlation token rides in the text, as the last template parameter, or in the caption; the reference
-vendor passes all three through to the Graph API unchanged.
+vendor passes all three through to the Graph API unchanged. The sending number goes as ``from`` (its Cloud API
+phone-number id) when the call names one; without it the vendor sends from its own default number.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class ReferenceAdapter(DialectBase):
     supported = frozenset(OPERATIONS)
 
     def send_text(self, call: SendText) -> HttpRequest:
-        body = {"to": _digits(call.to), "text": with_token(call.text, call.correlation_id)}
+        body = {"to": _digits(call.to), "text": with_token(call.text, call.correlation_id), **_sender(call)}
         return self.request(call, "POST", "/api/messages", json=body)
 
     def send_template(self, call: SendTemplate) -> HttpRequest:
@@ -59,11 +60,12 @@ class ReferenceAdapter(DialectBase):
             "template": call.template,
             "language": call.language,
             "params": list(params_with_token(call.params, call.correlation_id)),
+            **_sender(call),
         }
         return self.request(call, "POST", "/api/messages/template", json=body)
 
     def send_media(self, call: SendMedia) -> HttpRequest:
-        body: dict[str, Any] = {"to": _digits(call.to), "kind": call.kind}
+        body: dict[str, Any] = {"to": _digits(call.to), "kind": call.kind, **_sender(call)}
         if call.media_id:
             body["media_id"] = call.media_id
         elif call.link:
@@ -74,7 +76,7 @@ class ReferenceAdapter(DialectBase):
 
     def upload_media(self, call: UploadMedia) -> HttpRequest:
         body, content_type = encode_multipart(
-            {"type": call.mime_type}, "file", call.filename, call.content, call.mime_type
+            {"type": call.mime_type, **_sender(call)}, "file", call.filename, call.content, call.mime_type
         )
         return self.request(call, "POST", "/api/media", body=body, content_type=content_type)
 
@@ -157,6 +159,10 @@ class ReferenceAdapter(DialectBase):
             if not message_id:
                 return outcome(request, response, ok=False, error_code="no_id", error_text="accepted without an id")
         return outcome(request, response, ok=True, vendor_message_id=message_id, data=extra)
+
+
+def _sender(call: SendText | SendTemplate | SendMedia | UploadMedia) -> dict[str, str]:
+    return {"from": call.sender.id} if call.sender is not None else {}
 
 
 def _digits(number: str) -> str:

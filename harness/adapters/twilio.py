@@ -5,6 +5,9 @@ addresses ``whatsapp:+E164``. Templates go by ``ContentSid`` with ``ContentVaria
 numbered variables); media only by URL (``MediaUrl``), so there is no standalone upload. The answer is JSON with
 ``sid`` (``SM…``) and ``status``; errors are ``{"code", "message", "more_info", "status"}``.
 The correlation token rides in ``Body`` (text, caption) or as the next numbered content variable.
+The sending number is ``From`` (``whatsapp:+E164``), the call's ``sender`` or the profile's first number; with a
+``messaging_service_sid`` Twilio may pick another sender of the service's pool, so the records name the number
+asked for, and the ledger says which one WhatsApp saw.
 """
 
 from __future__ import annotations
@@ -52,10 +55,10 @@ class TwilioAdapter(DialectBase):
         self.account_sid = options.account_sid or credentials.username or ""
         # Twilio's Basic-auth user is the account SID; when the profile gives it, it wins over the variable.
         self._auth = auth_headers(profile.auth, Credentials(username=self.account_sid, password=credentials.password))
-        self._from = "whatsapp:+" + profile.phone.digits
 
     def _send(self, call: SendText | SendTemplate | SendMedia, fields: dict[str, str]) -> HttpRequest:
-        form = {"To": "whatsapp:+" + call.to.removeprefix("whatsapp:").lstrip("+"), "From": self._from, **fields}
+        sender = "whatsapp:+" + self.from_number(call).digits
+        form = {"To": "whatsapp:+" + call.to.removeprefix("whatsapp:").lstrip("+"), "From": sender, **fields}
         if self.options.messaging_service_sid:
             form["MessagingServiceSid"] = self.options.messaging_service_sid
         if self.options.status_callback:

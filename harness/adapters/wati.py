@@ -16,6 +16,11 @@ It has no agent presence, no per-operator inbox and no reply as an operator (sen
 agents cannot be simulated and the agents figures are "not measured"; ``updateChatStatus`` (close) exists on Pro
 plans but its body's field names are not in the public reference, and there is no send to a segment (the bulk
 ``sendTemplateMessages`` takes a list of receivers): README, "Agents, tags and segments by adapter".
+
+The sending number (WATI's "multiple WhatsApp numbers", support.wati.io article 11968977): ``channel_number`` in
+``sendTemplateMessage``'s body and ``channelPhoneNumber`` with ``sendSessionMessage``, from the call's ``sender``
+(``options.channel_number`` when the call names none and the option is set). ``sendSessionFile`` has no documented
+way to choose: files go from the tenant's default number.
 """
 
 from __future__ import annotations
@@ -66,8 +71,16 @@ class WatiAdapter(DialectBase):
         self.options = options
         self._auth = auth_headers(profile.auth, credentials, raw_token=options.raw_token)
 
+    def _channel(self, call: SendText | SendTemplate) -> str | None:
+        """The number to send from: the call's sender, else ``options.channel_number`` (None: WATI's default)."""
+        return call.sender.digits if call.sender is not None else self.options.channel_number
+
     def send_text(self, call: SendText) -> HttpRequest:
-        query = urlencode({"messageText": with_token(call.text, call.correlation_id)}, quote_via=quote)
+        fields = {"messageText": with_token(call.text, call.correlation_id)}
+        channel = self._channel(call)
+        if channel:
+            fields["channelPhoneNumber"] = channel
+        query = urlencode(fields, quote_via=quote)
         return self.request(call, "POST", f"{self.options.api_prefix}/sendSessionMessage/{_digits(call.to)}?{query}")
 
     def send_template(self, call: SendTemplate) -> HttpRequest:
@@ -77,8 +90,9 @@ class WatiAdapter(DialectBase):
             "broadcast_name": self.options.broadcast_name,
             "parameters": [{"name": str(index), "value": value} for index, value in enumerate(params, start=1)],
         }
-        if self.options.channel_number:
-            body["channel_number"] = self.options.channel_number
+        channel = self._channel(call)
+        if channel:
+            body["channel_number"] = channel
         query = urlencode({"whatsappNumber": _digits(call.to)})
         return self.request(call, "POST", f"{self.options.api_prefix}/sendTemplateMessage?{query}", json=body)
 

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from ground.durations import Seconds
 from ground.errors import ConfigError
 from ground.loading import _line_of, validate, validation_error
+from plan.numbers import MAX_NUMBERS, MAX_WEIGHT, BusinessNumber
 from plan.operations import OPERATIONS, Operation
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
@@ -90,8 +91,9 @@ class AuthConfig(_Strict):
 
 class PhoneNumber(_Strict):
     number: str  # E.164, '+' optional
-    id: str | None = None  # the Cloud API phone-number id behind it, when the dialect needs one
+    id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")  # the Cloud API phone-number id behind it
     label: str = ""
+    weight: int = Field(default=1, ge=1, le=MAX_WEIGHT)  # its share of the load (plan.numbers): weight / Σ weights
 
     @field_validator("number")
     @classmethod
@@ -103,6 +105,53 @@ class PhoneNumber(_Strict):
     @property
     def digits(self) -> str:
         return self.number.lstrip("+")
+
+    def business_number(self) -> BusinessNumber:
+        """The number as the load spreads it: its id, else its digits (what the run's mock is configured with)."""
+        return BusinessNumber(self.number, self.id or self.digits, self.weight)
+
+
+class PhoneNumberRange(_Strict):
+    """``count`` consecutive numbers from ``first`` (ids consecutive from ``first_id``, else each number's digits),
+    added after ``phone_numbers``: a profile for an admin running 50–200 numbers without listing each one.
+
+        phone_number_range: {first: "+15550001000", first_id: "100000000001000", count: 50}
+    """
+
+    first: str
+    first_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
+    count: int = Field(ge=1, le=MAX_NUMBERS)
+    weight: int = Field(default=1, ge=1, le=MAX_WEIGHT)
+    label: str = ""
+
+    @field_validator("first")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        if not _PHONE.fullmatch(value):
+            raise ValueError("must be an E.164 number: optional '+', 7 to 15 digits, no spaces")
+        return value
+
+    @model_validator(mode="after")
+    def _fits(self) -> PhoneNumberRange:
+        digits = self.first.lstrip("+")
+        last = int(digits) + self.count - 1
+        if len(str(last)) != len(digits):
+            raise ValueError(
+                f"{self.count} numbers from {self.first} run past {len(digits)} digits (the last would be +{last})"
+            )
+        if self.first_id is not None and len(str(int(self.first_id) + self.count - 1)) > 20:
+            raise ValueError(f"{self.count} ids from {self.first_id} run past 20 digits")
+        return self
+
+    def expand(self) -> list[PhoneNumber]:
+        plus = "+" if self.first.startswith("+") else ""
+        start = int(self.first.lstrip("+"))
+        numbers = []
+        for offset in range(self.count):
+            number_id = None if self.first_id is None else str(int(self.first_id) + offset)
+            label = f"{self.label}{offset + 1}" if self.label else ""
+            numbers.append(PhoneNumber(number=f"{plus}{start + offset}", id=number_id, label=label, weight=self.weight))
+        return numbers
 
 
 class Capabilities(_Strict):
@@ -245,6 +294,8 @@ class VendorProfile(_Strict):
     base_url: str
     auth: AuthConfig = AuthConfig()
     phone_numbers: list[PhoneNumber] = Field(min_length=1)
+    # More numbers after the listed ones (plan.numbers spreads every scenario's sends over all of them).
+    phone_number_range: PhoneNumberRange | None = None
     capabilities: Capabilities
     timeouts: Timeouts = Timeouts()
     allowed_targets: list[str] = Field(default_factory=list)
@@ -275,6 +326,28 @@ class VendorProfile(_Strict):
             )
         return failover
 
+    @field_validator("phone_number_range")
+    @classmethod
+    def _numbers_bounded(cls, value: PhoneNumberRange | None, info: ValidationInfo) -> PhoneNumberRange | None:
+        # Checked here, with the range: the listed numbers are validated already (declared before it).
+        listed = info.data.get("phone_numbers") or []
+        numbers = [*listed, *(value.expand() if value is not None else [])]
+        if len(numbers) > MAX_NUMBERS:
+            raise ValueError(
+                f"{len(listed)} listed numbers and {len(numbers) - len(listed)} in the range make {len(numbers)}, "
+                f"more than {MAX_NUMBERS}"
+            )
+        _unique_numbers(numbers)
+        return value
+
+    @field_validator("phone_numbers")
+    @classmethod
+    def _listed_unique(cls, value: list[PhoneNumber]) -> list[PhoneNumber]:
+        if len(value) > MAX_NUMBERS:
+            raise ValueError(f"{len(value)} numbers, more than {MAX_NUMBERS}")
+        _unique_numbers(value)
+        return value
+
     @field_validator("name")
     @classmethod
     def _slug(cls, value: str) -> str:
@@ -301,11 +374,34 @@ class VendorProfile(_Strict):
     def phone(self) -> PhoneNumber:
         return self.phone_numbers[0]
 
+    @property
+    def all_numbers(self) -> list[PhoneNumber]:
+        """The listed numbers, then the range's."""
+        extra = self.phone_number_range.expand() if self.phone_number_range is not None else []
+        return [*self.phone_numbers, *extra]
+
+    def business_numbers(self) -> tuple[BusinessNumber, ...]:
+        """Every number the load spreads its sends over (plan.numbers), in profile order."""
+        return tuple(number.business_number() for number in self.all_numbers)
+
     def public_dict(self) -> dict[str, Any]:
         """The profile as written to manifest.json: env names only, dev defaults dropped."""
         data = self.model_dump(mode="json")
         data["auth"].pop("dev_default", None)
         return data
+
+
+def _unique_numbers(numbers: list[PhoneNumber]) -> None:
+    seen_numbers: set[str] = set()
+    seen_ids: set[str] = set()
+    for number in numbers:
+        key = number.business_number()
+        if number.digits in seen_numbers:
+            raise ValueError(f"the number +{number.digits} is listed twice")
+        if key.id in seen_ids:
+            raise ValueError(f"the phone-number id {key.id} is used twice (a number without id uses its digits)")
+        seen_numbers.add(number.digits)
+        seen_ids.add(key.id)
 
 
 def _http_url(value: str) -> str:
@@ -334,7 +430,13 @@ _FIELD_FIXES = {
     "header": "give the header's name, e.g. D360-API-KEY",
     "auth": "see the auth block of the shipped examples in vendors/",
     "number": "write it as +4915112345678",
-    "phone_numbers": 'list at least one number, e.g. - number: "+4915112345678"',
+    "phone_numbers": 'list at least one number, each once, e.g. - number: "+4915112345678"',
+    "phone_number_range": 'give first, count (and first_id), e.g. {first: "+15550001000", count: 50}, '
+    f"at most {MAX_NUMBERS} numbers in all, none twice",
+    "first": "write it as +15550001000",
+    "first_id": "write the Cloud API phone-number id as digits, e.g. 100000000001000",
+    "count": f"give a whole number from 1 to {MAX_NUMBERS}",
+    "weight": f"give a whole number from 1 to {MAX_WEIGHT} (its share of the load)",
     "allowed_targets": "list bare host names such as api.vendor.com",
     "operations": "list each operation once, from: " + ", ".join(OPERATIONS),
     "launch": "see the launch block of vendors/reference-steady.yaml or vendors/twilio-facade.yaml",

@@ -6,7 +6,11 @@ the request goes out through Locust's FastHttpSession with ``catch_response=True
 ``context``, which the recorder (``harness.recorder``) writes:
 
     scheduled_at, operation, correlation_id, outcome, error_kind, error_code, error_text,
-    vendor_message_id, bytes_sent, worker, vendor, scenario
+    vendor_message_id, bytes_sent, worker, vendor, scenario, phone_number_id
+
+Every send (and every customer message, which a customer writes *to* a business number) goes over the profile's
+numbers in turn (``plan.numbers.NumberSpread``: a seeded, weighted round-robin over the worker's own count of sends,
+and separately of customer messages), and its record names the number's id in ``phone_number_id``.
 
 ``customer_message`` is not a vendor call: it asks the mock to deliver a customer's message to the vendor as a
 signed webhook (docs/contracts.md, control plane), which is how the peak and webhook-storm scenarios load a
@@ -40,12 +44,15 @@ from harness.adapters.base import (
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.media import MediaSet
 from mocks.whatsapp.shards import sender_for
+from plan.numbers import BusinessNumber, NumberSpread
 
 CUSTOMER_MESSAGE_TIMEOUT_S = 30.0  # the mock answers at once; this only bounds a stalled mock
 
 if TYPE_CHECKING:  # importing it here would import gevent's client into processes that never send
     from harness.adapters.pooled_executor import PooledExecutor
 
+# The vendor calls that go out from a business number (the spread picks one for each).
+FROM_A_NUMBER = frozenset({"send_text", "send_template", "send_media", "upload_media"})
 SEARCH_TERMS = ("discount", "order", "price", "delivery", "refund", "invoice")
 
 
@@ -83,10 +90,18 @@ class Performer:
     base_url: str = "http://127.0.0.1"
     allowed_targets: tuple[str, ...] = ()
     owner_confirmed: bool = False
+    numbers: NumberSpread | None = None  # the profile's numbers; None: the adapter's default (the first)
 
     def __post_init__(self) -> None:
         self._sequence = itertools.count()
+        # One count for sends, one for customer messages: each kind alone goes round the numbers exactly.
+        self._number_sequences = {"send": itertools.count(), "inbound": itertools.count()}
         self._rng = random.Random(f"scrmbench-performer-{self.seed}-{self.worker_index}")
+
+    def next_number(self, kind: str = "send") -> BusinessNumber | None:
+        """The business number of this worker's next send (``kind`` "send") or customer message ("inbound"), in
+        the spread's order."""
+        return None if self.numbers is None else self.numbers.pick(next(self._number_sequences[kind]))
 
     def next_token(self) -> tuple[int, str]:
         sequence = next(self._sequence)
@@ -99,19 +114,29 @@ class Performer:
             return self.customers.customer(0).wa_id
         return self.customers.customer(sequence * 7919 + self.worker_index).wa_id
 
-    def build_call(self, operation: str) -> Call:
+    def build_call(self, operation: str, number: BusinessNumber | None = None) -> Call:
+        """The call for ``operation``; a send names ``number`` as its sender when the profile has more than one
+        (a one-number profile leaves the choice to the adapter's default, the same number, so its requests stay as
+        they were)."""
         sequence, token = self.next_token()
         to = self.recipient(sequence)
         person = self.customers.customer(sequence)
+        sender = number if self.numbers is not None and len(self.numbers.numbers) > 1 else None
         if operation == "send_text":
-            return SendText(to=to, text=f"Hello {person.name}, your order update", correlation_id=token)
+            return SendText(to=to, text=f"Hello {person.name}, your order update", correlation_id=token, sender=sender)
         if operation == "send_template":
-            return SendTemplate(to=to, template="promo_discount", params=(person.name,), correlation_id=token)
+            return SendTemplate(
+                to=to, template="promo_discount", params=(person.name,), correlation_id=token, sender=sender
+            )
         if operation == "upload_media":
             media = self._media()
             item = media.pick(sequence)
             return UploadMedia(
-                content=item.content, mime_type=item.mime_type, filename=item.filename, correlation_id=token
+                content=item.content,
+                mime_type=item.mime_type,
+                filename=item.filename,
+                correlation_id=token,
+                sender=sender,
             )
         if operation == "send_media":
             return SendMedia(
@@ -120,6 +145,7 @@ class Performer:
                 link="https://example.invalid/catalogue.jpg",
                 caption="Our catalogue",
                 correlation_id=token,
+                sender=sender,
             )
         if operation == "search_conversations":
             return SearchConversations(query=SEARCH_TERMS[sequence % len(SEARCH_TERMS)], limit=20)
@@ -150,21 +176,31 @@ class Performer:
         if operation == "customer_message":
             self._customer_message(executor, scheduled_at)
             return
-        call = self.build_call(operation)
-        executor.execute(self.adapter, self.adapter.build(call), self.base_context(operation, scheduled_at))
+        number = self.next_number() if operation in FROM_A_NUMBER else None
+        call = self.build_call(operation, number)
+        context = self.base_context(operation, scheduled_at)
+        if number is not None:
+            context["phone_number_id"] = number.id
+        executor.execute(self.adapter, self.adapter.build(call), context)
 
     def _customer_message(self, executor: PooledExecutor, scheduled_at: float | None) -> None:
         if self.mock is None:
             raise ValueError("customer_message needs the mock's URL (the vendor profile cannot be pointed at a mock)")
         sequence, token = self.next_token()
         person = self.customers.customer(sequence * 7919 + self.worker_index)
+        number = self.next_number("inbound")
+        multi = number is not None and self.numbers is not None and len(self.numbers.numbers) > 1
+        # Many numbers in the profile: the spread's; else the mock's (the profile's id, else the mock's default), or
+        # with a sharded mock the number the customer's hash picks (the number the vendor answers from).
+        phone_number_id = number.id if multi and number is not None else self.mock.number_for(person.wa_id)
         body = {
             "from": person.wa_id,
             "profile_name": person.name,
             "text": f"{self.customers.question(sequence)} {token}",
-            "phone_number_id": self.mock.number_for(person.wa_id),
+            "phone_number_id": phone_number_id,
         }
         context = self.base_context("customer_message", scheduled_at)
+        context["phone_number_id"] = phone_number_id
         data = orjson.dumps(body)
         url = f"{self.mock.base_url.rstrip('/')}/_mock/customers/messages"
         headers = {"Authorization": f"Bearer {self.mock.admin_token}", "Content-Type": "application/json"}

@@ -23,6 +23,7 @@ from harness.loadgen.operations import MockTarget, OperationPicker, Performer
 from harness.loadgen.options import EngineOptions
 from harness.loadgen.spec import RunSpec
 from plan.load import LoadPlan
+from plan.numbers import NumberSpread
 from plan.rates import RateProfile
 
 
@@ -92,6 +93,8 @@ def build_session(
         base_url=vendor.base_url,
         allowed_targets=tuple(vendor.allowed_targets),
         owner_confirmed=spec.owner_confirmed,
+        # Every send goes out over all of the profile's numbers (plan.numbers), workers interleaved.
+        numbers=NumberSpread(vendor.business_numbers(), seed=spec.seed, worker_index=index, worker_count=count),
     )
     environment.host = vendor.base_url
     executor = PooledExecutor(

@@ -117,10 +117,30 @@ def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def run_mock_config(seed: int | None, mock_settings: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run's mock config: relaxed limits, the run's seed in both of the mock's seeds, then ``mock_settings``."""
+DEFAULT_PHONE_NUMBER_ID = "100000000000001"  # the mock's, the reference vendor's and the facades' default number
+
+
+def mock_numbers(profile: VendorProfile | None) -> dict[str, Any]:
+    """The mock's ``phone_numbers`` for a profile with several numbers (or one with its own id): each number's id
+    (its digits when the profile gives none), so the mock paces and ledgers every one of them, plus the default
+    number the reference vendor and the facades send from when a call names none. ``{}``: the mock's default."""
+    if profile is None:
+        return {}
+    numbers = profile.business_numbers()
+    if len(numbers) == 1 and numbers[0].id in (DEFAULT_PHONE_NUMBER_ID, numbers[0].digits):
+        return {}
+    ids = [DEFAULT_PHONE_NUMBER_ID, *(n.id for n in numbers if n.id != DEFAULT_PHONE_NUMBER_ID)]
+    display = {n.id: n.digits for n in numbers}
+    return {"phone_numbers": [{"id": i, "display_phone_number": display.get(i, "15550000001")} for i in ids]}
+
+
+def run_mock_config(
+    seed: int | None, mock_settings: dict[str, Any] | None = None, profile: VendorProfile | None = None
+) -> dict[str, Any]:
+    """The run's mock config: relaxed limits, the profile's numbers (``mock_numbers``), the run's seed in both of
+    the mock's seeds, then ``mock_settings`` (which win)."""
     seeded: dict[str, Any] = {} if seed is None else {"seed": seed, "webhooks": {"seed": seed}}
-    return _merged(_merged(RUN_MOCK_CONFIG, seeded), mock_settings or {})
+    return _merged(_merged(_merged(RUN_MOCK_CONFIG, mock_numbers(profile)), seeded), mock_settings or {})
 
 
 def start_services(
@@ -150,7 +170,7 @@ def start_services(
     containers = {} if launched else failover_containers(profile, source=source, docker_factory=docker_factory)
     stack = ExitStack()
     try:
-        mock_config = run_mock_config(seed, mock_settings)
+        mock_config = run_mock_config(seed, mock_settings, profile)
         services = _start(
             profile, run_dir, stack, owner_confirmed, mock_config, docker_factory, proxy, seed, mock_shards
         )

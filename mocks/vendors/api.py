@@ -18,18 +18,21 @@ from mocks.vendors.state import VendorState, new_id
 from mocks.vendors.timing import note
 
 WA_ID = r"^\+?[0-9]{6,20}$"
+PHONE_ID = r"^[0-9]{1,20}$"  # the Cloud API phone-number id to send from ("from"; default: the vendor's own)
 M = TypeVar("M", bound=BaseModel)
 
 
 class SendText(BaseModel):
     model_config = ConfigDict(extra="ignore")
     to: str = Field(pattern=WA_ID)
+    sender: str | None = Field(None, alias="from", pattern=PHONE_ID)
     text: str = Field(min_length=1, max_length=4096)
 
 
 class SendTemplate(BaseModel):
     model_config = ConfigDict(extra="ignore")
     to: str = Field(pattern=WA_ID)
+    sender: str | None = Field(None, alias="from", pattern=PHONE_ID)
     template: str = Field(min_length=1, max_length=512)
     language: str = "en_US"
     params: list[str] = Field(default_factory=list, max_length=20)
@@ -38,6 +41,7 @@ class SendTemplate(BaseModel):
 class SendMedia(BaseModel):
     model_config = ConfigDict(extra="ignore")
     to: str = Field(pattern=WA_ID)
+    sender: str | None = Field(None, alias="from", pattern=PHONE_ID)
     kind: Literal["image", "document", "video", "audio"]
     media_id: str | None = None
     link: str | None = None
@@ -109,7 +113,7 @@ async def send_text(request: Request) -> Response:
         return body
     state: VendorState = request.app.state.vendor
     message_id = state.queue_message(
-        body.to.lstrip("+"), "text", body.text, {"type": "text", "text": {"body": body.text}}
+        body.to.lstrip("+"), "text", body.text, {"type": "text", "text": {"body": body.text}}, from_id=body.sender
     )
     return accepted(request, message_id, body.text)
 
@@ -121,7 +125,7 @@ async def send_template(request: Request) -> Response:
     state: VendorState = request.app.state.vendor
     text = " ".join([body.template, *body.params])
     payload = _template_payload(body.template, body.language, body.params)
-    message_id = state.queue_message(body.to.lstrip("+"), "template", text, payload)
+    message_id = state.queue_message(body.to.lstrip("+"), "template", text, payload, from_id=body.sender)
     return accepted(request, message_id, text)
 
 
@@ -134,7 +138,7 @@ async def send_media(request: Request) -> Response:
     if body.caption and body.kind != "audio":
         node["caption"] = body.caption
     message_id = state.queue_message(
-        body.to.lstrip("+"), body.kind, body.caption or "", {"type": body.kind, body.kind: node}
+        body.to.lstrip("+"), body.kind, body.caption or "", {"type": body.kind, body.kind: node}, from_id=body.sender
     )
     return accepted(request, message_id, body.caption)
 
@@ -152,8 +156,11 @@ async def upload_media(request: Request) -> Response:
         return error(400, "invalid_request", "multipart field 'file' is missing")
     data = await upload.read()
     mime = str(form.get("type") or upload.content_type or "application/octet-stream")
+    sender = str(form.get("from") or "")
+    if sender and not sender.isdigit():
+        return error(400, "invalid_request", "multipart field 'from' must be a phone-number id (digits)")
     try:
-        media_id = await state.graph.upload_media(data, mime, upload.filename or "upload")
+        media_id = await state.graph.upload_media(data, mime, upload.filename or "upload", sender or None)
     except GraphError as exc:
         if exc.retryable:  # WhatsApp is down or throttling: try again later
             return error(503, "upstream_unavailable", str(exc)[:500])

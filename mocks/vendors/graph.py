@@ -32,6 +32,10 @@ class GraphError(Exception):
         return f"graph error {self.code} (HTTP {self.http_status}): {self.message}"
 
 
+# Where a queued message keeps the phone-number id it goes out from (taken off before the Graph call).
+FROM_KEY = "_scrmbench_from"
+
+
 class GraphClient:
     def __init__(self, settings: VendorSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
@@ -52,31 +56,36 @@ class GraphClient:
                 self._written_to.pop(next(iter(self._written_to)))  # the oldest customer goes back to the hash
             self._written_to[customer] = number
 
-    def _messages_url(self, payload: dict[str, Any]) -> str:
-        """Where a message goes: the one number's path, or (sharded) the number the customer wrote to, else the
-        one their hash picks (``sender_for``, as the harness's customers write), straight to its shard."""
+    def _messages_url(self, payload: dict[str, Any], phone_number_id: str | None = None) -> str:
+        """Where a message goes: ``phone_number_id``'s path (default: the vendor's number), or (sharded) that
+        number's, else the one the customer wrote to, else the one their hash picks (``sender_for``, as the
+        harness's customers write), straight to its shard."""
         recipient = payload.get("to") or payload.get("recipient")
         if not self._numbers or not isinstance(recipient, str):
-            return f"/{self.settings.phone_number_id}/messages"
-        number = self._written_to.get(recipient) or sender_for(recipient, self._numbers)
-        return f"{self.settings.shard_routes[number]}/{self.settings.graph_version}/{number}/messages"
+            return f"/{phone_number_id or self.settings.phone_number_id}/messages"
+        number = phone_number_id or self._written_to.get(recipient) or sender_for(recipient, self._numbers)
+        route = self.settings.shard_routes.get(number)
+        if route is None:  # a number the shard map does not know: the base port forwards it to its owner
+            return f"/{number}/messages"
+        return f"{route}/{self.settings.graph_version}/{number}/messages"
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def send_message(self, payload: dict[str, Any]) -> str:
-        """POST /{phone-number-id}/messages; the wamid on success."""
-        body = await self._call("POST", self._messages_url(payload), json=payload)
+    async def send_message(self, payload: dict[str, Any], phone_number_id: str | None = None) -> str:
+        """POST /{phone-number-id}/messages from ``phone_number_id`` (default: the vendor's own, or with a sharded
+        mock the number the customer wrote to, else its hash's); the wamid on success."""
+        body = await self._call("POST", self._messages_url(payload, phone_number_id), json=payload)
         try:
             return str(body["messages"][0]["id"])
         except (KeyError, IndexError, TypeError) as exc:
             raise GraphError(f"send answer without messages[0].id: {str(body)[:200]}", None, 200) from exc
 
-    async def upload_media(self, data: bytes, mime: str, filename: str) -> str:
-        """POST /{phone-number-id}/media (multipart); the media id."""
+    async def upload_media(self, data: bytes, mime: str, filename: str, phone_number_id: str | None = None) -> str:
+        """POST /{phone-number-id}/media (multipart) under ``phone_number_id`` (default: the vendor's own)."""
         body = await self._call(
             "POST",
-            f"/{self.settings.phone_number_id}/media",
+            f"/{phone_number_id or self.settings.phone_number_id}/media",
             data={"messaging_product": "whatsapp", "type": mime},
             files={"file": (filename, data, mime)},
         )

@@ -25,6 +25,7 @@ _QUEUED = {
     "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["queued"]}},
 }
 _WA_ID = {"type": "string", "pattern": r"^\+?[0-9]{6,20}$"}
+_PHONE_ID = {"type": "string", "pattern": r"^[0-9]{1,20}$", "description": "the phone-number id to send from"}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +100,14 @@ def openapi_document() -> dict[str, Any]:
                 "Send a text",
                 "202",
                 _QUEUED,
-                _json(_obj(["to", "text"], to=_WA_ID, text={"type": "string", "minLength": 1, "maxLength": 4096})),
+                _json(
+                    _obj(
+                        ["to", "text"],
+                        to=_WA_ID,
+                        text={"type": "string", "minLength": 1, "maxLength": 4096},
+                        **{"from": _PHONE_ID},
+                    )
+                ),
             )
         },
         "/api/messages/template": {
@@ -107,7 +115,16 @@ def openapi_document() -> dict[str, Any]:
                 "Send a template to one recipient",
                 "202",
                 _QUEUED,
-                _json(_obj(["to", "template"], to=_WA_ID, template=string, language=string, params=params)),
+                _json(
+                    _obj(
+                        ["to", "template"],
+                        to=_WA_ID,
+                        template=string,
+                        language=string,
+                        params=params,
+                        **{"from": _PHONE_ID},
+                    )
+                ),
             )
         },
         "/api/messages/media": {
@@ -123,6 +140,7 @@ def openapi_document() -> dict[str, Any]:
                         media_id=string,
                         link=string,
                         caption=string,
+                        **{"from": _PHONE_ID},
                     )
                 ),
             )

@@ -15,7 +15,7 @@ import random
 from collections import deque
 
 from ground.clock import Clock
-from mocks.vendors.graph import GraphClient, GraphError
+from mocks.vendors.graph import FROM_KEY, GraphClient, GraphError
 from mocks.vendors.queues import DurableQueue, Job, JobQueue, MemoryQueue
 from mocks.vendors.ratelimit import NumberLimiter
 from mocks.vendors.settings import VendorSettings
@@ -135,9 +135,11 @@ class Outbound:
         if self.settings.service_ms:
             schedule = schedule or ServiceSchedule(self.settings.service_ms / 1000.0)
             await self.clock.sleep(schedule.next_slot_end(self.clock.monotonic()) - self.clock.monotonic())
-        await self.limiter.acquire(self.settings.phone_number_id)
+        # Paced per number, as WhatsApp paces them: a multi-number load waits on each number's own bucket.
+        number = str(payload.pop(FROM_KEY, None) or self.settings.phone_number_id)
+        await self.limiter.acquire(number)
         try:
-            wamid = await self.graph.send_message(payload)
+            wamid = await self.graph.send_message(payload, number)
         except GraphError as exc:
             self._settle_failure(job, exc)
             return

@@ -11,7 +11,7 @@ import httpx
 
 from ground.clock import Clock
 from mocks.vendors.desk import Assignment, Desk
-from mocks.vendors.graph import GraphClient
+from mocks.vendors.graph import FROM_KEY, GraphClient
 from mocks.vendors.outbound import Outbound
 from mocks.vendors.routing import Assigner, AutoReplies
 from mocks.vendors.settings import VendorSettings
@@ -47,13 +47,25 @@ class VendorState:
         self.tasks: list[asyncio.Task[None]] = []
 
     def queue_message(
-        self, wa_id: str, kind: str, body: str, payload: dict[str, Any], broadcast_id: str | None = None
+        self,
+        wa_id: str,
+        kind: str,
+        body: str,
+        payload: dict[str, Any],
+        broadcast_id: str | None = None,
+        *,
+        from_id: str | None = None,
     ) -> str:
-        """Store an outbound message and queue it in one transaction; the id the API answers with."""
+        """Store an outbound message and queue it in one transaction; the id the API answers with.
+
+        ``from_id``: the phone-number id to send from (None: the vendor's own ``phone_number_id``); kept with the
+        payload under ``FROM_KEY``, which the outbound worker takes off before the Graph call."""
         message_id = new_id("msg")
         # A phone number goes in "to"; a business-scoped user id (e.g. "BR.1502…") in "recipient" (reference §9).
         address = {"to": wa_id} if wa_id.isdigit() else {"recipient": wa_id}
         graph_payload = {"messaging_product": "whatsapp", "recipient_type": "individual", **address, **payload}
+        if from_id:
+            graph_payload[FROM_KEY] = from_id
         with self.store.tx() as conn:
             self.store.insert_outbound(
                 conn,

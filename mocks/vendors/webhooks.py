@@ -94,7 +94,9 @@ def _events(document: Any) -> Any:
                 raise ValueError("value is not an object")
             contacts = value.get("contacts") or []
             metadata = value.get("metadata")
-            number = str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else ""
+            # The business number the customer wrote to: the auto-reply goes out from it.
+            number = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+            number = str(number) if number else None
             for message in value.get("messages") or []:
                 yield "message", message, contacts, number
             for status in value.get("statuses") or []:
@@ -116,7 +118,9 @@ def _text_of(message: dict[str, Any]) -> str:
     return ""
 
 
-def _store_event(state: VendorState, kind: str, item: dict[str, Any], contacts: list[Any], number: str = "") -> int:
+def _store_event(
+    state: VendorState, kind: str, item: dict[str, Any], contacts: list[Any], number: str | None = None
+) -> int:
     now = state.clock.now()
     if kind == "status":
         errors = item.get("errors") or []
@@ -146,7 +150,14 @@ def _store_event(state: VendorState, kind: str, item: dict[str, Any], contacts: 
         return 0
     conversation_id, created = stored
     state.inbox.put_nowait(
-        {"wamid": str(item["id"]), "wa_id": wa_id, "text": text, "conversation": conversation_id, "new": created}
+        {
+            "wamid": str(item["id"]),
+            "wa_id": wa_id,
+            "text": text,
+            "conversation": conversation_id,
+            "new": created,
+            "phone_number_id": number,
+        }
     )
     return 1
 
@@ -170,6 +181,7 @@ async def process_inbox(state: VendorState) -> None:
                     "text",
                     reply,
                     {"type": "text", "text": {"body": reply}, "context": {"message_id": event["wamid"]}},
+                    from_id=event.get("phone_number_id"),
                 )
         except asyncio.CancelledError:
             raise

@@ -35,7 +35,14 @@ class FakeGraph:
                 return JSONResponse({"error": error}, status_code=status)
             body = await request.json()
             wamid = f"wamid.fake{next(self._ids)}"
-            self.sent.append({**body, "_wamid": wamid, "_auth": request.headers.get("authorization")})
+            self.sent.append(
+                {
+                    **body,
+                    "_wamid": wamid,
+                    "_auth": request.headers.get("authorization"),
+                    "_pnid": request.path_params["pnid"],
+                }
+            )
             return JSONResponse({"messaging_product": "whatsapp", "messages": [{"id": wamid}]})
 
         async def media(request: Request) -> Response:
@@ -43,7 +50,9 @@ class FakeGraph:
             upload = form["file"]
             size = len(await upload.read()) if not isinstance(upload, str) else len(upload)
             media_id = str(900000 + next(self._ids))
-            self.uploads.append({"type": form.get("type"), "size": size, "id": media_id})
+            self.uploads.append(
+                {"type": form.get("type"), "size": size, "id": media_id, "_pnid": request.path_params["pnid"]}
+            )
             return JSONResponse({"id": media_id})
 
         return Starlette(
