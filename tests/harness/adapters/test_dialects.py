@@ -4,7 +4,6 @@ answers (ok / failed / indeterminate, ids, error codes); plus the httpx executor
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -25,21 +24,13 @@ from harness.adapters.base import (
 )
 from harness.adapters.executors import HttpxExecutor
 from harness.adapters.registry import create_adapter, load_profile, parse_profile
+from tests.fixtures.vendors import PROFILE_ENV, SHIPPED_PROFILES
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 TOKEN = "sb-abc123-1a"
-ENV = {
-    "REFERENCE_API_KEY": "ref-key-1234",
-    "WHATSAPP_ACCESS_TOKEN": "graph-token-1234",
-    "D360_API_KEY": "d360-key-1234",
-    "TWILIO_ACCOUNT_SID": "ignored-user",
-    "TWILIO_AUTH_TOKEN": "twilio-token-1234",
-    "WATI_API_TOKEN": "wati-token-1234",
-}
 
 
 def adapter(file: str):
-    return create_adapter(load_profile(VENDORS / file), environ=ENV)
+    return create_adapter(load_profile(SHIPPED_PROFILES / file), environ=PROFILE_ENV)
 
 
 def test_reference_sends_json_with_bearer_and_the_token_in_text_params_and_caption() -> None:
@@ -215,9 +206,9 @@ def test_an_html_error_page_is_a_failure_not_a_crash() -> None:
 
 
 def test_generic_http_fills_templates_encodes_path_values_and_applies_its_rule() -> None:
-    data = yaml.safe_load((VENDORS / "generic-http-example.yaml").read_text())
+    data = yaml.safe_load((SHIPPED_PROFILES / "generic-http-example.yaml").read_text())
     data["options"]["operations"]["send_text"]["path"] = "/v1/chats/{to}/messages"
-    generic = create_adapter(parse_profile(data, source="generic"), environ=ENV)
+    generic = create_adapter(parse_profile(data, source="generic"), environ=PROFILE_ENV)
     request = generic.build(SendText("../../admin?x=1", "hi", TOKEN))
     assert request.path == "/v1/chats/..%2F..%2Fadmin%3Fx%3D1/messages"
     body = orjson.loads(request.body)
@@ -235,9 +226,9 @@ def test_request_repr_never_shows_credentials() -> None:
 
 
 def test_operations_the_profile_does_not_declare_are_refused() -> None:
-    data = yaml.safe_load((VENDORS / "reference-steady.yaml").read_text())
+    data = yaml.safe_load((SHIPPED_PROFILES / "reference-steady.yaml").read_text())
     data["capabilities"]["operations"] = ["health"]
-    ref = create_adapter(parse_profile(data, source="ref"), environ=ENV)
+    ref = create_adapter(parse_profile(data, source="ref"), environ=PROFILE_ENV)
     with pytest.raises(UnsupportedOperation, match="send_text"):
         ref.build(SendText("+49151", "hi"))
 

@@ -4,7 +4,6 @@ placeholder); 360dialog cannot choose (its key is per number); without a sender 
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -12,22 +11,14 @@ import orjson
 from harness.adapters.base import SendMedia, SendTemplate, SendText, UploadMedia
 from harness.adapters.registry import create_adapter, load_profile, parse_profile
 from plan.numbers import BusinessNumber
+from tests.fixtures.vendors import PROFILE_ENV, SHIPPED_PROFILES
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
-ENV = {
-    "REFERENCE_API_KEY": "ref-key-1234",
-    "WHATSAPP_ACCESS_TOKEN": "graph-token-1234",
-    "D360_API_KEY": "d360-key-1234",
-    "TWILIO_ACCOUNT_SID": "ignored-user",
-    "TWILIO_AUTH_TOKEN": "twilio-token-1234",
-    "WATI_API_TOKEN": "wati-token-1234",
-}
 SECOND = BusinessNumber("+15550000002", "100000000000002")
 TOKEN = "sb-abc123-1a"
 
 
 def adapter(file: str):
-    return create_adapter(load_profile(VENDORS / file), environ=ENV)
+    return create_adapter(load_profile(SHIPPED_PROFILES / file), environ=PROFILE_ENV)
 
 
 def test_meta_cloud_api_puts_the_senders_id_in_the_path_of_sends_and_uploads() -> None:
