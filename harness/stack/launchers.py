@@ -33,7 +33,7 @@ from harness.faults.base import FaultTargets
 from harness.faults.container import docker_client
 from harness.stack.container import container_name, start_vendor_container
 from harness.stack.failover import PRIMARY, DockerFactory
-from harness.stack.mock import shard_routes, sharded_mock_config, start_mock, subscribe
+from harness.stack.mock import facade_numbers, shard_routes, sharded_mock_config, start_mock, subscribe
 
 
 @dataclass
@@ -298,6 +298,7 @@ def start_facade(
         port=profile.launch.port,
         log_path=log_path,
         extra_args=reports.as_args() if reports else None,
+        numbers=facade_numbers(profile),
     )
     stack.callback(service.stop)
     service.start()

@@ -8,6 +8,9 @@ each phone number id to the URL of the shard that owns it, computed with the moc
 and the vendor send each number's traffic straight to its shard. The harness keeps talking to the base port only:
 its control plane fans writes out to every shard and merges the ledger, events and stats, so the run is scored as
 one run.
+
+``mock_numbers``: the mock's phone numbers for a profile's business numbers; ``facade_numbers``: the numbers a
+facade in front of that mock may send from (digits -> the mock's phone-number id).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import yaml
 
 from ground.errors import ConfigError, HarnessError
 from ground.services import ServiceProcess
+from harness.config.profiles import VendorProfile
 from mocks.whatsapp.config import MockConfig
 from mocks.whatsapp.sharding import shard_configs
 from mocks.whatsapp.shards import ShardMap
@@ -120,3 +124,29 @@ def subscribe(mock_url: str, vendor_url: str) -> None:
         raise HarnessError(f"could not subscribe the vendor's webhooks at the mock ({exc})") from exc
     if answer.status_code >= 300:
         raise HarnessError(f"the mock refused the webhook subscription: {answer.status_code} {answer.text[:200]}")
+
+
+DEFAULT_PHONE_NUMBER_ID = "100000000000001"  # the mock's, the reference vendor's and the facades' default number
+
+
+def mock_numbers(profile: VendorProfile | None) -> dict[str, Any]:
+    """The mock's ``phone_numbers`` for a profile with several numbers (or one with its own id): each number's id
+    (its digits when the profile gives none), so the mock paces and ledgers every one of them, plus the default
+    number the reference vendor and the facades send from when a call names none. ``{}``: the mock's default."""
+    if profile is None:
+        return {}
+    numbers = profile.business_numbers()
+    if len(numbers) == 1 and numbers[0].id in (DEFAULT_PHONE_NUMBER_ID, numbers[0].digits):
+        return {}
+    ids = [DEFAULT_PHONE_NUMBER_ID, *(n.id for n in numbers if n.id != DEFAULT_PHONE_NUMBER_ID)]
+    display = {n.id: n.digits for n in numbers}
+    return {"phone_numbers": [{"id": i, "display_phone_number": display.get(i, "15550000001")} for i in ids]}
+
+
+def facade_numbers(profile: VendorProfile) -> dict[str, str]:
+    """The numbers a facade in front of the run's mock (``mock_numbers``) may send from: each profile number's
+    digits -> the mock's phone-number id behind it (the mock's default number when the mock has only that)."""
+    numbers = profile.business_numbers()
+    if not mock_numbers(profile):
+        return {n.digits: DEFAULT_PHONE_NUMBER_ID for n in numbers}
+    return {n.digits: n.id for n in numbers}

@@ -34,7 +34,7 @@ from harness.faults.proxy.control import ProxyTarget
 from harness.faults.proxy.endpoint import proxy_in_front
 from harness.stack.failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
 from harness.stack.launchers import LaunchContext, PlannedTarget, launcher_for
-from harness.stack.mock import MAX_MOCK_SHARDS, MOCK_ADMIN_TOKEN, check_mock_shards
+from harness.stack.mock import MAX_MOCK_SHARDS, MOCK_ADMIN_TOKEN, check_mock_shards, mock_numbers
 
 log = logging.getLogger(__name__)
 
@@ -115,23 +115,6 @@ def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
             _merged(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
         )
     return merged
-
-
-DEFAULT_PHONE_NUMBER_ID = "100000000000001"  # the mock's, the reference vendor's and the facades' default number
-
-
-def mock_numbers(profile: VendorProfile | None) -> dict[str, Any]:
-    """The mock's ``phone_numbers`` for a profile with several numbers (or one with its own id): each number's id
-    (its digits when the profile gives none), so the mock paces and ledgers every one of them, plus the default
-    number the reference vendor and the facades send from when a call names none. ``{}``: the mock's default."""
-    if profile is None:
-        return {}
-    numbers = profile.business_numbers()
-    if len(numbers) == 1 and numbers[0].id in (DEFAULT_PHONE_NUMBER_ID, numbers[0].digits):
-        return {}
-    ids = [DEFAULT_PHONE_NUMBER_ID, *(n.id for n in numbers if n.id != DEFAULT_PHONE_NUMBER_ID)]
-    display = {n.id: n.digits for n in numbers}
-    return {"phone_numbers": [{"id": i, "display_phone_number": display.get(i, "15550000001")} for i in ids]}
 
 
 def run_mock_config(

@@ -25,6 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--whatsapp-url", required=True, help="base URL of the mock WhatsApp Graph API")
     parser.add_argument("--phone-number-id", default="100000000000001")
+    parser.add_argument(
+        "--number",
+        action="append",
+        default=[],
+        metavar="DIGITS=ID",
+        help="a business number requests may name and the mock's phone-number id behind it (repeatable)",
+    )
     parser.add_argument("--api-version", default="v23.0")
     parser.add_argument("--account-sid", default=DEV_TWILIO_ACCOUNT_SID, help="Twilio only")
     parser.add_argument("--drop-share", type=float, default=0.0, help="Twilio: a dishonest reference drops this share")
@@ -33,10 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not is_loopback(args.host):
         print(f"warning: the facade listens on {args.host}, reachable from other hosts", file=sys.stderr)
+    numbers = dict(item.lstrip("+").partition("=")[::2] for item in args.number)
+    if not all(digits.isdigit() and number_id.isdigit() for digits, number_id in numbers.items()):
+        parser.error("--number takes DIGITS=ID, both digits, e.g. 15550000002=100000000000002")
     settings = FacadeSettings.from_env(
         args.dialect,
         args.whatsapp_url,
         phone_number_id=args.phone_number_id,
+        numbers=numbers,
         api_version=args.api_version,
         account_sid=args.account_sid,
     )

@@ -6,7 +6,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
@@ -45,9 +45,21 @@ class FacadeSettings:
     api_version: str = "v23.0"
     account_sid: str = DEV_TWILIO_ACCOUNT_SID  # Twilio only
     upstream_timeout: float = 30.0
+    display_phone_number: str = "15550000001"  # the default number's digits (the mock's default display number)
+    # The business numbers a request may name (digits -> the mock's phone-number id), besides the default one.
+    numbers: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"FacadeSettings({self.dialect} -> {self.whatsapp_url}, [secrets redacted])"
+
+    def number_id(self, digits: str | None) -> str | None:
+        """The mock's phone-number id to send from for the business number ``digits`` (None: the default number's);
+        None when the facade has no such number."""
+        if not digits:
+            return self.phone_number_id
+        digits = digits.lstrip("+")
+        known = self.numbers.get(digits)
+        return known or (self.phone_number_id if digits == self.display_phone_number else None)
 
     @classmethod
     def from_env(cls, dialect: Dialect, whatsapp_url: str, **overrides: Any) -> FacadeSettings:
@@ -74,8 +86,10 @@ class Upstream:
         )
         self.prefix = f"/{settings.api_version}/{settings.phone_number_id}"
 
-    async def send(self, body: Mapping[str, Any]) -> tuple[int, Any]:
-        return await self._call("POST", f"{self.prefix}/messages", json=dict(body))
+    async def send(self, body: Mapping[str, Any], phone_number_id: str | None = None) -> tuple[int, Any]:
+        """POST the message from ``phone_number_id`` (default: the facade's number)."""
+        prefix = f"/{self.settings.api_version}/{phone_number_id}" if phone_number_id else self.prefix
+        return await self._call("POST", f"{prefix}/messages", json=dict(body))
 
     async def upload(self, content: bytes, mime_type: str, filename: str) -> tuple[int, Any]:
         files = {"file": (filename, content, mime_type)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from ground.net import free_port
@@ -19,8 +20,10 @@ def facade_process(
     env: dict[str, str] | None = None,
     phone_number_id: str = "100000000000001",
     extra_args: list[str] | None = None,
+    numbers: Mapping[str, str] | None = None,
 ) -> tuple[ServiceProcess, str]:
-    """A not-yet-started ``ServiceProcess`` for the facade and its base URL; use it as a context manager."""
+    """A not-yet-started ``ServiceProcess`` for the facade and its base URL; use it as a context manager.
+    ``numbers``: the business numbers requests may name (digits -> the mock's phone-number id)."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     args = [
@@ -35,6 +38,7 @@ def facade_process(
         whatsapp_url,
         "--phone-number-id",
         phone_number_id,
+        *(f"--number={digits}={number_id}" for digits, number_id in (numbers or {}).items()),
         *(extra_args or []),
     ]
     service = ServiceProcess(

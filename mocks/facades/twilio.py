@@ -3,7 +3,9 @@
 ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` (form: To, From, Body, MediaUrl, ContentSid,
 ContentVariables, StatusCallback), HTTP Basic AccountSid:AuthToken, addresses ``whatsapp:+E164``; answers 201
 with a Message resource (``sid`` SM…, ``status: queued``) or Twilio's error JSON ``{code, message, more_info,
-status}``. ``GET /2010-04-01/Accounts/{AccountSid}.json`` returns the account.
+status}``. ``GET /2010-04-01/Accounts/{AccountSid}.json`` returns the account. ``From`` picks the mock's
+phone number the message goes out from (``FacadeSettings.number_id``); a From the facade does not have is
+refused with 400 / 63007, as Twilio refuses a From no channel of the account has.
 
 Deviation, on purpose: real Twilio queues and reports WhatsApp-side failures later through status callbacks;
 this facade forwards synchronously, so an upstream rejection comes back at once as a Twilio error (rate limits
@@ -119,6 +121,9 @@ async def create_message(request: Request) -> Response:
         return twilio_error(400, 21211, f"Invalid 'To' Phone Number: {form.get('To')}")
     if sender is None:
         return twilio_error(400, 21212, f"Invalid 'From' Phone Number: {form.get('From')}")
+    number_id = settings.number_id(sender)
+    if number_id is None:  # https://www.twilio.com/docs/errors/63007: a From no channel of the account has
+        return twilio_error(400, 63007, "Twilio could not find a Channel with the specified From address")
     graph_body = _graph_body(form, to)
     if isinstance(graph_body, Response):
         return graph_body
@@ -132,7 +137,7 @@ async def create_message(request: Request) -> Response:
     text = str(form.get("Body") or "") + str(form.get("ContentVariables") or "") + str(to)
     if config.drops(text):  # the dishonest reference: acknowledged, never forwarded
         return _dropped(request, form, account_sid, callback)
-    status, data = await upstream(request).send(graph_body)
+    status, data = await upstream(request).send(graph_body, number_id)
     if not 200 <= status < 300 or not wamid_of(data):
         code, message = graph_error(data)
         http_status, twilio_code = _ERROR_MAP.get(code or 0, (500 if status >= 500 else 400, 30008))

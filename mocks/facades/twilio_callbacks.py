@@ -8,7 +8,7 @@ for the message's wamid. Each POST carries ``MessageSid``, ``SmsSid``, ``Message
 and value in name order.
 
 How the facade learns statuses: on the first message with a callback it subscribes itself to the mock's
-webhooks (``POST /_mock/subscriptions``, scoped to its phone number id, admin token from
+webhooks (``POST /_mock/subscriptions``, scoped to its phone number id unless it has several, admin token from
 ``SCRMBENCH_MOCK_ADMIN_TOKEN``), answering the hub.challenge handshake and checking each webhook's
 ``X-Hub-Signature-256`` with an app secret of its own. The mock plans a message's ladder only for subscriptions
 that exist when it accepts the message, so the subscription is made before the message is forwarded. The
@@ -223,7 +223,8 @@ class StatusCallbacks:
             "callback_url": f"http://{host}:{port}{WEBHOOK_PATH}",
             "verify_token": self.verify_token,
             "app_secret": self.app_secret,
-            "phone_number_id": self.settings.phone_number_id,
+            # Scoped to the facade's number; a facade with several numbers hears every number of the mock.
+            "phone_number_id": None if self.settings.numbers else self.settings.phone_number_id,
         }
         try:
             response = await mock.post("/_mock/subscriptions", json=spec, headers=self._admin())

@@ -1,13 +1,16 @@
 """A WATI-shaped API (whatsapp-cloud-api.md §7.3, v1 routes) in front of the mock Graph API.
 
-- ``POST /api/v1/sendSessionMessage/{whatsappNumber}?messageText=…``
-- ``POST /api/v1/sendTemplateMessage?whatsappNumber=…`` JSON ``{template_name, broadcast_name, parameters}``
+- ``POST /api/v1/sendSessionMessage/{whatsappNumber}?messageText=…&channelPhoneNumber=…``
+- ``POST /api/v1/sendTemplateMessage?whatsappNumber=…`` JSON ``{template_name, broadcast_name, parameters,
+  channel_number}``
 - ``POST /api/v1/sendSessionFile/{whatsappNumber}?caption=…`` multipart ``file`` (uploaded, then sent by id)
 - ``GET /api/v1/getMessageTemplates``
 
 ``Authorization: Bearer <token>`` (the raw token is accepted too, as some tenants use it). Like WATI's v1, a
 business failure is HTTP 200 with ``result: false`` and the reason in ``info``; only auth and malformed
-requests get 4xx.
+requests get 4xx. ``channelPhoneNumber`` / ``channel_number`` pick the mock's phone number the message goes out
+from (``FacadeSettings.number_id``; absent: the default number); a number the facade does not have is a
+``result: false`` (the wording is ours: WATI documents no message for it). Files go from the default number.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ def _number(value: str | None) -> str | None:
     return value if value and value.isdigit() and 7 <= len(value) <= 15 else None
 
 
+def _unknown_channel(channel: str) -> Response:
+    return json_response({"result": False, "info": f"{channel} is not a channel number of this account"})
+
+
 def _unauthorised() -> Response:
     return Response("Unauthorized", status_code=401)
 
@@ -66,8 +73,12 @@ async def send_session_message(request: Request) -> Response:
         return json_response({"result": False, "info": "Invalid WhatsApp number"})
     if not text:
         return json_response({"result": False, "info": "messageText is required"})
+    channel = request.query_params.get("channelPhoneNumber")
+    number_id = settings_of(request).number_id(channel)
+    if number_id is None:
+        return _unknown_channel(str(channel))
     body = {"messaging_product": "whatsapp", "to": number, "type": "text", "text": {"body": text}}
-    status, data = await upstream(request).send(body)
+    status, data = await upstream(request).send(body, number_id)
     return _result(status, data, {"info": "Message sent"})
 
 
@@ -81,13 +92,17 @@ async def send_template_message(request: Request) -> Response:
         return json_response({"result": False, "info": "Invalid JSON body"}, 400)
     if number is None or not isinstance(payload, dict) or not payload.get("template_name"):
         return json_response({"result": False, "info": "whatsappNumber and template_name are required"})
+    channel = payload.get("channel_number")
+    number_id = settings_of(request).number_id(str(channel) if channel else None)
+    if number_id is None:
+        return _unknown_channel(str(channel))
     parameters = payload.get("parameters") or []
     values = [str(item.get("value", "")) for item in parameters if isinstance(item, dict)]
     template: dict[str, Any] = {"name": payload["template_name"], "language": {"code": "en_US"}}
     if values:
         template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": v} for v in values]}]
     body = {"messaging_product": "whatsapp", "to": number, "type": "template", "template": template}
-    status, data = await upstream(request).send(body)
+    status, data = await upstream(request).send(body, number_id)
     return _result(
         status,
         data,

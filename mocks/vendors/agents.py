@@ -105,7 +105,9 @@ async def reply(request: Request) -> Response:
     if conversation_id is None or not rows:
         return error(404, "not_found", "no such conversation")
     wa_id = str(rows[0]["wa_id"])
-    message_id = state.queue_message(wa_id, "text", body.text, {"type": "text", "text": {"body": body.text}})
+    payload = {"type": "text", "text": {"body": body.text}}
+    # From the number the customer wrote to (the vendor's default when it does not know it).
+    message_id = state.queue_message(wa_id, "text", body.text, payload, from_id=state.graph.written_to(wa_id))
     return accepted(request, message_id, body.text)
 
 

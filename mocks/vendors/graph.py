@@ -47,14 +47,20 @@ class GraphClient:
             limits=httpx.Limits(max_connections=max(16, settings.workers * 2)),
         )
         self._numbers = tuple(sorted(settings.shard_routes))  # a sharded mock: who sends to whom
-        self._written_to: dict[str, str] = {}  # customer → the number they last wrote to (in memory, sharded only)
+        self._written_to: dict[str, str] = {}  # customer → the number they last wrote to (in memory, bounded)
 
     def note_customer(self, customer: str, number: str) -> None:
-        """A customer wrote to ``number``: answer them from it (sharded mock only; kept in memory, bounded)."""
-        if self._numbers and number in self.settings.shard_routes:
-            if len(self._written_to) >= WRITTEN_TO_MAX and customer not in self._written_to:
-                self._written_to.pop(next(iter(self._written_to)))  # the oldest customer goes back to the hash
-            self._written_to[customer] = number
+        """A customer wrote to ``number``: answer them from it (agents' replies; with a sharded mock every send
+        that names no number). Kept in memory, bounded; with a sharded mock only numbers of the shard map."""
+        if self._numbers and number not in self.settings.shard_routes:
+            return
+        if len(self._written_to) >= WRITTEN_TO_MAX and customer not in self._written_to:
+            self._written_to.pop(next(iter(self._written_to)))  # the oldest customer goes back to the default (or hash)
+        self._written_to[customer] = number
+
+    def written_to(self, customer: str) -> str | None:
+        """The number ``customer`` last wrote to (None: not known, e.g. after a restart)."""
+        return self._written_to.get(customer)
 
     def _messages_url(self, payload: dict[str, Any], phone_number_id: str | None = None) -> str:
         """Where a message goes: ``phone_number_id``'s path (default: the vendor's number), or (sharded) that

@@ -132,7 +132,7 @@ def _store_event(
     if not wa_id:
         raise ValueError("message without sender")
     if number:
-        state.graph.note_customer(wa_id, number)  # a sharded mock: the answer goes out from the number written to
+        state.graph.note_customer(wa_id, number)  # agents' replies go out from the number written to
     name = None
     if contacts and isinstance(contacts[0], dict):
         name = (contacts[0].get("profile") or {}).get("name")

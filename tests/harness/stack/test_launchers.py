@@ -13,6 +13,7 @@ from harness.adapters.registry import load_profile
 from harness.config.profiles import LaunchConfig, VendorProfile
 from harness.stack.launchers import LAUNCHERS, LaunchContext, launcher_for
 from harness.stack.local import local_stack
+from harness.stack.mock import DEFAULT_PHONE_NUMBER_ID, facade_numbers, mock_numbers
 
 KINDS = typing.get_args(LaunchConfig.model_fields["kind"].annotation)
 
@@ -80,3 +81,13 @@ def test_none_starts_nothing_and_checks_the_target(tmp_path: Path) -> None:
 def test_local_stack_refuses_a_profile_that_starts_nothing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not say what to start"), local_stack(_profile("none"), tmp_path):
         pass
+
+
+@pytest.mark.parametrize("name", ["twilio-facade.yaml", "reference-many-numbers.yaml"])
+def test_a_facade_knows_every_profile_number_by_an_id_the_run_s_mock_has(name: str) -> None:
+    profile = load_profile(STEADY.parent / name)
+    numbers = facade_numbers(profile)
+    mock_ids = {n["id"] for n in mock_numbers(profile).get("phone_numbers", [])} or {DEFAULT_PHONE_NUMBER_ID}
+    assert set(numbers) == {n.digits for n in profile.business_numbers()}
+    assert set(numbers.values()) <= mock_ids
+    assert len(set(numbers.values())) == len(profile.business_numbers())  # no two numbers share a sender

@@ -30,7 +30,8 @@ from ground.net import free_port
 from harness.adapters.executors import connect
 from harness.adapters.registry import parse_profile
 from mocks.facades.common import DEV_KEYS, DEV_TWILIO_ACCOUNT_SID
-from mocks.whatsapp.config import LimitsConfig, MockConfig
+from mocks.facades.launch import facade_process
+from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
 from mocks.whatsapp.webhooks.config import Delay, LadderConfig, WebhookConfig
 from tests.fixtures.mock_server import MockServer, start_mock_server
 
@@ -213,3 +214,43 @@ def test_no_callback_url_no_subscription_and_a_far_url_is_refused(mock_factory, 
     ledger = httpx.get(f"{mock.base_url}/_mock/ledger", params={"format": "ndjson"}, headers=mock.admin_headers)
     assert b"sb-cb0003-2" not in ledger.content  # refused before anything was forwarded
     assert status_receiver.received == []
+
+
+def test_a_message_from_a_second_number_gets_its_callbacks_too(tmp_path, status_receiver) -> None:
+    second_id, second = "100000000000002", "15550000002"
+    fast = Delay(distribution="fixed", ms=30)
+    ladder = LadderConfig(sent=fast, delivered=fast, read_share=0.0, skip_delivered_share=0.0, failed_rate=0.0)
+    config = MockConfig(
+        limits=LimitsConfig(enabled=False, enforce_customer_window=False),
+        phone_numbers=[PhoneNumberConfig(id="100000000000001"), PhoneNumberConfig(id=second_id)],
+        webhooks=WebhookConfig(ladder=ladder).model_dump(),
+    )
+    mock = start_mock_server(config, tmp_path)
+    service, base_url = facade_process(
+        "twilio", mock.base_url, log_path=tmp_path / "facade.log", numbers={second: second_id}
+    )
+    try:
+        with service:
+            pair = base64.b64encode(f"{DEV_TWILIO_ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+            form = {
+                "To": f"whatsapp:{TO}",
+                "From": f"whatsapp:+{second}",
+                "Body": "hi",
+                "StatusCallback": status_receiver.url,
+            }
+            created = httpx.post(
+                f"{base_url}/2010-04-01/Accounts/{DEV_TWILIO_ACCOUNT_SID}/Messages.json",
+                data=form,
+                headers={"Authorization": f"Basic {pair}"},
+                timeout=10,
+            )
+            assert created.status_code == 201, created.text
+            sid = created.json()["sid"]
+            assert status_receiver.wait_for(lambda: len(status_receiver.for_sid(sid)) >= 3), status_receiver.for_sid(
+                sid
+            )
+            callbacks = status_receiver.for_sid(sid)
+            assert [c.form["MessageStatus"] for c in callbacks] == ["queued", "sent", "delivered"]
+            assert {c.form["From"] for c in callbacks} == {f"whatsapp:+{second}"}
+    finally:
+        mock.process.stop()
