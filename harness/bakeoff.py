@@ -17,7 +17,6 @@ import datetime as dt
 import importlib
 import importlib.util
 import json
-import os
 import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -28,6 +27,7 @@ import httpx
 
 from analysis.harness_health import harness_bound
 from analysis.scorecard import Scorecard, make_scorecard, render
+from ground.cores import usable_cores
 from ground.errors import HarnessError
 from harness.bakeoff_jobs import CANDIDATES, EXPECTED, Job, Tick, plan_jobs, run_jobs
 from harness.bakeoff_schedule import TrialScheduler
@@ -145,7 +145,7 @@ def machine_scheduler(progress: Progress) -> TrialScheduler:
         progress("calibrating this machine first (once; cached for later demos and runs): `scrmbench calibrate`")
         calibration, path = calibrate(progress=progress)
         progress(f"calibration cached in {path}")
-    return TrialScheduler(os.cpu_count() or 1, calibration)
+    return TrialScheduler(usable_cores(), calibration)
 
 
 def _collect(result: DemoResult, job: Job) -> Path | None:

@@ -10,8 +10,9 @@ second on the run clock, every process it started and the machine itself, and wr
     role machine    the machine (``source = machine``, ``pid`` null)
 
 Per process: ``cpu_pct`` (% of one core over the last interval; a multi-threaded process can pass 100),
-``rss_bytes``, ``threads``, ``fds``. Machine: ``cpu_busy_pct`` (mean of all cores), ``cpu_busy_pct_coreN``,
-``run_queue`` (runnable processes, from /proc/stat), ``cores``, ``load1``, ``steal_pct``, ``mem_available_bytes``,
+``rss_bytes``, ``threads``, ``fds``. Machine: ``cpu_busy_pct`` (mean of the cores the run may use, its CPU
+affinity: all of them unless confined), ``cpu_busy_pct_coreN`` and ``cores`` (those cores), ``run_queue``
+(runnable processes of the whole machine, from /proc/stat), ``load1``, ``steal_pct``, ``mem_available_bytes``,
 ``disk_free_bytes`` (of the results folder's disk). The mock's own truth (its loop lag, service time and webhook
 queue lag) is polled from ``/_mock/stats`` and written with ``role mock``; the Locust processes add their own loop
 lag and schedule lateness (``harness.loadgen.health_probe``).
@@ -38,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ground.clock import Clock, SystemClock
+from ground.cores import usable_core_ids
 from ground.records import HEALTH_COLUMNS, HEALTH_ROLES, HEALTH_SCHEMA
 from ground.stats import percentile as nearest_rank
 from harness.recorder import ShardSink, fold_shards
@@ -129,9 +131,13 @@ class ProcessWatch:
 
 
 def machine_rows(at: float, disk: Path) -> list[Row]:
-    per_core = psutil.cpu_percent(None, percpu=True)
+    """The machine as this run may use it: busy share and core count over the cores of the process's CPU affinity
+    (``ground.cores``: all of them, unless the run was confined by taskset, a cpuset or ``sched_setaffinity``)."""
+    every_core = psutil.cpu_percent(None, percpu=True)
+    usable = [i for i in usable_core_ids() if i < len(every_core)] or list(range(len(every_core)))
+    per_core = {i: every_core[i] for i in usable}
     figures: dict[str, float | None] = {
-        "cpu_busy_pct": sum(per_core) / len(per_core) if per_core else None,
+        "cpu_busy_pct": sum(per_core.values()) / len(per_core) if per_core else None,
         "cores": float(len(per_core)),
         "load1": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         "mem_available_bytes": float(psutil.virtual_memory().available),
@@ -142,7 +148,7 @@ def machine_rows(at: float, disk: Path) -> list[Row]:
     figures["steal_pct"] = getattr(times, "steal", None)
     with contextlib.suppress(OSError):
         figures["disk_free_bytes"] = float(psutil.disk_usage(str(disk)).free)
-    for index, busy in enumerate(per_core):
+    for index, busy in per_core.items():
         figures[f"cpu_busy_pct_core{index}"] = busy
     return [(at, "machine", "machine", None, k, float(v)) for k, v in figures.items() if v is not None]
 

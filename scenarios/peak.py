@@ -12,10 +12,9 @@ scaled down on a small machine (1,000 per CPU core); 0 turns the burst off.
 
 from __future__ import annotations
 
-import os
-
 from pydantic import Field, model_validator
 
+from ground.cores import usable_cores
 from plan.load import Criterion, FaultStep, LoadPlan, Phase, TaskWeight
 from plan.params import ScenarioParams
 from plan.rates import spike_shape
@@ -28,7 +27,7 @@ BURST_PER_CORE = 1000
 
 def default_burst() -> int:
     """The research's 3,000 where the machine allows, else 1,000 per CPU core."""
-    return min(RESEARCH_BURST, BURST_PER_CORE * (os.cpu_count() or 1))
+    return min(RESEARCH_BURST, BURST_PER_CORE * (usable_cores()))
 
 
 class PeakParams(ScenarioParams):

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import tempfile
 import time
@@ -38,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.harness_health import HealthThresholds, assess
+from ground.cores import usable_cores
 from harness import __version__
 from harness.health import read_health
 from harness.recorder import read_requests
@@ -223,7 +223,7 @@ def calibrate(
             results[probe.name] = run_probe(probe, root)
             found = results[probe.name]
             progress(f"  {probe.name}: {found.capacity_per_s:g}/s clean ({found.limited_by})")
-    calibration = Calibration(platform.node(), os.cpu_count() or 1, __version__, time.time(), results)
+    calibration = Calibration(platform.node(), usable_cores(), __version__, time.time(), results)
     return calibration, save(calibration, environ)
 
 

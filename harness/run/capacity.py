@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ground.cores import usable_cores
 from harness import __version__
 
 CACHE_ENV = "SCRMBENCH_CACHE_DIR"
@@ -81,7 +82,7 @@ def cache_dir(environ: dict[str, str] | None = None) -> Path:
 
 def cache_path(environ: dict[str, str] | None = None) -> Path:
     host = "".join(c if c.isalnum() or c in "-_." else "_" for c in platform.node() or "host")
-    return cache_dir(environ) / f"calibration-{host}-{os.cpu_count() or 1}cpu-{__version__}.json"
+    return cache_dir(environ) / f"calibration-{host}-{usable_cores()}cpu-{__version__}.json"
 
 
 def load_cached(environ: dict[str, str] | None = None) -> Calibration | None:
