@@ -395,6 +395,11 @@ def _short(body: bytes, limit: int = 300) -> str:
     return body[:limit].decode("utf-8", errors="replace")
 
 
+def text_or_none(value: Any) -> str | None:
+    """A JSON value read from an answer as text (an id may come as a number); None stays None."""
+    return None if value is None else str(value)
+
+
 def dig(data: Any, path: str) -> Any:
     """Follow a dotted path with list indexes (``messages[0].id``, ``$.sid``) through parsed JSON; None if absent."""
     node = data

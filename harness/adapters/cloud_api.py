@@ -34,6 +34,7 @@ from harness.adapters.base import (
     dig,
     outcome,
     params_with_token,
+    text_or_none,
     with_token,
 )
 from harness.adapters.common import ADAPTERS, AdapterSpec, DialectBase, encode_multipart
@@ -135,24 +136,20 @@ class CloudApiAdapter(DialectBase):
             # adds its own in the same envelope or as {"meta": {"developer_message"}} (§7.1).
             code = dig(data, "error.code") or dig(data, "meta.http_code")
             text = dig(data, "error.message") or dig(data, "meta.developer_message")
-            return outcome(request, response, ok=False, error_code=_str(code), error_text=_str(text))
+            return outcome(request, response, ok=False, error_code=text_or_none(code), error_text=text_or_none(text))
         if request.operation == "upload_media":
-            media_id = _str(dig(data, "id"))
+            media_id = text_or_none(dig(data, "id"))
             if not media_id:
                 return outcome(request, response, ok=False, error_code="no_media_id", error_text="no id in answer")
             return outcome(request, response, ok=True, data={"media_id": media_id})
         if request.operation == "health":
             return outcome(request, response, ok=True)
-        message_id = _str(dig(data, "messages[0].id"))
+        message_id = text_or_none(dig(data, "messages[0].id"))
         if not message_id:
             return outcome(
                 request, response, ok=False, error_code="no_id", error_text="accepted without messages[0].id"
             )
         return outcome(request, response, ok=True, vendor_message_id=message_id)
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 ADAPTERS.add(

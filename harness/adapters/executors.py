@@ -149,14 +149,7 @@ class HttpxExecutor(ReportingExecutor):
         started_at, start = time.time(), time.perf_counter()
         answer: HttpResponse | TransportFailure
         try:
-            response = self.client.request(
-                request.method,
-                self.base_url + request.path,
-                headers=dict(request.headers),
-                content=request.body or None,
-                timeout=request.timeout,
-                follow_redirects=False,  # a 3xx is the vendor's answer; the load never goes elsewhere
-            )
+            response = self.client.request(**_httpx_arguments(self.base_url, request))
             answer = HttpResponse(response.status_code, response.content, dict(response.headers))
         except httpx.HTTPError as exc:
             answer = _classify(exc)
@@ -164,6 +157,18 @@ class HttpxExecutor(ReportingExecutor):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _httpx_arguments(base_url: str, request: HttpRequest) -> dict[str, Any]:
+    """One request for httpx's blocking or async client, alike."""
+    return {
+        "method": request.method,
+        "url": base_url + request.path,
+        "headers": dict(request.headers),
+        "content": request.body or None,
+        "timeout": request.timeout,
+        "follow_redirects": False,  # a 3xx is the vendor's answer; the load never goes elsewhere
+    }
 
 
 class AsyncHttpxExecutor(ReportingExecutor):
@@ -179,14 +184,7 @@ class AsyncHttpxExecutor(ReportingExecutor):
         started_at, start = time.time(), time.perf_counter()
         answer: HttpResponse | TransportFailure
         try:
-            response = await self.client.request(
-                request.method,
-                self.base_url + request.path,
-                headers=dict(request.headers),
-                content=request.body or None,
-                timeout=request.timeout,
-                follow_redirects=False,  # a 3xx is the vendor's answer; the load never goes elsewhere
-            )
+            response = await self.client.request(**_httpx_arguments(self.base_url, request))
             answer = HttpResponse(response.status_code, response.content, dict(response.headers))
         except httpx.HTTPError as exc:
             answer = _classify(exc)

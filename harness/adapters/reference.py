@@ -35,6 +35,7 @@ from harness.adapters.base import (
     inbox_items,
     outcome,
     params_with_token,
+    text_or_none,
     with_token,
 )
 from harness.adapters.common import ADAPTERS, AdapterSpec, DialectBase, encode_multipart
@@ -131,13 +132,13 @@ class ReferenceAdapter(DialectBase):
                 request,
                 response,
                 ok=False,
-                error_code=_str(dig(data, "error.code")),
-                error_text=_str(dig(data, "error.message")),
+                error_code=text_or_none(dig(data, "error.code")),
+                error_text=text_or_none(dig(data, "error.message")),
             )
         extra: dict[str, Any] = {}
         message_id = None
         if request.operation == "upload_media":
-            extra["media_id"] = _str(dig(data, "media_id"))
+            extra["media_id"] = text_or_none(dig(data, "media_id"))
             if not extra["media_id"]:
                 return outcome(
                     request, response, ok=False, error_code="no_media_id", error_text="no media_id in answer"
@@ -148,14 +149,14 @@ class ReferenceAdapter(DialectBase):
             extra["items"] = items if isinstance(items, list) else []
         elif request.operation == "agent_inbox":
             extra["items"] = inbox_items(dig(data, "items"), conversation="conversation_id", customer="wa_id")
-            extra["cursor"] = _str(dig(data, "cursor")) or ""
+            extra["cursor"] = text_or_none(dig(data, "cursor")) or ""
         elif request.operation == "agent_online":
             extra["cap"] = dig(data, "cap")  # the vendor's own cap for the agent, when it lowers the one asked for
         elif request.operation == "broadcast_segment":
-            message_id = _str(dig(data, "id"))
+            message_id = text_or_none(dig(data, "id"))
             extra["total"] = dig(data, "total")
         elif request.operation in ("send_text", "send_template", "send_media", "agent_reply"):
-            message_id = _str(dig(data, "id"))
+            message_id = text_or_none(dig(data, "id"))
             if not message_id:
                 return outcome(request, response, ok=False, error_code="no_id", error_text="accepted without an id")
         return outcome(request, response, ok=True, vendor_message_id=message_id, data=extra)
@@ -167,10 +168,6 @@ def _sender(call: SendText | SendTemplate | SendMedia | UploadMedia) -> dict[str
 
 def _digits(number: str) -> str:
     return number.removeprefix("whatsapp:").lstrip("+")
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 ADAPTERS.add(

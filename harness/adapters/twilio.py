@@ -28,6 +28,7 @@ from harness.adapters.base import (
     dig,
     outcome,
     params_with_token,
+    text_or_none,
     with_token,
 )
 from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials, DialectBase, auth_headers, encode_form
@@ -87,28 +88,28 @@ class TwilioAdapter(DialectBase):
         data = response.json()
         if not 200 <= response.status < 300:
             return outcome(
-                request, response, ok=False, error_code=_str(dig(data, "code")), error_text=_str(dig(data, "message"))
+                request,
+                response,
+                ok=False,
+                error_code=text_or_none(dig(data, "code")),
+                error_text=text_or_none(dig(data, "message")),
             )
         if request.operation == "health":
             return outcome(request, response, ok=True)
-        sid = _str(dig(data, "sid"))
-        status = _str(dig(data, "status")) or ""
+        sid = text_or_none(dig(data, "sid"))
+        status = text_or_none(dig(data, "status")) or ""
         if status in _FAILED_STATUSES:
             return outcome(
                 request,
                 response,
                 ok=False,
                 vendor_message_id=sid,
-                error_code=_str(dig(data, "error_code")) or status,
-                error_text=_str(dig(data, "error_message")) or f"message status {status}",
+                error_code=text_or_none(dig(data, "error_code")) or status,
+                error_text=text_or_none(dig(data, "error_message")) or f"message status {status}",
             )
         if not sid:
             return outcome(request, response, ok=False, error_code="no_sid", error_text="accepted without a sid")
         return outcome(request, response, ok=True, vendor_message_id=sid)
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 ADAPTERS.add(

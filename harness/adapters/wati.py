@@ -43,6 +43,7 @@ from harness.adapters.base import (
     dig,
     outcome,
     params_with_token,
+    text_or_none,
     with_token,
 )
 from harness.adapters.common import ADAPTERS, AdapterSpec, Credentials, DialectBase, auth_headers, encode_multipart
@@ -120,7 +121,7 @@ class WatiAdapter(DialectBase):
     def interpret(self, request: HttpRequest, response: HttpResponse) -> Outcome:
         data = response.json()
         info, message = dig(data, "info"), dig(data, "message")
-        text = _str(info) if info is not None else (message if isinstance(message, str) else None)
+        text = text_or_none(info) if info is not None else (message if isinstance(message, str) else None)
         if not 200 <= response.status < 300:
             return outcome(request, response, ok=False, error_code=str(response.status), error_text=text)
         result = dig(data, "result")
@@ -134,10 +135,6 @@ class WatiAdapter(DialectBase):
 
 def _digits(number: str) -> str:
     return number.removeprefix("whatsapp:").lstrip("+")
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 ADAPTERS.add(

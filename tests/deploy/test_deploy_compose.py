@@ -23,6 +23,7 @@ import yaml
 from ground.errors import EXIT_PARTIAL
 from ground.net import free_port
 from tests.fixtures.common import require_system
+from tests.fixtures.docker import built_image
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "docker-compose.yml"
@@ -32,21 +33,9 @@ SERVICES = ["mock", "vendor-steady", "subscribe", "locust-master", "locust-worke
 @pytest.fixture(scope="session")
 def python_image(docker_client: Any) -> Iterator[str]:
     """The Python image, built from this checkout by deploy/image as a user builds it (no registry)."""
-    tag = f"scrmbench-python:test-{os.getpid()}"
-    done = subprocess.run(
-        [str(ROOT / "deploy" / "image" / "build.sh"), "python", "--tag", tag],
-        env={**os.environ, "PYTHON": sys.executable},  # this venv's packages go into the image (build.sh)
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"building the Python image failed: {done.stderr.strip()[-2000:]}")
-    try:
+    environment = {**os.environ, "PYTHON": sys.executable}  # this venv's packages go into the image (build.sh)
+    with built_image("python", f"scrmbench-python:test-{os.getpid()}", timeout=600, env=environment) as tag:
         yield tag
-    finally:
-        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=120, check=False)
 
 
 def _leftovers(project: str) -> dict[str, list[str]]:

@@ -5,20 +5,17 @@ facade does not have is refused (Twilio: 400 / 63007) and never reaches the mock
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 
-from mocks.facades.app import create_facade_app
-from mocks.facades.common import DEV_KEYS, DEV_TWILIO_ACCOUNT_SID, Dialect, FacadeSettings
+from mocks.facades.common import DEV_KEYS, DEV_TWILIO_ACCOUNT_SID, Dialect
 from mocks.facades.launch import facade_process
-from mocks.whatsapp.app import create_app
 from mocks.whatsapp.config import LimitsConfig, MockConfig, PhoneNumberConfig
+from tests.fixtures.facades import FacadeStack
 from tests.fixtures.mock_server import MockServer, start_mock_server
 
 pytestmark = pytest.mark.anyio
@@ -46,48 +43,14 @@ def wati_auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {DEV_KEYS['wati']}"}
 
 
-class Stack:
-    """An in-process facade knowing the second number, in front of an in-process mock with both numbers."""
-
-    def __init__(self, facade: httpx.AsyncClient, mock: httpx.AsyncClient, admin: dict[str, str]) -> None:
-        self.facade, self.mock, self.admin = facade, mock, admin
-
-    async def ledger(self) -> list[dict[str, Any]]:
-        response = await self.mock.get("/_mock/ledger", params={"format": "ndjson"}, headers=self.admin)
-        response.raise_for_status()
-        return [orjson.loads(line) for line in response.content.splitlines() if line.strip()]
-
-    async def senders(self) -> dict[str, str]:
-        """Recipient -> the phone-number id its message went out from."""
-        return {row["recipient"]: row["phone_number_id"] for row in await self.ledger()}
-
-
 @pytest.fixture
-async def two_numbers(fake_clock: object) -> AsyncIterator[Callable[[Dialect], Awaitable[Stack]]]:
-    async with AsyncExitStack() as stack:
+def two_numbers(facade_stack: Callable[..., Awaitable[FacadeStack]]) -> Callable[[Dialect], Awaitable[FacadeStack]]:
+    """The dialect's facade knowing the second number, in front of an in-process mock with both numbers."""
 
-        async def make(dialect: Dialect) -> Stack:
-            config = two_number_config()
-            mock_app = create_app(config, clock=fake_clock)  # type: ignore[arg-type]
-            await stack.enter_async_context(mock_app.router.lifespan_context(mock_app))
-            mock_transport = httpx.ASGITransport(app=mock_app)
-            settings = FacadeSettings(
-                dialect=dialect,
-                whatsapp_url="http://mock.test",
-                api_key=DEV_KEYS[dialect],
-                numbers={SECOND_DIGITS: SECOND_ID},
-            )
-            app = create_facade_app(settings, transport=mock_transport)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            facade = await stack.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:9")
-            )
-            mock = await stack.enter_async_context(
-                httpx.AsyncClient(transport=mock_transport, base_url="http://mock.test")
-            )
-            return Stack(facade, mock, {"Authorization": f"Bearer {config.admin_token}"})
+    async def make(dialect: Dialect) -> FacadeStack:
+        return await facade_stack(dialect, config=two_number_config(), numbers={SECOND_DIGITS: SECOND_ID})
 
-        yield make
+    return make
 
 
 def twilio_form(to: str, sender: str) -> dict[str, str]:
@@ -96,8 +59,8 @@ def twilio_form(to: str, sender: str) -> dict[str, str]:
 
 async def test_twilio_from_picks_the_number_the_message_goes_out_from(two_numbers):
     stack = await two_numbers("twilio")
-    second = await stack.facade.post(MESSAGES, data=twilio_form("4915100000002", SECOND_DIGITS), headers=twilio_auth())
-    default = await stack.facade.post(
+    second = await stack.client.post(MESSAGES, data=twilio_form("4915100000002", SECOND_DIGITS), headers=twilio_auth())
+    default = await stack.client.post(
         MESSAGES, data=twilio_form("4915100000001", DEFAULT_DIGITS), headers=twilio_auth()
     )
     assert second.status_code == 201 and default.status_code == 201, (second.text, default.text)
@@ -107,7 +70,7 @@ async def test_twilio_from_picks_the_number_the_message_goes_out_from(two_number
 
 async def test_twilio_refuses_a_from_it_has_no_channel_for_with_63007(two_numbers):
     stack = await two_numbers("twilio")
-    answer = await stack.facade.post(MESSAGES, data=twilio_form(CUSTOMER, UNKNOWN_DIGITS), headers=twilio_auth())
+    answer = await stack.client.post(MESSAGES, data=twilio_form(CUSTOMER, UNKNOWN_DIGITS), headers=twilio_auth())
     assert answer.status_code == 400
     body = answer.json()
     assert body["code"] == 63007 and body["more_info"].endswith("/63007") and "From" in body["message"]
@@ -116,12 +79,12 @@ async def test_twilio_refuses_a_from_it_has_no_channel_for_with_63007(two_number
 
 async def test_wati_session_message_goes_out_from_channel_phone_number(two_numbers):
     stack = await two_numbers("wati")
-    second = await stack.facade.post(
+    second = await stack.client.post(
         "/api/v1/sendSessionMessage/4915100000002",
         params={"messageText": "hi", "channelPhoneNumber": SECOND_DIGITS},
         headers=wati_auth(),
     )
-    default = await stack.facade.post(
+    default = await stack.client.post(
         "/api/v1/sendSessionMessage/4915100000001", params={"messageText": "hi"}, headers=wati_auth()
     )
     assert second.json()["result"] is True and default.json()["result"] is True, (second.text, default.text)
@@ -131,7 +94,7 @@ async def test_wati_session_message_goes_out_from_channel_phone_number(two_numbe
 async def test_wati_template_goes_out_from_channel_number(two_numbers):
     stack = await two_numbers("wati")
     body = {"template_name": "promo", "broadcast_name": "b", "parameters": [], "channel_number": SECOND_DIGITS}
-    answer = await stack.facade.post(
+    answer = await stack.client.post(
         "/api/v1/sendTemplateMessage", params={"whatsappNumber": CUSTOMER}, json=body, headers=wati_auth()
     )
     assert answer.json()["result"] is True, answer.text
@@ -140,13 +103,13 @@ async def test_wati_template_goes_out_from_channel_number(two_numbers):
 
 async def test_wati_refuses_a_channel_it_does_not_have(two_numbers):
     stack = await two_numbers("wati")
-    session = await stack.facade.post(
+    session = await stack.client.post(
         f"/api/v1/sendSessionMessage/{CUSTOMER}",
         params={"messageText": "hi", "channelPhoneNumber": UNKNOWN_DIGITS},
         headers=wati_auth(),
     )
     body = {"template_name": "promo", "parameters": [], "channel_number": UNKNOWN_DIGITS}
-    template = await stack.facade.post(
+    template = await stack.client.post(
         "/api/v1/sendTemplateMessage", params={"whatsappNumber": CUSTOMER}, json=body, headers=wati_auth()
     )
     for answer in (session, template):
