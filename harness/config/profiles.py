@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from ground.durations import Seconds
 from ground.errors import ConfigError
 from ground.loading import _line_of, validate, validation_error
-from plan.numbers import MAX_NUMBERS, MAX_WEIGHT, BusinessNumber
+from plan.numbers import MAX_NUMBERS, MAX_WEIGHT, BusinessNumber, SpreadName
 from plan.operations import OPERATIONS, Operation
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
@@ -296,6 +296,8 @@ class VendorProfile(_Strict):
     phone_numbers: list[PhoneNumber] = Field(min_length=1)
     # More numbers after the listed ones (plan.numbers spreads every scenario's sends over all of them).
     phone_number_range: PhoneNumberRange | None = None
+    # Which number a send goes out from: the customer's own (default) or the numbers in turn (plan.numbers).
+    number_spread: SpreadName = "customer"
     capabilities: Capabilities
     timeouts: Timeouts = Timeouts()
     allowed_targets: list[str] = Field(default_factory=list)

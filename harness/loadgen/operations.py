@@ -98,10 +98,14 @@ class Performer:
         self._number_sequences = {"send": itertools.count(), "inbound": itertools.count()}
         self._rng = random.Random(f"scrmbench-performer-{self.seed}-{self.worker_index}")
 
-    def next_number(self, kind: str = "send") -> BusinessNumber | None:
-        """The business number of this worker's next send (``kind`` "send") or customer message ("inbound"), in
-        the spread's order."""
-        return None if self.numbers is None else self.numbers.pick(next(self._number_sequences[kind]))
+    def next_number(self, kind: str = "send", customer: str | None = None) -> BusinessNumber | None:
+        """The business number of this worker's next send (``kind`` "send") or customer message ("inbound") to or
+        from ``customer``: the customer's own number or the next in turn, as the profile's spread says (a call
+        with no customer, a media upload, takes the turn)."""
+        if self.numbers is None:
+            return None
+        sequence = next(self._number_sequences[kind])
+        return self.numbers.pick(sequence) if customer is None else self.numbers.pick_for(customer, sequence)
 
     def next_token(self) -> tuple[int, str]:
         sequence = next(self._sequence)
@@ -114,32 +118,36 @@ class Performer:
             return self.customers.customer(0).wa_id
         return self.customers.customer(sequence * 7919 + self.worker_index).wa_id
 
-    def build_call(self, operation: str, number: BusinessNumber | None = None) -> Call:
-        """The call for ``operation``; a send names ``number`` as its sender when the profile has more than one
-        (a one-number profile leaves the choice to the adapter's default, the same number, so its requests stay as
-        they were)."""
+    def build_call(self, operation: str) -> tuple[Call, BusinessNumber | None]:
+        """The call for ``operation`` and the number it goes out from (None for a call from no number). A send names
+        that number as its sender when the profile has more than one (a one-number profile leaves the choice to the
+        adapter's default, the same number, so its requests stay as they were)."""
         sequence, token = self.next_token()
         to = self.recipient(sequence)
         person = self.customers.customer(sequence)
+        number = None
+        if operation in FROM_A_NUMBER:
+            number = self.next_number(customer=None if operation == "upload_media" else to)
         sender = number if self.numbers is not None and len(self.numbers.numbers) > 1 else None
+        call: Call
         if operation == "send_text":
-            return SendText(to=to, text=f"Hello {person.name}, your order update", correlation_id=token, sender=sender)
-        if operation == "send_template":
-            return SendTemplate(
+            call = SendText(to=to, text=f"Hello {person.name}, your order update", correlation_id=token, sender=sender)
+        elif operation == "send_template":
+            call = SendTemplate(
                 to=to, template="promo_discount", params=(person.name,), correlation_id=token, sender=sender
             )
-        if operation == "upload_media":
+        elif operation == "upload_media":
             media = self._media()
             item = media.pick(sequence)
-            return UploadMedia(
+            call = UploadMedia(
                 content=item.content,
                 mime_type=item.mime_type,
                 filename=item.filename,
                 correlation_id=token,
                 sender=sender,
             )
-        if operation == "send_media":
-            return SendMedia(
+        elif operation == "send_media":
+            call = SendMedia(
                 to=to,
                 kind="image",
                 link="https://example.invalid/catalogue.jpg",
@@ -147,11 +155,13 @@ class Performer:
                 correlation_id=token,
                 sender=sender,
             )
-        if operation == "search_conversations":
-            return SearchConversations(query=SEARCH_TERMS[sequence % len(SEARCH_TERMS)], limit=20)
-        if operation == "health":
-            return Health()
-        raise ValueError(f"operation {operation!r} is not a vendor call")
+        elif operation == "search_conversations":
+            call = SearchConversations(query=SEARCH_TERMS[sequence % len(SEARCH_TERMS)], limit=20)
+        elif operation == "health":
+            call = Health()
+        else:
+            raise ValueError(f"operation {operation!r} is not a vendor call")
+        return call, number
 
     def _media(self) -> MediaSet:
         if self.media is None:
@@ -176,8 +186,7 @@ class Performer:
         if operation == "customer_message":
             self._customer_message(executor, scheduled_at)
             return
-        number = self.next_number() if operation in FROM_A_NUMBER else None
-        call = self.build_call(operation, number)
+        call, number = self.build_call(operation)
         context = self.base_context(operation, scheduled_at)
         if number is not None:
             context["phone_number_id"] = number.id
@@ -188,7 +197,7 @@ class Performer:
             raise ValueError("customer_message needs the mock's URL (the vendor profile cannot be pointed at a mock)")
         sequence, token = self.next_token()
         person = self.customers.customer(sequence * 7919 + self.worker_index)
-        number = self.next_number("inbound")
+        number = self.next_number("inbound", person.wa_id)  # the customer writes to their number (or the next)
         multi = number is not None and self.numbers is not None and len(self.numbers.numbers) > 1
         # Many numbers in the profile: the spread's; else the mock's (the profile's id, else the mock's default), or
         # with a sharded mock the number the customer's hash picks (the number the vendor answers from).

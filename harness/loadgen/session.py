@@ -94,7 +94,13 @@ def build_session(
         allowed_targets=tuple(vendor.allowed_targets),
         owner_confirmed=spec.owner_confirmed,
         # Every send goes out over all of the profile's numbers (plan.numbers), workers interleaved.
-        numbers=NumberSpread(vendor.business_numbers(), seed=spec.seed, worker_index=index, worker_count=count),
+        numbers=NumberSpread(
+            vendor.business_numbers(),
+            seed=spec.seed,
+            worker_index=index,
+            worker_count=count,
+            spread=vendor.number_spread,
+        ),
     )
     environment.host = vendor.base_url
     executor = PooledExecutor(

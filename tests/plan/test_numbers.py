@@ -4,6 +4,7 @@ workers taking turns, the same numbers for the same seed, bounds refused."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any, cast
 
 import pytest
 
@@ -67,3 +68,28 @@ def test_too_many_numbers_or_a_worker_outside_the_pool_are_refused() -> None:
         NumberSpread(numbers(MAX_NUMBERS + 1))
     with pytest.raises(ValueError, match="worker 3 of 3"):
         NumberSpread(numbers(2), worker_index=3, worker_count=3)
+
+
+def test_the_customer_spread_keeps_a_customer_on_one_number_with_shares_near_the_weights() -> None:
+    pool = numbers(3, [5, 1, 1])
+    spread = NumberSpread(pool, seed=4, spread="customer")
+    customers = [f"49151{i:07d}" for i in range(7000)]
+    first = {c: spread.pick_for(c, k).id for k, c in enumerate(customers)}
+    assert all(spread.pick_for(c, 99).id == first[c] for c in customers[:500])  # whatever the call's turn
+    other_worker = NumberSpread(pool, seed=4, worker_index=1, worker_count=2, spread="customer")
+    assert all(other_worker.pick_for(c, 3).id == first[c] for c in customers[:500])
+    shares = Counter(first.values())
+    assert abs(shares["100"] / 7000 - 5 / 7) < 0.03 and abs(shares["101"] / 7000 - 1 / 7) < 0.03
+    assert NumberSpread(pool, seed=5, spread="customer").pick_for(customers[0], 0) is not None
+    moved = sum(NumberSpread(pool, seed=5, spread="customer").pick_for(c, 0).id != first[c] for c in customers)
+    assert moved > 1000  # another seed deals the customers anew
+
+
+def test_the_round_robin_spread_ignores_the_customer() -> None:
+    spread = NumberSpread(numbers(4), seed=2, spread="round_robin")
+    assert [spread.pick_for("4915100000001", k).id for k in range(8)] == [spread.pick(k).id for k in range(8)]
+
+
+def test_an_unknown_spread_is_refused() -> None:
+    with pytest.raises(ValueError, match="customer, round_robin"):
+        NumberSpread(numbers(2), spread=cast(Any, "random"))

@@ -118,6 +118,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "15550000001",
     ),
     ("weight zero", {"phone_numbers": [{"number": "+15550000001", "weight": 0}]}, "phone_numbers.0.weight", "0"),
+    ("unknown spread", {"number_spread": "random"}, "number_spread", "random"),
     (
         "range unknown key",
         {"phone_number_range": {"first": "+15550000100", "count": 2, "step": 2}},
