@@ -1,14 +1,18 @@
 """This machine's calibration (``scrmbench calibrate``, ``harness.run.calibrate``) and the check a run makes with it.
 
-The calibration is cached per host, CPU count and scrmbench version in ``~/.cache/scrmbench/``
-(``SCRMBENCH_CACHE_DIR`` overrides). Before the first request ``scrmbench run`` compares the scenario's planned
-peak (times the trials of a bake-off run at once) with it: a warning above 70%, a refusal (exit 2) above 100%
-unless ``--over-capacity``. Kept apart from the calibration's probes, which drive the runner: the runner reads
+The calibration is cached per host, usable cores, scrmbench version and a digest of the code it measured (the
+``ground``, ``plan``, ``harness`` and ``mocks`` sources: a change to the load engine or the mock between two
+releases makes a new calibration, not a stale one) in ``~/.cache/scrmbench/`` (``SCRMBENCH_CACHE_DIR``
+overrides); saving one removes the host's calibrations of other code. Before the first request ``scrmbench run``
+compares the scenario's planned peak (times the trials of a bake-off run at once) with it: a warning above 70%, a
+refusal (exit 2) above 100% unless ``--over-capacity``. Kept apart from the calibration's probes, which drive the runner: the runner reads
 this module, and the probes import the runner.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import math
 import os
@@ -80,13 +84,32 @@ def cache_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(base) / "scrmbench"
 
 
-def cache_path(environ: dict[str, str] | None = None) -> Path:
+MEASURED_PACKAGES = ("ground", "plan", "harness", "mocks")  # the code whose cost a calibration measures
+
+
+@functools.cache
+def code_digest(root: Path | None = None) -> str:
+    """12 hex digits over the measured packages' Python sources (names and bytes), in path order."""
+    base = root or Path(__file__).resolve().parents[2]
+    digest = hashlib.blake2b(digest_size=6)
+    for package in MEASURED_PACKAGES:
+        for path in sorted((base / package).rglob("*.py")):
+            digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _host_prefix() -> str:
     host = "".join(c if c.isalnum() or c in "-_." else "_" for c in platform.node() or "host")
-    return cache_dir(environ) / f"calibration-{host}-{usable_cores()}cpu-{__version__}.json"
+    return f"calibration-{host}-{usable_cores()}cpu-"
+
+
+def cache_path(environ: dict[str, str] | None = None) -> Path:
+    return cache_dir(environ) / f"{_host_prefix()}{__version__}-{code_digest()}.json"
 
 
 def load_cached(environ: dict[str, str] | None = None) -> Calibration | None:
-    """This host's calibration for this CPU count and version; None when there is none (or it is unreadable)."""
+    """This host's calibration for these cores, version and code; None when there is none (or it is unreadable)."""
     path = cache_path(environ)
     try:
         return Calibration.from_json(json.loads(path.read_text(encoding="utf-8")))
@@ -100,6 +123,9 @@ def save(calibration: Calibration, environ: dict[str, str] | None = None) -> Pat
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(json.dumps(calibration.to_json(), indent=2, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)
+    for stale in path.parent.glob(f"{_host_prefix()}*.json"):  # this host's calibrations of other code
+        if stale != path:
+            stale.unlink(missing_ok=True)
     return path
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +21,7 @@ from harness.run.calibrate import (
     save,
     summarise,
 )
+from harness.run.capacity import MEASURED_PACKAGES, code_digest
 from scenarios.registry import get as get_scenario
 
 T0 = 1_750_000_000.0
@@ -118,6 +121,25 @@ def test_cache_round_trip(tmp_path: Path) -> None:
     assert again is not None and again.sends_per_s == 1000.0 and again.probes["vendor"].cores_per_rps == 0.004
     path.write_text("{not json")
     assert load_cached(env) is None  # unreadable: treated as not calibrated
+
+
+def test_the_cache_is_keyed_by_the_code_it_measured_and_drops_other_code(tmp_path: Path) -> None:
+    env = {"SCRMBENCH_CACHE_DIR": str(tmp_path)}
+    assert re.fullmatch(r"[0-9a-f]{12}", code_digest()) and code_digest() in cache_path(env).name
+    stale = cache_path(env).with_name(cache_path(env).name.replace(code_digest(), "0" * 12))
+    stale.write_text(json.dumps(_calibration().to_json()))
+    assert load_cached(env) is None  # a calibration of other code is not this code's
+    path = save(_calibration(), env)
+    assert not stale.exists() and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_the_code_digest_follows_the_sources(tmp_path: Path) -> None:
+    for package in MEASURED_PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "a.py").write_text("x = 1\n")
+    before = code_digest(tmp_path)
+    (tmp_path / "mocks" / "a.py").write_text("x = 2\n")
+    assert code_digest.__wrapped__(tmp_path) != before  # the cache holds per root; the function reads anew
 
 
 def test_capacity_check_warns_and_refuses() -> None:
