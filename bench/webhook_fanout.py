@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -60,15 +61,24 @@ async def _receiver_app(scope: dict, receive: object, send: object) -> None:  # 
     await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
 
 
-def serve_receiver(port: int) -> None:
+def pin(cpu: int | None) -> None:
+    """Run this process on ``cpu`` only (None: wherever the OS likes)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def serve_receiver(port: int, cpu: int | None) -> None:
     import uvicorn
+
+    pin(cpu)
 
     uvicorn.run(_receiver_app, host="127.0.0.1", port=port, log_level="error", access_log=False, lifespan="off")
 
 
-def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
+def start_receiver(cpu: int | None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve-receiver", str(port)])
+    pinned = [] if cpu is None else ["--receiver-cpu", str(cpu)]
+    process = subprocess.Popen([sys.executable, __file__, "--serve-receiver", str(port), *pinned])
     url = f"http://127.0.0.1:{port}/webhook"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -175,33 +185,71 @@ async def measure(args: argparse.Namespace, url: str) -> None:
     await engine(url, warm_up, args)
     ratios = []
     for round_no in range(1, args.rounds + 1):
-        base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
-        eng = await engine(url, updates, args)
+        if round_no % 2:  # odd rounds plain first, even rounds engine first: drift and order effects cancel
+            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
+            eng = await engine(url, updates, args)
+        else:
+            eng = await engine(url, updates, args)
+            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
         ratios.append(eng / base)
         print(f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}", flush=True)
     print(
         f"webhooks={args.webhooks} concurrency={args.concurrency} batch_max={args.batch_max} "
-        f"transport={args.transport} baseline={args.baseline}: spread of {args.rounds} rounds "
-        f"{min(ratios):.3f}-{max(ratios):.3f}; engine / plain client (median) = {statistics.median(ratios):.3f}"
+        f"transport={args.transport} baseline={args.baseline} loop={args.loop} cpus={args.cpus or 'unpinned'}: "
+        f"{args.rounds} rounds, "
+        f"ratio min {min(ratios):.3f} median {statistics.median(ratios):.3f} max {max(ratios):.3f}"
     )
+    print(f"engine / plain client (median of {args.rounds} rounds) = {statistics.median(ratios):.3f}")
+
+
+def choose_cpus(spec: str | None) -> tuple[int | None, int | None]:
+    """(client CPU, receiver CPU): the two given, or the first two this process may use, or none."""
+    if spec == "none":
+        return None, None
+    if spec is not None:
+        client, receiver = (int(part) for part in spec.split(","))
+        return client, receiver
+    allowed = sorted(os.sched_getaffinity(0))
+    return (allowed[0], allowed[1]) if len(allowed) >= 2 else (None, None)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--webhooks", type=int, default=20000)  # ~1 s a round: 4,000 (0.1 s) was mostly noise
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--batch-max", type=int, default=1)
     parser.add_argument("--transport", choices=["raw", "httpx"], default="raw", help="the engine's HTTP client")
     parser.add_argument("--baseline", choices=["raw", "httpx"], default="raw", help="the plain client")
+    parser.add_argument(
+        "--cpus",
+        default=None,
+        help="CLIENT,RECEIVER: pin this process and the receiver to these CPUs for both arms alike "
+        "(default: 0,1 when both are available to this process; 'none': leave it to the OS)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="this process's event loop, for both arms: uvloop, as the running mock has (mocks/whatsapp/sharding.py)",
+    )
     parser.add_argument("--serve-receiver", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--receiver-cpu", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_receiver is not None:
-        serve_receiver(args.serve_receiver)
+        serve_receiver(args.serve_receiver, args.receiver_cpu)
         return
-    process, url = start_receiver()
+    client_cpu, receiver_cpu = choose_cpus(args.cpus)
+    args.cpus = None if client_cpu is None else f"{client_cpu},{receiver_cpu}"
+    process, url = start_receiver(receiver_cpu)
+    pin(client_cpu)
     try:
-        asyncio.run(measure(args, url))
+        if args.loop == "uvloop":
+            import uvloop
+
+            uvloop.run(measure(args, url))
+        else:
+            asyncio.run(measure(args, url))
     finally:
         process.terminate()
         try:
