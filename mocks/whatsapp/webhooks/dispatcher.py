@@ -27,9 +27,9 @@ from typing import Any
 from ground.clock import Clock
 from mocks.whatsapp.webhooks.attempts import Attempt, AttemptLog
 from mocks.whatsapp.webhooks.config import WebhookConfig
-from mocks.whatsapp.webhooks.payloads import Update, batch_payload
+from mocks.whatsapp.webhooks.payloads import Update, webhook_body
 from mocks.whatsapp.webhooks.retry import RetryPolicy
-from mocks.whatsapp.webhooks.signing import serialize, signed_headers
+from mocks.whatsapp.webhooks.signing import signed_headers
 from mocks.whatsapp.webhooks.subscriptions import Subscription
 from mocks.whatsapp.webhooks.transport import WebhookTransport
 
@@ -240,7 +240,7 @@ class Dispatcher:
             return
         body, headers = delivery.body, delivery.headers
         if body is None or headers is None:
-            body = delivery.body = serialize(batch_payload(delivery.updates))
+            body = delivery.body = webhook_body(delivery.updates)
             headers = delivery.headers = signed_headers(sub.app_secret, body)
         clock = self.clock
         start = clock.monotonic()
