@@ -20,16 +20,21 @@ payload building, signing, attempt records) on one client, not a comparison of c
 Noise: on the 2-core machine the client and the receiver each need about one core, and whatever else runs there
 (other work is not stopped by the bench) lands on one arm or the other. So, for both arms alike: the client and
 the receiver are pinned to two CPUs (``--cpus``, default the first two this process may use), the arms take
-turns going first (odd rounds plain first, even rounds engine first), there are 7 rounds of about 0.5 s each, and
+turns going first (odd rounds plain first, even rounds engine first), there are 7 rounds of about 0.5 s each,
 this process runs on uvloop, the loop the running mock uses (``mocks/whatsapp/sharding.py``; ``--loop asyncio``
-for the standard one). Each round prints both rates and their ratio; then min, median and max of the per-round
-ratios; last, the median ratio engine / plain client.
+for the standard one), and what exists before the first round is frozen out of the garbage collector
+(``settle_heap``, as the mock does at start-up): without it, full collections walking the queued webhooks cost
+the engine arm 3-7 µs per delivery at ``--webhooks 40000``. Each round prints both rates and their ratio; then
+min, median and max of the per-round ratios; last, the median ratio engine / plain client.
 
-Measured 2026-12-07 on the 2-core development machine (see README, "Performance"): medians 0.863, 0.814, 0.863
-in three runs of 7 rounds, rounds 0.68-0.96 (0.54-0.59 before the transport watchdog, the ready-queue shortcut
-and the framed bodies). What is left of the engine's own CPU, measured in-process on an in-memory transport:
-6-7 µs per delivery (submit 1.2, body 1.0, signature 1.1, attempt record 0.4, the rest scheduling and
-``_attempt``'s bookkeeping) against the ~25 µs the plain client spends per POST on this transport.
+Measured 2026-12-07 on the 2-core development machine (see README, "Performance"), with other work on it:
+medians 0.785, 0.780, 0.808 in three runs of 7 rounds, rounds 0.74-0.87; 0.781 (rounds 0.73-0.79) at
+``--webhooks 40000``. Back to back, the same minute, without ``settle_heap``: 0.740 and 0.752; on a quieter
+machine earlier, without it, 0.863, 0.814, 0.863, 0.817 (0.54-0.59 before the transport watchdog, the
+ready-queue shortcut and the framed bodies). The goal is met in some runs, not in every run. What is left of
+the engine's own CPU, measured in-process on an in-memory transport: 6-7 µs per delivery (submit 1.2, body 1.0,
+signature 1.1, attempt record 0.4, the rest scheduling and ``_attempt``'s bookkeeping) against the ~25 µs the
+plain client spends per POST on this transport.
 
 ``--baseline httpx`` compares with ``httpx.AsyncClient`` instead: its connection pool manages only a few hundred
 POSTs/s on a 2-core box, so that ratio (about 55-67) mostly says how slow httpx is, not how fast the engine is;
@@ -53,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ground.clock import SystemClock  # noqa: E402
+from ground.heap import settle_heap  # noqa: E402
 from ground.net import free_port  # noqa: E402
 from mocks.whatsapp.webhooks.config import LadderConfig, WebhookConfig  # noqa: E402
 from mocks.whatsapp.webhooks.dispatcher import Delivery, Dispatcher  # noqa: E402
@@ -198,6 +204,9 @@ async def measure(args: argparse.Namespace, url: str) -> None:
     warm_up = updates[:500]  # both paths once first (imports, connections)
     await baseline(url, warm_up, args.concurrency, args.baseline, args.batch_max)
     await engine(url, warm_up, args)
+    # As the running mock does at start-up (ground/heap.settle_heap, mocks/whatsapp/sharding.py): what exists now
+    # (modules, the webhooks to send) is frozen out of the collector, for both arms alike.
+    settle_heap()
     ratios = []
     for round_no in range(1, args.rounds + 1):
         if round_no % 2:  # odd rounds plain first, even rounds engine first: drift and order effects cancel
