@@ -1,6 +1,7 @@
 """Webhook fan-out: the mock's delivery engine vs a plain async client, against the same fast receiver.
 
-    .venv/bin/python bench/webhook_fanout.py [--webhooks 20000] [--concurrency 64] [--rounds 5] [--batch-max 1]
+    .venv/bin/python bench/webhook_fanout.py [--webhooks 20000] [--concurrency 64] [--rounds 7] [--batch-max 1]
+        [--cpus 0,1 | --cpus none] [--loop uvloop | --loop asyncio]
 
 A receiver answering 200 at once runs in a child process (uvicorn, 127.0.0.1, a free port). In this process,
 alternately:
@@ -12,10 +13,29 @@ alternately:
   submitted, serialised, signed, sent and recorded in the attempt log, as in the running mock.
 
 Both send the same bodies (``batch_max`` updates per POST, one by default) to the same receiver and count webhook
-updates delivered per second. Each round prints both rates and their ratio; the last line gives the spread (lowest
-and highest round) and, last, the median ratio engine / baseline. The goal (issue 21) is >= 0.8 in every run. Like
-for like by default: the ratio is the engine's own overhead (scheduling, payload building, signing, attempt
-records) on one client, not a comparison of clients.
+updates delivered per second. Like for like by default: the ratio is the engine's own overhead (scheduling,
+payload building, signing, attempt records) on one client, not a comparison of clients. The goal (issue 21) is
+>= 0.8 in every run.
+
+Noise: on the 2-core machine the client and the receiver each need about one core, and whatever else runs there
+(other work is not stopped by the bench) lands on one arm or the other. So, for both arms alike: the client and
+the receiver are pinned to two CPUs (``--cpus``, default the first two this process may use), the arms take
+turns going first (odd rounds plain first, even rounds engine first), there are 7 rounds of about 0.5 s each,
+this process runs on uvloop, the loop the running mock uses (``mocks/whatsapp/sharding.py``; ``--loop asyncio``
+for the standard one), and what exists before the first round is frozen out of the garbage collector
+(``settle_heap``, as the mock does at start-up): without it, full collections walking the queued webhooks cost
+the engine arm 3-7 µs per delivery at ``--webhooks 40000``. Each round prints both rates and their ratio; then
+min, median and max of the per-round ratios; last, the median ratio engine / plain client.
+
+Measured 2026-12-07 on the 2-core development machine (see README, "Performance"), with other work on it:
+medians 0.785, 0.780, 0.808 in three runs of 7 rounds, rounds 0.74-0.87; 0.781 (rounds 0.73-0.79) at
+``--webhooks 40000``. Back to back, the same minute, without ``settle_heap``: 0.740 and 0.752; on a quieter
+machine earlier, without it, 0.863, 0.814, 0.863, 0.817 (0.54-0.59 before the transport watchdog, the
+ready-queue shortcut and the framed bodies). The goal is met in some runs, not in every run. What is left of
+the engine's own CPU, measured in-process on an in-memory transport: 6-7 µs per delivery (submit 1.2, body 1.0,
+signature 1.1, attempt record 0.4, the rest scheduling and ``_attempt``'s bookkeeping) against the ~25 µs the
+plain client spends per POST on this transport.
+
 ``--baseline httpx`` compares with ``httpx.AsyncClient`` instead: its connection pool manages only a few hundred
 POSTs/s on a 2-core box, so that ratio (about 55-67) mostly says how slow httpx is, not how fast the engine is;
 ``--transport httpx --baseline httpx`` is the like-for-like pair on httpx.
@@ -25,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -37,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ground.clock import SystemClock  # noqa: E402
+from ground.heap import settle_heap  # noqa: E402
 from ground.net import free_port  # noqa: E402
 from mocks.whatsapp.webhooks.config import LadderConfig, WebhookConfig  # noqa: E402
 from mocks.whatsapp.webhooks.dispatcher import Delivery, Dispatcher  # noqa: E402
@@ -60,15 +82,24 @@ async def _receiver_app(scope: dict, receive: object, send: object) -> None:  # 
     await send({"type": "http.response.body", "body": b""})  # type: ignore[operator]
 
 
-def serve_receiver(port: int) -> None:
+def pin(cpu: int | None) -> None:
+    """Run this process on ``cpu`` only (None: wherever the OS likes)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def serve_receiver(port: int, cpu: int | None) -> None:
     import uvicorn
+
+    pin(cpu)
 
     uvicorn.run(_receiver_app, host="127.0.0.1", port=port, log_level="error", access_log=False, lifespan="off")
 
 
-def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
+def start_receiver(cpu: int | None) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve-receiver", str(port)])
+    pinned = [] if cpu is None else ["--receiver-cpu", str(cpu)]
+    process = subprocess.Popen([sys.executable, __file__, "--serve-receiver", str(port), *pinned])
     url = f"http://127.0.0.1:{port}/webhook"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -173,35 +204,76 @@ async def measure(args: argparse.Namespace, url: str) -> None:
     warm_up = updates[:500]  # both paths once first (imports, connections)
     await baseline(url, warm_up, args.concurrency, args.baseline, args.batch_max)
     await engine(url, warm_up, args)
+    # As the running mock does at start-up (ground/heap.settle_heap, mocks/whatsapp/sharding.py): what exists now
+    # (modules, the webhooks to send) is frozen out of the collector, for both arms alike.
+    settle_heap()
     ratios = []
     for round_no in range(1, args.rounds + 1):
-        base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
-        eng = await engine(url, updates, args)
+        if round_no % 2:  # odd rounds plain first, even rounds engine first: drift and order effects cancel
+            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
+            eng = await engine(url, updates, args)
+        else:
+            eng = await engine(url, updates, args)
+            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
         ratios.append(eng / base)
         print(f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}", flush=True)
     print(
         f"webhooks={args.webhooks} concurrency={args.concurrency} batch_max={args.batch_max} "
-        f"transport={args.transport} baseline={args.baseline}: spread of {args.rounds} rounds "
-        f"{min(ratios):.3f}-{max(ratios):.3f}; engine / plain client (median) = {statistics.median(ratios):.3f}"
+        f"transport={args.transport} baseline={args.baseline} loop={args.loop} cpus={args.cpus or 'unpinned'}: "
+        f"{args.rounds} rounds, "
+        f"ratio min {min(ratios):.3f} median {statistics.median(ratios):.3f} max {max(ratios):.3f}"
     )
+    print(f"engine / plain client (median of {args.rounds} rounds) = {statistics.median(ratios):.3f}")
+
+
+def choose_cpus(spec: str | None) -> tuple[int | None, int | None]:
+    """(client CPU, receiver CPU): the two given, or the first two this process may use, or none."""
+    if spec == "none":
+        return None, None
+    if spec is not None:
+        client, receiver = (int(part) for part in spec.split(","))
+        return client, receiver
+    allowed = sorted(os.sched_getaffinity(0))
+    return (allowed[0], allowed[1]) if len(allowed) >= 2 else (None, None)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--webhooks", type=int, default=20000)  # ~1 s a round: 4,000 (0.1 s) was mostly noise
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--batch-max", type=int, default=1)
     parser.add_argument("--transport", choices=["raw", "httpx"], default="raw", help="the engine's HTTP client")
     parser.add_argument("--baseline", choices=["raw", "httpx"], default="raw", help="the plain client")
+    parser.add_argument(
+        "--cpus",
+        default=None,
+        help="CLIENT,RECEIVER: pin this process and the receiver to these CPUs for both arms alike "
+        "(default: 0,1 when both are available to this process; 'none': leave it to the OS)",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="this process's event loop, for both arms: uvloop, as the running mock has (mocks/whatsapp/sharding.py)",
+    )
     parser.add_argument("--serve-receiver", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--receiver-cpu", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_receiver is not None:
-        serve_receiver(args.serve_receiver)
+        serve_receiver(args.serve_receiver, args.receiver_cpu)
         return
-    process, url = start_receiver()
+    client_cpu, receiver_cpu = choose_cpus(args.cpus)
+    args.cpus = None if client_cpu is None else f"{client_cpu},{receiver_cpu}"
+    process, url = start_receiver(receiver_cpu)
+    pin(client_cpu)
     try:
-        asyncio.run(measure(args, url))
+        if args.loop == "uvloop":
+            import uvloop
+
+            uvloop.run(measure(args, url))
+        else:
+            asyncio.run(measure(args, url))
     finally:
         process.terminate()
         try:

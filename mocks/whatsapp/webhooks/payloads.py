@@ -9,7 +9,12 @@ per WABA and one ``change`` per (phone number, kind); ``contacts[i]`` belongs to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
+
+import orjson
+
+from mocks.whatsapp.webhooks.signing import serialize
 
 UpdateKind = Literal["message", "status", "account"]  # "account": a WABA-level change, body {"field", "value"}
 
@@ -193,6 +198,47 @@ def single_payload(update: Update) -> dict[str, Any]:
             }
         ],
     }
+
+
+def webhook_body(updates: list[Update]) -> bytes:
+    """``serialize(batch_payload(updates))``, the exact bytes of one webhook POST, faster for one update.
+
+    A one-update document is a fixed frame per (WABA, number, kind) around two variable parts, the contact and
+    the update's body: the frame is serialised once (``_frame``) and each POST joins it with those two parts,
+    orjson'd alone (JSON is compositional: the same bytes as inside the whole document). 1.0 instead of 2.6 µs
+    per status webhook of the bench (measured); a non-ASCII result takes the full path, which escapes it like
+    Meta. A property test compares the two on generated updates.
+    """
+    if len(updates) == 1 and updates[0].kind != "account":
+        update = updates[0]
+        frame = _frame(update.waba_id, update.phone_number_id, update.display_phone_number, update.kind)
+        if frame is not None:
+            head, middle, tail = frame
+            body = b"".join((head, orjson.dumps(update.contact.as_dict()), middle, orjson.dumps(update.body), tail))
+            if body.isascii():
+                return body
+    return serialize(batch_payload(updates))
+
+
+_CONTACT_MARK = "\x00scrmbench-contact\x00"
+_BODY_MARK = "\x00scrmbench-body\x00"
+
+
+@lru_cache(maxsize=1024)
+def _frame(waba_id: str, phone_number_id: str, display_phone_number: str, kind: UpdateKind) -> tuple[bytes, ...] | None:
+    """``single_payload``'s document serialised around its contact and body: (before, between, after); None when
+    the marks cannot be found once each (an identifier containing one)."""
+    document = single_payload(Update(kind, "", waba_id, phone_number_id, display_phone_number, Contact("", ""), {}))
+    value = document["entry"][0]["changes"][0]["value"]
+    value["contacts"] = [_CONTACT_MARK]
+    value["messages" if kind == "message" else "statuses"] = [_BODY_MARK]
+    head, *rest = orjson.dumps(document).split(orjson.dumps(_CONTACT_MARK))
+    if len(rest) != 1:
+        return None
+    middle, *tail = rest[0].split(orjson.dumps(_BODY_MARK))
+    if len(tail) != 1 or orjson.dumps(_CONTACT_MARK) in middle:
+        return None
+    return head, middle, tail[0]
 
 
 def throughput_upgrade_body(display_phone_number: str) -> dict[str, Any]:

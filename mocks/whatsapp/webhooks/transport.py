@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -56,6 +56,12 @@ class RawHttpTransport:
     spends most of its time in pooling and header models; this writes one request head and reads the status,
     the headers and a Content-Length or chunked body, nothing more. Each worker task holds at most one
     connection at a time, so ``workers`` bounds the connections. ``https`` URLs go through httpx instead.
+
+    Timeouts: ``asyncio.timeout`` costs about 4 µs per POST (a ``Timeout`` object, a timer handle pushed on the
+    loop's heap and cancelled again), as much as the engine's signing and body building together. Here each POST
+    only notes its deadline; one watchdog timer, running while POSTs are in flight, cancels the tasks past theirs
+    every ``timeout_s / 10`` (at most 50 ms), so a timeout ends at most a tenth of ``timeout_s`` late, and a
+    cancelled exchange reports ``timeout`` exactly as before (a cancellation from elsewhere still propagates).
     """
 
     def __init__(self, max_connections: int) -> None:
@@ -64,6 +70,10 @@ class RawHttpTransport:
         self._targets: dict[str, tuple[str, int, bytes] | None] = {}
         self._fallback: HttpxTransport | None = None
         self._fallback_size = max_connections
+        self._deadlines: dict[asyncio.Task[Any], float] = {}  # each in-flight POST's task and its deadline
+        self._expired: set[asyncio.Task[Any]] = set()  # tasks the watchdog cancelled
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._step = 0.05  # seconds between the watchdog's looks: the lowest timeout_s / 10 seen, at most 50 ms
 
     def _target(self, url: str) -> tuple[str, int, bytes] | None:
         if url not in self._targets:
@@ -84,17 +94,43 @@ class RawHttpTransport:
                 self._fallback = HttpxTransport(self._fallback_size)
             return await self._fallback.post(url, body, headers, timeout_s)
         host, port, head = target
-        lines = [head, *(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers.items())]
-        lines += [f"Content-Length: {len(body)}\r\n\r\n".encode("ascii"), body]
-        request = b"".join(lines)
+        fields = "".join([f"{name}: {value}\r\n" for name, value in headers.items()]).encode("latin-1")
+        request = b"".join((head, fields, b"Content-Length: %d\r\n\r\n" % len(body), body))
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("RawHttpTransport.post must run in an asyncio task")
+        loop = task.get_loop()
+        deadlines = self._deadlines
+        deadlines[task] = loop.time() + timeout_s
+        if timeout_s < self._step * 10:
+            self._step = timeout_s / 10
+        if self._watchdog is None:
+            self._watchdog = loop.call_later(self._step, self._watch, loop)
         try:
-            async with asyncio.timeout(timeout_s):
-                status = await self._exchange((host, port), request)
-        except TimeoutError:
+            status = await self._exchange((host, port), request)
+        except asyncio.CancelledError:
+            if task not in self._expired:
+                raise
+            self._expired.discard(task)
+            if task.uncancel() > 0:  # cancelled from elsewhere too (the dispatcher stopping): that one wins
+                raise
             return PostResult(0, "timeout", "ReadTimeout")
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             return PostResult(0, "connect_error", f"{type(exc).__name__}: {exc}"[:300])
+        finally:
+            del deadlines[task]
         return PostResult(status, "ok" if status == 200 else "http_error")
+
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The watchdog: cancel the POSTs past their deadline; look again while any are in flight."""
+        self._watchdog = None
+        now = loop.time()
+        for task, deadline in self._deadlines.items():
+            if deadline <= now and task not in self._expired:
+                self._expired.add(task)
+                task.cancel()
+        if self._deadlines:
+            self._watchdog = loop.call_later(self._step, self._watch, loop)
 
     async def _exchange(self, key: tuple[str, int], request: bytes) -> int:
         idle = self._idle.setdefault(key, [])
@@ -121,6 +157,9 @@ class RawHttpTransport:
             return status
 
     async def aclose(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for connections in self._idle.values():
             for _, writer in connections:
                 writer.close()
@@ -129,10 +168,31 @@ class RawHttpTransport:
             await self._fallback.aclose()
 
 
+_LENGTH = b"\r\ncontent-length:"
+
+
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response; returns (status, whether the connection may be reused)."""
+    """Read one response; returns (status, whether the connection may be reused).
+
+    The usual answer (HTTP/1.1, final status, one Content-Length, no Connection or Transfer-Encoding header) is
+    read without splitting the head into fields: 2.0 instead of 2.8 µs per response, readuntil included
+    (measured); anything else takes the general path, which reads the same answers the same way.
+    """
+    head = await reader.readuntil(b"\r\n\r\n")
+    if head.startswith(b"HTTP/1.1 ") and head[9:10] != b"1":
+        lower = head.lower()
+        if lower.count(_LENGTH) == 1 and b"\r\nconnection:" not in lower and b"\r\ntransfer-encoding:" not in lower:
+            status = int(head[9:12])
+            start = lower.index(_LENGTH) + len(_LENGTH)
+            length = int(lower[start : lower.index(b"\r\n", start)])
+            if length and status not in (204, 304):
+                await reader.readexactly(length)
+            return status, True
+    return await _read_general(reader, head)
+
+
+async def _read_general(reader: asyncio.StreamReader, head: bytes) -> tuple[int, bool]:
     while True:
-        head = await reader.readuntil(b"\r\n\r\n")
         lines = head.split(b"\r\n")
         version, status_text = lines[0].split(b" ", 2)[:2]
         status = int(status_text)
@@ -143,6 +203,7 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
                 fields[name.strip().lower()] = value.strip().lower()
         if not 100 <= status < 200:
             break  # skip interim responses (100 Continue)
+        head = await reader.readuntil(b"\r\n\r\n")
     keep_alive = fields.get(b"connection", b"") != b"close" and version == b"HTTP/1.1"
     if status in (204, 304):
         return status, keep_alive

@@ -12,7 +12,14 @@ from starlette.applications import Starlette
 
 from mocks.whatsapp.webhooks.config import LadderConfig
 from mocks.whatsapp.webhooks.ladder import StatusLadder
-from mocks.whatsapp.webhooks.payloads import Contact, Update, batch_payload, grouped_payload, single_payload
+from mocks.whatsapp.webhooks.payloads import (
+    Contact,
+    Update,
+    batch_payload,
+    grouped_payload,
+    single_payload,
+    webhook_body,
+)
 from mocks.whatsapp.webhooks.signing import USER_AGENT, serialize, signature, signed_headers, verify
 from tests.mocks.whatsapp.webhooks.helpers import PNID, WABA, inbound, outbound
 
@@ -158,6 +165,15 @@ _updates = st.builds(
 def test_the_one_update_fast_path_builds_the_grouped_document_byte_for_byte(update: Update) -> None:
     assert single_payload(update) == grouped_payload([update])
     assert serialize(batch_payload([update])) == serialize(grouped_payload([update]))
+    assert webhook_body([update]) == serialize(grouped_payload([update]))  # the framed bytes, non-ASCII too
+
+
+def test_an_identifier_holding_a_frame_mark_takes_the_full_path() -> None:
+    contact = Contact("4915100000001", "DE.1")
+    for waba_id in ("\x00scrmbench-contact\x00", "\x00scrmbench-body\x00", "200000000000001"):
+        update = Update("status", "wamid.1", waba_id, "1000", "1555", contact, {"id": "wamid.1", "status": "sent"})
+        assert webhook_body([update]) == serialize(grouped_payload([update]))
+        assert webhook_body([update, update]) == serialize(grouped_payload([update, update]))
 
 
 @given(secret=st.text(max_size=100), body=st.binary(max_size=300))
