@@ -5,8 +5,8 @@ The calibration is cached per host, usable cores, scrmbench version and a digest
 releases makes a new calibration, not a stale one) in ``~/.cache/scrmbench/`` (``SCRMBENCH_CACHE_DIR``
 overrides); saving one removes the host's calibrations of other code. Before the first request ``scrmbench run``
 compares the scenario's planned peak (times the trials of a bake-off run at once) with it: a warning above 70%, a
-refusal (exit 2) above 100% unless ``--over-capacity``. Kept apart from the calibration's probes, which drive the runner: the runner reads
-this module, and the probes import the runner.
+refusal (exit 2) above 100% unless ``--over-capacity``. Kept apart from the calibration's probes, which drive the
+runner: the runner reads this module, and the probes import the runner.
 """
 
 from __future__ import annotations
