@@ -67,22 +67,41 @@ async def _answer(send: Send, body: bytes, version: bytes | None = None) -> None
 
 
 class SendMessage:
-    """A raw ASGI endpoint (a class, so Starlette's Route does not wrap it in Request/Response)."""
+    """A raw ASGI endpoint (a class, so Starlette's Route does not wrap it in Request/Response).
+
+    It remembers the last ``Authorization`` header that passed and its token: the next request with the same
+    header costs one comparison and one membership test (the token must still be among the configured ones), the
+    same answer ``check_token`` would give, without parsing the header again.
+    """
+
+    __slots__ = ("_good_header", "_good_token")
+
+    def __init__(self) -> None:
+        self._good_header = b""
+        self._good_token = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send_message(scope, receive, send)
+        state: MockState = scope["app"].state.mock
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+                break
+        auth = state.config.auth
+        if authorization is None or authorization != self._good_header or self._good_token not in auth.access_tokens:
+            header = None if authorization is None else authorization.decode("latin-1")
+            token = token_from(header, scope["query_string"])
+            check_token(auth, token)
+            if authorization is not None and token:
+                self._good_header, self._good_token = authorization, token
+        await send_message(state, scope, receive, send)
 
 
-async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
-    state: MockState = scope["app"].state.mock
-    authorization = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            authorization = value.decode("latin-1")
-            break
-    check_token(state.config.auth, token_from(authorization, scope["query_string"]))
-    version = served_version(state, scope["path_params"])
-    phone_number_id = str(scope["path_params"]["phone_number_id"])
+async def send_message(state: MockState, scope: Scope, receive: Receive, send: Send) -> None:
+    """The send path after the access token was checked."""
+    params = scope["path_params"]
+    version = served_version(state, params)
+    phone_number_id = str(params["phone_number_id"])
     if phone_number_id not in state.numbers:
         raise unknown_object(phone_number_id)
     raw = await _read_body(receive)
@@ -125,7 +144,13 @@ def served_version(state: MockState, params: dict[str, object]) -> bytes | None:
         served = state.served_version(major, params["minor"])  # type: ignore[arg-type]
     if not state.config.versions.header:
         return None
-    return b"v%d.%d" % served
+    header = _VERSION_HEADERS.get(served)
+    if header is None:
+        header = _VERSION_HEADERS[served] = b"v%d.%d" % served
+    return header
+
+
+_VERSION_HEADERS: dict[tuple[int, int], bytes] = {}  # served version -> its header value, made once
 
 
 def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int) -> LedgerEntry:
