@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, Router
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Lifespan, Receive, Scope, Send
 
 from ground.clock import Clock, SystemClock
@@ -65,12 +65,12 @@ class MockPlugin(Protocol):
 class CachedRouter(Router):
     """Starlette's Router plus one cache: (method, path) -> the Route that served it and its path parameters.
 
-    A request whose path was served before skips the walk through the route list (for each route tried: a regex
-    and its convertors); ``Route.handle`` still checks the method, so a cached route answers 405 as before. Every
-    route goes through it alike: the send routes, the control plane, a benchmark's bare endpoint. Only a request
-    that returned normally after a top-level ``Route`` matched is kept (not 404s, redirects, mounts, nor a
-    request with a ``root_path``); the cache is emptied when the route list changes length and when it holds
-    ``CACHE_SIZE`` paths.
+    A request whose path was matched before skips the walk through the route list (for each route tried: a regex
+    and its convertors); ``Route.handle`` still checks the method. Every route goes through it alike: the send
+    routes, the control plane, a benchmark's bare endpoint. Only a full match by a top-level ``Route`` is kept
+    (405s, redirects, 404s, mounts and requests with a ``root_path`` take Starlette's walk each time); each
+    request gets its own copy of the path parameters; the cache is emptied when the route list changes length
+    and when it holds ``CACHE_SIZE`` paths.
     """
 
     CACHE_SIZE = 4_096
@@ -90,13 +90,13 @@ class CachedRouter(Router):
             self._routes_len = len(self.routes)
         hit = self._served.get(key)
         if hit is None:
-            await super().app(scope, receive, send)
-            route = scope.get("route")
-            if isinstance(route, Route):
-                if len(self._served) >= self.CACHE_SIZE:
-                    self._served.clear()
-                self._served[key] = (route, dict(scope.get("path_params", {})))
-            return
+            hit = self._first_full_match(scope)
+            if hit is None:  # no route takes it as it is: 405, redirect or 404 the uncached way
+                await super().app(scope, receive, send)
+                return
+            if len(self._served) >= self.CACHE_SIZE:
+                self._served.clear()
+            self._served[key] = hit
         route, params = hit
         if "router" not in scope:
             scope["router"] = self
@@ -104,6 +104,14 @@ class CachedRouter(Router):
         scope["endpoint"] = route.endpoint
         scope["path_params"] = params.copy()
         await route.handle(scope, receive, send)
+
+    def _first_full_match(self, scope: Scope) -> tuple[Route, dict[str, Any]] | None:
+        """The route Starlette's walk would hand the request to when one matches fully, if it is a plain Route."""
+        for route in self.routes:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return (route, child_scope["path_params"]) if isinstance(route, Route) else None
+        return None
 
 
 class MockApp(Starlette):
