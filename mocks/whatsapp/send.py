@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from ground.correlation import find_token_in
+from ground.correlation import find_token, find_token_in
 from mocks.whatsapp.auth import check_token, token_from
 from mocks.whatsapp.config import PricingConfig
 from mocks.whatsapp.customers import is_bsuid
@@ -161,13 +161,14 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     customer = customers.resolve(outbound.to, outbound.recipient)
     by_bsuid = outbound.to is None or is_bsuid(outbound.to)
     async_error = None
-    if not customers.on_whatsapp(customer.wa_id):
+    if customers.not_on_whatsapp_share > 0.0 and not customers.on_whatsapp(customer.wa_id):
         if state.config.not_on_whatsapp_mode == "sync":
             raise GraphError(133010, f"Recipient {customer.wa_id} is not a WhatsApp user.")
         async_error = 131026
     limiters = state.limiters
-    limiters.check_throughput(phone_number_id, monotonic)
-    limiters.check_pair(phone_number_id, customer.wa_id, monotonic)
+    if limiters.config.enabled:
+        limiters.check_throughput(phone_number_id, monotonic)
+        limiters.check_pair(phone_number_id, customer.wa_id, monotonic)
     number = state.numbers[phone_number_id]
     category = "service"
     window_open = customers.window_open(phone_number_id, customer.wa_id, now)
@@ -190,6 +191,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     billable, pricing_type = pricing_of(
         category, template=outbound.template is not None, window_open=window_open, config=state.config.pricing
     )
+    texts = outbound.texts
     withheld = customers.note_exchange(
         customer,
         now,
@@ -206,7 +208,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
         recipient=outbound.to or outbound.recipient or "",
         type=outbound.type,
         size_bytes=size,
-        correlation_id=find_token_in(outbound.texts),
+        correlation_id=find_token(texts[0]) if len(texts) == 1 else find_token_in(texts),
         context_message_id=outbound.context_message_id,
         biz_opaque_callback_data=outbound.biz_opaque_callback_data,
         wa_id=customer.wa_id,
