@@ -58,8 +58,11 @@ async def relay_raw(state: MockState, scope: Scope, body: bytes, send: Send, sha
 _API_VERSION = b"facebook-api-version"
 
 
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
 async def _answer(send: Send, body: bytes, version: bytes | None = None) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [_JSON_TYPE, (b"content-length", b"%d" % len(body))]
     if version is not None:
         headers.append((_API_VERSION, version))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
