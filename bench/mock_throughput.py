@@ -37,7 +37,8 @@ route, then the send route's regex and three int convertors). In process (no soc
 Authorization header, a one-pass validator for plain text sends (checked against the full validator on
 generated bodies, tests/mocks/whatsapp/test_validation_properties.py), wamids through binascii, version header
 bytes made once, admission skipping calls that cannot refuse. In process now ~28-31 µs a send against ~8-9 µs
-bare; ``--against 858b3f6``: 0.556 -> 0.640 of bare, 1.14x the sends/s. GC (``ground/heap.py``'s keeper on) and
+bare; ``--against 858b3f6`` in three runs: 0.518 -> 0.605, 0.556 -> 0.640, 0.576 -> 0.582 of bare (the last on
+a busier machine), 1.16x, 1.14x, 1.07x the sends/s. GC (``ground/heap.py``'s keeper on) and
 the webhook engine's listener with no subscription were each within noise when switched off in an A/B server.
 
 Older profile (py-spy 0.4, ``py-spy record -r 200 -f raw --pid <server>`` during step 2; shares of all samples of
