@@ -11,8 +11,10 @@ for both) then drives, in one run:
 2. ``POST /v22.0/{id}/messages`` (text, full validation, limiters on but set high, ledger on) flat out;
 3. both again paced by wrk's ``delay()`` at 50% of the send path's maximum rate -> p99 of each.
 
-The last line prints sends/s ÷ bare requests/s (goal ≥ 0.6); the p99 ratio at 50% load is printed before it
-(goal ≤ 3). Absolute numbers vary with the machine; the ratios are the result.
+The last line prints sends/s ÷ bare requests/s (goal ≥ 0.75, issue 21); the p99 ratio at 50% load is printed
+before it (goal ≤ 2). Absolute numbers vary with the machine; the ratios are the result. Both routes go through
+the same dispatch: the app's router caches (method, path) -> route for every route (``CachedRouter`` in
+``mocks/whatsapp/app.py``), the bare endpoint's as well as the send routes'.
 
 ``--against GIT_REF`` also serves the mock of another commit (its tree unpacked by ``git archive``) and runs
 steps 1 and 2 against both servers in interleaved rounds, then prints both ratios and here ÷ there: the check that
@@ -23,8 +25,24 @@ It then starts ``scrmbench mock serve --workers 2`` (two shards, one phone numbe
 one worker, drives both numbers at once with two wrk processes, and prints sends/s for 1 and 2 workers (on this
 2-core machine wrk itself needs a core, so the gain is bounded; with more cores it grows with the workers).
 
-Where time goes (py-spy 0.4, ``py-spy record -r 200 -f raw --pid <server>`` during step 2, 2-core machine shared
-with other work; shares of all samples of the server process):
+Where time goes, December 2026 (issue 21). Wall-clock segments timed inside the bench server (perf_counter
+around the ASGI app and the endpoint) while wrk drove each route, 2-core machine shared with other work, before
+the cuts: the whole app ~93 µs a send against ~48 µs a bare request; inside, the send endpoint ~75 µs against
+~35 µs. Of the send endpoint's extra ~40 µs: admission ~12.5 (customer lookup, two limiters, wamid, token
+search, the LedgerEntry), the two socket writes ~10 more than the bare endpoint's same two writes (a slower
+server finds wrk asleep more often), token/version/number checks ~5.6, JSON parse + validation ~4.8, the
+``on_accepted`` listeners + ledger append ~3, the answer ~1.6; routing added ~5 (Route.matches tried the bare
+route, then the send route's regex and three int convertors). In process (no sockets, GC off) the full app took
+~35 µs a send against ~10 µs bare. Cut: the route cache (both routes), the token check remembered per
+Authorization header, a one-pass validator for plain text sends (checked against the full validator on
+generated bodies, tests/mocks/whatsapp/test_validation_properties.py), wamids through binascii, version header
+bytes made once, admission skipping calls that cannot refuse. In process now ~28-31 µs a send against ~8-9 µs
+bare; ``--against 858b3f6`` in three runs: 0.518 -> 0.605, 0.556 -> 0.640, 0.576 -> 0.582 of bare (the last on
+a busier machine), 1.16x, 1.14x, 1.07x the sends/s. GC (``ground/heap.py``'s keeper on) and
+the webhook engine's listener with no subscription were each within noise when switched off in an A/B server.
+
+Older profile (py-spy 0.4, ``py-spy record -r 200 -f raw --pid <server>`` during step 2; shares of all samples of
+the server process, before the cuts above):
 - ~26%: uvicorn writing the response (two ``transport.write`` calls per answer, i.e. socket syscalls); the bare
   endpoint pays the same.
 - ~10%: httptools parsing requests and uvicorn creating the ASGI task per request; same for the bare endpoint.
@@ -239,8 +257,8 @@ def main() -> None:
             + f"; sends/s / bare there {ref:.3f}, here {ratio:.3f}; "
             f"sends/s here / there {best_send.requests_per_s / best_ref:.2f} (same machine, interleaved rounds)"
         )
-    print(f"p99 ratio at 50% of max send rate (goal <= 3): {send_p99 / bare_p99:.2f}")
-    print(f"sends/s / bare requests/s (goal >= 0.6): {ratio:.3f}")
+    print(f"p99 ratio at 50% of max send rate (goal <= 2): {send_p99 / bare_p99:.2f}")
+    print(f"sends/s / bare requests/s (goal >= 0.75): {ratio:.3f}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 from starlette.applications import Starlette
@@ -33,8 +33,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Lifespan, Receive, Scope, Send
 
 from ground.clock import Clock, SystemClock
 from mocks.whatsapp.config import MockConfig
@@ -62,9 +62,66 @@ class MockPlugin(Protocol):
     async def shutdown(self, state: MockState) -> None: ...
 
 
+class CachedRouter(Router):
+    """Starlette's Router plus one cache: (method, path) -> the Route that served it and its path parameters.
+
+    A request whose path was matched before skips the walk through the route list (for each route tried: a regex
+    and its convertors); ``Route.handle`` still checks the method. Every route goes through it alike: the send
+    routes, the control plane, a benchmark's bare endpoint. Only a full match by a top-level ``Route`` is kept
+    (405s, redirects, 404s, mounts and requests with a ``root_path`` take Starlette's walk each time); each
+    request gets its own copy of the path parameters; the cache is emptied when the route list changes length
+    and when it holds ``CACHE_SIZE`` paths.
+    """
+
+    CACHE_SIZE = 4_096
+
+    def __init__(self, routes: Sequence[BaseRoute], *, lifespan: Lifespan[Starlette]) -> None:
+        super().__init__(routes, lifespan=lifespan)
+        self._served: dict[tuple[str, str], tuple[Route, dict[str, Any]]] = {}
+        self._routes_len = len(self.routes)
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("root_path"):
+            await super().app(scope, receive, send)
+            return
+        key = (scope["method"], scope["path"])
+        if len(self.routes) != self._routes_len:
+            self._served.clear()
+            self._routes_len = len(self.routes)
+        hit = self._served.get(key)
+        if hit is None:
+            hit = self._first_full_match(scope)
+            if hit is None:  # no route takes it as it is: 405, redirect or 404 the uncached way
+                await super().app(scope, receive, send)
+                return
+            if len(self._served) >= self.CACHE_SIZE:
+                self._served.clear()
+            self._served[key] = hit
+        route, params = hit
+        if "router" not in scope:
+            scope["router"] = self
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = params.copy()
+        await route.handle(scope, receive, send)
+
+    def _first_full_match(self, scope: Scope) -> tuple[Route, dict[str, Any]] | None:
+        """The route Starlette's walk would hand the request to when one matches fully, if it is a plain Route."""
+        for route in self.routes:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return (route, child_scope["path_params"]) if isinstance(route, Route) else None
+        return None
+
+
 class MockApp(Starlette):
     """A Starlette app that keeps the server's own ``send`` in the scope, so an injected connection drop can close
-    the socket before any response byte (fault_middleware.py); Starlette's error middleware wraps ``send``."""
+    the socket before any response byte (fault_middleware.py); Starlette's error middleware wraps ``send``. Its
+    router is a ``CachedRouter``."""
+
+    def __init__(self, *, routes: Sequence[BaseRoute], lifespan: Lifespan[Starlette], **kwargs: Any) -> None:
+        super().__init__(routes=routes, lifespan=lifespan, **kwargs)
+        self.router = CachedRouter(routes, lifespan=lifespan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[RAW_SEND] = send

@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from ground.correlation import find_token_in
+from ground.correlation import find_token, find_token_in
 from mocks.whatsapp.auth import check_token, token_from
 from mocks.whatsapp.config import PricingConfig
 from mocks.whatsapp.customers import is_bsuid
@@ -58,8 +58,11 @@ async def relay_raw(state: MockState, scope: Scope, body: bytes, send: Send, sha
 _API_VERSION = b"facebook-api-version"
 
 
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
 async def _answer(send: Send, body: bytes, version: bytes | None = None) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [_JSON_TYPE, (b"content-length", b"%d" % len(body))]
     if version is not None:
         headers.append((_API_VERSION, version))
     await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -67,22 +70,41 @@ async def _answer(send: Send, body: bytes, version: bytes | None = None) -> None
 
 
 class SendMessage:
-    """A raw ASGI endpoint (a class, so Starlette's Route does not wrap it in Request/Response)."""
+    """A raw ASGI endpoint (a class, so Starlette's Route does not wrap it in Request/Response).
+
+    It remembers the last ``Authorization`` header that passed and its token: the next request with the same
+    header costs one comparison and one membership test (the token must still be among the configured ones), the
+    same answer ``check_token`` would give, without parsing the header again.
+    """
+
+    __slots__ = ("_good_header", "_good_token")
+
+    def __init__(self) -> None:
+        self._good_header = b""
+        self._good_token = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send_message(scope, receive, send)
+        state: MockState = scope["app"].state.mock
+        authorization = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+                break
+        auth = state.config.auth
+        if authorization is None or authorization != self._good_header or self._good_token not in auth.access_tokens:
+            header = None if authorization is None else authorization.decode("latin-1")
+            token = token_from(header, scope["query_string"])
+            check_token(auth, token)
+            if authorization is not None and token:
+                self._good_header, self._good_token = authorization, token
+        await send_message(state, scope, receive, send)
 
 
-async def send_message(scope: Scope, receive: Receive, send: Send) -> None:
-    state: MockState = scope["app"].state.mock
-    authorization = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            authorization = value.decode("latin-1")
-            break
-    check_token(state.config.auth, token_from(authorization, scope["query_string"]))
-    version = served_version(state, scope["path_params"])
-    phone_number_id = str(scope["path_params"]["phone_number_id"])
+async def send_message(state: MockState, scope: Scope, receive: Receive, send: Send) -> None:
+    """The send path after the access token was checked."""
+    params = scope["path_params"]
+    version = served_version(state, params)
+    phone_number_id = str(params["phone_number_id"])
     if phone_number_id not in state.numbers:
         raise unknown_object(phone_number_id)
     raw = await _read_body(receive)
@@ -125,7 +147,13 @@ def served_version(state: MockState, params: dict[str, object]) -> bytes | None:
         served = state.served_version(major, params["minor"])  # type: ignore[arg-type]
     if not state.config.versions.header:
         return None
-    return b"v%d.%d" % served
+    header = _VERSION_HEADERS.get(served)
+    if header is None:
+        header = _VERSION_HEADERS[served] = b"v%d.%d" % served
+    return header
+
+
+_VERSION_HEADERS: dict[tuple[int, int], bytes] = {}  # served version -> its header value, made once
 
 
 def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int) -> LedgerEntry:
@@ -136,13 +164,14 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     customer = customers.resolve(outbound.to, outbound.recipient)
     by_bsuid = outbound.to is None or is_bsuid(outbound.to)
     async_error = None
-    if not customers.on_whatsapp(customer.wa_id):
+    if customers.not_on_whatsapp_share > 0.0 and not customers.on_whatsapp(customer.wa_id):
         if state.config.not_on_whatsapp_mode == "sync":
             raise GraphError(133010, f"Recipient {customer.wa_id} is not a WhatsApp user.")
         async_error = 131026
     limiters = state.limiters
-    limiters.check_throughput(phone_number_id, monotonic)
-    limiters.check_pair(phone_number_id, customer.wa_id, monotonic)
+    if limiters.config.enabled:
+        limiters.check_throughput(phone_number_id, monotonic)
+        limiters.check_pair(phone_number_id, customer.wa_id, monotonic)
     number = state.numbers[phone_number_id]
     category = "service"
     window_open = customers.window_open(phone_number_id, customer.wa_id, now)
@@ -165,6 +194,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
     billable, pricing_type = pricing_of(
         category, template=outbound.template is not None, window_open=window_open, config=state.config.pricing
     )
+    texts = outbound.texts
     withheld = customers.note_exchange(
         customer,
         now,
@@ -181,7 +211,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
         recipient=outbound.to or outbound.recipient or "",
         type=outbound.type,
         size_bytes=size,
-        correlation_id=find_token_in(outbound.texts),
+        correlation_id=find_token(texts[0]) if len(texts) == 1 else find_token_in(texts),
         context_message_id=outbound.context_message_id,
         biz_opaque_callback_data=outbound.biz_opaque_callback_data,
         wa_id=customer.wa_id,

@@ -13,10 +13,10 @@ Other parts reach in through a few documented members (docs/contracts.md):
 
 from __future__ import annotations
 
-import base64
 import itertools
 import logging
 import os
+from binascii import b2a_base64
 from collections.abc import Callable
 from typing import Any
 
@@ -71,11 +71,12 @@ class MockState:
         self.counters: dict[str, int] = {"accepted": 0, "rejected": 0, "shed": 0}
         # wamids: "wamid." + base64 of a per-process nonce and a counter: unique, opaque, cheap.
         self._wamid_nonce = os.urandom(6)
+        self._wamid_head = b"HBgL" + self._wamid_nonce
         self._wamid_counter = itertools.count(1)
 
     def new_wamid(self) -> str:
-        raw = self._wamid_nonce + next(self._wamid_counter).to_bytes(8, "big")
-        return "wamid." + base64.b64encode(b"HBgL" + raw).decode()
+        raw = self._wamid_head + next(self._wamid_counter).to_bytes(8, "big")
+        return "wamid." + b2a_base64(raw, newline=False).decode("ascii")
 
     def accepted(self, entry: LedgerEntry) -> None:
         # Listeners run before the row is appended: columns they fill (the reply link) are in the row even when

@@ -73,6 +73,45 @@ def _text(node: dict[str, Any], key: str, path: str, *, limit: int, required: bo
 
 
 def parse_send(body: Any) -> Send:
+    """The request a send body describes (see the module doc); GraphError when Graph would refuse it."""
+    return _parse_plain_text(body) or parse_send_full(body)
+
+
+def _parse_plain_text(body: Any) -> Send | None:
+    """The send path's common case in one pass: a text message to a ``to``, every check of the full validator
+    made inline; None for anything else (then ``parse_send_full`` decides, errors included). It must agree with
+    ``parse_send_full`` on every input: tests/mocks/whatsapp/test_validation_properties.py checks that on
+    generated bodies."""
+    if not isinstance(body, dict) or body.get("type", "text") != "text" or body.get("status") is not None:
+        return None
+    to = body.get("to")
+    recipient = body.get("recipient")
+    node = body.get("text")
+    if (
+        body.get("messaging_product") != "whatsapp"
+        or not isinstance(to, str)
+        or (recipient is not None and not isinstance(recipient, str))
+        or body.get("recipient_type", "individual") != "individual"
+        or not isinstance(node, dict)
+    ):
+        return None
+    text = node.get("body")
+    preview = node.get("preview_url")
+    if (
+        not isinstance(text, str)
+        or not text
+        or len(text) > MAX_TEXT
+        or not (preview is None or preview is True or preview is False)
+    ):
+        return None
+    send = Send(kind="message", type="text", to=to, texts=[text])
+    if body.get("context") is not None or body.get("biz_opaque_callback_data") is not None:
+        _common(body, send)
+    return send
+
+
+def parse_send_full(body: Any) -> Send:
+    """Every message type, every check, Graph's error for the first check that fails."""
     if not isinstance(body, dict):
         raise GraphError(100, "The request body must be a JSON object.")
     if body.get("messaging_product") != "whatsapp":

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ground.correlation import find_token_in, make_token
 from mocks.whatsapp.errors import GraphError
-from mocks.whatsapp.validation import MAX_TEXT, parse_send
+from mocks.whatsapp.validation import MAX_TEXT, _parse_plain_text, parse_send, parse_send_full
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -102,3 +102,57 @@ def test_the_token_is_found_wherever_the_harness_puts_it(
             },
         }
     assert find_token_in(parse_send(body).texts) == token
+
+
+# The one-pass text path (_parse_plain_text) against the full validator: bodies near a plain text send, each
+# field drawn from valid values, wrong types, nulls and absence, so both the fast path and its fallbacks run.
+def _verdict(parse: Any, body: Any) -> tuple[str, Any]:
+    try:
+        return "ok", parse(body)
+    except GraphError as error:
+        return "error", (error.code, error.details)
+
+
+MAYBE = st.none() | st.booleans() | st.integers(-2, 2) | st.text(max_size=6)
+TEXT_NODE = st.fixed_dictionaries(
+    {},
+    optional={
+        "body": st.sampled_from(["", "hi", "x" * MAX_TEXT, "x" * (MAX_TEXT + 1), "sb-abc123-2bk4 is here"]) | MAYBE,
+        "preview_url": st.booleans() | MAYBE,
+    },
+)
+NEAR_TEXT = st.fixed_dictionaries(
+    {},
+    optional={
+        "messaging_product": st.sampled_from(["whatsapp", "sms"]) | st.none(),
+        "recipient_type": st.sampled_from(["individual", "group"]) | st.none(),
+        "to": st.sampled_from(["4915112345678", "+4915112345678", "US.13491208655302741918"]) | MAYBE,
+        "recipient": st.sampled_from(["US.13491208655302741918"]) | MAYBE,
+        "type": st.sampled_from(["text", "image", "reaction"]) | MAYBE,
+        "text": TEXT_NODE | MAYBE,
+        "status": st.sampled_from(["read"]) | st.none(),
+        "context": st.fixed_dictionaries({"message_id": st.sampled_from(["wamid.x"]) | MAYBE}) | MAYBE,
+        "biz_opaque_callback_data": st.sampled_from(["sb-abc123-2bk4", "o" * 513]) | MAYBE,
+    },
+)
+
+
+@given(NEAR_TEXT)
+@settings(max_examples=1500, deadline=None)
+def test_the_fast_text_path_agrees_with_the_full_validator(body: dict[str, Any]) -> None:
+    fast = _verdict(_parse_plain_text, body)
+    if fast == ("ok", None):  # not a plain text send: the full validator decides alone
+        return
+    assert fast == _verdict(parse_send_full, body)
+
+
+def test_the_fast_text_path_takes_the_common_send() -> None:
+    body = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "4915112345678",
+        "type": "text",
+        "text": {"preview_url": False, "body": "Your order sb-abc123-2bk4 has shipped."},
+    }
+    taken = _parse_plain_text(body)
+    assert taken is not None and taken == parse_send_full(body) == parse_send(body)
