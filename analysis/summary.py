@@ -255,7 +255,7 @@ def build_summary(
         "harness": health.section(),
         "agents": agents,
         # Per business number (analysis/numbers.py); null for runs whose records name no number.
-        "numbers": numbers_section(run.requests, messages, ledger_available=run.has_ledger),
+        "numbers": numbers_section(run.requests, messages, ledger_available=run.has_ledger, tokens=tokens),
         "unmeasured": unmeasured,
         "sla": None,
     }
