@@ -37,7 +37,7 @@ from scipy import stats as sps
 
 from analysis.accounting import TokenCodes, is_send
 from analysis.columns import text_in, text_is, text_present
-from analysis.stats import percentile, quantile_interval, wilson_interval
+from analysis.stats import percentile, quantile_interval, rank_index, wilson_interval
 
 MIN_SAMPLES = 10  # a number's figure is compared with the others' from this many samples on
 SHARE_MARGIN = 0.01  # shares closer than one percentage point are no practical difference
@@ -61,8 +61,8 @@ class NumberTally:
     errors: int
     throttled: int
     delivered: int | None
-    latency_ms: np.ndarray  # answered sends' latencies
-    delivery_ms: np.ndarray  # delivered sends' ledger arrival − slot
+    latency_ms: np.ndarray  # answered sends' latencies, sorted, without NaN
+    delivery_ms: np.ndarray  # delivered sends' ledger arrival − slot, sorted, without NaN
 
 
 def number_table(
@@ -174,10 +174,13 @@ def _deliveries_by_text(
 
 
 def _groups(codes: np.ndarray, values: np.ndarray, size: int) -> list[np.ndarray]:
-    """``values`` split by ``codes`` (0..size-1), one sort for all groups (not one pass per number)."""
+    """``values`` split by ``codes`` (0..size-1), each group sorted with its NaNs left out: one sort by code for all
+    groups (not one pass per number), then each group's own sort, which every percentile of it reuses."""
+    if size == 1:
+        return [np.sort(values[~np.isnan(values)])]
     order = np.argsort(codes, kind="stable")
     bounds = np.cumsum(np.bincount(codes, minlength=size))[:-1]
-    return list(np.split(values[order], bounds))
+    return [np.sort(group[~np.isnan(group)]) for group in np.split(values[order], bounds)]
 
 
 def _rate(count: int | None, n: int) -> dict[str, Any]:
@@ -187,12 +190,12 @@ def _rate(count: int | None, n: int) -> dict[str, Any]:
     return {"value": count / n, "ci95": list(interval) if interval else None}
 
 
-def _quantile(values: np.ndarray, pct: float) -> dict[str, Any]:
-    array = np.sort(values[~np.isnan(values)])
+def _quantile(array: np.ndarray, pct: float) -> dict[str, Any]:
+    """Nearest-rank percentile and its interval of ``array`` (sorted, without NaN: a ``NumberTally`` sample)."""
     if array.size == 0:
         return {"value": None, "ci95": None}
     interval = quantile_interval(array, pct)
-    return {"value": percentile(array, pct), "ci95": list(interval) if interval else None}
+    return {"value": float(array[rank_index(array.size, pct)]), "ci95": list(interval) if interval else None}
 
 
 def number_rows(tallies: list[NumberTally]) -> list[dict[str, Any]]:
@@ -244,8 +247,7 @@ def _family_intervals(tallies: list[NumberTally], figure: str, level: float) -> 
         return found
     samples, pct = _PERCENTILES[figure]
     for tally in tallies:
-        values = getattr(tally, samples)
-        array = np.sort(values[~np.isnan(values)])
+        array = getattr(tally, samples)  # sorted, without NaN
         if array.size < MIN_SAMPLES or not _two_sided(int(array.size), pct, level):
             continue
         interval = quantile_interval(array, pct, level)
