@@ -171,7 +171,8 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCod
     started = sends["started_at"].to_numpy(dtype="float64", na_value=np.nan)
     sent_time = np.where(np.isnan(scheduled), started, scheduled)
     best = np.full(size, -1, dtype="int64")
-    np.maximum.at(best, send_codes, rank)
+    for level in (0, 1, 2):  # the best answer per token: higher ranks assigned last win (cheaper than maximum.at)
+        best[send_codes[rank == level]] = level
     sent_at = np.full(size, np.inf)
     np.minimum.at(sent_at, send_codes, np.nan_to_num(sent_time, nan=np.inf))
     copies = np.bincount(arrival_codes, minlength=size)

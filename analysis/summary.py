@@ -283,6 +283,7 @@ def build_summary(
             harness=health,
             conversations=conversations,
             vendor_events=run.vendor_events if run.has_vendor_events else None,
+            orders={"latency_ms": orders.result()["latency"], "corrected_latency_ms": orders.result()["corrected"]},
         )
         summary["sla"] = _clean(evaluate(sla, evidence))
     return summary
