@@ -132,7 +132,7 @@ def test_the_join_by_token_number_gives_the_figures_of_the_join_by_text() -> Non
     rows.append(f.request(73.0, ok=False, outcome="indeterminate", correlation_id="tok-x", phone_number_id=C))
     requests = f.requests(rows)
     requests["phone_number_id"] = requests["phone_number_id"].astype("category")
-    ledger = f.ledger(delivered(rows, skip={f"tok-{B}-20"}) + [f.arrival("tok-x", 80.0, phone_number_id=C)])
+    ledger = f.ledger([*delivered(rows, skip={f"tok-{B}-20"}), f.arrival("tok-x", 80.0, phone_number_id=C)])
     tokens = acc.token_codes(requests, ledger)
     messages = acc.message_table(requests, ledger, tokens)
     by_number = numbers_section(requests, messages, ledger_available=True, tokens=tokens)
