@@ -119,13 +119,16 @@ def _accounted_elsewhere(requests: pd.DataFrame, ledger: pd.DataFrame) -> set[st
 
 
 def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCodes | None = None) -> pd.DataFrame:
-    """One row per token seen on either side: ``correlation_id, sent_at, outcome, copies, delivered_at, status``.
+    """One row per token seen on either side: ``correlation_id, sent_at, outcome, copies, delivered_at, status,
+    token``.
 
     ``outcome`` is the best answer the vendor gave for the token (ok > indeterminate > failed; a client retry
     that finally got ok counts as acked); ``sent_at`` the scheduled slot, else the first start; ``status`` one of
     lost, delivered, recovered, unresolved, failed, delivered_after_fail, unexpected. Rows come in the order
     the tokens first appear among the sends, then among the ledger's arrivals. ``tokens``: ``token_codes`` of
-    the same frames, when the caller already has them.
+    the same frames, when the caller already has them. ``token`` is the row's token number in ``tokens.names``, so
+    a later join by token (``analysis.numbers``) takes integers, not text; it refers to the ``tokens`` given (or made
+    here), and is of no use with another numbering.
     """
     tokens = tokens if tokens is not None else token_codes(requests, ledger)
     send_mask = _send_mask(requests)
@@ -138,6 +141,7 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCod
         np.concatenate([tokens.requests[send_mask], tokens.ledger[arrival_mask]]), len(tokens.names)
     )
     uniques = tokens.names.take(first)
+    token_numbers = first
     send_codes, arrival_codes = codes[: len(sends)], codes[len(sends) :]
     size = len(uniques)
     # Replies to a customer's message are accounted as replies, not as sends we never made.
@@ -157,6 +161,7 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCod
         remap = np.cumsum(used) - 1
         send_codes, arrival_codes = remap[send_codes], remap[arrival_codes]
         uniques = uniques[used]
+        token_numbers = token_numbers[used]
         size = len(uniques)
 
     outcome = sends["outcome"]
@@ -166,7 +171,8 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCod
     started = sends["started_at"].to_numpy(dtype="float64", na_value=np.nan)
     sent_time = np.where(np.isnan(scheduled), started, scheduled)
     best = np.full(size, -1, dtype="int64")
-    np.maximum.at(best, send_codes, rank)
+    for level in (0, 1, 2):  # the best answer per token: higher ranks assigned last win (cheaper than maximum.at)
+        best[send_codes[rank == level]] = level
     sent_at = np.full(size, np.inf)
     np.minimum.at(sent_at, send_codes, np.nan_to_num(sent_time, nan=np.inf))
     copies = np.bincount(arrival_codes, minlength=size)
@@ -195,6 +201,7 @@ def message_table(requests: pd.DataFrame, ledger: pd.DataFrame, tokens: TokenCod
             "copies": copies,
             "delivered_at": np.where(np.isinf(delivered_at), np.nan, delivered_at),
             "status": pd.Categorical.from_codes(status.astype("int8"), dtype=pd.CategoricalDtype(STATUSES)),
+            "token": token_numbers.astype("int32" if len(tokens.names) < 2**31 else "int64"),
         }
     )
 

@@ -13,6 +13,7 @@ counted in ``partial_windows`` and left out. A run shorter than one window has n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 
 from analysis.columns import text_is
 from analysis.metrics import event_time
-from analysis.stats import grouped_percentiles, theil_sen
+from analysis.stats import ValueRanks, grouped_percentiles, matching_ranks, theil_sen
 
 FULL_SHARE = 0.9  # a window the run covered to at least this share counts as full
 
@@ -34,10 +35,17 @@ def _latency(requests: pd.DataFrame) -> np.ndarray:
 
 
 def degradation(
-    requests: pd.DataFrame, t0: float, *, window_s: float = 60.0, end: float | None = None
+    requests: pd.DataFrame,
+    t0: float,
+    *,
+    window_s: float = 60.0,
+    end: float | None = None,
+    orders: Iterable[ValueRanks] = (),
 ) -> dict[str, Any]:
     """Slope (ms/hour) and ratio of the per-window p95 of (corrected) latency over full windows, plus the
-    hourly table. ``end``: when the run stopped (default: the last record's time)."""
+    hourly table. ``end``: when the run stopped (default: the last record's time). ``orders``: latency columns
+    already sorted (``analysis.metrics.latency_orders``); when one of them holds exactly the values this
+    takes, its sort is reused."""
     out: dict[str, Any] = {
         "window_s": window_s,
         "windows": 0,
@@ -54,7 +62,8 @@ def degradation(
     times = event_time(requests)
     latency = _latency(requests)
     keys = np.floor((times - t0) / window_s).astype("int64")
-    uniq, _counts, p95 = grouped_percentiles(keys, latency, (95.0,))
+    ranks = matching_ranks(latency, orders)  # one sort for the windows and the hours
+    uniq, _counts, p95 = grouped_percentiles(keys, latency, (95.0,), ranks=ranks)
     stop = float(np.nanmax(times)) if end is None else end
     full = (uniq + FULL_SHARE) * window_s <= stop - t0 + 1e-9
     out["partial_windows"] = int((~full).sum())
@@ -68,15 +77,17 @@ def degradation(
     if slope is not None:
         out["slope_ms_per_hour"] = slope[0]
         out["slope_ci95"] = [slope[1], slope[2]]
-    out["hourly"] = hourly_table(requests, t0, times, latency)
+    out["hourly"] = hourly_table(requests, t0, times, latency, ranks)
     return out
 
 
-def hourly_table(requests: pd.DataFrame, t0: float, times: np.ndarray, latency: np.ndarray) -> list[dict[str, Any]]:
+def hourly_table(
+    requests: pd.DataFrame, t0: float, times: np.ndarray, latency: np.ndarray, ranks: ValueRanks | None = None
+) -> list[dict[str, Any]]:
     hours = np.floor((times - t0) / 3600.0).astype("int64")
     dropped = text_is(requests["outcome"], "dropped")
     ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
-    uniq, counts, p50, p95, p99 = grouped_percentiles(hours, latency, (50.0, 95.0, 99.0))
+    uniq, counts, p50, p95, p99 = grouped_percentiles(hours, latency, (50.0, 95.0, 99.0), ranks=ranks)
     rows = []
     for i, hour in enumerate(uniq.tolist()):
         in_hour = (hours == hour) & ~dropped

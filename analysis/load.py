@@ -16,7 +16,9 @@ Parquet stores them, dictionary-encoded, and become pandas categoricals: one byt
 
 from __future__ import annotations
 
+import ctypes
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -307,6 +309,27 @@ def use_retaining_allocator() -> None:
     pages for reuse. Buffers already allocated keep their own pool, so switching at any time is safe."""
     if "jemalloc" in pa.supported_memory_backends() and pa.default_memory_pool().backend_name != "jemalloc":
         pa.set_memory_pool(pa.jemalloc_memory_pool())
+    _glibc_keeps_freed_memory()
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+
+
+def _glibc_keeps_freed_memory() -> None:
+    """numpy's arrays come from glibc's malloc, which maps every block over 32 MB afresh and unmaps it when freed,
+    so each of the analysis's many run-sized arrays faults its pages in again (at 5 million rows: 8.7 s of system
+    time in a 12 s scoring, 4 s with this; scoring 8.1-8.5 s instead of 8.8-11.8 s, peak RSS +60 MB). Large blocks
+    come from the heap instead and freed ones stay for reuse until the process ends. Without glibc (another libc,
+    another system), nothing changes."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+    except (OSError, AttributeError):
+        return
 
 
 def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> RunData:

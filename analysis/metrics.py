@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.columns import text_is
-from analysis.stats import ValueRanks, grouped_percentiles, latency_summary, value_ranks
+from analysis.stats import ValueRanks, grouped_percentiles, latency_summary, sorted_summary, value_ranks
 
 WINDOWS_S: tuple[int, ...] = (1, 10, 60)
 TOP_ERROR_CODES = 20
@@ -85,9 +85,15 @@ class RequestColumns:
 
 
 def operation_stats(
-    cols: RequestColumns, mask: np.ndarray | None, duration_s: float, *, open_model: bool
+    cols: RequestColumns,
+    mask: np.ndarray | None,
+    duration_s: float,
+    *,
+    open_model: bool,
+    orders: dict[str, ValueRanks] | None = None,
 ) -> dict[str, Any]:
-    """The headline figures of the records selected by ``mask`` (all when None); see the module docstring."""
+    """The headline figures of the records selected by ``mask`` (all when None); see the module docstring.
+    ``orders``: ``latency_orders`` of the same records, so the latency percentiles need no sort of their own."""
     select = np.ones(cols.dropped.size, dtype=bool) if mask is None else mask
     dropped = cols.dropped & select
     started_mask = select & ~cols.dropped
@@ -110,16 +116,43 @@ def operation_stats(
         "ok_rps": ok / duration_s if duration_s > 0 else None,
         "errors_by_kind": _count_by(failed_rows["error_kind"]),
         "errors_by_code": _count_by(failed_rows["error_code"], TOP_ERROR_CODES),
-        "latency_ms": latency_summary(cols.latency[started_mask]),
+        "latency_ms": _latency(cols.latency, started_mask, mask, orders, "latency"),
         "corrected_latency_ms": None,
     }
     if open_model and cols.has_schedule:
-        stats["corrected_latency_ms"] = latency_summary(cols.corrected[started_mask])
+        stats["corrected_latency_ms"] = _latency(cols.corrected, started_mask, mask, orders, "corrected")
     return stats
 
 
-def request_metrics(requests: pd.DataFrame, *, open_model: bool) -> dict[str, Any]:
-    """``{"duration_s", "overall": stats, "by_operation": {op: stats}}``."""
+def _latency(
+    values: np.ndarray,
+    started: np.ndarray,
+    mask: np.ndarray | None,
+    orders: dict[str, ValueRanks] | None,
+    name: str,
+) -> dict[str, float | int | None]:
+    # The orders leave dropped slots out (NaN), so their subset under ``mask`` is the started records' values.
+    if orders is not None and name in orders:
+        return sorted_summary(orders[name].subset(mask))
+    return latency_summary(values[started])
+
+
+def latency_orders(requests: pd.DataFrame) -> dict[str, ValueRanks]:
+    """Latency and corrected latency of the started records (dropped slots as NaN), each sorted once: the request
+    figures, every window length of the timelines take their percentiles from these."""
+    dropped = text_is(requests["outcome"], "dropped")
+    orders = {}
+    for name, column in (("latency", "latency_ms"), ("corrected", "corrected_latency_ms")):
+        values = requests[column].to_numpy(dtype="float64", na_value=np.nan)
+        orders[name] = value_ranks(np.where(dropped, np.nan, values))
+    return orders
+
+
+def request_metrics(
+    requests: pd.DataFrame, *, open_model: bool, orders: dict[str, ValueRanks] | None = None
+) -> dict[str, Any]:
+    """``{"duration_s", "overall": stats, "by_operation": {op: stats}}``; ``orders``: ``latency_orders`` of the same
+    records when already made."""
     span = run_span(requests)
     duration = span[1] - span[0] if span else 0.0
     cols = RequestColumns.of(requests)
@@ -130,37 +163,80 @@ def request_metrics(requests: pd.DataFrame, *, open_model: bool) -> dict[str, An
             labels.append(NO_OPERATION)
         codes = np.where(codes < 0, labels.index(NO_OPERATION), codes)
     by_operation = {
-        labels[i]: operation_stats(cols, codes == i, duration, open_model=open_model)
+        labels[i]: operation_stats(cols, codes == i, duration, open_model=open_model, orders=orders)
         for i in sorted(range(len(labels)), key=labels.__getitem__)
     }
     return {
         "duration_s": duration,
-        "overall": operation_stats(cols, None, duration, open_model=open_model),
+        "overall": operation_stats(cols, None, duration, open_model=open_model, orders=orders),
         "by_operation": by_operation,
     }
 
 
+@dataclass(frozen=True)
+class SeriesColumns:
+    """The request columns every window length of the timeline reads, pulled out of the frame once."""
+
+    times: np.ndarray
+    dropped: np.ndarray
+    ok: np.ndarray
+    latency: np.ndarray  # NaN for dropped slots
+    corrected: np.ndarray | None  # None unless the run was open-model and scheduled
+
+    @classmethod
+    def of(cls, requests: pd.DataFrame, *, open_model: bool) -> SeriesColumns:
+        dropped = text_is(requests["outcome"], "dropped")
+        corrected = None
+        if open_model and requests["scheduled_at"].notna().any():
+            values = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
+            corrected = np.where(dropped, np.nan, values)
+        return cls(
+            times=event_time(requests),
+            dropped=dropped,
+            ok=requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped,
+            latency=np.where(dropped, np.nan, requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)),
+            corrected=corrected,
+        )
+
+
+def distinct_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_counts=True)`` and each key's position among the unique ones (``searchsorted``):
+    by counting when the keys span little more than there are rows (a run's windows), else by sorting."""
+    if keys.size and int(keys.max()) - int(keys.min()) <= max(4 * keys.size, 2**20):
+        low = int(keys.min())
+        every = np.bincount(keys - low)
+        present = np.flatnonzero(every)
+        index = np.zeros(every.size, dtype="int64")
+        index[present] = np.arange(present.size, dtype="int64")
+        return present + low, every[present], index[keys - low]
+    uniq, counts = np.unique(keys, return_counts=True)
+    return uniq, counts, np.searchsorted(uniq, keys)
+
+
 def window_series(
-    requests: pd.DataFrame, window_s: int, t0: float, *, open_model: bool, orders: dict[str, ValueRanks] | None = None
+    requests: pd.DataFrame,
+    window_s: int,
+    t0: float,
+    *,
+    open_model: bool,
+    orders: dict[str, ValueRanks] | None = None,
+    columns: SeriesColumns | None = None,
 ) -> dict[str, list[Any]]:
     """Columnar per-window series: ``t`` (window start, s from t0), counts, rates and latency percentiles.
 
     Windows with no record are absent (a gap on a chart is honest; a zero would claim requests were made).
+    ``columns``: ``SeriesColumns`` of the same records when already pulled out.
     """
     if requests.empty:
         return {"t": []}
     orders = orders or {}
-    times = event_time(requests)
-    bucket = np.floor((times - t0) / window_s).astype("int64")
-    dropped = text_is(requests["outcome"], "dropped")
-    ok = requests["ok"].fillna(False).to_numpy(dtype=bool) & ~dropped
-    uniq, counts = np.unique(bucket, return_counts=True)
-    position = np.searchsorted(uniq, bucket)
-    ok_n = np.bincount(position, weights=ok, minlength=uniq.size)
-    dropped_n = np.bincount(position, weights=dropped, minlength=uniq.size)
+    cols = columns if columns is not None else SeriesColumns.of(requests, open_model=open_model)
+    bucket = np.floor((cols.times - t0) / window_s).astype("int64")
+    uniq, counts, position = distinct_keys(bucket)
+    ok_n = np.bincount(position, weights=cols.ok, minlength=uniq.size)
+    dropped_n = np.bincount(position, weights=cols.dropped, minlength=uniq.size)
     started_n = counts - dropped_n
-    latency = requests["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
-    latency = np.where(dropped, np.nan, latency)
+    latency = cols.latency
     series: dict[str, list[Any]] = {
         "t": (uniq * window_s).astype("float64").tolist(),
         "count": counts.astype("int64").tolist(),
@@ -171,10 +247,8 @@ def window_series(
         "error_rate": [None if s == 0 else float((s - o) / s) for s, o in zip(started_n, ok_n, strict=True)],
     }
     series.update(_window_percentiles(position, latency, uniq.size, "latency", orders.get("latency")))
-    if open_model and requests["scheduled_at"].notna().any():
-        corrected = requests["corrected_latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
-        corrected = np.where(dropped, np.nan, corrected)
-        series.update(_window_percentiles(position, corrected, uniq.size, "corrected", orders.get("corrected")))
+    if cols.corrected is not None:
+        series.update(_window_percentiles(position, cols.corrected, uniq.size, "corrected", orders.get("corrected")))
     return series
 
 
@@ -191,12 +265,13 @@ def _window_percentiles(
     return out
 
 
-def timelines(requests: pd.DataFrame, t0: float, *, open_model: bool) -> dict[str, dict[str, list[Any]]]:
+def timelines(
+    requests: pd.DataFrame, t0: float, *, open_model: bool, orders: dict[str, ValueRanks] | None = None
+) -> dict[str, dict[str, list[Any]]]:
     """The 1 s, 10 s and 1 min series, keyed by the window length in seconds as a string."""
     # One sort by latency per column serves every window length.
-    dropped = text_is(requests["outcome"], "dropped")
-    orders = {}
-    for name, column in (("latency", "latency_ms"), ("corrected", "corrected_latency_ms")):
-        values = requests[column].to_numpy(dtype="float64", na_value=np.nan)
-        orders[name] = value_ranks(np.where(dropped, np.nan, values))
-    return {str(w): window_series(requests, w, t0, open_model=open_model, orders=orders) for w in WINDOWS_S}
+    orders = orders if orders is not None else latency_orders(requests)
+    columns = SeriesColumns.of(requests, open_model=open_model) if not requests.empty else None
+    return {
+        str(w): window_series(requests, w, t0, open_model=open_model, orders=orders, columns=columns) for w in WINDOWS_S
+    }

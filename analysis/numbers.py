@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from analysis.accounting import is_send
+from analysis.accounting import TokenCodes, is_send
 from analysis.columns import text_in, text_is, text_present
-from analysis.stats import percentile, quantile_interval, wilson_interval
+from analysis.stats import percentile, quantile_interval, rank_index, wilson_interval
 
 MIN_SAMPLES = 10  # a number's figure is compared with the others' from this many samples on
 SHARE_MARGIN = 0.01  # shares closer than one percentage point are no practical difference
@@ -61,29 +61,33 @@ class NumberTally:
     errors: int
     throttled: int
     delivered: int | None
-    latency_ms: np.ndarray  # answered sends' latencies
-    delivery_ms: np.ndarray  # delivered sends' ledger arrival − slot
+    latency_ms: np.ndarray  # answered sends' latencies, sorted, without NaN
+    delivery_ms: np.ndarray  # delivered sends' ledger arrival − slot, sorted, without NaN
 
 
-def number_table(requests: pd.DataFrame, messages: pd.DataFrame | None = None) -> list[NumberTally]:
+def number_table(
+    requests: pd.DataFrame, messages: pd.DataFrame | None = None, tokens: TokenCodes | None = None
+) -> list[NumberTally]:
     """One tally per business number of the request records, in the order of each number's first request.
 
     ``messages`` is ``analysis.accounting.message_table`` of the same run (None: no ledger; the delivery figures are
-    then None and empty). Requests without a number (other calls, runs before the column) are left out."""
+    then None and empty). Requests without a number (other calls, runs before the column) are left out. ``tokens``:
+    the ``token_codes`` the message table was made with, so sends join their messages by token number (integers)
+    instead of by text; the figures are the same either way."""
     if "phone_number_id" not in requests or len(requests) == 0:
         return []
     present = text_present(requests["phone_number_id"])
     if not present.any():
         return []
-    rows = requests.loc[present]
-    number = rows["phone_number_id"].astype(str).to_numpy()
-    operation = rows["operation"]
-    send = is_send(operation) & ~text_is(rows["outcome"], "dropped")
-    ok = rows["ok"].fillna(False).to_numpy(dtype=bool)
-    throttled = text_in(rows["error_code"], THROTTLE_CODES)
+    # Column by column under the mask, not ``requests.loc[present]``: no copy of the columns left unused.
+    codes, order = pd.factorize(requests["phone_number_id"][present])  # numbered in order of first appearance
+    codes = np.asarray(codes, dtype="int64")
+    operation = requests["operation"][present]
+    send = is_send(operation) & ~text_is(requests["outcome"][present], "dropped")
+    ok = requests["ok"][present].fillna(False).to_numpy(dtype=bool)
+    throttled = text_in(requests["error_code"][present], THROTTLE_CODES)
     inbound = text_is(operation, "customer_message")
-    latency = rows["latency_ms"].to_numpy(dtype="float64", na_value=np.nan)
-    codes, order = pd.factorize(number)  # numbered in order of first appearance
+    latency = requests["latency_ms"][present].to_numpy(dtype="float64", na_value=np.nan)
     size = len(order)
 
     def count(mask: np.ndarray) -> np.ndarray:
@@ -93,21 +97,12 @@ def number_table(requests: pd.DataFrame, messages: pd.DataFrame | None = None) -
     delivered: np.ndarray | None = None
     deliveries = [np.array([], dtype="float64") for _ in range(size)]
     if messages is not None:
-        tokens = pd.DataFrame(
-            {"correlation_id": rows["correlation_id"].astype(str).to_numpy()[send], "code": codes[send]}
-        ).drop_duplicates("correlation_id")  # a retried send counts once, under its first number
-        acked_mask = (messages["outcome"] == "ok").to_numpy(dtype=bool)
-        acked = pd.DataFrame(
-            {
-                "correlation_id": messages["correlation_id"].astype(str).to_numpy()[acked_mask],
-                "sent_at": messages["sent_at"].to_numpy(dtype="float64")[acked_mask],
-                "delivered_at": messages["delivered_at"].to_numpy(dtype="float64")[acked_mask],
-            }
-        )
-        joined = tokens.merge(acked, on="correlation_id", how="inner")
-        arrived = ~np.isnan(joined["delivered_at"].to_numpy(dtype="float64"))
-        delivered_codes = joined["code"].to_numpy(dtype="int64")[arrived]
-        delivery = (joined["delivered_at"] - joined["sent_at"]).to_numpy(dtype="float64")[arrived] * 1000.0
+        if tokens is not None and "token" in messages:
+            delivered_codes, delivery = _deliveries_by_number(tokens.requests[present][send], codes[send], messages)
+        else:
+            delivered_codes, delivery = _deliveries_by_text(
+                requests["correlation_id"][present][send], codes[send], messages
+            )
         delivered = np.bincount(delivered_codes, minlength=size)
         deliveries = _groups(delivered_codes, delivery, size)
     every, inbound_n, sends, acked_n = (
@@ -134,11 +129,58 @@ def number_table(requests: pd.DataFrame, messages: pd.DataFrame | None = None) -
     ]
 
 
+def _deliveries_by_number(
+    send_tokens: np.ndarray, send_numbers: np.ndarray, messages: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """(number code, delivery ms) of every acknowledged, delivered token, each under the number of its first send
+    (a retried send counts once); ``send_tokens`` are the sends' token numbers (-1: none), ``messages`` carries
+    each row's ``token``. Linear passes over integer arrays."""
+    message_tokens = messages["token"].to_numpy(dtype="int64")
+    size = int(max(send_tokens.max(initial=-1), message_tokens.max(initial=-1))) + 1
+    has_token = send_tokens >= 0
+    steps = np.flatnonzero(has_token)
+    first = np.full(size, -1, dtype="int64")
+    first[send_tokens[steps[::-1]]] = steps[::-1]  # a repeated index keeps the last value assigned: the first send
+    row = np.full(size, -1, dtype="int64")
+    row[message_tokens] = np.arange(message_tokens.size, dtype="int64")
+    acked = (messages["outcome"] == "ok").to_numpy(dtype=bool)
+    sent_at = messages["sent_at"].to_numpy(dtype="float64")
+    delivered_at = messages["delivered_at"].to_numpy(dtype="float64")
+    token = np.flatnonzero((first >= 0) & (row >= 0))  # sent with a number and in the message table
+    rows = row[token]
+    keep = acked[rows] & ~np.isnan(delivered_at[rows])
+    token, rows = token[keep], rows[keep]
+    return send_numbers[first[token]], (delivered_at[rows] - sent_at[rows]) * 1000.0
+
+
+def _deliveries_by_text(
+    send_tokens: pd.Series, send_numbers: np.ndarray, messages: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_deliveries_by_number`` for a message table made without shared token numbers: a join on the text."""
+    sends = pd.DataFrame({"correlation_id": send_tokens.astype(str).to_numpy(), "code": send_numbers})
+    sends = sends.drop_duplicates("correlation_id")  # a retried send counts once, under its first number
+    acked_mask = (messages["outcome"] == "ok").to_numpy(dtype=bool)
+    acked = pd.DataFrame(
+        {
+            "correlation_id": messages["correlation_id"].astype(str).to_numpy()[acked_mask],
+            "sent_at": messages["sent_at"].to_numpy(dtype="float64")[acked_mask],
+            "delivered_at": messages["delivered_at"].to_numpy(dtype="float64")[acked_mask],
+        }
+    )
+    joined = sends.merge(acked, on="correlation_id", how="inner")
+    arrived = ~np.isnan(joined["delivered_at"].to_numpy(dtype="float64"))
+    delivery = (joined["delivered_at"] - joined["sent_at"]).to_numpy(dtype="float64")[arrived] * 1000.0
+    return joined["code"].to_numpy(dtype="int64")[arrived], delivery
+
+
 def _groups(codes: np.ndarray, values: np.ndarray, size: int) -> list[np.ndarray]:
-    """``values`` split by ``codes`` (0..size-1), one sort for all groups (not one pass per number)."""
+    """``values`` split by ``codes`` (0..size-1), each group sorted with its NaNs left out: one sort by code for all
+    groups (not one pass per number), then each group's own sort, which every percentile of it reuses."""
+    if size == 1:
+        return [np.sort(values[~np.isnan(values)])]
     order = np.argsort(codes, kind="stable")
     bounds = np.cumsum(np.bincount(codes, minlength=size))[:-1]
-    return list(np.split(values[order], bounds))
+    return [np.sort(group[~np.isnan(group)]) for group in np.split(values[order], bounds)]
 
 
 def _rate(count: int | None, n: int) -> dict[str, Any]:
@@ -148,12 +190,12 @@ def _rate(count: int | None, n: int) -> dict[str, Any]:
     return {"value": count / n, "ci95": list(interval) if interval else None}
 
 
-def _quantile(values: np.ndarray, pct: float) -> dict[str, Any]:
-    array = np.sort(values[~np.isnan(values)])
+def _quantile(array: np.ndarray, pct: float) -> dict[str, Any]:
+    """Nearest-rank percentile and its interval of ``array`` (sorted, without NaN: a ``NumberTally`` sample)."""
     if array.size == 0:
         return {"value": None, "ci95": None}
     interval = quantile_interval(array, pct)
-    return {"value": percentile(array, pct), "ci95": list(interval) if interval else None}
+    return {"value": float(array[rank_index(array.size, pct)]), "ci95": list(interval) if interval else None}
 
 
 def number_rows(tallies: list[NumberTally]) -> list[dict[str, Any]]:
@@ -205,8 +247,7 @@ def _family_intervals(tallies: list[NumberTally], figure: str, level: float) -> 
         return found
     samples, pct = _PERCENTILES[figure]
     for tally in tallies:
-        values = getattr(tally, samples)
-        array = np.sort(values[~np.isnan(values)])
+        array = getattr(tally, samples)  # sorted, without NaN
         if array.size < MIN_SAMPLES or not _two_sided(int(array.size), pct, level):
             continue
         interval = quantile_interval(array, pct, level)
@@ -264,10 +305,16 @@ def _badness(row: dict[str, Any]) -> tuple[float, float, float, str]:
 
 
 def numbers_section(
-    requests: pd.DataFrame, messages: pd.DataFrame | None, *, ledger_available: bool, worst: int = WORST
+    requests: pd.DataFrame,
+    messages: pd.DataFrame | None,
+    *,
+    ledger_available: bool,
+    worst: int = WORST,
+    tokens: TokenCodes | None = None,
 ) -> dict[str, Any] | None:
-    """The summary's ``numbers`` section; None when no request names a number (runs before the column existed)."""
-    tallies = number_table(requests, messages if ledger_available else None)
+    """The summary's ``numbers`` section; None when no request names a number (runs before the column existed).
+    ``tokens``: the ``token_codes`` ``messages`` was made with (see ``number_table``)."""
+    tallies = number_table(requests, messages if ledger_available else None, tokens)
     if not tallies:
         return None
     rows = number_rows(tallies)

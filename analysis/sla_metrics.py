@@ -36,9 +36,9 @@ from analysis.metrics import event_time
 from analysis.stats import (
     ValueRanks,
     grouped_percentiles,
+    matching_ranks,
     quantile_interval,
     rank_index,
-    value_ranks,
     wilson_interval,
 )
 from analysis.units import format_value
@@ -76,6 +76,9 @@ class Evidence:
     # Contact-centre runs: one row per customer message (analysis.agents.conversation_table); None without agents.
     conversations: pd.DataFrame | None = None
     vendor_events: pd.DataFrame | None = None  # the vendor's own reports (None: no callback receiver)
+    # Request columns already sorted by the summary (``analysis.metrics.latency_orders``, by column name, dropped
+    # slots as NaN), so a latency criterion over every request needs no sort of its own.
+    orders: dict[str, ValueRanks] = field(default_factory=dict)
 
 
 Resolver = Callable[[Evidence, str, str | None], Measurement]
@@ -125,12 +128,22 @@ def _minute_detail(
     return f"worst at minute {int(keys[worst]) + 1}: {format_value(float(per_minute[worst]), unit)}"
 
 
-def _distribution(values: np.ndarray, times: np.ndarray, aggregation: str, t0: float, unit: str = "ms") -> Measurement:
+def _distribution(
+    values: np.ndarray,
+    times: np.ndarray,
+    aggregation: str,
+    t0: float,
+    unit: str = "ms",
+    known: ValueRanks | None = None,
+) -> Measurement:
+    """``known``: the ``values`` already sorted (NaN included, as ``value_ranks`` gives them), e.g. by the summary's
+    request figures; used when it holds exactly these values, else they are sorted here."""
     mask = ~np.isnan(values)
     values, times = values[mask], times[mask]
     if values.size == 0:
         return Measurement(None, 0, detail="no samples")
-    ranks = value_ranks(values)  # one sort serves the percentile, its interval and the worst minute
+    candidates = [ValueRanks(known.sorted_values, known.rank[mask])] if known is not None else []
+    ranks = matching_ranks(values, candidates)  # one sort serves the percentile, its interval and the worst minute
     order = ranks.sorted_values
     if aggregation == "mean":
         return Measurement(float(order.mean()), int(order.size), values=values, times=times)
@@ -156,9 +169,13 @@ def _started(requests: pd.DataFrame) -> pd.DataFrame:
 
 def request_latency(column: str) -> Resolver:
     def resolve(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:
+        started = ~text_is(ev.requests["outcome"], "dropped")
         frame = _started(_scoped(ev.requests, scope))
         values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-        return _distribution(values, event_time(frame), aggregation, ev.t0)
+        known = ev.orders.get(column) if scope is None else None  # sorted over every record, dropped ones as NaN
+        if known is not None and known.rank.size == started.size:
+            known = ValueRanks(known.sorted_values, known.rank[started])
+        return _distribution(values, event_time(frame), aggregation, ev.t0, known=known)
 
     return resolve
 

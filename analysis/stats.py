@@ -8,7 +8,7 @@ observed, needs no interpolation convention, and is what a reader can check by s
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,11 @@ def percentile(values: np.ndarray | Sequence[float], pct: float) -> float | None
 def latency_summary(values: np.ndarray | Sequence[float]) -> dict[str, float | int | None]:
     """count, min, mean, p50…p99.9 and max of a latency sample (nearest-rank); Nones when empty."""
     array = np.asarray(values, dtype="float64")
-    array = np.sort(array[~np.isnan(array)])
+    return sorted_summary(np.sort(array[~np.isnan(array)]))
+
+
+def sorted_summary(array: np.ndarray) -> dict[str, float | int | None]:
+    """``latency_summary`` of values already sorted, without NaN (``ValueRanks.subset``): no sort of its own."""
     n = int(array.size)
     out: dict[str, float | int | None] = {"count": n}
     if n == 0:
@@ -59,6 +63,16 @@ class ValueRanks:
     sorted_values: np.ndarray
     rank: np.ndarray
 
+    def subset(self, mask: np.ndarray | None) -> np.ndarray:
+        """The values of the rows ``mask`` selects (all when None), sorted, NaN left out: one linear pass over the
+        ranks, not a sort."""
+        if mask is None:
+            return self.sorted_values
+        chosen = np.zeros(self.sorted_values.size, dtype=bool)
+        rank = self.rank[mask]
+        chosen[rank[rank >= 0]] = True
+        return self.sorted_values[chosen]
+
 
 def value_ranks(values: np.ndarray) -> ValueRanks:
     """Sort ``values`` once; ``grouped_percentiles`` reuses the ranks for every grouping (1 s, 10 s, 1 min …)."""
@@ -67,6 +81,19 @@ def value_ranks(values: np.ndarray) -> ValueRanks:
     rank = np.full(values.size, -1, dtype="int64")
     rank[order[:finite]] = np.arange(finite, dtype="int64")
     return ValueRanks(values[order[:finite]], rank)
+
+
+def matching_ranks(values: np.ndarray, known: Iterable[ValueRanks]) -> ValueRanks:
+    """The first of ``known`` that is ``value_ranks(values)`` (checked exactly, in one linear pass), else a new
+    sort: a column derived from one already sorted (a latency where every started record has its corrected
+    latency) reuses that sort."""
+    valid = ~np.isnan(values)
+    for ranks in known:
+        if ranks.rank.size != values.size or not np.array_equal(ranks.rank >= 0, valid):
+            continue
+        if np.array_equal(ranks.sorted_values[ranks.rank[valid]], values[valid]):
+            return ranks
+    return value_ranks(values)
 
 
 # Fewer distinct keys than this (their span) take the linear path of ``grouped_percentiles``.
@@ -84,7 +111,9 @@ def grouped_percentiles(
     ranks = ranks or value_ranks(values)
     keep = ranks.rank >= 0
     n = max(1, ranks.sorted_values.size)
-    keys = keys[keep].astype("int64")
+    every_row = bool(keep.all())  # no NaN: no copies through the mask
+    keys = (keys if every_row else keys[keep]).astype("int64", copy=False)
+    rank = ranks.rank if every_row else ranks.rank[keep]
     if keys.size == 0:
         empty = np.array([], dtype="int64")
         return (empty, empty, *[np.array([], dtype="float64") for _ in pcts])
@@ -93,22 +122,32 @@ def grouped_percentiles(
         # Keys listed in value order, then a stable sort by key (numpy's radix sort for 16-bit integers, linear):
         # the same order as the sort below, at a fraction of its cost (a run's 1 s windows number in thousands).
         by_rank = np.empty(keys.size, dtype="uint16")
-        by_rank[ranks.rank[keep]] = keys - base
+        by_rank[rank] = keys - base
         chosen = np.argsort(by_rank, kind="stable")
-        group = by_rank[chosen].astype("int64")
-        ordered = ranks.sorted_values[chosen]
-    else:
-        combined = np.sort((keys - base) * n + ranks.rank[keep])
-        group = combined // n
-        ordered = ranks.sorted_values[combined % n]
+        # Each key's rows are a run of ``chosen``: their starts by counting, and only the values asked for gathered.
+        every = np.bincount(by_rank)
+        present = np.flatnonzero(every)
+        counts = every[present]
+        starts = np.cumsum(counts) - counts
+        results = [present.astype("int64") + base, counts]
+        for pct in pcts:
+            results.append(ranks.sorted_values[chosen[starts + _offsets(pct, counts)]])
+        return tuple(results)
+    combined = np.sort((keys - base) * n + rank)
+    group = combined // n
+    ordered = ranks.sorted_values[combined % n]
     starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
     counts = np.diff(np.append(starts, group.size))
     results = [group[starts] + base, counts]
     for pct in pcts:
-        offsets = np.ceil(pct / 100.0 * counts - 1e-9).astype("int64") - 1
-        offsets = np.clip(offsets, 0, counts - 1)
-        results.append(ordered[starts + offsets])
+        results.append(ordered[starts + _offsets(pct, counts)])
     return tuple(results)
+
+
+def _offsets(pct: float, counts: np.ndarray) -> np.ndarray:
+    """The nearest-rank ``pct`` percentile's 0-based position in each group of ``counts`` values."""
+    offsets: np.ndarray = np.clip(np.ceil(pct / 100.0 * counts - 1e-9).astype("int64") - 1, 0, counts - 1)
+    return offsets
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:

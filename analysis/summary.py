@@ -7,7 +7,7 @@ schema page. Pure: takes a loaded ``RunData`` (and an optional SLA), returns pla
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from analysis.cost import cost
 from analysis.degradation import degradation
 from analysis.harness_health import HealthThresholds, assess
 from analysis.load import RunData
-from analysis.metrics import request_metrics, run_span, timelines
+from analysis.metrics import latency_orders, request_metrics, run_span, timelines
 from analysis.numbers import numbers_section
 from analysis.rates import RateCard, shipped_card
 from analysis.recovery import RecoveryParams, recovery
@@ -147,17 +147,40 @@ def build_summary(
 
     # The request-only figures run on a second thread while this one does the accounting join: numpy sorts and
     # pyarrow hashing release the GIL, so on two cores a 5-million-row run scores markedly faster. The functions
-    # only read the shared frames.
+    # only read the shared frames. The latency columns are sorted once there for the request figures, every window
+    # length of the timeline and the degradation; the cost and per-number figures follow once the join is made.
     pool = ThreadPoolExecutor(max_workers=1)
-    side = {
-        "requests": pool.submit(request_metrics, run.requests, open_model=open_model),
-        "timeline": pool.submit(timelines, run.requests, t0, open_model=open_model),
-        "degradation": pool.submit(degradation, run.requests, t0, window_s=options.degradation_window_s, end=end),
+    orders = pool.submit(latency_orders, run.requests)
+    side: dict[str, Future[Any]] = {
+        "requests": pool.submit(lambda: request_metrics(run.requests, open_model=open_model, orders=orders.result())),
+        "timeline": pool.submit(lambda: timelines(run.requests, t0, open_model=open_model, orders=orders.result())),
+        "degradation": pool.submit(
+            lambda: degradation(
+                run.requests, t0, window_s=options.degradation_window_s, end=end, orders=orders.result().values()
+            )
+        ),
     }
-    pool.shutdown(wait=False)
 
     tokens = acc.token_codes(run.requests, run.ledger)  # one numbering of the tokens for the join and the cost
     messages = acc.message_table(run.requests, run.ledger, tokens)
+    side["numbers"] = pool.submit(
+        numbers_section, run.requests, messages, ledger_available=run.has_ledger, tokens=tokens
+    )
+    side["cost"] = pool.submit(
+        lambda: (
+            cost(
+                run.ledger,
+                messages,
+                options.rate_card or shipped_card(),
+                run.requests,
+                tokens,
+                segment=segment_of(run.agents),
+            )
+            if run.has_ledger
+            else None
+        )
+    )
+    pool.shutdown(wait=False)
     accounting = acc.accounting(messages, ledger_available=run.has_ledger)
     if not run.has_ledger:
         unmeasured.setdefault("accounting", "no ledger export: the candidate was not pointed at the mock")
@@ -240,22 +263,11 @@ def build_summary(
             else None
         ),
         "apdex": apdex_section,
-        "cost": (
-            cost(
-                run.ledger,
-                messages,
-                options.rate_card or shipped_card(),
-                run.requests,
-                tokens,
-                segment=segment_of(run.agents),
-            )
-            if run.has_ledger
-            else None
-        ),
+        "cost": side["cost"].result(),
         "harness": health.section(),
         "agents": agents,
         # Per business number (analysis/numbers.py); null for runs whose records name no number.
-        "numbers": numbers_section(run.requests, messages, ledger_available=run.has_ledger),
+        "numbers": side["numbers"].result(),
         "unmeasured": unmeasured,
         "sla": None,
     }
@@ -271,6 +283,7 @@ def build_summary(
             harness=health,
             conversations=conversations,
             vendor_events=run.vendor_events if run.has_vendor_events else None,
+            orders={"latency_ms": orders.result()["latency"], "corrected_latency_ms": orders.result()["corrected"]},
         )
         summary["sla"] = _clean(evaluate(sla, evidence))
     return summary

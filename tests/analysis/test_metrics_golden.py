@@ -7,13 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.metrics import request_metrics, window_series
+from analysis.metrics import distinct_keys, request_metrics, window_series
 from analysis.stats import (
     grouped_percentiles,
     latency_summary,
+    matching_ranks,
     percentile,
     quantile_interval,
     rule_of_three,
+    value_ranks,
     wilson_interval,
 )
 from tests.analysis import frames as f
@@ -145,3 +147,25 @@ def test_figures_are_written_in_plain_words() -> None:
     assert format_value(7.0, "x") == "7×"
     assert format_value(float("inf"), "s") == "never"
     assert format_value(None, "ms") == "n/a"
+
+
+def test_windows_counted_by_bincount_match_numpy_unique_and_a_wide_span_takes_the_sort() -> None:
+    rng = np.random.default_rng(3)
+    for keys in (rng.integers(-50, 400, 2_000), np.array([0, 10**12, 5, 5, -(10**12)], dtype="int64")):
+        uniq, counts, position = distinct_keys(keys)
+        expected, expected_counts = np.unique(keys, return_counts=True)
+        assert uniq.tolist() == expected.tolist() and counts.tolist() == expected_counts.tolist()
+        assert position.tolist() == np.searchsorted(expected, keys).tolist()
+
+
+def test_a_sort_is_reused_only_when_it_holds_exactly_the_values() -> None:
+    values = np.array([3.0, np.nan, 1.0, 2.0, 2.0])
+    known = value_ranks(values)
+    assert matching_ranks(values.copy(), [known]) is known
+    other = values.copy()
+    other[3] = 2.5  # one value differs: sorted anew
+    fresh = matching_ranks(other, [known])
+    assert fresh is not known and fresh.sorted_values.tolist() == [1.0, 2.0, 2.5, 3.0]
+    shifted = np.array([np.nan, 3.0, 1.0, 2.0, 2.0])  # the NaN elsewhere: sorted anew
+    assert matching_ranks(shifted, [known]) is not known
+    assert known.subset(np.array([True, True, False, True, False])).tolist() == [2.0, 3.0]

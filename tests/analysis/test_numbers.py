@@ -120,3 +120,24 @@ def test_two_hundred_numbers_keep_the_worst_list_bounded_and_every_row() -> None
     assert len(result["worst"]) == WORST
     assert all(np.isclose(dict((r["phone_number_id"], r) for r in result["by_number"])[n]["throttled_share"]["value"],
                           1 / 3) for n in result["worst"])  # fmt: skip
+
+
+def test_the_join_by_token_number_gives_the_figures_of_the_join_by_text() -> None:
+    # Retries (a token sent twice, from two numbers: it counts under its first), a send without a token, a failed
+    # one, an undelivered one and a categorical number column (as load_run reads it).
+    rows = sends(A, 30) + sends(B, 30, start=30, throttled=5)
+    rows.append(f.request(70.0, correlation_id=f"tok-{A}-3", phone_number_id=B))  # a retry from another number
+    rows.append(f.request(71.0, correlation_id=None, phone_number_id=B))
+    rows.append(f.request(72.0, correlation_id="", phone_number_id=A))
+    rows.append(f.request(73.0, ok=False, outcome="indeterminate", correlation_id="tok-x", phone_number_id=C))
+    requests = f.requests(rows)
+    requests["phone_number_id"] = requests["phone_number_id"].astype("category")
+    ledger = f.ledger([*delivered(rows, skip={f"tok-{B}-20"}), f.arrival("tok-x", 80.0, phone_number_id=C)])
+    tokens = acc.token_codes(requests, ledger)
+    messages = acc.message_table(requests, ledger, tokens)
+    by_number = numbers_section(requests, messages, ledger_available=True, tokens=tokens)
+    by_text = numbers_section(requests, acc.message_table(requests, ledger), ledger_available=True)
+    assert by_number == by_text
+    assert by_number is not None
+    counted = {row["phone_number_id"]: row["delivered"] for row in by_number["by_number"]}
+    assert counted == {A: 30, B: 24, C: 0}  # B: 25 acked, one lost; A's token 3 counts under A; tok-x recovered
