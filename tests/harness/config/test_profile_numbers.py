@@ -16,16 +16,10 @@ from harness.adapters.registry import load_profile
 from harness.cli import main
 from harness.stack.services import run_mock_config
 from plan.numbers import MAX_NUMBERS
+from tests.fixtures.vendors import MINIMAL_PROFILE
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
-BASE: dict[str, Any] = {
-    "name": "acme",
-    "adapter": "reference",
-    "base_url": "http://127.0.0.1:8910",
-    "auth": {"scheme": "bearer", "token_env": "ACME_TOKEN"},
-    "phone_numbers": [{"number": "+15550000001", "id": "100000000000001"}],
-    "capabilities": {"operations": ["send_text", "health"]},
-}
+BASE = MINIMAL_PROFILE
 
 
 def write(tmp_path: Path, **changes: Any) -> Path:

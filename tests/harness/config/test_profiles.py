@@ -13,19 +13,12 @@ import yaml
 from ground.errors import ConfigError
 from harness.adapters.registry import load_profile
 from harness.cli import main
+from tests.fixtures.vendors import MINIMAL_PROFILE
 
 VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 SHIPPED = sorted(VENDORS.glob("*.yaml"))
 
-BASE: dict[str, Any] = {
-    "name": "acme",
-    "adapter": "reference",
-    "base_url": "http://127.0.0.1:8910",
-    "auth": {"scheme": "bearer", "token_env": "ACME_TOKEN"},
-    "phone_numbers": [{"number": "+15550000001", "id": "100000000000001"}],
-    "capabilities": {"operations": ["send_text", "health"]},
-    "timeouts": {"default": 10},
-}
+BASE: dict[str, Any] = {**MINIMAL_PROFILE, "timeouts": {"default": 10}}
 MISSING = object()
 
 
