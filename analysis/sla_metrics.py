@@ -77,7 +77,8 @@ class Evidence:
     conversations: pd.DataFrame | None = None
     vendor_events: pd.DataFrame | None = None  # the vendor's own reports (None: no callback receiver)
     # Request columns already sorted by the summary (``analysis.metrics.latency_orders``, by column name, dropped
-    # slots as NaN), so a latency criterion over every request needs no sort of its own.
+    # slots as NaN), so a latency criterion over every request needs no sort of its own; ``"delivery_ms"``: the
+    # message table's delivery latencies (``analysis.accounting.delivery_ranks``), for the delivery criterion.
     orders: dict[str, ValueRanks] = field(default_factory=dict)
 
 
@@ -268,9 +269,16 @@ def delivery_latency(ev: Evidence, aggregation: str, scope: str | None) -> Measu
     missing = _accounting_ready(ev)
     if missing:
         return Measurement(None, 0, detail=missing)
-    m = ev.messages[(ev.messages["status"] != "unexpected") & (ev.messages["copies"] > 0)]
+    chosen = np.asarray(((ev.messages["status"] != "unexpected") & (ev.messages["copies"] > 0)).to_numpy(), dtype=bool)
+    m = ev.messages[chosen]
     values = (m["delivered_at"] - m["sent_at"]).to_numpy(dtype="float64") * 1000.0
-    return _distribution(values, m["sent_at"].to_numpy(dtype="float64"), aggregation, ev.t0)
+    # The accounting's sort of the same latencies (``analysis.accounting.delivery_ranks``), when the summary made it.
+    known = ev.orders.get("delivery_ms")
+    if known is not None and known.rank.size == chosen.size:
+        known = ValueRanks(known.sorted_values, known.rank[chosen])
+    else:
+        known = None
+    return _distribution(values, m["sent_at"].to_numpy(dtype="float64"), aggregation, ev.t0, known=known)
 
 
 def delayed_share(ev: Evidence, aggregation: str, scope: str | None) -> Measurement:

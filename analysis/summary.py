@@ -181,7 +181,8 @@ def build_summary(
         )
     )
     pool.shutdown(wait=False)
-    accounting = acc.accounting(messages, ledger_available=run.has_ledger)
+    delivery = acc.delivery_ranks(messages)  # one sort of the delivery latencies: the accounting's and the SLA's
+    accounting = acc.accounting(messages, ledger_available=run.has_ledger, delivery=delivery)
     if not run.has_ledger:
         unmeasured.setdefault("accounting", "no ledger export: the candidate was not pointed at the mock")
     replies = acc.reply_table(run.ledger)
@@ -283,7 +284,11 @@ def build_summary(
             harness=health,
             conversations=conversations,
             vendor_events=run.vendor_events if run.has_vendor_events else None,
-            orders={"latency_ms": orders.result()["latency"], "corrected_latency_ms": orders.result()["corrected"]},
+            orders={
+                "latency_ms": orders.result()["latency"],
+                "corrected_latency_ms": orders.result()["corrected"],
+                "delivery_ms": delivery,
+            },
         )
         summary["sla"] = _clean(evaluate(sla, evidence))
     return summary
