@@ -173,3 +173,17 @@ def test_a_ledger_of_unknown_billing_is_not_measured_only_when_every_row_is_unkn
     ledger = f.ledger([f.arrival("sb-a", 1, wa_id="+4915100000001", category="marketing", billable=billable)])
     section = cost_module.cost(ledger, acc.message_table(requests, ledger), CARD)
     assert section["measured"] is (billable is not None)
+
+
+def test_scoring_asks_numpy_not_to_advise_huge_pages() -> None:
+    from numpy._core import multiarray
+
+    from analysis.load import use_retaining_allocator
+
+    switch = getattr(multiarray, "_set_madvise_hugepage")  # noqa: B009 (private: not in numpy's stubs)
+    before = switch(True)
+    try:
+        use_retaining_allocator()
+        assert switch(True) is False  # the state it had: switched off
+    finally:
+        switch(before)
