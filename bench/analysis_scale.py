@@ -19,10 +19,10 @@ ratio compares the work, not the interpreter; the scoring child's whole peak RSS
 temporary folder, so a big run is written once and scored in a later, shorter command.
 
 The scoring includes every section ``scrmbench score`` writes (per-number figures and cost included). Last
-measured (2026-12-07, 2-core 24 GB machine shared with other agents, ``--rows 5000000 --rounds 3``): score 9.8 s
-against a 3.6 s read, time ratio 2.7 (not met), memory ratio 0.95, 2.39 GB whole peak (238 bytes a scored row, so
-about 23 GB for ``--rows 50000000``: do not score 50M on a machine that cannot spare that; see
-docs/summary-schema.md "How the figures are computed on a big run").
+measured (2026-12-07, 2-core 24 GB machine shared with other agents, ``--rows 5000000 --rounds 3``): score 6.5 s
+(rounds 6.7, 6.5, 6.5) against a 4.5 s read (4.6, 4.7, 4.5), time ratio 1.43 (met), memory ratio 0.98, 2.47 GB
+whole peak (246 bytes a scored row, so about 24 GB for ``--rows 50000000``: do not score 50M on a machine that
+cannot spare that; see docs/summary-schema.md "How the figures are computed on a big run").
 """
 
 from __future__ import annotations
