@@ -187,3 +187,30 @@ def test_scoring_asks_numpy_not_to_advise_huge_pages() -> None:
         assert switch(True) is False  # the state it had: switched off
     finally:
         switch(before)
+
+
+@settings(max_examples=40, deadline=None)
+@given(runs(), st.sampled_from([None, "send_text", "send_template"]))
+def test_request_latency_takes_the_rows_of_the_started_scoped_frame(
+    run: tuple[pd.DataFrame, pd.DataFrame], scope: str | None
+) -> None:
+    from analysis import sla_metrics
+    from analysis.metrics import event_time, latency_orders
+
+    requests, ledger = run
+    messages = acc.message_table(requests, ledger)
+    orders = latency_orders(requests)
+    evidence = Evidence(
+        {"accounting": acc.accounting(messages)},
+        requests,
+        messages,
+        pd.DataFrame(),
+        pd.DataFrame(),
+        f.T0,
+        orders={"latency_ms": orders["latency"], "corrected_latency_ms": orders["corrected"]},
+    )
+    frame = sla_metrics._started(sla_metrics._scoped(requests, scope))  # the frame it used to copy
+    for column in ("latency_ms", "corrected_latency_ms"):
+        values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+        expected = sla_metrics._distribution(values, event_time(frame), "p95", f.T0)
+        assert _same(sla_metrics.request_latency(column)(evidence, "p95", scope), expected)
