@@ -22,8 +22,8 @@ The scoring includes every section ``scrmbench score`` writes (per-number figure
 measured (2026-12-07, 2-core 24 GB machine shared with other agents, ``--rows 5000000 --rounds 3``): score 6.5 s
 (rounds 6.7, 6.5, 6.5) against a 4.5 s read (4.6, 4.7, 4.5), time ratio 1.43 (met; 1.49 and 1.50 in two more runs,
 score 6.7-6.9 s), memory ratio 0.98-1.00, 2.46-2.53 GB whole peak (about 250 bytes a scored row, so about 24 GB for
-``--rows 50000000``: do not score 50M on a machine that
-cannot spare that; see docs/summary-schema.md "How the figures are computed on a big run").
+``--rows 50000000``: do not score 50M on a machine that cannot spare that; see docs/summary-schema.md "How the
+figures are computed on a big run").
 """
 
 from __future__ import annotations
