@@ -27,9 +27,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Text of the tokens (both sides) one part may hold; a run below it is numbered in one pass, the fastest way. About
-# 10 million tokens of ~25 bytes, so a 5-million-request run takes the one pass and a 50-million one about ten parts.
-PART_TEXT_BYTES = 256 * 2**20
+# Tokens' text (both sides) up to which a run is numbered in one pass, the fastest way: about 10 million tokens of
+# ~25 bytes, so a 5-million-request run takes the one pass (in parts it took 2.7-2.9 s instead of 2.0-2.2 s).
+ONE_PASS_TEXT_BYTES = 256 * 2**20
+# Past it, the text one part may hold: a part's peak is a few times its text (a copy, 32-bit offsets, pyarrow's hash
+# table), so small parts keep the numbering's peak a small share of the records' size (at 10M requests: 2 parts of
+# ~200 MB took +1.0 GB for a moment).
+PART_TEXT_BYTES = 64 * 2**20
 TAIL_BYTES = 6
 _SLICE_ROWS = 1 << 20  # rows hashed at a time: the hash's temporaries stay a few tens of MB
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -52,12 +56,12 @@ def number_tokens(
     sides: list[pa.Array | pa.ChunkedArray], *, parts: int | None = None
 ) -> tuple[list[np.ndarray], pd.Index]:
     """Each side's token number per row (int64, -1 for a null) and the distinct tokens (``names[number]`` is the
-    row's token). ``sides``: string or large_string arrays. ``parts``: how many parts to number in (default: as
-    many as keep each under ``PART_TEXT_BYTES`` of text)."""
+    row's token). ``sides``: string or large_string arrays. ``parts``: how many parts to number in (default: one up
+    to ``ONE_PASS_TEXT_BYTES`` of text, else as many as keep each part under ``PART_TEXT_BYTES``)."""
     chunked = [[chunk.cast(pa.large_string()) for chunk in chunks_of(side)] for side in sides]
     if parts is None:
         total = sum(text_bytes(chunk) for side in chunked for chunk in side)
-        parts = max(1, math.ceil(total / PART_TEXT_BYTES))
+        parts = 1 if total <= ONE_PASS_TEXT_BYTES else math.ceil(total / PART_TEXT_BYTES)
     if parts <= 1:
         return _one_pass(chunked)
     return _in_parts(chunked, parts)

@@ -68,9 +68,13 @@ def test_a_run_over_the_part_size_is_numbered_in_parts(monkeypatch: pytest.Monke
     real = tk._in_parts
     monkeypatch.setattr(tk, "_in_parts", lambda chunked, parts: calls.append(parts) or real(chunked, parts))
     side = pa.array([f"tok-{i}" for i in range(1000)], type=pa.large_string())
+    monkeypatch.setattr(tk, "ONE_PASS_TEXT_BYTES", tk.text_bytes(side) // 2)
     monkeypatch.setattr(tk, "PART_TEXT_BYTES", tk.text_bytes(side) // 3)
     (codes,), names = tk.number_tokens([side])
     assert calls == [4] and sorted(names) == sorted(side.to_pylist()) and sorted(codes.tolist()) == list(range(1000))
+    monkeypatch.setattr(tk, "ONE_PASS_TEXT_BYTES", tk.text_bytes(side))  # up to the threshold: one pass
+    tk.number_tokens([side])
+    assert calls == [4]
 
 
 CARD = RateCard.model_validate(
