@@ -21,11 +21,12 @@ temporary folder, so a big run is written once and scored in a later, shorter co
 The scoring includes every section ``scrmbench score`` writes (per-number figures and cost included). Below 50M
 rows the bench also prints the whole peak a 50-million-request run would reach at the measured bytes per row. Last
 measured (2026-12-07, 2-core 24 GB machine shared with other agents, ``--rows 5000000 --rounds 3``): score 8.2 s
-against a 4.3 s read, time ratio 1.89 (the read was slower than the 3.6 s of the session before; the same scoring
-then took 9.8 s), memory ratio 0.90, 2.30 GB whole peak (228 bytes a scored row); ``--rows 10000000 --rounds 1``:
-20.8 s against 8.9 s, 2.33, memory ratio 0.79, 3.79 GB (194 bytes a row, scored in order past 12M records), so about
-18 GB projected for ``--rows 50000000``: not met, and not scored at 50M: do not score 50M on a machine that cannot
-spare that; see docs/summary-schema.md "How the figures are computed on a big run").
+against a 4.3 s read, time ratio 1.89, and in a second run 8.3 s against 3.9 s, 2.11 (the session before: 9.8 s
+against 3.6 s, 2.7), memory ratio 0.90-0.92, 2.30-2.34 GB whole peak (228-232 bytes a scored row);
+``--rows 10000000 --rounds 1``: 20.8 s against 8.9 s, 2.33, memory ratio 0.79, 3.79 GB (194 bytes a row, scored in
+order past 12M records), so about 18 GB projected for ``--rows 50000000``: not met, and not scored at 50M: do not
+score 50M on a machine that cannot spare that; see docs/summary-schema.md "How the figures are computed on a big
+run").
 """
 
 from __future__ import annotations
