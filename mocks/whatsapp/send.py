@@ -122,7 +122,36 @@ async def send_message(state: MockState, scope: Scope, receive: Receive, send: S
         return
     entry = admit(state, phone_number_id, outbound, len(raw))
     state.accepted(entry)
-    await _answer(send, orjson.dumps(accepted_answer(entry, outbound)), version)
+    await _answer(send, accepted_body(entry, outbound), version)
+
+
+# Graph's answer to an accepted send, for the common case (no BSUID in it): the three strings spliced into one
+# frame instead of building three dicts and two lists for orjson. Only strings JSON writes unchanged are spliced
+# (printable ASCII without quote or backslash); anything else goes through orjson. The same bytes as
+# ``orjson.dumps(accepted_answer(...))``, checked on generated strings in tests/mocks/whatsapp/test_answer_frame.py.
+_ACCEPTED_FRAME = (
+    b'{"messaging_product":"whatsapp","contacts":[{"input":"%s","wa_id":"%s"}],'
+    b'"messages":[{"id":"%s","message_status":"accepted"}]}'
+)
+
+
+def _splices(text: str) -> bool:
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def accepted_body(entry: LedgerEntry, outbound: Outbound) -> bytes:
+    """The JSON bytes of ``accepted_answer(entry, outbound)``."""
+    to = outbound.to
+    if (
+        to is not None
+        and outbound.recipient is None
+        and not is_bsuid(to)
+        and _splices(to)
+        and _splices(entry.wa_id)
+        and _splices(entry.wamid)
+    ):
+        return _ACCEPTED_FRAME % (to.encode(), entry.wa_id.encode(), entry.wamid.encode())
+    return orjson.dumps(accepted_answer(entry, outbound))
 
 
 def accepted_answer(entry: LedgerEntry, outbound: Outbound) -> dict[str, object]:
@@ -170,8 +199,7 @@ def admit(state: MockState, phone_number_id: str, outbound: Outbound, size: int)
         async_error = 131026
     limiters = state.limiters
     if limiters.config.enabled:
-        limiters.check_throughput(phone_number_id, monotonic)
-        limiters.check_pair(phone_number_id, customer.wa_id, monotonic)
+        limiters.check_send(phone_number_id, customer.wa_id, monotonic)
     number = state.numbers[phone_number_id]
     category = "service"
     window_open = customers.window_open(phone_number_id, customer.wa_id, now)
