@@ -21,6 +21,11 @@ steps 1 and 2 against both servers in interleaved rounds, then prints both ratio
 a change did not make the send path slower, measured side by side in one run instead of against a figure from
 another day (issue 18's "must not drop").
 
+On Linux it also prints the server's CPU per request in the flat-out rounds (user and system µs, from
+``/proc/<pid>/stat``, the median round). ``--spin-us N`` adds ``POST /bench/spin``: the bare endpoint with a busy
+loop of N µs (no allocation, the same bytes written), driven in the same rounds: the control for how the
+server's kernel time per request moves with its user time.
+
 It then starts ``scrmbench mock serve --workers 2`` (two shards, one phone number each) and the same server with
 one worker, drives both numbers at once with two wrk processes, and prints sends/s for 1 and 2 workers (on this
 2-core machine wrk itself needs a core, so the gain is bounded; with more cores it grows with the workers).
@@ -40,6 +45,43 @@ bytes made once, admission skipping calls that cannot refuse. In process now ~28
 bare; ``--against 858b3f6`` in three runs: 0.518 -> 0.605, 0.556 -> 0.640, 0.576 -> 0.582 of bare (the last on
 a busier machine), 1.16x, 1.14x, 1.07x the sends/s. GC (``ground/heap.py``'s keeper on) and
 the webhook engine's listener with no subscription were each within noise when switched off in an A/B server.
+
+Second pass, December 2026 (issue 21, branch mk22), same machine. Per request in the server (``/proc``, median
+round): bare user 34-38 µs + system 12-16 µs, send user 62-66 µs + system 22-24 µs; the server's core is at
+99-100%, so sends/s ÷ bare is the inverse of those sums. What each part of that difference is:
+
+- The system time (the "two socket writes ~10 µs more" of the first pass) is not in what the send route writes.
+  Both routes make the same two ``transport.write`` calls (status line + headers, then the body), keep-alive, the
+  same uvicorn ``date``/``server`` headers, the same middleware; the send answer has one header more
+  (``facebook-api-version``) and a body 26 bytes longer. The bare endpoint with a 30 µs busy loop
+  (``--spin-us 30``) pays user 69.7 / system 20.5 µs per request against the bare 34.8 / 11.5 and the send
+  64.5 / 22.8 in the same run: the kernel time per request grows with the server's time per request (fewer
+  requests handled per loop turn, wrk found asleep: ~0.94 sleeps of wrk per bare request, ~0.99 per send), so
+  each µs of user time cut from the send path brings ~0.3 µs of system time with it.
+- The user time: in process (the ASGI app driven directly, no sockets) a send costs ~16-20 µs more than a bare
+  request; in the server ~28 µs more (caches and GC share the core with uvicorn and the kernel). py-spy on the
+  app in process: admission ~22% of a send (limiters, customer lookup, token search, the LedgerEntry, the wamid:
+  each 0.25-0.8 µs), the answer's two ``send`` calls through Starlette's two ``send`` wrappers ~15% (the bare
+  endpoint pays them too), the token check, version and number checks, JSON parse + validation ~12%, listeners
+  + ledger append ~5%.
+- Measured and rejected (four servers side by side, wrk, two rounds each; each variant's sends/s, user and
+  system µs per send within the base server's own spread of 11,300-11,800/s, 62-66 and 22-23 µs): the ledger
+  append removed altogether (the upper bound of any columnar ledger: what remains is building the entry, which
+  the webhook engine's ``on_accepted`` listener reads), the collector off (``gc.disable()``, no heap keeper), the
+  webhook plug-in off (no ``on_accepted`` listener). In
+  process a larger gen-0 threshold (5,000) was within noise too. The wamid costs 0.25 µs (timeit; a counter
+  with a precomputed base64 prefix 0.24 µs): not worth a different format.
+- Cut: the accepted answer spliced into one bytes frame (printable-ASCII strings without quote or backslash;
+  anything else through orjson; byte-for-byte the same, hypothesis test), one limiter call for throughput and
+  pair with the token bucket's refill written out, ``LedgerEntry.extra`` None instead of an empty dict, and one
+  coroutine per send (the body read and the answer written inline). ``--against bd665e1``: RESULTS_AGAINST.
+- Not cut, and why: what is left is ~25 small steps of 0.2-1 µs each (Meta's semantics: token, version, number,
+  shard owner, validation, customer, two limiters, window, pricing, withholding, token search, the entry, the
+  listener, the ledger). Reaching 0.75 needs the server's time per send to fall from ~87 µs to ~62 µs: about
+  20 µs of user time (the system time follows), all of the mock's own work in process. Skipping the middleware
+  chain on the send route only (the issue's idea "middleware skipped when no fault is armed") would gain
+  absolute sends/s, but the bare endpoint would then no longer be measured on the same stack; given the bare
+  endpoint the same fast lane, the ratio would fall, not rise (the same µs off both).
 
 Older profile (py-spy 0.4, ``py-spy record -r 200 -f raw --pid <server>`` during step 2; shares of all samples of
 the server process, before the cuts above):
