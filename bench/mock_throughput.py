@@ -68,20 +68,23 @@ round): bare user 34-38 µs + system 12-16 µs, send user 62-66 µs + system 22-
   system µs per send within the base server's own spread of 11,300-11,800/s, 62-66 and 22-23 µs): the ledger
   append removed altogether (the upper bound of any columnar ledger: what remains is building the entry, which
   the webhook engine's ``on_accepted`` listener reads), the collector off (``gc.disable()``, no heap keeper), the
-  webhook plug-in off (no ``on_accepted`` listener). In
-  process a larger gen-0 threshold (5,000) was within noise too. The wamid costs 0.25 µs (timeit; a counter
-  with a precomputed base64 prefix 0.24 µs): not worth a different format.
+  webhook plug-in off (no ``on_accepted`` listener). In process a larger gen-0 threshold (5,000) was within
+  noise too. The wamid costs 0.25 µs (timeit; a counter with a precomputed base64 prefix 0.24 µs): not worth a
+  different format.
 - Cut: the accepted answer spliced into one bytes frame (printable-ASCII strings without quote or backslash;
   anything else through orjson; byte-for-byte the same, hypothesis test), one limiter call for throughput and
   pair with the token bucket's refill written out, ``LedgerEntry.extra`` None instead of an empty dict, and one
-  coroutine per send (the body read and the answer written inline). ``--against bd665e1``: RESULTS_AGAINST.
+  coroutine per send (the body read and the answer written inline). ``--against bd665e1`` in three runs:
+  0.555, 0.542, 0.562 of bare here against 0.548, 0.531, 0.542 there, 1.00, 1.04, 1.02x the sends/s (bare
+  20,000-22,000/s on a quieter machine than the first pass's runs): a gain within the run-to-run spread.
 - Not cut, and why: what is left is ~25 small steps of 0.2-1 µs each (Meta's semantics: token, version, number,
   shard owner, validation, customer, two limiters, window, pricing, withholding, token search, the entry, the
   listener, the ledger). Reaching 0.75 needs the server's time per send to fall from ~87 µs to ~62 µs: about
   20 µs of user time (the system time follows), all of the mock's own work in process. Skipping the middleware
   chain on the send route only (the issue's idea "middleware skipped when no fault is armed") would gain
   absolute sends/s, but the bare endpoint would then no longer be measured on the same stack; given the bare
-  endpoint the same fast lane, the ratio would fall, not rise (the same µs off both).
+  endpoint the same fast lane, the ratio would fall, not rise (the same µs off both). By the in-process
+  profile the chain costs ~7 µs a request, so even the send route alone skipping it would reach ~0.6.
 
 Older profile (py-spy 0.4, ``py-spy record -r 200 -f raw --pid <server>`` during step 2; shares of all samples of
 the server process, before the cuts above):
