@@ -20,9 +20,10 @@ temporary folder, so a big run is written once and scored in a later, shorter co
 
 The scoring includes every section ``scrmbench score`` writes (per-number figures and cost included). Below 50M
 rows the bench also prints the whole peak a 50-million-request run would reach at the measured bytes per row. Last
-measured (2026-12-07, 2-core 24 GB machine shared with other agents, ``--rows 5000000 --rounds 3``): score 8.2 s
-against a 4.3 s read, time ratio 1.89, and in a second run 8.3 s against 3.9 s, 2.11 (the session before: 9.8 s
-against 3.6 s, 2.7), memory ratio 0.90-0.92, 2.30-2.34 GB whole peak (228-232 bytes a scored row);
+measured (2026-12-07, 2-core 24 GB machine shared with other agents, ``--rows 5000000 --rounds 3``): score 6.7 s
+(rounds 6.8, 7.0, 6.7) against a 4.4 s read (4.8, 4.4, 4.7), time ratio 1.52, and in a second run 6.8 s against
+4.7 s, 1.46 (before the time pass: 8.2-8.3 s against 3.9-4.3 s, 1.89-2.11; the session before: 2.7), memory ratio
+0.90, 2.29-2.30 GB whole peak (227-228 bytes a scored row);
 ``--rows 10000000 --rounds 1``: 20.8 s against 8.9 s, 2.33, memory ratio 0.79, 3.79 GB (194 bytes a row, scored in
 order past 12M records), so about 18 GB projected for ``--rows 50000000``: not met, and not scored at 50M: do not
 score 50M on a machine that cannot spare that; see docs/summary-schema.md "How the figures are computed on a big
