@@ -64,7 +64,11 @@ async def test_the_workers_inline_attempt_records_what_pump_records() -> None:
         transport = ScriptedTransport(clock)
         dispatcher = Dispatcher(WebhookConfig(workers=3, batch_max=1), clock=clock, transport=transport)
         delivered: list[str] = []
-        dispatcher.on_delivered.append(lambda delivery, _at, seen=delivered: seen.append(delivery.id))
+
+        def note(delivery: Delivery, _at: float, seen: list[str] = delivered) -> None:
+            seen.append(delivery.id)
+
+        dispatcher.on_delivered.append(note)
         for update in updates:
             dispatcher.submit(update, sub())
         if run == "pump":
