@@ -140,7 +140,10 @@ def signed_posts(updates: list[Update], batch_max: int) -> list[tuple[bytes, dic
     return posts
 
 
-async def baseline(url: str, updates: list[Update], concurrency: int, client_kind: str, batch_max: int) -> float:
+async def baseline(
+    url: str, updates: list[Update], concurrency: int, client_kind: str, batch_max: int
+) -> tuple[float, float]:
+    """(updates delivered per second, this process's CPU seconds per update)."""
     remaining = iter(signed_posts(updates, batch_max))  # built before the clock starts: the plain client's best case
     if client_kind == "raw":  # the engine's own transport, driven plainly: isolates the engine's overhead
         raw = RawHttpTransport(concurrency)
@@ -150,11 +153,11 @@ async def baseline(url: str, updates: list[Update], concurrency: int, client_kin
                 if (await raw.post(url, body, headers, 10.0)).status != 200:
                     raise SystemExit("the receiver did not answer 200")
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(raw_worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         await raw.aclose()
-        return len(updates) / elapsed
+        return len(updates) / elapsed, cpu / len(updates)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
 
@@ -164,12 +167,13 @@ async def baseline(url: str, updates: list[Update], concurrency: int, client_kin
                 if response.status_code != 200:
                     raise SystemExit(f"receiver answered {response.status_code}")
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return len(updates) / (time.perf_counter() - start)
+        return len(updates) / (time.perf_counter() - start), (time.process_time() - cpu) / len(updates)
 
 
-async def engine(url: str, updates: list[Update], args: argparse.Namespace) -> float:
+async def engine(url: str, updates: list[Update], args: argparse.Namespace) -> tuple[float, float]:
+    """(updates delivered per second, this process's CPU seconds per update)."""
     config = WebhookConfig(
         workers=args.concurrency, batch_max=args.batch_max, queue_max=len(updates) + 1, transport=args.transport
     )
@@ -187,16 +191,16 @@ async def engine(url: str, updates: list[Update], args: argparse.Namespace) -> f
     dispatcher.on_delivered.append(on_delivered)
     await dispatcher.start()
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for update in updates:
             dispatcher.submit(update, sub)
         await asyncio.wait_for(done.wait(), timeout=300)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         await dispatcher.stop()
     if dispatcher.counters["attempts_failed"]:
         raise SystemExit(f"{dispatcher.counters['attempts_failed']} webhook attempts failed against a fast receiver")
-    return len(updates) / elapsed
+    return len(updates) / elapsed, cpu / len(updates)
 
 
 async def measure(args: argparse.Namespace, url: str) -> None:
@@ -207,21 +211,31 @@ async def measure(args: argparse.Namespace, url: str) -> None:
     # As the running mock does at start-up (ground/heap.settle_heap, mocks/whatsapp/sharding.py): what exists now
     # (modules, the webhooks to send) is frozen out of the collector, for both arms alike.
     settle_heap()
-    ratios = []
+    ratios, cpu_ratios = [], []
     for round_no in range(1, args.rounds + 1):
         if round_no % 2:  # odd rounds plain first, even rounds engine first: drift and order effects cancel
-            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
-            eng = await engine(url, updates, args)
+            base, base_cpu = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
+            eng, eng_cpu = await engine(url, updates, args)
         else:
-            eng = await engine(url, updates, args)
-            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
+            eng, eng_cpu = await engine(url, updates, args)
+            base, base_cpu = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
         ratios.append(eng / base)
-        print(f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}", flush=True)
+        cpu_ratios.append(base_cpu / eng_cpu)
+        print(
+            f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}; "
+            f"client CPU per update plain {base_cpu * 1e6:5.1f} µs, engine {eng_cpu * 1e6:5.1f} µs, "
+            f"ratio {base_cpu / eng_cpu:.3f}",
+            flush=True,
+        )
     print(
         f"webhooks={args.webhooks} concurrency={args.concurrency} batch_max={args.batch_max} "
         f"transport={args.transport} baseline={args.baseline} loop={args.loop} cpus={args.cpus or 'unpinned'}: "
         f"{args.rounds} rounds, "
         f"ratio min {min(ratios):.3f} median {statistics.median(ratios):.3f} max {max(ratios):.3f}"
+    )
+    print(
+        f"client CPU per update, plain / engine (what the ratio would be were the client the only bottleneck): "
+        f"min {min(cpu_ratios):.3f} median {statistics.median(cpu_ratios):.3f} max {max(cpu_ratios):.3f}"
     )
     print(f"engine / plain client (median of {args.rounds} rounds) = {statistics.median(ratios):.3f}")
 
