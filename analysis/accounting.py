@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.columns import as_arrow, text_is, text_present, text_test
 from analysis.stats import latency_summary, rule_of_three, wilson_interval
+from analysis.tokens import number_tokens
 
 # Operations whose records are the harness asking the mock to deliver a customer's message (inbound traffic):
 # their tokens travel the other way and are not sends the vendor must deliver.
@@ -56,33 +56,17 @@ class TokenCodes:
     names: pd.Index
 
 
-def token_codes(requests: pd.DataFrame, ledger: pd.DataFrame) -> TokenCodes:
+def token_codes(requests: pd.DataFrame, ledger: pd.DataFrame, *, parts: int | None = None) -> TokenCodes:
     """Number the tokens of ``requests`` and ``ledger`` (``correlation_id``) in one factorisation.
 
-    The two columns are joined into one contiguous arrow array first: dictionary-encoding a many-chunk column
-    builds a dictionary per chunk, which grows with the run (3.8 s instead of about 1 s at 5 million rows). The
-    array is encoded with 32-bit offsets when its text fits in them (a run's tokens below 2 GiB): pyarrow's hash
-    table for ``string`` is about twice as fast as for ``large_string`` (1.8 s instead of 3.5 s at 10 million
-    tokens). The tokens are handed to pandas as its arrow-backed ``str``, without a copy."""
-    parts = [as_arrow(frame["correlation_id"]).cast(pa.large_string()) for frame in (requests, ledger)]
-    chunks = [chunk for part in parts for chunk in (part.chunks if isinstance(part, pa.ChunkedArray) else [part])]
-    joined = pa.concat_arrays(chunks) if chunks else pa.array([], pa.large_string())
-    if _text_bytes(joined) < 2**31 - 1:
-        joined = joined.cast(pa.string())
-    encoded = pc.dictionary_encode(joined)
-    del joined
-    codes = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype="int64")
-    names = pd.Index(pd.array(encoded.dictionary.cast(pa.large_string()), dtype="str"))
-    return TokenCodes(codes[: len(requests)], codes[len(requests) :], names)
-
-
-def _text_bytes(array: pa.Array) -> int:
-    """Bytes of text a (large) string array spans: its last offset less its first."""
-    if len(array) == 0:
-        return 0
-    offsets = array.buffers()[1]
-    first, last = np.frombuffer(offsets, dtype="int64")[[array.offset, array.offset + len(array)]]
-    return int(last - first)
+    ``analysis.tokens.number_tokens`` does it: in one pyarrow dictionary-encoding of both columns joined while
+    their text is small, else part by part (split by a hash of the token, so memory is bounded by a part, not by the
+    run); ``parts`` forces a number of parts. The tokens are handed to pandas as its arrow-backed ``str``, without a
+    copy."""
+    (request_codes, ledger_codes), names = number_tokens(
+        [as_arrow(frame["correlation_id"]) for frame in (requests, ledger)], parts=parts
+    )
+    return TokenCodes(request_codes, ledger_codes, names)
 
 
 def first_appearance(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

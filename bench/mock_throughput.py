@@ -21,6 +21,11 @@ steps 1 and 2 against both servers in interleaved rounds, then prints both ratio
 a change did not make the send path slower, measured side by side in one run instead of against a figure from
 another day (issue 18's "must not drop").
 
+On Linux it also prints the server's CPU per request in the flat-out rounds (user and system µs, from
+``/proc/<pid>/stat``, the median round). ``--spin-us N`` adds ``POST /bench/spin``: the bare endpoint with a busy
+loop of N µs (no allocation, the same bytes written), driven in the same rounds: the control for how the
+server's kernel time per request moves with its user time.
+
 It then starts ``scrmbench mock serve --workers 2`` (two shards, one phone number each) and the same server with
 one worker, drives both numbers at once with two wrk processes, and prints sends/s for 1 and 2 workers (on this
 2-core machine wrk itself needs a core, so the gain is bounded; with more cores it grows with the workers).
@@ -41,6 +46,46 @@ bare; ``--against 858b3f6`` in three runs: 0.518 -> 0.605, 0.556 -> 0.640, 0.576
 a busier machine), 1.16x, 1.14x, 1.07x the sends/s. GC (``ground/heap.py``'s keeper on) and
 the webhook engine's listener with no subscription were each within noise when switched off in an A/B server.
 
+Second pass, December 2026 (issue 21, branch mk22), same machine. Per request in the server (``/proc``, median
+round): bare user 34-38 µs + system 12-16 µs, send user 62-66 µs + system 22-24 µs; the server's core is at
+99-100%, so sends/s ÷ bare is the inverse of those sums. What each part of that difference is:
+
+- The system time (the "two socket writes ~10 µs more" of the first pass) is not in what the send route writes.
+  Both routes make the same two ``transport.write`` calls (status line + headers, then the body), keep-alive, the
+  same uvicorn ``date``/``server`` headers, the same middleware; the send answer has one header more
+  (``facebook-api-version``) and a body 26 bytes longer. The bare endpoint with a 30 µs busy loop
+  (``--spin-us 30``) pays user 69.7 / system 20.5 µs per request against the bare 34.8 / 11.5 and the send
+  64.5 / 22.8 in the same run: the kernel time per request grows with the server's time per request (fewer
+  requests handled per loop turn, wrk found asleep: ~0.94 sleeps of wrk per bare request, ~0.99 per send), so
+  each µs of user time cut from the send path brings ~0.3 µs of system time with it.
+- The user time: in process (the ASGI app driven directly, no sockets) a send costs ~16-20 µs more than a bare
+  request; in the server ~28 µs more (caches and GC share the core with uvicorn and the kernel). py-spy on the
+  app in process: admission ~22% of a send (limiters, customer lookup, token search, the LedgerEntry, the wamid:
+  each 0.25-0.8 µs), the answer's two ``send`` calls through Starlette's two ``send`` wrappers ~15% (the bare
+  endpoint pays them too), the token check, version and number checks, JSON parse + validation ~12%, listeners
+  + ledger append ~5%.
+- Measured and rejected (four servers side by side, wrk, two rounds each; each variant's sends/s, user and
+  system µs per send within the base server's own spread of 11,300-11,800/s, 62-66 and 22-23 µs): the ledger
+  append removed altogether (the upper bound of any columnar ledger: what remains is building the entry, which
+  the webhook engine's ``on_accepted`` listener reads), the collector off (``gc.disable()``, no heap keeper), the
+  webhook plug-in off (no ``on_accepted`` listener). In process a larger gen-0 threshold (5,000) was within
+  noise too. The wamid costs 0.25 µs (timeit; a counter with a precomputed base64 prefix 0.24 µs): not worth a
+  different format.
+- Cut: the accepted answer spliced into one bytes frame (printable-ASCII strings without quote or backslash;
+  anything else through orjson; byte-for-byte the same, hypothesis test), one limiter call for throughput and
+  pair with the token bucket's refill written out, ``LedgerEntry.extra`` None instead of an empty dict, and one
+  coroutine per send (the body read and the answer written inline). ``--against bd665e1`` in three runs:
+  0.555, 0.542, 0.562 of bare here against 0.548, 0.531, 0.542 there, 1.00, 1.04, 1.02x the sends/s (bare
+  20,000-22,000/s on a quieter machine than the first pass's runs): a gain within the run-to-run spread.
+- Not cut, and why: what is left is ~25 small steps of 0.2-1 µs each (Meta's semantics: token, version, number,
+  shard owner, validation, customer, two limiters, window, pricing, withholding, token search, the entry, the
+  listener, the ledger). Reaching 0.75 needs the server's time per send to fall from ~87 µs to ~62 µs: about
+  20 µs of user time (the system time follows), all of the mock's own work in process. Skipping the middleware
+  chain on the send route only (the issue's idea "middleware skipped when no fault is armed") would gain
+  absolute sends/s, but the bare endpoint would then no longer be measured on the same stack; given the bare
+  endpoint the same fast lane, the ratio would fall, not rise (the same µs off both). By the in-process
+  profile the chain costs ~7 µs a request, so even the send route alone skipping it would reach ~0.6.
+
 Older profile (py-spy 0.4, ``py-spy record -r 200 -f raw --pid <server>`` during step 2; shares of all samples of
 the server process, before the cuts above):
 - ~26%: uvicorn writing the response (two ``transport.write`` calls per answer, i.e. socket syscalls); the bare
@@ -60,9 +105,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
+from pathlib import Path
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._wrk import WrkResult, checkout, run_wrk, start_server
 from ground.services import ServiceProcess
@@ -95,21 +143,31 @@ BARE_BODY = (
 
 
 class BareEndpoint:
-    """Raw ASGI like the send endpoint: reads the request body, answers a constant JSON of a send's size."""
+    """Raw ASGI like the send endpoint: reads the request body, answers a constant JSON of a send's size.
+    ``spin_s`` > 0 (``--spin-us``): a busy loop of that long before answering, the control for "does the server's
+    kernel time per request follow its user time?" (no allocation, no extra byte written)."""
+
+    def __init__(self, spin_s: float = 0.0) -> None:
+        self.spin_s = spin_s
 
     async def __call__(self, scope: dict, receive: object, send: object) -> None:
         more = True
         while more:
             message = await receive()  # type: ignore[operator]
             more = message.get("more_body", False)
+        if self.spin_s:
+            until = time.perf_counter() + self.spin_s
+            while time.perf_counter() < until:
+                pass
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(BARE_BODY)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})  # type: ignore[operator]
         await send({"type": "http.response.body", "body": BARE_BODY})  # type: ignore[operator]
 
 
-def serve(port: int) -> None:
+def serve(port: int, spin_us: float = 0.0) -> None:
     """The full mock as ``scrmbench mock serve`` runs it (default plug-ins, so the webhook engine is on), plus
-    ``POST /bench/bare`` inserted first in the route list, next to the send routes, on the same middleware."""
+    ``POST /bench/bare`` inserted first in the route list, next to the send routes, on the same middleware (and
+    ``POST /bench/spin``, the bare endpoint with a busy loop, when ``spin_us`` > 0)."""
     from starlette.routing import Route
 
     from mocks.whatsapp.app import create_app
@@ -119,7 +177,19 @@ def serve(port: int) -> None:
     config = MockConfig.model_validate({**HIGH_LIMITS, "port": port})
     app = create_app(config)
     app.router.routes.insert(0, Route("/bench/bare", BareEndpoint(), methods=["POST"], name="bench_bare"))
+    if spin_us > 0:
+        app.router.routes.insert(0, Route("/bench/spin", BareEndpoint(spin_us / 1e6), methods=["POST"]))
     serve_app(app, config)
+
+
+def cpu_seconds(pid: int) -> tuple[float, float] | None:
+    """(user, system) CPU seconds a process used so far, from /proc (None where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def scaling(seconds: float) -> tuple[float, float]:
@@ -171,67 +241,115 @@ def _bench_urls(port: int) -> tuple[str, str]:
     return f"{base}/bench/bare", f"{base}/v22.0/{PNID}/messages"
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--spin-us",
+        type=float,
+        default=0.0,
+        help="also drive POST /bench/spin, the bare endpoint with a busy loop of this many µs, and print the "
+        "server's user and system CPU per request for it: the control for the send path's extra kernel time",
+    )
+    parser.add_argument(
         "--against",
         metavar="GIT_REF",
         help="also serve the mock of this commit (git archive into a temporary folder) and measure both in "
         "interleaved rounds: did a change make the send path slower? The last line stays this tree's ratio",
     )
-    args = parser.parse_args()
-    if args.serve:
-        serve(args.serve)
-        return
-    if args.seconds <= 0 or args.connections < 1 or args.rounds < 1:
-        sys.exit("--seconds must be > 0, --connections and --rounds at least 1")
-    headers = {"Authorization": "Bearer mock-access-token", "Content-Type": "application/json"}
-    conns, seconds = args.connections, args.seconds
-    other = checkout(args.against) if args.against else None  # a bad ref ends here, before any server starts
-    servers: list[tuple[str, ServiceProcess, int]] = []
+    return parser.parse_args()
 
-    def run(url: str, delay_ms: float | None = None, *, send: bool = False) -> WrkResult:
+
+class _Driver:
+    """wrk runs against the bench servers; the server CPU per request of this tree's server, per route."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.headers = {"Authorization": "Bearer mock-access-token", "Content-Type": "application/json"}
+        self.cpu: dict[str, list[tuple[float, float]]] = {"bare": [], "send": [], "spin": []}  # (user, sys) µs
+        self.spin_results: list[WrkResult] = []
+
+    def run(self, url: str, delay_ms: float | None = None, *, send: bool = False, seconds: float = 0.0) -> WrkResult:
         result = run_wrk(
-            url, method="POST", body=TEXT, headers=headers, seconds=seconds, connections=conns, delay_ms=delay_ms
+            url,
+            method="POST",
+            body=TEXT,
+            headers=self.headers,
+            seconds=seconds or self.args.seconds,
+            connections=self.args.connections,
+            delay_ms=delay_ms,
         )
         if send and (result.non_2xx or result.errors):
             sys.exit(f"the send path answered {result.non_2xx} non-2xx and {result.errors} socket errors")
         return result
 
-    maxima: dict[str, tuple[list[WrkResult], list[WrkResult]]] = {}  # server -> (bare, send) of each round
-    try:
-        servers.append(("here", *start_server([], "mock_throughput.py")))
-        if args.against and other is not None:
-            servers.append((args.against, *start_server([], "mock_throughput.py", root=other)))
+    def measured(self, route: str, pid: int, url: str, *, send: bool = False) -> WrkResult:
+        before = cpu_seconds(pid)
+        result = self.run(url, send=send)
+        after = cpu_seconds(pid)
+        if before is not None and after is not None and result.requests:
+            per = 1e6 / result.requests
+            self.cpu[route].append(((after[0] - before[0]) * per, (after[1] - before[1]) * per))
+        return result
+
+    def flat_out(
+        self, servers: list[tuple[str, ServiceProcess, int]]
+    ) -> dict[str, tuple[list[WrkResult], list[WrkResult]]]:
+        """Interleaved rounds (and servers) of bare then send, flat out: server -> (bare, send) of each round; the
+        first server (this tree's) is also timed on CPU, and its spin endpoint driven when there is one."""
+        maxima: dict[str, tuple[list[WrkResult], list[WrkResult]]] = {}
         for _, _, port in servers:  # warm-up
-            bare_url, send_url = _bench_urls(port)
-            run_wrk(bare_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)
-            run_wrk(send_url, method="POST", body=TEXT, headers=headers, seconds=1, connections=conns)
-        # Interleaved rounds (and servers); the best of each series is the least disturbed by other load.
-        for _ in range(args.rounds):
-            for name, _, port in servers:
+            for url in _bench_urls(port):
+                self.run(url, seconds=1)
+        for _ in range(self.args.rounds):
+            for index, (name, process, port) in enumerate(servers):
                 bare_url, send_url = _bench_urls(port)
                 bare_rounds, send_rounds = maxima.setdefault(name, ([], []))
-                bare_rounds.append(run(bare_url))
-                send_rounds.append(run(send_url, send=True))
+                if index:
+                    bare_rounds.append(self.run(bare_url))
+                    send_rounds.append(self.run(send_url, send=True))
+                    continue
+                bare_rounds.append(self.measured("bare", process.pid, bare_url))
+                send_rounds.append(self.measured("send", process.pid, send_url, send=True))
+                if self.args.spin_us:
+                    spin_url = f"http://127.0.0.1:{port}/bench/spin"
+                    self.spin_results.append(self.measured("spin", process.pid, spin_url))
+        return maxima
+
+
+def main() -> None:
+    args = _arguments()
+    if args.serve:
+        serve(args.serve, args.spin_us)
+        return
+    if args.seconds <= 0 or args.connections < 1 or args.rounds < 1 or args.spin_us < 0:
+        sys.exit("--seconds must be > 0, --connections and --rounds at least 1, --spin-us at least 0")
+    other = checkout(args.against) if args.against else None  # a bad ref ends here, before any server starts
+    driver = _Driver(args)
+    servers: list[tuple[str, ServiceProcess, int]] = []
+    try:
+        spin_args = ["--spin-us", str(args.spin_us)] if args.spin_us else []
+        servers.append(("here", *start_server(spin_args, "mock_throughput.py")))
+        if args.against and other is not None:
+            servers.append((args.against, *start_server([], "mock_throughput.py", root=other)))
+        maxima = driver.flat_out(servers)  # the best of each series is the least disturbed by other load
         bare_max, send_max = maxima["here"]
         best_bare = max(bare_max, key=lambda r: r.requests_per_s)
         best_send = max(send_max, key=lambda r: r.requests_per_s)
         half_rate = best_send.requests_per_s / 2
-        delay_ms = conns * 1000.0 / half_rate
+        delay_ms = args.connections * 1000.0 / half_rate
         bare_url, send_url = _bench_urls(servers[0][2])
         bare_half, send_half = [], []
         for _ in range(args.rounds):
-            bare_half.append(run(bare_url, delay_ms))
-            send_half.append(run(send_url, delay_ms, send=True))
+            bare_half.append(driver.run(bare_url, delay_ms))
+            send_half.append(driver.run(send_url, delay_ms, send=True))
     finally:
         for _, process, _ in servers:
             process.stop()
-    one_worker, two_workers = scaling(seconds)
+    one_worker, two_workers = scaling(args.seconds)
     bare_p99 = min(r.p99_ms for r in bare_half)
     send_p99 = min(r.p99_ms for r in send_half)
     ratio = best_send.requests_per_s / best_bare.requests_per_s
@@ -247,18 +365,35 @@ def main() -> None:
     print(
         f"sharded: {one_worker:.0f} sends/s with 1 worker, {two_workers:.0f} with 2 ({two_workers / one_worker:.2f}x)"
     )
+    _print_cpu(driver.cpu, driver.spin_results, args.spin_us)
     if args.against:
-        bare_ref, send_ref = maxima[args.against]
-        best_ref = max(r.requests_per_s for r in send_ref)
-        ref = best_ref / max(r.requests_per_s for r in bare_ref)
-        print(
-            f"against {args.against}: send "
-            + " ".join(f"{r.requests_per_s:.0f}" for r in send_ref)
-            + f"; sends/s / bare there {ref:.3f}, here {ratio:.3f}; "
-            f"sends/s here / there {best_send.requests_per_s / best_ref:.2f} (same machine, interleaved rounds)"
-        )
+        _print_against(args.against, maxima[args.against], best_send.requests_per_s, ratio)
     print(f"p99 ratio at 50% of max send rate (goal <= 2): {send_p99 / bare_p99:.2f}")
     print(f"sends/s / bare requests/s (goal >= 0.75): {ratio:.3f}")
+
+
+def _print_cpu(cpu: dict[str, list[tuple[float, float]]], spin_results: list[WrkResult], spin_us: float) -> None:
+    for route, figures in cpu.items():
+        if figures:  # the median round's, by total CPU per request
+            user, system = sorted(figures, key=sum)[len(figures) // 2]
+            extra = ""
+            if route == "spin" and spin_results:
+                extra = f" ({spin_us:.0f} µs busy loop, {max(r.requests_per_s for r in spin_results):.0f} req/s)"
+            print(f"server CPU per request, {route}{extra}: user {user:.1f} µs, system {system:.1f} µs")
+
+
+def _print_against(
+    ref_name: str, rounds: tuple[list[WrkResult], list[WrkResult]], best_send: float, ratio: float
+) -> None:
+    bare_ref, send_ref = rounds
+    best_ref = max(r.requests_per_s for r in send_ref)
+    ref = best_ref / max(r.requests_per_s for r in bare_ref)
+    print(
+        f"against {ref_name}: send "
+        + " ".join(f"{r.requests_per_s:.0f}" for r in send_ref)
+        + f"; sends/s / bare there {ref:.3f}, here {ratio:.3f}; "
+        f"sends/s here / there {best_send / best_ref:.2f} (same machine, interleaved rounds)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from __future__ import annotations
 import operator
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ class LedgerEntry:
     parent_user_id: str | None = None  # the parent BSUID, when the mock gives them (identity.parent_bsuid)
     phone_withheld: bool = False  # webhooks leave the phone number out (identity.withhold_phone_after_days)
     waba_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] | None = None  # per-API extras (marketing.py); None when there are none
     seq: int = -1  # position in the ledger, set by ``Ledger.append`` (-1: not appended yet)
 
     def row(self) -> tuple[Any, ...]:

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
 
-VENDORS = Path(__file__).resolve().parents[2] / "vendors"
 SMALL = {
     "duration_s": 24,
     "rate": 1.5,
@@ -34,14 +34,7 @@ SMALL = {
 
 
 def run(tmp_path: Path, vendor: str, **overrides: Any) -> dict[str, Any]:
-    request = RunRequest(
-        vendor=VENDORS / vendor,
-        scenario="contact-center",
-        overrides={**SMALL, **overrides},
-        results_root=tmp_path,
-        show_progress=False,
-        seed=5,
-    )
+    request = quiet_run_request(tmp_path, "contact-center", vendor=vendor, overrides={**SMALL, **overrides}, seed=5)
     result = execute(request)
     assert result.manifest.complete and result.summary is not None
     assert list((result.run_dir / "agents").glob("*.parquet")), "the agents wrote their events"

@@ -16,23 +16,22 @@ import pytest
 import yaml
 
 from analysis.load import load_run
-from harness.run.runner import RunRequest, execute
-
-VENDORS = Path(__file__).resolve().parents[2] / "vendors"
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
+from tests.fixtures.vendors import SHIPPED_PROFILES
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spread", ["round_robin", "customer"])
 def test_a_50_number_profile_loads_every_number_and_reports_figures_per_number(tmp_path: Path, spread: str) -> None:
-    profile = yaml.safe_load((VENDORS / "reference-many-numbers.yaml").read_text())
+    profile = yaml.safe_load((SHIPPED_PROFILES / "reference-many-numbers.yaml").read_text())
     profile["number_spread"] = spread
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
-    request = RunRequest(
+    request = quiet_run_request(
+        tmp_path,
+        "webhook-storm",
         vendor=tmp_path / "profile.yaml",
-        scenario="webhook-storm",
         overrides={"duration_s": 12, "rate": 55, "inbound_share": 0.2, "drain_s": 4, "pool_size": 30},
-        results_root=tmp_path,
-        show_progress=False,
         seed=4,
     )
     result = execute(request)

@@ -12,11 +12,11 @@ from ground.errors import EXIT_BAD_INPUT, ScenarioError
 from harness.cli import main
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
 from scenarios import peak
 from scenarios.registry import get
-
-VENDORS = Path(__file__).resolve().parents[2] / "vendors"
+from tests.fixtures.runs import quiet_run_request
+from tests.fixtures.vendors import SHIPPED_PROFILES
 
 IGNORED = [
     ("broadcast", "duration_s", "--duration", "recipients"),
@@ -48,8 +48,8 @@ def test_the_cli_refuses_duration_for_capacity_with_the_bad_input_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(
-        ["run", "--vendor", str(VENDORS / "reference-steady.yaml"), "--scenario", "capacity", "--duration", "30",
-         "--out", str(tmp_path), "--no-progress"]
+        ["run", "--vendor", str(SHIPPED_PROFILES / "reference-steady.yaml"), "--scenario", "capacity",
+         "--duration", "30", "--out", str(tmp_path), "--no-progress"]
     )  # fmt: skip
     assert code == EXIT_BAD_INPUT
     err = " ".join(capsys.readouterr().err.split())
@@ -85,14 +85,8 @@ def test_peak_plans_a_simultaneous_burst_scaled_to_the_machine() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_webhook_storm_sends_three_status_webhooks_per_outbound_message(tmp_path: Path) -> None:
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario="webhook-storm",
-        overrides={"duration_s": 5, "rate": 8, "drain_s": 4},  # drain > the ladder's longest path (3 s)
-        results_root=tmp_path,
-        show_progress=False,
-        seed=3,
-    )
+    ladder_drain = {"duration_s": 5, "rate": 8, "drain_s": 4}  # drain > the ladder's longest path (3 s)
+    request = quiet_run_request(tmp_path, "webhook-storm", overrides=ladder_drain, seed=3)
     run_dir = execute(request).run_dir
     assert "read_share: 1.0" in (run_dir / "mock-config.yaml").read_text()  # the scenario's ladder reached the mock
     ledger = pq.read_table(run_dir / "ledger.parquet").to_pandas()
@@ -112,12 +106,10 @@ def test_webhook_storm_sends_three_status_webhooks_per_outbound_message(tmp_path
 @pytest.mark.timeout(300)
 def test_peak_burst_delivers_n_customers_at_once_on_the_load_clock(tmp_path: Path) -> None:
     burst, burst_at = 25, 2.0
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario="peak",
+    request = quiet_run_request(
+        tmp_path,
+        "peak",
         overrides={"duration_s": 5, "rate": 4, "drain_s": 3, "burst_customers": burst, "burst_at_s": burst_at},
-        results_root=tmp_path,
-        show_progress=False,
         seed=3,
     )
     run_dir = execute(request).run_dir

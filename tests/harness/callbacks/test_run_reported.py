@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
@@ -32,12 +33,11 @@ QUICK_LADDER = {
 
 
 def _run(tmp_path: Path, vendor: str, recipients: int) -> tuple[Path, dict[str, Any]]:
-    request = RunRequest(
-        vendor=ROOT / "vendors" / vendor,
-        scenario="broadcast",
+    request = quiet_run_request(
+        tmp_path,
+        "broadcast",
+        vendor=vendor,
         overrides={"recipients": recipients, "rate": 40, "drain_s": 3},
-        results_root=tmp_path,
-        show_progress=False,
         seed=41,
         sla=str(ROOT / "docs" / "examples" / "sla-reported.yaml"),
         mock_settings=QUICK_LADDER,

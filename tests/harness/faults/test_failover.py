@@ -32,15 +32,15 @@ from analysis.recovery import RecoveryParams, recovery
 from ground.clock import SystemClock
 from harness.faults import BackgroundFaults, FaultRunner, FaultSchedule, FaultTargets, FaultTimeline, at, plan
 from harness.faults.timeline import read_timeline
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, PROFILES
+from tests.fixtures.runs import quiet_run_request
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 RUN_S = 9.0
 KILL_AT_S = 2.0
 RATE_PER_S = 20
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 
 
 def truth_window(settings: dict[str, Any], resolution_s: float) -> tuple[float, float]:
@@ -128,9 +128,10 @@ BUCKET_S = 0.1  # recovery buckets of two request slots: finer than the 0.5 s ch
 
 
 def test_failover_scenario_recovery_matches_the_profiles_detection_time(tmp_path: Path) -> None:
-    request = RunRequest(
-        vendor=VENDORS / "reference-ha-pair.yaml",
-        scenario="failover",
+    request = quiet_run_request(
+        tmp_path,
+        "failover",
+        vendor="reference-ha-pair.yaml",
         overrides={
             "duration_s": 9,
             "rate": SCENARIO_RATE,
@@ -140,8 +141,6 @@ def test_failover_scenario_recovery_matches_the_profiles_detection_time(tmp_path
             "recovery_short_window_s": 1,
             "recovery_confirm_s": 3,
         },
-        results_root=tmp_path,
-        show_progress=False,
         seed=7,
     )
     run = load_run(execute(request).run_dir)

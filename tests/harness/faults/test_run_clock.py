@@ -12,23 +12,15 @@ from ground.records import RunManifest
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
 from harness.run import faults as run_faults
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 FAILOVER = {"duration_s": 6, "rate": 10, "kill_at_s": 2, "down_s": 1.5, "drain_s": 1}
 TOLERANCE_S = 0.5  # a correctness bound (the old origin was off by seconds), not a performance figure
 
 
 def _run(tmp_path: Path, **extra: object) -> Path:
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario="failover",
-        overrides=FAILOVER,
-        results_root=tmp_path,
-        show_progress=False,
-        seed=3,
-        **extra,  # type: ignore[arg-type]
-    )
+    request = quiet_run_request(tmp_path, "failover", overrides=FAILOVER, seed=3, **extra)
     return execute(request).run_dir
 
 

@@ -16,13 +16,13 @@ import pytest
 
 from analysis.load import read_agent_events
 from harness.loadgen.start import read_load_start
-from harness.run.runner import RunRequest, RunResult, execute
+from harness.run.runner import RunResult, execute
 from scenarios.registry import get as get_scenario
+from tests.fixtures.runs import quiet_run_request
 from tests.harness.run.test_runner_resilience import WAIT_S, processes_under, reaper, run_in_thread, wait_for
 
 __all__ = ["reaper"]  # the fixture, shared with the resilience tests
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 WORKERS = 2
 # Every key of a local run's agents section (analysis.agents.agents_section), all filled in a complete run.
 SECTION_KEYS = {
@@ -35,15 +35,7 @@ SECTION_KEYS = {
 
 @pytest.mark.slow
 def test_contact_center_on_two_workers_runs_every_agent_once_and_scores_like_a_local_run(tmp_path: Path) -> None:
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario="contact-center",
-        quick=True,
-        workers=WORKERS,
-        results_root=tmp_path,
-        show_progress=False,
-        seed=5,
-    )
+    request = quiet_run_request(tmp_path, "contact-center", quick=True, workers=WORKERS, seed=5)
     result = execute(request)
     plan = get_scenario("contact-center").plan({}, quick=True).agents
     assert plan is not None and plan.second_shift and plan.leaving and plan.shift_at_s
@@ -101,15 +93,7 @@ def test_contact_center_on_two_workers_runs_every_agent_once_and_scores_like_a_l
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_names_the_agents_that_stopped_with_it(tmp_path: Path, reaper: None) -> None:
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario="contact-center",
-        quick=True,
-        workers=WORKERS,
-        results_root=tmp_path,
-        show_progress=False,
-        seed=6,
-    )
+    request = quiet_run_request(tmp_path, "contact-center", quick=True, workers=WORKERS, seed=6)
     thread, outcome = run_in_thread(request)
 
     def shards(worker: str) -> list[Path]:

@@ -11,9 +11,8 @@ import pytest
 
 from harness.loadgen.start import START_OPTION, choose_start, shared_start
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
-
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
 
 
 def test_the_start_is_chosen_once_and_renewed_only_for_a_new_test() -> None:
@@ -29,13 +28,11 @@ def test_the_start_is_chosen_once_and_renewed_only_for_a_new_test() -> None:
 @pytest.mark.timeout(300)
 def test_two_workers_count_their_schedules_from_the_same_start(tmp_path: Path) -> None:
     rate = 12.0
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario="broadcast",
+    request = quiet_run_request(
+        tmp_path,
+        "broadcast",
         overrides={"recipients": 36, "rate": rate, "live_share": 0.0, "drain_s": 1, "pool_size": 30},
         workers=2,
-        results_root=tmp_path,
-        show_progress=False,
         seed=5,
     )
     run_dir = execute(request).run_dir

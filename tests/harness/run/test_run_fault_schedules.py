@@ -20,7 +20,8 @@ from harness.faults import REGISTRY
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
 from harness.run.faults import load_run_schedule
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
 
 ROOT = Path(__file__).resolve().parents[3]
 STEADY = ROOT / "vendors" / "reference-steady.yaml"
@@ -110,7 +111,7 @@ def test_a_target_the_run_will_not_have_is_refused_before_anything_starts(
     # a proxy toxic needs no proxy in the profile: the schedule itself puts one in front of the vendor
     fine = write(tmp_path / "ok.yaml", "faults:\n  - fault: proxy-latency\n    at: 1s\n    params: {latency: 5}\n")
     with pytest.raises(AssertionError, match="services started"):
-        execute(RunRequest(vendor=STEADY, scenario="broadcast", results_root=out, faults=fine, show_progress=False))
+        execute(quiet_run_request(out, "broadcast", faults=fine))
 
 
 @pytest.mark.parametrize(
@@ -141,12 +142,10 @@ def test_a_yaml_schedule_injects_upstream_errors_and_a_proxy_latency_toxic_on_th
          "params": {"latency": TOXIC_MS}},
     ]  # fmt: skip
     schedule = write(tmp_path / "faults.yaml", yaml.safe_dump({"faults": entries}))
-    request = RunRequest(
-        vendor=STEADY,
-        scenario="broadcast",
+    request = quiet_run_request(
+        tmp_path / "results",
+        "broadcast",
         overrides={"recipients": 84, "rate": 6, "live_share": 0.0, "drain_s": 1, "pool_size": 20},
-        results_root=tmp_path / "results",
-        show_progress=False,
         seed=11,
         faults=schedule,
     )

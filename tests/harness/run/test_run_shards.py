@@ -19,8 +19,9 @@ from ground.errors import EXIT_PARTIAL
 from ground.net import free_port
 from harness.cli import main
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
 from harness.run.shards import missing_shard_notes, missing_shards
+from tests.fixtures.runs import quiet_run_request
 
 ROOT = Path(__file__).resolve().parents[3]
 STEADY = ROOT / "vendors" / "reference-steady.yaml"
@@ -71,16 +72,14 @@ def test_a_remote_workers_shards_left_on_its_machine_make_the_run_partial(
     tmp_path: Path, remote_worker: tuple[int, Path]
 ) -> None:
     port, elsewhere = remote_worker
-    request = RunRequest(
-        vendor=STEADY,
-        scenario="broadcast",
+    request = quiet_run_request(
+        tmp_path / "results",
+        "broadcast",
         overrides={"recipients": 24, "rate": 8, "live_share": 0.0, "drain_s": 1, "pool_size": 20},
         workers=1,  # one local worker records here, so the partial run still has data to score
         remote_workers=1,
         master_host="127.0.0.1",
         master_port=port,
-        results_root=tmp_path / "results",
-        show_progress=False,
         seed=2,
     )
     result = execute(request)

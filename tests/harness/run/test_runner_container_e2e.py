@@ -24,10 +24,11 @@ from harness.adapters.registry import load_profile
 from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
 from harness.stack.container import RUN_LABEL, container_name, start_vendor_container
 from harness.stack.image import ensure_runtime_image
 from harness.stack.services import start_services
+from tests.fixtures.runs import quiet_run_request
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -55,14 +56,7 @@ def engine(docker_client: Any, tmp_path: Path) -> Iterator[Any]:
 
 
 def test_container_failover_run_kills_the_real_container_and_recovers(engine: Any, tmp_path: Path) -> None:
-    request = RunRequest(
-        vendor=VENDOR,
-        scenario="failover",
-        overrides=FAILOVER,
-        results_root=tmp_path,
-        show_progress=False,
-        seed=5,
-    )
+    request = quiet_run_request(tmp_path, "failover", vendor=VENDOR, overrides=FAILOVER, seed=5)
     run_dir = execute(request).run_dir
     assert RunManifest.model_validate_json((run_dir / "manifest.json").read_text()).complete
 

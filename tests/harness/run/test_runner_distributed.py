@@ -9,20 +9,17 @@ import pytest
 
 from ground.records import RunManifest
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
-
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
 
 
 @pytest.mark.slow
 def test_two_local_workers_both_record_and_merged_counts_match_the_ledger(tmp_path: Path) -> None:
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario="broadcast",
+    request = quiet_run_request(
+        tmp_path,
+        "broadcast",
         overrides={"recipients": 60, "rate": 12, "live_share": 0.0, "drain_s": 3, "pool_size": 50},
         workers=2,
-        results_root=tmp_path,
-        show_progress=False,
         seed=5,
     )
     run_dir = execute(request).run_dir

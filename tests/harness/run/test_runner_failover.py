@@ -20,24 +20,24 @@ from harness.faults.container import MANAGED_LABEL
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
 from harness.run.faults import resolve, resolve_target
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
 from harness.stack.failover import failover_containers
 from harness.stack.services import RunServices, start_services
 from plan.load import FaultStep
+from tests.fixtures.runs import quiet_run_request
+from tests.fixtures.vendors import SHIPPED_PROFILES
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
-STEADY = VENDORS / "reference-steady.yaml"
+STEADY = SHIPPED_PROFILES / "reference-steady.yaml"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_proxy_failover_refuses_connections_for_the_window_then_recovers(tmp_path: Path) -> None:
-    request = RunRequest(
-        vendor=VENDORS / "reference-proxy-failover.yaml",
-        scenario="failover",
+    request = quiet_run_request(
+        tmp_path,
+        "failover",
+        vendor="reference-proxy-failover.yaml",
         overrides={"duration_s": 8, "rate": 5, "kill_at_s": 2, "down_s": 2, "drain_s": 1},
-        results_root=tmp_path,
-        show_progress=False,
         seed=4,
     )
     run_dir = execute(request).run_dir

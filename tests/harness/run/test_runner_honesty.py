@@ -25,12 +25,13 @@ import pytest
 from analysis.stats import percentile
 from bench._calibrated_trial import Trial, calibrated_trial
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
 from mocks.vendors.settings import LatencySettings
 from mocks.vendors.timing_check import Joined, compare, injection_checks, join
+from tests.fixtures.runs import quiet_run_request
+from tests.fixtures.vendors import SHIPPED_PROFILES
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
-CALIBRATED = VENDORS / "reference-calibrated.yaml"
+CALIBRATED = SHIPPED_PROFILES / "reference-calibrated.yaml"
 STALL_S = 2.0
 # A modest open-model rate. The loopback + server framing + client overhead (harness - vendor, per request) is about
 # 2 ms at the median on the shared 2-core machine at 2-5 sends/s, more when the machine is busier (3 ms at load 4.7,
@@ -41,14 +42,7 @@ RATE, SECONDS = 3.0, 50.0
 
 
 def _run(tmp_path: Path, overrides: dict[str, Any], scenario: str = "failover") -> Any:
-    request = RunRequest(
-        vendor=CALIBRATED,
-        scenario=scenario,
-        overrides={"drain_s": 1, **overrides},
-        results_root=tmp_path,
-        show_progress=False,
-        seed=11,
-    )
+    request = quiet_run_request(tmp_path, scenario, vendor=CALIBRATED, overrides={"drain_s": 1, **overrides}, seed=11)
     return read_requests(execute(request).run_dir).to_pandas()
 
 

@@ -15,24 +15,17 @@ import yaml
 
 from ground.records import RunManifest
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
+from harness.run.runner import execute
 from harness.stack.services import RUN_MOCK_CONFIG, run_mock_config
+from tests.fixtures.runs import quiet_run_request
+from tests.fixtures.vendors import SHIPPED_PROFILES
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
 TINY_BROADCAST = {"recipients": 24, "rate": 12, "drain_s": 1}
 SEED = 41
 
 
 def _run(tmp_path: Path, vendor: Path, scenario: str, overrides: dict[str, Any], **extra: Any) -> Path:
-    request = RunRequest(
-        vendor=vendor,
-        scenario=scenario,
-        overrides=overrides,
-        results_root=tmp_path / "results",
-        show_progress=False,
-        seed=SEED,
-        **extra,
-    )
+    request = quiet_run_request(tmp_path / "results", scenario, vendor=vendor, overrides=overrides, seed=SEED, **extra)
     return execute(request).run_dir
 
 
@@ -51,7 +44,7 @@ def test_the_run_seed_becomes_both_mock_seeds_and_explicit_settings_still_win() 
     "profile", ["twilio-facade.yaml", "wati-facade.yaml", "360dialog-facade.yaml", "cloud-api-mock.yaml"]
 )
 def test_a_facade_or_mock_profile_runs_and_its_sends_reach_the_ledger(tmp_path: Path, profile: str) -> None:
-    run_dir = _run(tmp_path, VENDORS / profile, "broadcast", TINY_BROADCAST)
+    run_dir = _run(tmp_path, SHIPPED_PROFILES / profile, "broadcast", TINY_BROADCAST)
 
     manifest = RunManifest.model_validate_json((run_dir / "manifest.json").read_text())
     assert manifest.complete
@@ -63,7 +56,7 @@ def test_a_facade_or_mock_profile_runs_and_its_sends_reach_the_ledger(tmp_path: 
     assert requests["correlation_id"].isin(delivered).all()
     # The load went to what the run started, not to the fixed port written in the shipped profile.
     effective = yaml.safe_load((run_dir / "vendor-profile.yaml").read_text())
-    written = yaml.safe_load((VENDORS / profile).read_text())
+    written = yaml.safe_load((SHIPPED_PROFILES / profile).read_text())
     assert effective["base_url"] != written["base_url"]
     # The run's --seed reached the mock: top-level and webhook engine.
     mock_config = yaml.safe_load((run_dir / "mock-config.yaml").read_text())
@@ -73,7 +66,7 @@ def test_a_facade_or_mock_profile_runs_and_its_sends_reach_the_ledger(tmp_path: 
 @pytest.mark.slow
 def test_a_slow_operation_times_out_at_its_profile_timeout_in_a_real_run(tmp_path: Path) -> None:
     # The mock (launch kind mock) answers uploads after 8 s; the profile gives upload_media 1 s, send_text 10 s.
-    data = yaml.safe_load((VENDORS / "cloud-api-mock.yaml").read_text())
+    data = yaml.safe_load((SHIPPED_PROFILES / "cloud-api-mock.yaml").read_text())
     data["timeouts"] = {"default": 10, "upload_media": 1}
     profile = tmp_path / "slow-media.yaml"
     profile.write_text(yaml.safe_dump(data))

@@ -25,9 +25,10 @@ from harness.cli import main
 from harness.faults.timeline import read_timeline
 from harness.recorder import LOCUST_EXIT_DISK_FULL, TEST_DISK_FULL_ENV, read_requests
 from harness.run.runner import RunRequest, RunResult, execute
+from tests.fixtures.runs import quiet_run_request
+from tests.fixtures.vendors import SHIPPED_PROFILES
 
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
-STEADY = VENDORS / "reference-steady.yaml"
+STEADY = SHIPPED_PROFILES / "reference-steady.yaml"
 WAIT_S = 90.0
 
 
@@ -80,10 +81,13 @@ def run_in_thread(request: RunRequest) -> tuple[threading.Thread, list[RunResult
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_is_named_and_the_live_worker_loses_nothing(tmp_path: Path, reaper: None) -> None:
-    request = RunRequest(
-        vendor=STEADY, scenario="broadcast", workers=2, results_root=tmp_path, show_progress=False, seed=2,
+    request = quiet_run_request(
+        tmp_path,
+        "broadcast",
+        workers=2,
+        seed=2,
         overrides={"recipients": 120, "rate": 12, "live_share": 0.0, "drain_s": 2, "pool_size": 30},
-    )  # fmt: skip
+    )
     thread, outcome = run_in_thread(request)
     wait_for(lambda: shards(tmp_path, "worker-0") and shards(tmp_path, "worker-1"), "both workers' first shards")
     victim = processes_under(tmp_path, " --worker ")[0]
@@ -143,10 +147,9 @@ def test_harness_killed_with_sigkill_leaves_readable_records_and_a_partial_run(t
 def test_a_service_crashing_mid_run_is_a_timeline_event_not_a_harness_crash(
     tmp_path: Path, reaper: None, marker: str, service: str
 ) -> None:
-    request = RunRequest(
-        vendor=STEADY, scenario="broadcast", results_root=tmp_path, show_progress=False,
-        overrides={"recipients": 100, "rate": 10, "live_share": 0.0, "drain_s": 1},
-    )  # fmt: skip
+    request = quiet_run_request(
+        tmp_path, "broadcast", overrides={"recipients": 100, "rate": 10, "live_share": 0.0, "drain_s": 1}
+    )
     thread, outcome = run_in_thread(request)
     wait_for(lambda: len(shards(tmp_path)) >= 2, "the first shards")
     (victim,) = processes_under(tmp_path, marker)

@@ -14,9 +14,8 @@ import pytest
 from ground.records import RunManifest
 from harness.faults.timeline import read_timeline
 from harness.recorder import read_requests
-from harness.run.runner import RunRequest, execute
-
-VENDORS = Path(__file__).resolve().parents[3] / "vendors"
+from harness.run.runner import execute
+from tests.fixtures.runs import quiet_run_request
 
 TINY: dict[str, dict[str, Any]] = {
     "peak": {"duration_s": 5, "rate": 4, "drain_s": 2},
@@ -35,14 +34,8 @@ DELIVERED = {"send_text", "send_template"}
 
 
 def run_tiny(tmp_path: Path, scenario: str, **extra: Any) -> Path:
-    request = RunRequest(
-        vendor=VENDORS / "reference-steady.yaml",
-        scenario=scenario,
-        overrides={**TINY[scenario], **extra.pop("overrides", {})},
-        results_root=tmp_path,
-        show_progress=False,
-        seed=3,
-        **extra,
+    request = quiet_run_request(
+        tmp_path, scenario, overrides={**TINY[scenario], **extra.pop("overrides", {})}, seed=3, **extra
     )
     return execute(request).run_dir
 
