@@ -27,14 +27,28 @@ for the standard one), and what exists before the first round is frozen out of t
 the engine arm 3-7 µs per delivery at ``--webhooks 40000``. Each round prints both rates and their ratio; then
 min, median and max of the per-round ratios; last, the median ratio engine / plain client.
 
-Measured 2026-12-07 on the 2-core development machine (see README, "Performance"), with other work on it:
-medians 0.785, 0.780, 0.808 in three runs of 7 rounds, rounds 0.74-0.87; 0.781 (rounds 0.73-0.79) at
-``--webhooks 40000``. Back to back, the same minute, without ``settle_heap``: 0.740 and 0.752; on a quieter
-machine earlier, without it, 0.863, 0.814, 0.863, 0.817 (0.54-0.59 before the transport watchdog, the
-ready-queue shortcut and the framed bodies). The goal is met in some runs, not in every run. What is left of
-the engine's own CPU, measured in-process on an in-memory transport: 6-7 µs per delivery (submit 1.2, body 1.0,
-signature 1.1, attempt record 0.4, the rest scheduling and ``_attempt``'s bookkeeping) against the ~25 µs the
-plain client spends per POST on this transport.
+Each round also prints this process's CPU time per update in each arm (``time.process_time``) and their ratio,
+plain / engine: what the headline ratio becomes when the client's CPU is the only bottleneck (other work on its
+core). On a quiet machine it is not: the plain client spends ~15 µs of CPU per update at ~21 µs of wall clock
+(the receiver and loopback set the pace), so the wall-clock ratio hides part of the engine's cost, and rounds
+with the engine faster than the plain client occur. Under load on the client's core the wall-clock ratio falls
+towards the CPU ratio, which fits the 0.77-0.81 of last session's runs on a busier machine (not re-measured
+under controlled load).
+
+Measured 2026-12-07 on the 2-core development machine (see README, "Performance"), other agents' work on it
+(load 1.0-1.5): seven runs of 7 rounds, medians 0.908, 0.933, 1.034, 0.946, 0.936, 0.939, 0.964, rounds
+0.837-1.087; main's engine interleaved in the same minutes: medians 0.925, 0.912, 0.918, 0.850, rounds 0.601-1.001.
+Client CPU ratio: medians 0.707, 0.683, 0.700 (rounds 0.628-0.807), the same as main's engine (0.689, 0.693
+in 5-round runs): the goal (>= 0.8 in every run) holds on the wall-clock ratio in every run made, but a
+client-bound run would give ~0.7. The engine's own CPU per delivery, in-process on an in-memory transport:
+~6.0 µs (7.0 before the cuts of issue 21's third pass): submit ~1.2, body ~1.0, signature ~1.1 (0.95 of it the
+two SHA-256 passes), record and bookkeeping ~2; for a client-bound 0.8 it must be ~3.8 µs (15 / 0.8 - 15).
+
+``--batch-max 10`` gives ~0.33 (3 rounds: plain 410,000 updates/s, engine 132,000/s, 2.8 times its own rate at
+``--batch-max 1``): a property of the comparison, not a regression. The plain client's cost per update falls
+tenfold with ten updates per POST (~2.4 µs), while the engine's per-update work (a submit, a merge into the
+batch, serialising and signing each update's share of the body, the record's joins; ~5 µs) is not shared by
+the batch.
 
 ``--baseline httpx`` compares with ``httpx.AsyncClient`` instead: its connection pool manages only a few hundred
 POSTs/s on a 2-core box, so that ratio (about 55-67) mostly says how slow httpx is, not how fast the engine is;
@@ -140,7 +154,10 @@ def signed_posts(updates: list[Update], batch_max: int) -> list[tuple[bytes, dic
     return posts
 
 
-async def baseline(url: str, updates: list[Update], concurrency: int, client_kind: str, batch_max: int) -> float:
+async def baseline(
+    url: str, updates: list[Update], concurrency: int, client_kind: str, batch_max: int
+) -> tuple[float, float]:
+    """(updates delivered per second, this process's CPU seconds per update)."""
     remaining = iter(signed_posts(updates, batch_max))  # built before the clock starts: the plain client's best case
     if client_kind == "raw":  # the engine's own transport, driven plainly: isolates the engine's overhead
         raw = RawHttpTransport(concurrency)
@@ -150,11 +167,11 @@ async def baseline(url: str, updates: list[Update], concurrency: int, client_kin
                 if (await raw.post(url, body, headers, 10.0)).status != 200:
                     raise SystemExit("the receiver did not answer 200")
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(raw_worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         await raw.aclose()
-        return len(updates) / elapsed
+        return len(updates) / elapsed, cpu / len(updates)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
 
@@ -164,12 +181,13 @@ async def baseline(url: str, updates: list[Update], concurrency: int, client_kin
                 if response.status_code != 200:
                     raise SystemExit(f"receiver answered {response.status_code}")
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return len(updates) / (time.perf_counter() - start)
+        return len(updates) / (time.perf_counter() - start), (time.process_time() - cpu) / len(updates)
 
 
-async def engine(url: str, updates: list[Update], args: argparse.Namespace) -> float:
+async def engine(url: str, updates: list[Update], args: argparse.Namespace) -> tuple[float, float]:
+    """(updates delivered per second, this process's CPU seconds per update)."""
     config = WebhookConfig(
         workers=args.concurrency, batch_max=args.batch_max, queue_max=len(updates) + 1, transport=args.transport
     )
@@ -187,16 +205,16 @@ async def engine(url: str, updates: list[Update], args: argparse.Namespace) -> f
     dispatcher.on_delivered.append(on_delivered)
     await dispatcher.start()
     try:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for update in updates:
             dispatcher.submit(update, sub)
         await asyncio.wait_for(done.wait(), timeout=300)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         await dispatcher.stop()
     if dispatcher.counters["attempts_failed"]:
         raise SystemExit(f"{dispatcher.counters['attempts_failed']} webhook attempts failed against a fast receiver")
-    return len(updates) / elapsed
+    return len(updates) / elapsed, cpu / len(updates)
 
 
 async def measure(args: argparse.Namespace, url: str) -> None:
@@ -207,21 +225,31 @@ async def measure(args: argparse.Namespace, url: str) -> None:
     # As the running mock does at start-up (ground/heap.settle_heap, mocks/whatsapp/sharding.py): what exists now
     # (modules, the webhooks to send) is frozen out of the collector, for both arms alike.
     settle_heap()
-    ratios = []
+    ratios, cpu_ratios = [], []
     for round_no in range(1, args.rounds + 1):
         if round_no % 2:  # odd rounds plain first, even rounds engine first: drift and order effects cancel
-            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
-            eng = await engine(url, updates, args)
+            base, base_cpu = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
+            eng, eng_cpu = await engine(url, updates, args)
         else:
-            eng = await engine(url, updates, args)
-            base = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
+            eng, eng_cpu = await engine(url, updates, args)
+            base, base_cpu = await baseline(url, updates, args.concurrency, args.baseline, args.batch_max)
         ratios.append(eng / base)
-        print(f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}", flush=True)
+        cpu_ratios.append(base_cpu / eng_cpu)
+        print(
+            f"round {round_no}: plain {base:8.0f}/s, engine {eng:8.0f}/s, ratio {eng / base:.3f}; "
+            f"client CPU per update plain {base_cpu * 1e6:5.1f} µs, engine {eng_cpu * 1e6:5.1f} µs, "
+            f"ratio {base_cpu / eng_cpu:.3f}",
+            flush=True,
+        )
     print(
         f"webhooks={args.webhooks} concurrency={args.concurrency} batch_max={args.batch_max} "
         f"transport={args.transport} baseline={args.baseline} loop={args.loop} cpus={args.cpus or 'unpinned'}: "
         f"{args.rounds} rounds, "
         f"ratio min {min(ratios):.3f} median {statistics.median(ratios):.3f} max {max(ratios):.3f}"
+    )
+    print(
+        f"client CPU per update, plain / engine (what the ratio would be were the client the only bottleneck): "
+        f"min {min(cpu_ratios):.3f} median {statistics.median(cpu_ratios):.3f} max {max(cpu_ratios):.3f}"
     )
     print(f"engine / plain client (median of {args.rounds} rounds) = {statistics.median(ratios):.3f}")
 
