@@ -15,6 +15,11 @@ The clean-up sits in a ``finally``: every fault whose inject was *attempted* is 
 in reverse order. A clear that fails is recorded; if the run itself succeeded it is raised as a FaultError,
 otherwise the original error wins and the clear failure stays in ``faults.jsonl`` and the log.
 
+Ctrl-C reaches a runner on the main thread even when the kernel hands SIGINT to another of the process's threads
+(a library's native thread): Python runs its handler only on the main thread, and a main thread asleep in the
+loop's ``epoll_wait`` (a long step ahead) would otherwise not wake until that step came due. While it runs,
+the runner sets a signal wakeup fd the loop reads (unless one is set already, as ``loop.add_signal_handler`` does).
+
 :class:`BackgroundFaults` runs the same runner in its own thread and event loop for callers that are not
 asyncio (Locust's gevent world); its ``stop()`` and ``with`` exit cancel the runner and wait for the clean-up.
 """
@@ -22,9 +27,12 @@ asyncio (Locust's gevent world); its ``stop()`` and ``with`` exit cancel the run
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
@@ -109,6 +117,12 @@ class FaultRunner:
         ``origin``: wait until it gives the wall-clock start of the load, and count the schedule from there.
         ``keep_going``: a failed action goes to ``failures`` (and the timeline) instead of ending the schedule.
         """
+        with _signals_wake_the_loop(asyncio.get_running_loop()):
+            await self._play(until_s, origin, keep_going, poll_s)
+
+    async def _play(
+        self, until_s: float | None, origin: Callable[[], float | None] | None, keep_going: bool, poll_s: float
+    ) -> None:
         zero = await self._origin(origin, poll_s)
         failed = True
         try:
@@ -198,6 +212,39 @@ class FaultRunner:
         if cancelled:
             raise asyncio.CancelledError
         return errors
+
+
+@contextlib.contextmanager
+def _signals_wake_the_loop(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """While inside, a signal caught by any thread of the process writes a byte the loop reads, so the main thread
+    leaves ``epoll_wait`` and runs the signal's Python handler (asyncio.run's Ctrl-C cancels the task). Nothing
+    changes off the main thread, or when a wakeup fd is set already."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    if previous != -1:  # someone wakes a loop already (loop.add_signal_handler): leave theirs
+        signal.set_wakeup_fd(previous)
+        reader.close()
+        writer.close()
+        yield
+        return
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(4096)
+
+    loop.add_reader(reader.fileno(), drain)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(-1)
+        loop.remove_reader(reader.fileno())
+        reader.close()
+        writer.close()
 
 
 class BackgroundFaults:
