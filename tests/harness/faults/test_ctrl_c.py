@@ -16,9 +16,12 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
+# Each script first restores Python's SIGINT handler: a background job of a non-interactive shell (a CI launcher)
+# inherits SIGINT as ignored, and asyncio.run only takes Ctrl-C over from Python's own handler.
 SCRIPT = r"""
-import asyncio, sys
+import asyncio, signal, sys
 from pathlib import Path
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from harness.faults import FaultRunner, FaultSchedule, FaultTargets, FaultTimeline, at, plan
 from ground.net import free_port
 from ground.services import ServiceProcess
@@ -63,6 +66,7 @@ def test_sigint_mid_run_thaws_the_frozen_child(tmp_path: Path) -> None:
 OTHER_THREAD = r"""
 import asyncio, signal, sys, threading, time
 from pathlib import Path
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from ground.clock import SystemClock
 from ground.net import free_port
 from ground.services import ServiceProcess
