@@ -306,7 +306,9 @@ def reply_table(ledger: pd.DataFrame) -> pd.DataFrame:
     Reply latency = ledger time of the vendor's reply − time the mock's webhook for the customer's message was
     acknowledged (``inbound_delivered_at``); inbound messages never answered have NaN ``replied_at``.
     """
-    outbound = ledger[text_is(ledger["direction"], "outbound") & ledger["reply_to_wamid"].notna().to_numpy()]
+    # The three columns read, not every column of the replies' rows (at 10 million ledger rows +0.2 GB for a moment).
+    replying = text_is(ledger["direction"], "outbound") & ledger["reply_to_wamid"].notna().to_numpy()
+    outbound = ledger.loc[replying, ["reply_to_wamid", "arrived_at", "inbound_delivered_at"]]
     replies = (
         outbound.groupby(outbound["reply_to_wamid"].astype("str"))
         .agg(replied_at=("arrived_at", "min"), delivered_at=("inbound_delivered_at", "min"))

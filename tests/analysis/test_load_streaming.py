@@ -25,7 +25,9 @@ from analysis.synthetic import write_synthetic_run
 from ground.records import LEDGER_SCHEMA, REQUEST_SCHEMA
 
 
-def whole_table_frame(paths: list[Path], schema: pa.Schema, *, nullable_bools: bool = False, lean: bool = False):
+def whole_table_frame(
+    paths: list[Path], schema: pa.Schema, *, nullable_bools: bool = False, lean: bool = False
+) -> pd.DataFrame:
     """The frame as the load made it before streaming: every readable file as one table, converted at once."""
     tables = []
     for path in paths:

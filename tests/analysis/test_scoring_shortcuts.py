@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from analysis import accounting as acc
 from analysis import cost as cost_module
+from analysis.columns import text_is
 from analysis.rates import RateCard
 from analysis.sla_metrics import Evidence, delivery_latency
 from tests.analysis import frames as f
@@ -209,8 +210,17 @@ def test_request_latency_takes_the_rows_of_the_started_scoped_frame(
         f.T0,
         orders={"latency_ms": orders["latency"], "corrected_latency_ms": orders["corrected"]},
     )
-    frame = sla_metrics._started(sla_metrics._scoped(requests, scope))  # the frame it used to copy
+    started = requests[~text_is(requests["outcome"], "dropped")]  # the frame it used to copy
+    frame = started if scope is None else started[text_is(started["operation"], scope)]
     for column in ("latency_ms", "corrected_latency_ms"):
         values = frame[column].to_numpy(dtype="float64", na_value=np.nan)
         expected = sla_metrics._distribution(values, event_time(frame), "p95", f.T0)
         assert _same(sla_metrics.request_latency(column)(evidence, "p95", scope), expected)
+    # The request shares take the same rows by a mask too.
+    ok = frame["ok"].fillna(False).to_numpy(dtype=bool)
+    assert sla_metrics.error_count(evidence, "count", scope).value == float(ok.size - ok.sum())
+    for share, hit in ((sla_metrics.error_rate, ~ok), (sla_metrics.availability, ok)):
+        measured = share(evidence, "ratio", scope)
+        assert measured.samples == ok.size
+        assert ok.size == 0 or np.array_equal(measured.values, hit.astype("float64"))
+        assert ok.size == 0 or np.array_equal(measured.times, event_time(frame))
