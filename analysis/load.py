@@ -12,6 +12,8 @@ Frames keep pyarrow-backed columns (``types_mapper=pd.ArrowDtype`` is not used: 
 already arrow-backed), so a 5-million-row run costs little more than the Parquet data itself. The text columns
 with a handful of values (``CATEGORICAL_COLUMNS``: operation, outcome, error kind, direction, ...) are read as
 Parquet stores them, dictionary-encoded, and become pandas categoricals: one byte a row instead of a string.
+The request shards and the ledger are read row group by row group straight into the frames' columns
+(``read_parquet_frame``), so loading never holds a run's arrow table beside its frame.
 """
 
 from __future__ import annotations

@@ -25,7 +25,10 @@ measured (2026-12-07, 2-core 24 GB machine shared with other agents, ``--rows 50
 4.7 s, 1.46 (before the time pass: 8.2-8.3 s against 3.9-4.3 s, 1.89-2.11; the session before: 2.7), memory ratio
 0.90, 2.29-2.30 GB whole peak (227-228 bytes a scored row);
 ``--rows 10000000 --rounds 1``: 20.8 s against 8.9 s, 2.33, memory ratio 0.79, 3.79 GB (194 bytes a row, scored in
-order past 12M records), so about 18 GB projected for ``--rows 50000000``: not met, and not scored at 50M: do not
+order past 12M records); 2026-12-08, with loading row group by row group: 19.4 s against 9.4 s, 2.07, memory ratio
+0.76, 3.65 GB (187 bytes a row; main's code just before in the same conditions 3.85 GB, 197), and at 5M 6.6 s
+against 4.9 s, 1.36, 0.89, 2.27 GB; so about 17.6 GB projected for ``--rows 50000000``: not met, and not scored at
+50M: do not
 score 50M on a machine that cannot spare that; see docs/summary-schema.md "How the figures are computed on a big
 run").
 """

@@ -163,3 +163,20 @@ def test_a_column_no_shard_has_loads_as_the_same_empty_categorical(tmp_path: Pat
     frame, _ = read_parquet_frame([folder / "requests" / "a.parquet"], REQUEST_SCHEMA)
     assert frame is not None and frame["phone_number_id"].isna().all()
     pd.testing.assert_frame_equal(frame, whole_table_frame([folder / "requests" / "a.parquet"], REQUEST_SCHEMA))
+
+
+def test_more_categories_than_a_byte_holds_widen_the_codes(tmp_path: Path) -> None:
+    """Past 127 categories the codes grow to 16 bits halfway through the load, as pandas would have them."""
+    folder = tmp_path / "run"
+    (folder / "requests").mkdir(parents=True)
+    paths = [folder / "requests" / f"{name}.parquet" for name in ("a", "b")]
+    odd_shard(paths[0], 60, 1)
+    table = pq.read_table(paths[0])
+    names = pa.array([f"name-{(i * 37) % 300}" for i in range(400)])
+    many = pa.concat_tables([table] * 7).slice(0, 400)
+    many = many.set_column(many.schema.get_field_index("operation"), "operation", names)
+    pq.write_table(many, paths[1], row_group_size=50)
+    frame, _ = read_parquet_frame(paths, REQUEST_SCHEMA)
+    assert frame is not None and len(frame["operation"].cat.categories) > 127
+    assert frame["operation"].cat.codes.dtype == "int16"
+    pd.testing.assert_frame_equal(frame, whole_table_frame(paths, REQUEST_SCHEMA))
