@@ -40,9 +40,29 @@ Measured 2026-12-07 on the 2-core development machine (see README, "Performance"
 0.837-1.087; main's engine interleaved in the same minutes: medians 0.925, 0.912, 0.918, 0.850, rounds 0.601-1.001.
 Client CPU ratio: medians 0.707, 0.683, 0.700 (rounds 0.628-0.807), the same as main's engine (0.689, 0.693
 in 5-round runs): the goal (>= 0.8 in every run) holds on the wall-clock ratio in every run made, but a
-client-bound run would give ~0.7. The engine's own CPU per delivery, in-process on an in-memory transport:
-~6.0 µs (7.0 before the cuts of issue 21's third pass): submit ~1.2, body ~1.0, signature ~1.1 (0.95 of it the
-two SHA-256 passes), record and bookkeeping ~2; for a client-bound 0.8 it must be ~3.8 µs (15 / 0.8 - 15).
+client-bound run would give ~0.7.
+
+Issue 21's fourth pass (2026-12-08, same machine, load 0.2-0.8), two 7-round runs of this engine interleaved with
+two of main's (58c4fd6) in the same minutes: wall-clock medians 0.980 (rounds 0.932-1.025) and 1.018 (0.960-1.175),
+main's 0.956 (0.686-1.013) and 0.928 (0.894-0.989); client CPU ratio medians 0.709 (0.659-0.740) and 0.704
+(0.675-0.724), main's 0.707 (0.692-0.720) and 0.683 (0.663-0.710): unchanged, still ~0.7. CPU per update: plain
+14.0-16.0 µs, engine 19.3-22.1 (main's arms 15.0-16.4 and 21.1-23.9 in the same minutes); both arms are cheaper, the
+plain client by 0.5-1 µs (one shared PostResult per 200, a cost both arms paid), so the engine's own extra is still
+~6 µs. Where it goes (py-spy, on this bench and on an in-process driver: the Dispatcher, 64 workers, a transport
+answering at once): submit ~27% of the engine's own samples, the signature ~20%, the body ~18%, the attempt record
+and ``_end`` ~15%, the worker loop ~8%, ``_begin`` ~5%; and in the bench the shared transport runs ~1/3 slower in
+the engine arm than in the plain one (more code and data between two POSTs: the garbage collector is not it,
+disabling it moved nothing; page faults ~0.05 per update). In-process (that driver, 20,000 status webhooks, the
+no-op transport included): 5.27-5.30 µs per delivery (best of 11 rounds; medians 5.37-5.46) before this pass,
+5.05-5.17 (medians 5.24-5.55) after: body and signature in one call with the frame's head hashed once per secret
+(2.1 instead of 2.3 µs), Delivery built by position (238 instead of 375 ns), no Python frame per clock reading.
+Rejected by measurement: a status body spliced into a precomputed frame (2.4 µs with the shape and string checks it
+needs, orjson 0.23), a spliced contact (0.26-0.34 vs 0.22 µs), headers copied from a per-subscription base (30 ns
+less than the literal, about what the lookup of the base costs). The limit: the plain client's bodies are serialised
+and signed before its clock starts; with the engine given the same presigned bodies (an experiment, not a mode of
+the bench) its CPU ratio is still only 0.76-0.77. So 0.8 on the CPU ratio is out of reach by trimming this design:
+it needs the ~2.7 µs (in-process) of submit, scheduling and record keeping per delivery, plus what that work costs
+the transport, roughly halved, on top of the body and signature's own ~2 µs, which no plain client pays here.
 
 ``--batch-max 10`` gives ~0.33 (3 rounds: plain 410,000 updates/s, engine 132,000/s, 2.8 times its own rate at
 ``--batch-max 1``): a property of the comparison, not a regression. The plain client's cost per update falls

@@ -27,9 +27,8 @@ from typing import Any
 from ground.clock import Clock
 from mocks.whatsapp.webhooks.attempts import Attempt, AttemptLog
 from mocks.whatsapp.webhooks.config import WebhookConfig
-from mocks.whatsapp.webhooks.payloads import Update, webhook_body
+from mocks.whatsapp.webhooks.payloads import Update, signed_webhook
 from mocks.whatsapp.webhooks.retry import RetryPolicy
-from mocks.whatsapp.webhooks.signing import signed_headers
 from mocks.whatsapp.webhooks.subscriptions import Subscription
 from mocks.whatsapp.webhooks.transport import PostResult, WebhookTransport
 
@@ -47,18 +46,21 @@ class DeliveryResult:
 
 @dataclass(slots=True)
 class Delivery:
+    # The fields every submit sets come first, so it passes them by position: keyword arguments made the
+    # constructor cost 375 instead of 238 ns (measured).
     id: str
     subscription: Subscription
     kind: str
-    updates: list[Update]
+    # A tuple of one when submitted (one allocation, where a list is two); a batch is merged into a list
+    updates: tuple[Update, ...] | list[Update]
+    due: float  # monotonic
+    generation: int  # the dispatcher's reset count when queued; older ones are forgotten after a POST
     # A tuple: most deliveries have none, and the empty tuple is one shared object (no list per delivery)
     waiters: tuple[asyncio.Future[DeliveryResult], ...] = ()
     body: bytes = b""  # signed and serialised at the first attempt (never empty then)
     headers: dict[str, str] | None = None
     attempt: int = 0
     first_attempt_at: float | None = None  # monotonic
-    due: float = 0.0  # monotonic
-    generation: int = 0  # the dispatcher's reset count when queued; older ones are forgotten after a POST
     started: float = 0.0  # monotonic start of the current attempt
     sent_at: float = 0.0  # wall clock of the current attempt
 
@@ -143,9 +145,9 @@ class Dispatcher:
                     f"whd_{next(self._ids)}",
                     subscription,
                     update.kind,
-                    [update],
-                    due=self.clock.monotonic(),
-                    generation=self._generation,
+                    (update,),
+                    self.clock.monotonic(),
+                    self._generation,
                 )
             )
             if self._idle:
@@ -197,10 +199,10 @@ class Dispatcher:
             f"whd_{next(self._ids)}",
             subscription,
             update.kind,
-            [update],
+            (update,),
+            now + delay_s,
+            self._generation,
             () if waiter is None else (waiter,),
-            due=now + delay_s,
-            generation=self._generation,
         )
         if delay_s <= 0.0:  # most updates (every one with batching off and no delay): straight to a worker
             self._ready.append(delivery)
@@ -243,10 +245,11 @@ class Dispatcher:
         if not first.fresh or self.config.batch_max == 1:
             return first
         others: list[Delivery] = []
-        while len(first.updates) < self.config.batch_max and self._ready:
+        updates = first.updates = list(first.updates)
+        while len(updates) < self.config.batch_max and self._ready:
             nxt = self._ready.popleft()
             if nxt.fresh and nxt.subscription.id == first.subscription.id and nxt.kind == first.kind:
-                first.updates.extend(nxt.updates)
+                updates.extend(nxt.updates)
                 if nxt.waiters:
                     first.waiters += nxt.waiters
                 if nxt.due < first.due:
@@ -287,8 +290,8 @@ class Dispatcher:
             return None
         headers = delivery.headers
         if headers is None:
-            body = delivery.body = webhook_body(delivery.updates)
-            headers = delivery.headers = signed_headers(sub.app_secret, body)
+            delivery.body, headers = signed_webhook(delivery.updates, sub.app_secret)
+            delivery.headers = headers
         clock = self.clock
         start = delivery.started = clock.monotonic()
         lag_ms = (start - delivery.due) * 1000.0 if start > delivery.due else 0.0

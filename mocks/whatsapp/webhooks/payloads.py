@@ -8,13 +8,14 @@ per WABA and one ``change`` per (phone number, kind); ``contacts[i]`` belongs to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
 
 import orjson
 
-from mocks.whatsapp.webhooks.signing import serialize
+from mocks.whatsapp.webhooks.signing import serialize, signed_headers
 
 UpdateKind = Literal["message", "status", "account"]  # "account": a WABA-level change, body {"field", "value"}
 
@@ -46,12 +47,14 @@ class Contact:
     parent_user_id: str | None = None  # parent BSUID (managed businesses), e.g. "DE.ENT.1181579921288684483"
 
     def as_dict(self) -> dict[str, Any]:
-        profile: dict[str, Any] = {}
-        if self.name is not None:
-            profile["name"] = self.name
-        if self.username:
-            profile["username"] = self.username
-        out: dict[str, Any] = {"profile": profile} if profile else {}
+        out: dict[str, Any] = {}
+        if self.name is not None or self.username:  # no profile dict built for most contacts
+            profile: dict[str, Any] = {}
+            if self.name is not None:
+                profile["name"] = self.name
+            if self.username:
+                profile["username"] = self.username
+            out["profile"] = profile
         if self.wa_id:
             out["wa_id"] = self.wa_id
         out["user_id"] = self.user_id
@@ -129,14 +132,14 @@ def message_body(
     return body
 
 
-def batch_payload(updates: list[Update]) -> dict[str, Any]:
+def batch_payload(updates: Sequence[Update]) -> dict[str, Any]:
     """The JSON document of one webhook POST carrying ``updates`` (in order)."""
     if len(updates) == 1 and updates[0].kind != "account":
         return single_payload(updates[0])  # most POSTs (batch_max 1): the same document, built directly
     return grouped_payload(updates)
 
 
-def grouped_payload(updates: list[Update]) -> dict[str, Any]:
+def grouped_payload(updates: Sequence[Update]) -> dict[str, Any]:
     """``batch_payload`` for any updates: one entry per WABA, one change per (phone number, kind)."""
     entries: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
     account: dict[str, list[dict[str, Any]]] = {}
@@ -200,7 +203,7 @@ def single_payload(update: Update) -> dict[str, Any]:
     }
 
 
-def webhook_body(updates: list[Update]) -> bytes:
+def webhook_body(updates: Sequence[Update]) -> bytes:
     """``serialize(batch_payload(updates))``, the exact bytes of one webhook POST, faster for one update.
 
     A one-update document is a fixed frame per (WABA, number, kind) around two variable parts, the contact and
@@ -209,15 +212,28 @@ def webhook_body(updates: list[Update]) -> bytes:
     per status webhook of the bench (measured); a non-ASCII result takes the full path, which escapes it like
     Meta. A property test compares the two on generated updates.
     """
+    head, rest = _split_body(updates)
+    return head + rest
+
+
+def signed_webhook(updates: Sequence[Update], app_secret: str) -> tuple[bytes, dict[str, str]]:
+    """(``webhook_body(updates)``, ``signed_headers(app_secret, that body)``), one call for the dispatcher: a
+    one-update body's frame head is signed once per secret (``signed_headers``'s ``head``)."""
+    head, rest = _split_body(updates)
+    return head + rest, signed_headers(app_secret, rest, head=head)
+
+
+def _split_body(updates: Sequence[Update]) -> tuple[bytes, bytes]:
+    """The body of ``webhook_body`` as (the frame's head, the rest); the head is empty on the full path."""
     if len(updates) == 1 and updates[0].kind != "account":
         update = updates[0]
         frame = _frame(update.waba_id, update.phone_number_id, update.display_phone_number, update.kind)
         if frame is not None:
             head, middle, tail = frame
-            body = b"".join((head, orjson.dumps(update.contact.as_dict()), middle, orjson.dumps(update.body), tail))
-            if body.isascii():
-                return body
-    return serialize(batch_payload(updates))
+            rest = b"".join((orjson.dumps(update.contact.as_dict()), middle, orjson.dumps(update.body), tail))
+            if rest.isascii():  # the frame is (``_frame``)
+                return head, rest
+    return b"", serialize(batch_payload(updates))
 
 
 _CONTACT_MARK = "\x00scrmbench-contact\x00"
@@ -227,7 +243,8 @@ _BODY_MARK = "\x00scrmbench-body\x00"
 @lru_cache(maxsize=1024)
 def _frame(waba_id: str, phone_number_id: str, display_phone_number: str, kind: UpdateKind) -> tuple[bytes, ...] | None:
     """``single_payload``'s document serialised around its contact and body: (before, between, after); None when
-    the marks cannot be found once each (an identifier containing one)."""
+    the marks cannot be found once each (an identifier containing one) or the frame is not ASCII (the full path
+    escapes it like Meta)."""
     document = single_payload(Update(kind, "", waba_id, phone_number_id, display_phone_number, Contact("", ""), {}))
     value = document["entry"][0]["changes"][0]["value"]
     value["contacts"] = [_CONTACT_MARK]
@@ -237,6 +254,8 @@ def _frame(waba_id: str, phone_number_id: str, display_phone_number: str, kind: 
         return None
     middle, *tail = rest[0].split(orjson.dumps(_BODY_MARK))
     if len(tail) != 1 or orjson.dumps(_CONTACT_MARK) in middle:
+        return None
+    if not (head.isascii() and middle.isascii() and tail[0].isascii()):
         return None
     return head, middle, tail[0]
 

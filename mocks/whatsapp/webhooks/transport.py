@@ -19,6 +19,11 @@ class PostResult:
     error: str = ""
 
 
+# Every POST answered 200 returns this one result (frozen, so sharing it is safe): building a frozen dataclass
+# costs about 0.45 µs (object.__setattr__ per field, measured), 3% of the raw transport's CPU per POST.
+OK = PostResult(200, "ok")
+
+
 class WebhookTransport(Protocol):
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> PostResult: ...
 
@@ -43,7 +48,7 @@ class HttpxTransport:
             return PostResult(0, "connect_error", f"{type(exc).__name__}: {exc}"[:300])
         status = response.status_code
         # Meta counts only 200 as success; any other answer, 2xx included, is retried.
-        return PostResult(status, "ok" if status == 200 else "http_error")
+        return OK if status == 200 else PostResult(status, "http_error")
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -119,7 +124,7 @@ class RawHttpTransport:
             return PostResult(0, "connect_error", f"{type(exc).__name__}: {exc}"[:300])
         finally:
             del deadlines[task]
-        return PostResult(status, "ok" if status == 200 else "http_error")
+        return OK if status == 200 else PostResult(status, "http_error")
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """The watchdog: cancel the POSTs past their deadline; look again while any are in flight."""

@@ -17,10 +17,11 @@ from mocks.whatsapp.webhooks.payloads import (
     Update,
     batch_payload,
     grouped_payload,
+    signed_webhook,
     single_payload,
     webhook_body,
 )
-from mocks.whatsapp.webhooks.signing import USER_AGENT, serialize, signature, signed_headers, verify
+from mocks.whatsapp.webhooks.signing import SIGNATURE_HEADER, USER_AGENT, serialize, signature, signed_headers, verify
 from tests.mocks.whatsapp.webhooks.helpers import PNID, WABA, inbound, outbound
 
 
@@ -174,6 +175,25 @@ def test_an_identifier_holding_a_frame_mark_takes_the_full_path() -> None:
         update = Update("status", "wamid.1", waba_id, "1000", "1555", contact, {"id": "wamid.1", "status": "sent"})
         assert webhook_body([update]) == serialize(grouped_payload([update]))
         assert webhook_body([update, update]) == serialize(grouped_payload([update, update]))
+
+
+@given(update=_updates, second=_updates, secret=st.text(max_size=80), batched=st.booleans())
+def test_the_signed_webhook_is_the_full_body_signed_by_rfc_2104(
+    update: Update, second: Update, secret: str, batched: bool
+) -> None:
+    # The dispatcher's one call: the frame's head signed once per secret must change neither bytes nor signature.
+    updates = [update, second] if batched else [update]
+    body, headers = signed_webhook(updates, secret)
+    assert body == webhook_body(updates) == serialize(grouped_payload(updates))
+    assert headers == signed_headers(secret, body)
+    assert headers[SIGNATURE_HEADER] == "sha256=" + hmac_sha256_by_hand(secret.encode("utf-8"), body)
+
+
+@given(secret=st.text(max_size=100), head=st.binary(max_size=200), rest=st.binary(max_size=200))
+def test_a_kept_head_signs_like_the_whole_body(secret: str, head: bytes, rest: bytes) -> None:
+    headers = signed_headers(secret, rest, head=head)
+    assert headers == signed_headers(secret, head + rest)
+    assert headers[SIGNATURE_HEADER] == "sha256=" + hmac_sha256_by_hand(secret.encode("utf-8"), head + rest)
 
 
 @given(secret=st.text(max_size=100), body=st.binary(max_size=300))
