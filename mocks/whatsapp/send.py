@@ -8,6 +8,8 @@ rendered by the app's exception handler like everywhere else.
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from starlette.types import Receive, Scope, Send
 
@@ -171,14 +173,17 @@ def accepted_answer(entry: LedgerEntry, outbound: Outbound) -> dict[str, object]
     }
 
 
-def served_version(state: MockState, params: dict[str, object]) -> bytes | None:
+def served_version(state: MockState, params: dict[str, Any]) -> bytes | None:
     """Resolve the path's ``v{major}.{minor}`` (versions.py: expired ones are served by the oldest usable version,
     unknown ones raise); the ``facebook-api-version`` header value, or None when that header is switched off."""
     major = params.get("major")
     if major is None:
         served = state.versions.newest(state.clock.now())
     else:
-        served = state.served_version(major, params["minor"])  # type: ignore[arg-type]
+        minor = params["minor"]
+        served = state.versions.serve(major, minor, state.clock.now())
+        if served[0] != major or served[1] != minor:  # another version serves it: the full path notes that
+            served = state.served_version(major, minor)
     if not state.config.versions.header:
         return None
     header = _VERSION_HEADERS.get(served)
