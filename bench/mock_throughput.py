@@ -86,6 +86,51 @@ round): bare user 34-38 µs + system 12-16 µs, send user 62-66 µs + system 22-
   endpoint the same fast lane, the ratio would fall, not rise (the same µs off both). By the in-process
   profile the chain costs ~7 µs a request, so even the send route alone skipping it would reach ~0.6.
 
+Third pass, December 2026 (issue 21, branch mk23), same machine. Measured first:
+
+- In process (a driver kept out of the repository: the bench's config, the ASGI app called directly, no sockets;
+  min of 5 rounds of 20,000, thread CPU time), with the served mock's ``HeapKeeper`` on as ``serve_app`` runs it:
+  ``58c4fd6`` bare 7.2-7.4 µs, send 21.9-22.1 µs. py-spy (``record -r 2000 -f raw``, shares of a send, inclusive):
+  admission 27% (``check_send`` 4.6, the customer lookup 4.3, the wamid 3.8, building the ``LedgerEntry`` 3.3,
+  the token search 2.8, ``note_exchange`` 1.3), the listener + ledger append 10%, validation 5%, the version 4.3%,
+  the answer frame 4%, JSON parse 3.4%, the token check 2.2%, reading ``app.state.mock`` 2.1% (Starlette's
+  ``State.__getattr__``). timeit: the entry built with 21 keywords 1.07 µs, by position 0.35 µs.
+- The ~8% of a send that py-spy put on the ``def`` line of ``SubscriptionRegistry.targets`` is the collector:
+  ``py-spy --native`` shows ``gc_collect_main`` there (a gen-0 collection triggered by an allocation), not a GIL
+  hand-off to the spill thread. The in-process driver without the keeper paid for collections over the growing
+  ledger that the served mock does not; with it, removing the webhook listener moved nothing beyond the noise.
+- The spill thread does not run during this bench's default form (~180,000 sends per server, under
+  ``ledger.memory_rows`` 200,000; ``--rounds 5`` crosses it). When it runs it holds the GIL the send path needs
+  while it turns 200,000 rows into Arrow: 2.3-3.5 µs of CPU a row (the tuple per row, the transpose, and the
+  collector walking those tuples), plus ~0.9 µs a row writing Parquet (mostly outside the GIL): in a soak every
+  row pays it once.
+- In the server (``py-spy record --pid`` during wrk, both routes): the mock's own work in the send route costs
+  about twice what it costs in process (caches are cold between requests: the kernel and wrk run in between),
+  and uvicorn's ``RequestResponseCycle.send`` (the two socket writes) ~6 µs more per send than per bare request
+  (one header more, and the kernel time that follows the server's time per request, see the second pass).
+
+Cut (the same behaviour; each fast path checked against the full one): ``admit`` builds the ``LedgerEntry`` by
+position (field order pinned by a test, every column checked by name), the customer lookup of a known phone
+number without ``get_or_create``'s keyword call, and ``is_bsuid`` of the address once instead of twice; the
+version answer memoised per version and day (``VersionPolicy.serve``; a hypothesis test against a policy without
+the memo over days 2022-2028, and a FakeClock test across v21.0's expiry and a reset); the endpoint keeps its
+app's ``MockState`` instead of ``State.__getattr__`` per send; ``ReplyTracker.link`` returns at once when no
+inbound message is tracked; the answer frame tests the three strings' concatenation once (each test is per
+character); ``Send`` built by position on the plain-text path; the spill builds its table a column at a time
+(0.8 µs a row, 2.0 on a cold first call; hypothesis test: the same table as by rows). In process now: bare
+6.9-7.0 µs, send 17.2-17.5 µs: the send's extra over bare 14.7 -> 10.4 µs.
+
+``--against 58c4fd6`` in four runs, side by side:
+sends/s ÷ bare 0.573, 0.619, 0.604, 0.586 here against 0.540, 0.625, 0.556, 0.558 there; sends/s here ÷ there
+1.08, 0.98, 1.05, 1.10 (the third run with ``--rounds 5``). Server CPU per request in those runs: bare 27-35 µs
+user + 8-15 system, send 50-64 + 11-25: how busy the machine was moves both by a quarter. Goal >= 0.75 not met.
+What is left: the server spends ~75-80 µs per send against ~46-48 per bare request; 0.75 needs ~62, i.e. ~15 µs
+less per send, ~6 µs of the ~10 µs the send route still adds in process: the whole send (token, version,
+number, shard owner, parse, validation, customer, two limiters, window, pricing, withholding, token search, wamid,
+entry, listener, ledger, answer) in ~4 µs of Python, ~0.2 µs a step. Not reachable in CPython with these
+semantics; compiling the modules (Cython, pure-Python mode: 25.4 -> 21 µs in process before these cuts) would
+need a compiler at install and would not close it either.
+
 Older profile (py-spy 0.4, ``py-spy record -r 200 -f raw --pid <server>`` during step 2; shares of all samples of
 the server process, before the cuts above):
 - ~26%: uvicorn writing the response (two ``transport.write`` calls per answer, i.e. socket syscalls); the bare

@@ -151,16 +151,20 @@ class CustomerRegistry:
     def by_wa_id(self, wa_id: str) -> Customer | None:
         return self._by_wa_id.get(wa_id)
 
-    def resolve(self, to: str | None, recipient: str | None) -> Customer:
+    def resolve(self, to: str | None, recipient: str | None, *, to_is_bsuid: bool | None = None) -> Customer:
         """The customer a send addresses: ``to`` (phone number, a leading + allowed, or a BSUID) or ``recipient``
-        (BSUID)."""
-        if to is not None and is_bsuid(to):
+        (BSUID). ``to_is_bsuid``: ``is_bsuid(to)`` when the caller knows it already (the send path)."""
+        if to is not None and (is_bsuid(to) if to_is_bsuid is None else to_is_bsuid):
             to, recipient = None, to
         if to is not None:
-            digits = to[1:] if to.startswith("+") else to
+            digits = to[1:] if to[:1] == "+" else to
             if not digits.isdigit() or not 5 <= len(digits) <= 15:
                 raise GraphError(100, f"Invalid parameter: to must be a phone number in E.164 digits, got {to!r}")
-            return self.get_or_create(digits)
+            customer = self._by_wa_id.get(digits)
+            if customer is None:
+                return self.get_or_create(digits)
+            self._by_wa_id.move_to_end(digits)  # ``get_or_create`` of a known customer, without name or username
+            return customer
         if recipient is None:
             raise GraphError(100, "The parameter to is required.", title="The parameter to is required.")
         customer = self._by_user_id.get(recipient)

@@ -94,8 +94,16 @@ def _patched(table: pa.Table, patches: dict[str, dict[str, Any]]) -> pa.Table:
     return table
 
 
+_COLUMN_GETTERS = [(operator.attrgetter(name), LEDGER_SCHEMA.field(name).type) for name in LEDGER_COLUMNS]
+
+
 def _entries_table(rows: list[LedgerEntry]) -> pa.Table:
-    return _table([entry.row() for entry in rows])
+    """The same table as ``_table([entry.row() for entry in rows])``, built a column at a time: no tuple per row
+    and no transpose. The spill thread runs this for every row the ledger ever holds, holding the GIL the send path
+    needs: 200,000 rows took ~4.5 µs a row of CPU by rows, ~1.1 µs by columns (December 2026, issue 21)."""
+    return pa.Table.from_arrays(
+        [pa.array(list(map(get, rows)), type=kind) for get, kind in _COLUMN_GETTERS], schema=LEDGER_SCHEMA
+    )
 
 
 PATCHABLE = ("reply_to_wamid", "inbound_delivered_at")  # the columns filled after a row was appended
@@ -239,7 +247,7 @@ class Ledger:
         tables = [
             _patched(pq.read_table(path), patches) for path, newest in segments if since is None or newest >= since
         ]
-        tables.append(_table([entry.row() for entry in pending if since is None or entry.arrived_at >= since]))
+        tables.append(_entries_table([entry for entry in pending if since is None or entry.arrived_at >= since]))
         table = pa.concat_tables(tables)
         if since is not None and len(tables) > 1:
             table = table.filter(pc.greater_equal(table["arrived_at"], since))

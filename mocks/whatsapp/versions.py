@@ -10,7 +10,7 @@
 - No version prefix is served by the newest usable version (for Meta: the app's dashboard setting).
 
 ``versions.enforce: false`` in the mock config restores the old behaviour (any ``vNN.N`` accepted as is).
-Every check is a dict lookup and two integer comparisons on the day number, cached per day.
+A version's answer is resolved once per day (a dict lookup on every later call of that day).
 """
 
 from __future__ import annotations
@@ -71,21 +71,32 @@ class VersionPolicy:
         self.pinned_day = None if today is None else _day(today)
         self._cached_day = -1
         self._oldest = self._newest = NEWEST
+        self._served: dict[tuple[int, int], tuple[int, int]] = {}  # on ``_cached_day``: asked -> served
         self.fallbacks: dict[str, str] = {}  # requested -> served, for the versions that were redirected
 
     def _usable_on(self, day: int) -> None:
         usable = [key for key, (start, end) in _TABLE.items() if start <= day and (end is None or day < end)]
         self._oldest, self._newest = (min(usable), max(usable)) if usable else (NEWEST, NEWEST)
         self._cached_day = day
+        self._served.clear()
 
     def serve(self, major: int, minor: int, now: float) -> tuple[int, int]:
-        """The version serving a call to ``v{major}.{minor}`` at Unix time ``now``; GraphError when unknown."""
-        key = (major, minor)
+        """The version serving a call to ``v{major}.{minor}`` at Unix time ``now``; GraphError when unknown.
+
+        Resolved once per version and day (the answer depends on nothing else): every send asks. Unknown versions
+        raise each time and are not remembered, so the memo holds at most the known and historic versions."""
         if not self.enforce:
-            return key
+            return (major, minor)
         day = self.pinned_day if self.pinned_day is not None else int(now // _DAY_S)
         if day != self._cached_day:
             self._usable_on(day)
+        key = (major, minor)
+        served = self._served.get(key)
+        if served is None:
+            served = self._served[key] = self._resolve(key, day)
+        return served
+
+    def _resolve(self, key: tuple[int, int], day: int) -> tuple[int, int]:
         dates = _TABLE.get(key)
         if dates is None:
             if key in HISTORIC:

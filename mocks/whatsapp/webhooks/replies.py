@@ -79,6 +79,8 @@ class ReplyTracker:
 
     def link(self, reply: LedgerEntry) -> str | None:
         """Fill ``reply``'s link columns if it answers a tracked inbound message; returns that wamid."""
+        if not self._inbound:  # every accepted send asks; nothing tracked (no customer wrote yet): nothing to link
+            return None
         key = (reply.phone_number_id, reply.wa_id or reply.recipient)
         wamid = reply.context_message_id or ""
         inbound = self._inbound.get(wamid)

@@ -6,6 +6,8 @@ import datetime as dt
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 
 from ground.clock import FakeClock
@@ -112,3 +114,61 @@ async def test_an_unknown_version_string_gets_graph_code_100_on_every_send_route
 
 async def test_graph_routes_follow_the_same_rule(mock_client: httpx.AsyncClient) -> None:
     assert (await mock_client.get(f"/v20.0/{PNID}")).status_code == 200
+
+
+# The policy resolves each version once a day and remembers it (every send asks): the memo must answer what a
+# policy without one answers, on any sequence of days, also across expiry dates and back.
+KNOWN_AND_NOT = st.sampled_from(
+    [(26, 0), (25, 0), (22, 0), (21, 0), (20, 0), (18, 0), (2, 8), (15, 0), (99, 0), (25, 3)]
+)
+DAYS = st.integers(min_value=19_000, max_value=21_500)  # 2022 to 2028: every release and expiry of the table
+
+
+def _fresh(major: int, minor: int, now: float, *, today: dt.date | None = None) -> tuple[int, int] | str:
+    try:
+        return VersionPolicy(today=today).serve(major, minor, now)
+    except GraphError as error:
+        return error.title or ""
+
+
+@given(calls=st.lists(st.tuples(KNOWN_AND_NOT, DAYS, st.floats(0.0, 86_399.0)), min_size=1, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_the_memo_answers_like_a_policy_without_one(calls: list[tuple[tuple[int, int], int, float]]) -> None:
+    policy = VersionPolicy()
+    for (major, minor), day, second in calls:
+        now = day * 86_400.0 + second
+        try:
+            answer: tuple[int, int] | str = policy.serve(major, minor, now)
+        except GraphError as error:
+            answer = error.title or ""
+        assert answer == _fresh(major, minor, now)
+
+
+def test_a_pinned_date_ignores_the_clock_with_the_memo_too() -> None:
+    pinned = VersionPolicy(today=dt.date(2026, 11, 2))
+    for now in (NOV_2026, NOV_2026 + 400 * 86_400.0, 0.0):
+        assert pinned.serve(20, 0, now) == (21, 0)
+        assert pinned.serve(26, 0, now) == (26, 0)
+
+
+async def test_a_version_that_expires_while_the_mock_runs_is_served_by_the_next_one_from_that_day() -> None:
+    clock = FakeClock(start=dt.datetime(2027, 1, 20, 23, 59, tzinfo=dt.UTC).timestamp())  # v21.0's last minute
+    config = MockConfig()
+    app = create_app(config, clock=clock, plugins=[])
+    open_window(app)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {config.auth.access_tokens[0]}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock", headers=headers) as client:
+        before = await client.post(f"/v21.0/{PNID}/messages", json=text())
+        clock.advance(120.0)  # 2027-01-21: v21.0 has expired
+        after = await client.post(f"/v21.0/{PNID}/messages", json=text())
+        again = await client.post(f"/v21.0/{PNID}/messages", json=text())
+        assert (await client.post("/_mock/reset", headers=ADMIN)).status_code == 200
+        open_window(app)
+        after_reset = await client.post(f"/v21.0/{PNID}/messages", json=text())
+        events = (await client.get("/_mock/events", headers=ADMIN)).json()["events"]
+    assert before.headers["facebook-api-version"] == "v21.0"
+    assert after.headers["facebook-api-version"] == again.headers["facebook-api-version"] == "v22.0"
+    assert after_reset.headers["facebook-api-version"] == "v22.0"
+    noted = [(e["requested"], e["served"]) for e in events if e["action"] == "expired_version_served"]
+    assert noted == [("v21.0", "v22.0")] * 2  # the first call after the expiry, and the first after the reset
