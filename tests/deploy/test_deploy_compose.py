@@ -121,6 +121,27 @@ class Stack:
         )
 
 
+def test_every_service_uses_the_local_image_and_never_pulls(tmp_path: Path) -> None:
+    """As docker-compose itself resolves the file (anchors merged, variables at their defaults): every service has
+    ``pull_policy: never`` and the locally built image. No engine needed: ``config`` only reads the file."""
+    require_system("docker-compose", shutil.which("docker-compose") is not None, "the compose file is resolved")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SCRMBENCH_", "DOCKER_"))}
+    resolved = subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE_FILE), "config"],
+        env={**environment, "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    services = yaml.safe_load(resolved.stdout)["services"]
+    assert set(SERVICES) | {"vendor-degrading", "finish"} <= set(services)
+    assert {name: (s["image"], s.get("pull_policy")) for name, s in services.items()} == {
+        name: ("scrmbench-python:local", "never") for name in services
+    }
+
+
 @pytest.mark.docker
 @pytest.mark.slow
 @pytest.mark.timeout(900)
