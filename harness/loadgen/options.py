@@ -16,10 +16,17 @@ from ground.errors import ScenarioError
 from scenarios.registry import names
 
 DEFAULT_MOCK_ADMIN_TOKEN = "mock-admin-token"  # the mock's documented development default (docs/contracts.md)
+# Locust binds its web UI (``--web-host``, default all interfaces) and a master (``--master-bind-host``, default
+# ``*``) to every interface; the web UI starts load with one click. Through this locustfile both default to
+# loopback (design.md, Safety): ``--web-host 0.0.0.0`` or ``--master-bind-host ADDRESS`` (or LOCUST_WEB_HOST,
+# LOCUST_MASTER_BIND_HOST, a config file) puts them on the network when the user asks.
+LOOPBACK_DEFAULTS = {"web_host": "127.0.0.1", "master_bind_host": "127.0.0.1"}
 
 
 def add_arguments(parser: Any) -> None:
-    """Register scrmbench's options on Locust's parser (``events.init_command_line_parser``)."""
+    """Register scrmbench's options on Locust's parser (``events.init_command_line_parser``), and make Locust's
+    own listening addresses default to loopback (``LOOPBACK_DEFAULTS``)."""
+    parser.set_defaults(**LOOPBACK_DEFAULTS)
     group = parser  # Locust's own add_argument knows include_in_web_ui; argument groups do not
     group.add_argument("--scenario", choices=names(), default="peak", include_in_web_ui=True, help="scenario to run")
     group.add_argument("--vendor", default="", include_in_web_ui=True, help="vendor profile YAML")
