@@ -7,9 +7,9 @@ twice, in separate processes (``harness.adapters.locust_probe``): a text send th
 the shared ``PooledExecutor`` the load users use, once with the recorder attached to ``events.request`` (rows to
 Parquet shards flushed every second) and once without. The order alternates between rounds so drift on the noisy
 machine hits both sides alike, and the mock's ledger is reset before each run. Each round gives one paired ratio
-(with ÷ without, run back to back); the result is the median of those ratios, printed last (goal ≥ 0.9, issue 21). Absolute
-requests/s vary with the machine; the ratio is the result. Every recorded run is also checked to have written
-exactly one row per request."""
+(with ÷ without, run back to back); the result is the median of those ratios, printed last (goal ≥ 0.9, issue
+21). Absolute requests/s vary with the machine; the ratio is the result. Every recorded run is also checked to have
+written exactly one row per request."""
 
 from __future__ import annotations
 

@@ -8,9 +8,10 @@ options once (:func:`spec_from_options`). Each process parses it once and keeps 
 (``harness.loadgen.context``).
 
 Secrets are never in it: the file holds the profile's public dict (env-var names, no dev default) and the path of
-the profile file it was read from; the profile itself is re-read from that file (the run's
-``vendor-profile.yaml``), whose loopback-only dev default a local process needs. The spawn message carries the
-whole profile, as ``--vendor-json`` did.
+the profile file it was read from; the profile itself is re-read from that file (the run's private copy of the
+effective profile, outside the results folder: ``harness.stack.services``), whose loopback-only dev default a
+local process needs; the results folder's ``vendor-profile.yaml`` is only its public form. The spawn message
+carries the whole profile, as ``--vendor-json`` did.
 
 No Locust import here: the runner writes the file outside Locust.
 """

@@ -5,7 +5,10 @@ the mock WhatsApp API and a reference vendor pointed at it and subscribe the ven
 ``container`` the mock and the reference vendor in a container scrmbench builds and owns, the run's ``primary``
 container; ``facade`` the mock and a BSP-shaped facade in front of it; ``mock`` the mock alone, which is then the
 target; ``none`` nothing, the profile as written). The *effective* profile (the real base URL and mock URL) goes
-into the results folder. Every URL is checked with ``ground.net.check_target`` before any request.
+into the results folder in its public form (``vendor-profile.yaml``, ``VendorProfile.public_dict()``: env-var
+names only, no ``dev_default``); the Locust processes read it whole from a private copy outside the results folder
+(``RunServices.profile_path``, removed when the run's services stop). Every URL is checked with
+``ground.net.check_target`` before any request.
 
 The run's seed reaches the mock twice: its top-level ``seed`` (BSUIDs, not-on-WhatsApp picks, faults) and the
 webhook engine's ``webhooks.seed`` (ladders, duplicates, reordering, simulated customers), so a run is
@@ -19,6 +22,8 @@ the load; with ``failover.method: proxy`` that one proxy serves both.
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +43,13 @@ from harness.stack.mock import MAX_MOCK_SHARDS, MOCK_ADMIN_TOKEN, check_mock_sha
 
 log = logging.getLogger(__name__)
 
+PUBLIC_PROFILE_FILE = "vendor-profile.yaml"  # in the run folder: the effective profile's public form
+
 
 @dataclass
 class RunServices:
     profile: VendorProfile
-    profile_path: Path
+    profile_path: Path  # the effective profile whole, for this machine's Locust processes; never in the results
     mock_url: str = ""
     mock: ServiceProcess | None = None
     vendor_handle: Any = None
@@ -195,11 +202,10 @@ def _start(
             )
         )
         effective, proxies = effective.model_copy(update={"base_url": endpoint.base_url}), {PRIMARY: endpoint.target}
-    path = run_dir / "vendor-profile.yaml"
-    path.write_text(yaml.safe_dump(effective.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    write_public_profile(effective, run_dir)
     return RunServices(
         effective,
-        path,
+        _private_profile(effective, stack),
         launched.mock_url,
         launched.mock,
         launched.handle,
@@ -212,9 +218,27 @@ def _start(
     )
 
 
+def write_public_profile(profile: VendorProfile, run_dir: Path) -> Path:
+    """``<run>/vendor-profile.yaml``: the profile's public form (``public_dict()``), what the results may hold."""
+    path = run_dir / PUBLIC_PROFILE_FILE
+    path.write_text(yaml.safe_dump(profile.public_dict(), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _private_profile(profile: VendorProfile, stack: ExitStack) -> Path:
+    """The effective profile whole (its loopback-only ``dev_default`` included), which the run's Locust processes
+    re-read (``RunSpec.profile_file``): in a folder only this user can read, removed when ``stack`` closes."""
+    folder = Path(tempfile.mkdtemp(prefix="scrmbench-profile-"))  # mode 0700
+    stack.callback(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / PUBLIC_PROFILE_FILE
+    path.write_text(yaml.safe_dump(profile.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    return path
+
+
 __all__ = [
     "MAX_MOCK_SHARDS",
     "MOCK_ADMIN_TOKEN",
+    "PUBLIC_PROFILE_FILE",
     "RUN_MOCK_CONFIG",
     "PlannedTarget",
     "RunServices",
@@ -222,4 +246,5 @@ __all__ = [
     "planned_targets",
     "run_mock_config",
     "start_services",
+    "write_public_profile",
 ]

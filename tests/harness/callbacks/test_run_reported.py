@@ -8,6 +8,7 @@ arrive within the drain.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,11 @@ def test_a_twilio_run_with_callbacks_gives_reported_and_accuracy_figures_and_sco
     assert not (run_dir / "vendor_events").exists()
     manifest = yaml.safe_load((run_dir / "manifest.json").read_text())
     assert manifest["callbacks"]["url"].endswith("/cb/<secret>")
-    secret = yaml.safe_load((run_dir / "vendor-profile.yaml").read_text())["options"]["status_callback"]
-    assert secret.rsplit("/", 1)[1] not in (run_dir / "manifest.json").read_text()
+    assert set(re.findall(r"/cb/([^\s\"/]+)", (run_dir / "manifest.json").read_text())) == {"<secret>"}
+    # The per-message callback URL carries the secret path: only the run's private profile copy holds it, never the
+    # results folder's vendor-profile.yaml (the profile's public form).
+    public = yaml.safe_load((run_dir / "vendor-profile.yaml").read_text())
+    assert "status_callback" not in public["options"] and "/cb/" not in (run_dir / "vendor-profile.yaml").read_text()
 
 
 def test_the_dishonest_reference_is_caught_by_its_documented_truth(tmp_path: Path) -> None:
