@@ -18,6 +18,9 @@ class _Recorder:
     def add_argument(self, *names: str, **_: object) -> None:
         self.flags.update(names)
 
+    def set_defaults(self, **_: object) -> None:  # Locust's own listening addresses (loopback by default)
+        pass
+
 
 def _scrmbench_flags(command: list[str]) -> set[str]:
     return {part for part in command if part.startswith("--")}
@@ -45,7 +48,8 @@ def test_every_scrmbench_option_in_the_deploy_files_exists() -> None:
     commands = [service["command"] for service in compose["services"].values()]
     for document in yaml.safe_load_all((DEPLOY / "kubernetes" / "scrmbench.yaml").read_text()):
         if document["kind"] in {"Deployment", "Job"}:
-            commands += [c["command"] for c in document["spec"]["template"]["spec"]["containers"]]
+            pod = document["spec"]["template"]["spec"]
+            commands += [c["command"] for c in [*pod.get("initContainers", []), *pod["containers"]]]
     for command in commands:
         unknown = _scrmbench_flags(command) - parser.flags - locust_own
         assert not unknown, (command, unknown)
@@ -54,5 +58,6 @@ def test_every_scrmbench_option_in_the_deploy_files_exists() -> None:
 def test_kubernetes_images_are_never_pulled() -> None:
     for document in yaml.safe_load_all((DEPLOY / "kubernetes" / "scrmbench.yaml").read_text()):
         if document["kind"] in {"Deployment", "Job"}:
-            for container in document["spec"]["template"]["spec"]["containers"]:
+            pod = document["spec"]["template"]["spec"]
+            for container in [*pod.get("initContainers", []), *pod["containers"]]:
                 assert container["imagePullPolicy"] == "Never"
