@@ -121,9 +121,17 @@ def test_broadcast_length_follows_recipients_and_rate() -> None:
 def test_default_criteria_are_valid_sla_criteria_for_analysis(name: str) -> None:
     from analysis.sla import sla_from_criteria
 
-    criteria = [c.as_dict() for c in get(name).plan().criteria]
-    spec = sla_from_criteria(f"{name} defaults", criteria, source=f"scenario:{name}")
-    assert spec is not None
+    defaults = get(name).plan().criteria
+    spec = sla_from_criteria(f"{name} defaults", [c.as_dict() for c in defaults], source=f"scenario:{name}")
+    assert spec.source == f"scenario:{name}"
+    # One criterion per default, in order, each with the id the SLA gives an unnamed criterion (metric,
+    # aggregation, scope: analysis/sla.py, SlaSpec), and the default's target, direction and weight unchanged.
+    assert [c.id for c in spec.criteria] == [
+        f"{d.metric}.{d.aggregation}" + (f".{d.scope}" if d.scope else "") for d in defaults
+    ]
+    assert [(c.metric, c.target, c.comparison, c.warn, c.weight, c.critical) for c in spec.criteria] == [
+        (d.metric, d.target, d.comparison, d.warn, d.weight, d.critical) for d in defaults
+    ]
 
 
 @pytest.mark.parametrize(

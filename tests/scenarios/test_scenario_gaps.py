@@ -105,18 +105,28 @@ def test_webhook_storm_sends_three_status_webhooks_per_outbound_message(tmp_path
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_peak_burst_delivers_n_customers_at_once_on_the_load_clock(tmp_path: Path) -> None:
-    burst, burst_at = 25, 2.0
+    burst, burst_at, duration_s = 25, 2.0, 5
     request = quiet_run_request(
         tmp_path,
         "peak",
-        overrides={"duration_s": 5, "rate": 4, "drain_s": 3, "burst_customers": burst, "burst_at_s": burst_at},
+        overrides={
+            "duration_s": duration_s,
+            "rate": 4,
+            "drain_s": 3,
+            "burst_customers": burst,
+            "burst_at_s": burst_at,
+        },
         seed=3,
     )
     run_dir = execute(request).run_dir
     (inject,) = [e for e in read_timeline(run_dir / "faults.jsonl") if e.action == "inject"]
     assert inject.fault == "customer-burst" and inject.ok and inject.params["count"] == burst
     first_slot = float(read_requests(run_dir).to_pandas()["scheduled_at"].min())
-    assert abs(inject.at - first_slot - burst_at) <= 0.5  # on the load's clock (first slot: 1/8 s after start)
+    # On the load's clock (first slot: 1/8 s after its start): not before burst_at after it (the harness's own
+    # clock starts earlier, so a burst timed on it would come early), and inside the load. How late within it
+    # depends on the machine and is not asserted.
+    offset = inject.at - first_slot
+    assert burst_at - 0.5 <= offset < duration_s, offset
     ledger = pq.read_table(run_dir / "ledger.parquet").to_pandas()
     inbound = ledger[ledger["direction"] == "inbound"]
     customer_slots = int((read_requests(run_dir).to_pandas()["operation"] == "customer_message").sum())

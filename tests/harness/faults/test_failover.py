@@ -1,18 +1,23 @@
 """Failover runs against the reference HA pair, checked against the fast-failover profile's truth.
 
 The truth (mocks/vendors/profiles.py): the front detects a killed primary by its active checks only, after
-``failure_threshold`` consecutive refused checks ``interval_s`` apart, so the switch falls between
-(threshold − 1) × interval and threshold × interval after the kill (where depends on when the kill lands between
-two checks). The tolerance above that is one check interval (the checks' own duration, the promote call, a busy
-machine), plus the resolution of what measures it (one request slot, one recovery bucket). Below it there is no
-tolerance beyond that resolution: a recovery faster than (threshold − 1) intervals means something other than
-the configured checks detected the kill (passive checks on proxied traffic did, until they were made opt-in).
+``failure_threshold`` consecutive refused checks ``interval_s`` apart, so the switch comes at the earliest
+(threshold − 1) × interval after the kill (the first refused check may land just after it). That lower bound holds
+on any machine: a busy one only makes checks later. Nothing faster than it is allowed beyond the resolution of
+what measures it (one request slot, one recovery bucket): a recovery sooner than (threshold − 1) intervals means
+something other than the configured checks detected the kill (passive checks on proxied traffic did, until they
+were made opt-in). The upper bound is the designed fault's own: service must be back before the fault's clear
+restarts the primary, otherwise it was the restart, not the failover, that restored it. How long after the
+(threshold − 1) intervals the switch comes depends on the machine's speed and is not asserted (no wall-clock
+bounds in tests; the fast-failover profile's timings are the product's truth, documented there).
 
 1. The fault runner kills the primary on schedule, a bounded load loop records every request, and the recovery
-   from ``faults.jsonl`` + those records lies in the truth's window and agrees with the front's switch time.
+   from ``faults.jsonl`` + those records lies between the truth's lower bound and the clear, and is ordered
+   consistently with the front's own events on the one shared wall clock: the first success ends after the
+   front detected the kill, the last failure started before the front switched.
 2. The real failover scenario (``harness.run.runner.execute``) on ``vendors/reference-ha-pair.yaml``: its own
-   records and fault timeline, through ``analysis.recovery``, give time to first success and sustained recovery
-   in the same window.
+   records and fault timeline, through ``analysis.recovery``, give time to detect before the earliest possible
+   switch, and time to first success and sustained recovery between that switch and the clear.
 """
 
 from __future__ import annotations
@@ -43,11 +48,10 @@ KILL_AT_S = 2.0
 RATE_PER_S = 20
 
 
-def truth_window(settings: dict[str, Any], resolution_s: float) -> tuple[float, float]:
-    """Where a client must see the first success after a kill: the switch window of the module docstring,
-    widened by the measurement's resolution below and by one check interval (+ resolution) above."""
-    interval, threshold = settings["interval_s"], settings["failure_threshold"]
-    return (threshold - 1) * interval - resolution_s, threshold * interval + interval + resolution_s
+def earliest_switch_s(settings: dict[str, Any], resolution_s: float) -> float:
+    """The soonest a client may see the first success after a kill (module docstring): (threshold − 1) check
+    intervals, less the measurement's resolution. A slow machine can only make it later."""
+    return (settings["failure_threshold"] - 1) * settings["interval_s"] - resolution_s
 
 
 @dataclass
@@ -72,14 +76,14 @@ def load_loop(url: str, clock: SystemClock, stop: threading.Event, records: list
             records.append(Record(started, clock.now(), ok))
 
 
-def recovery_s(records: list[Record], injected_at: float) -> tuple[float, int]:
-    """Seconds from the inject to the end of the first success after the last failure; and the failure count."""
+def client_recovery(records: list[Record], injected_at: float) -> tuple[Record, Record, int]:
+    """The last failed request after the inject, the first success after it, and the failure count."""
     after = [r for r in records if r.started_at >= injected_at]
     failures = [r for r in after if not r.ok]
     assert failures, "the kill was never seen by the client"
-    last_failure = max(r.started_at for r in failures)
-    first_ok = min((r for r in after if r.ok and r.started_at > last_failure), key=lambda r: r.started_at)
-    return first_ok.ended_at - injected_at, len(failures)
+    last_failure = max(failures, key=lambda r: r.started_at)
+    first_ok = min((r for r in after if r.ok and r.started_at > last_failure.started_at), key=lambda r: r.started_at)
+    return last_failure, first_ok, len(failures)
 
 
 def test_failover_recovery_matches_the_pairs_detection_time(reference_vendor: Any, tmp_path: Path) -> None:
@@ -101,25 +105,37 @@ def test_failover_recovery_matches_the_pairs_detection_time(reference_vendor: An
         loader.start()
         loader.join(RUN_S + 30)
         stop.set()
-        while not faults.done():
-            time.sleep(0.05)  # the runner finishes its schedule (until_s) and clears on its own
+        assert not loader.is_alive(), "the load loop did not end within RUN_S + 30 s"
+        # The runner finishes its schedule (until_s) and clears on its own: wait for that, with a deadline.
+        deadline = time.monotonic() + RUN_S + 30
+        while not faults.done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert faults.done(), "the fault runner did not finish its schedule within RUN_S + 30 s"
     timeline.close()
 
     events = read_timeline(tmp_path / "faults.jsonl")
     assert [(e.action, e.fault) for e in events] == [("inject", "process-kill"), ("clear", "process-kill")]
-    injected_at = events[0].at
-    measured_s, failures = recovery_s(records, injected_at)
+    injected_at, cleared_at = events[0].at, events[1].at
+    last_failure, first_ok, failures = client_recovery(records, injected_at)
+    measured_s = first_ok.ended_at - injected_at
 
     front_events = httpx.get(f"{pair.base_url}/_front/status", timeout=5).json()["events"]
+    detected_at = next(e["at"] for e in front_events if e["event"] == "detected" and e["backend"] == "primary")
     switched_at = next(e["at"] for e in front_events if e["event"] == "switched")
     switch_s = switched_at - injected_at
     print(f"recovery {measured_s:.2f} s after {failures} failures; the front switched after {switch_s:.2f} s")
 
-    # Detection took the configured checks: not sooner (no passive shortcut), not much later ...
-    low, high = truth_window(settings, resolution_s=1.0 / RATE_PER_S)
-    assert low <= measured_s <= high, (measured_s, (low, high))
-    # ... and what the client saw agrees with the front's own clock (one shared wall clock), within two slots.
-    assert abs(measured_s - switch_s) <= 2.0 / RATE_PER_S + 0.3
+    # Detection took the configured checks: not sooner (no passive shortcut), on the front's clock and the
+    # client's ...
+    low = earliest_switch_s(settings, resolution_s=1.0 / RATE_PER_S)
+    assert low <= switch_s, (switch_s, low)
+    assert low <= measured_s, (measured_s, low)
+    # ... the failover, not the primary's restart at the clear, brought service back ...
+    assert switched_at < cleared_at and first_ok.ended_at < cleared_at, (switch_s, measured_s, cleared_at - injected_at)
+    # ... and what the client saw is ordered with the front's own events (one shared wall clock): it was served
+    # again only after the front had detected the kill, and nothing it started after the switch failed.
+    assert detected_at <= first_ok.ended_at, (detected_at - injected_at, measured_s)
+    assert last_failure.started_at <= switched_at, (last_failure.started_at - injected_at, switch_s)
     assert pair.primary.alive()  # cleared: the primary was started again
 
 
@@ -156,14 +172,17 @@ def test_failover_scenario_recovery_matches_the_profiles_detection_time(tmp_path
 
     front = PROFILES.get("fast-failover")(DEFAULT_TIME_SCALE).front
     assert front is not None and not front.passive_checks
-    # The client saw the kill at once (the first slot or two after it) ...
+    clears = [e for e in run.faults if e.action == "clear"]
+    assert [(e.fault, e.ok) for e in clears] == [("process-kill", True)]
+    down_s = clears[0].at - kills[0].at  # the designed outage: the primary is restarted at its clear
+    low = earliest_switch_s(front.model_dump(), resolution_s=BUCKET_S + 1 / SCENARIO_RATE)
+    # The client saw the kill while the front was still on the dead primary (before it could have switched) ...
     assert result["errors_during_fault"] > 0
-    assert result["ttd_s"] <= 2 / SCENARIO_RATE + BUCKET_S
-    # ... and was served again, for good, inside the truth's window: first success and sustained recovery
-    # both sit on the switch (sustained may wait one more slot for the last in-flight failure).
-    low, high = truth_window(front.model_dump(), resolution_s=BUCKET_S + 1 / SCENARIO_RATE)
+    assert result["ttd_s"] < low, (result["ttd_s"], low)
+    # ... and was served again, for good, after the configured checks (not sooner) and by the failover, before
+    # the primary's restart at the clear (sustained may wait one more slot for the last in-flight failure).
     assert result["recovered"], result
-    assert low <= result["ttr_first_s"] <= high, (result["ttr_first_s"], (low, high))
-    assert low <= result["ttr_sustained_s"] <= high, (result["ttr_sustained_s"], (low, high))
+    assert low <= result["ttr_first_s"] < down_s, (result["ttr_first_s"], (low, down_s))
+    assert low <= result["ttr_sustained_s"] < down_s, (result["ttr_sustained_s"], (low, down_s))
     assert result["ttr_sustained_s"] >= result["ttr_first_s"]
     assert result["lost_messages"] == 0  # fast-failover's durable queue: nothing acknowledged is lost

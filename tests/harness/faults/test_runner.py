@@ -107,8 +107,12 @@ def test_cancel_mid_run_clears_active_faults(flags: FaultRegistry, flag_board: B
 
     async def main() -> None:
         task = asyncio.create_task(runner.run())
-        while not fake_clock.holding.is_set():
+        deadline = asyncio.get_running_loop().time() + 10.0
+        for _ in range(10_000):  # bounded in count and time: the runner reaches its long wait in a few turns
+            if fake_clock.holding.is_set() or asyncio.get_running_loop().time() > deadline:
+                break
             await asyncio.sleep(0.001)
+        assert fake_clock.holding.is_set(), "the runner never reached its long wait"
         assert flag_board.active == {"a"}
         task.cancel()  # what asyncio.run does on Ctrl-C
         with pytest.raises(asyncio.CancelledError):

@@ -48,25 +48,41 @@ def test_a_slowed_real_mock_sheds_past_max_in_flight_and_keeps_its_control_plane
     config = MockConfig(max_in_flight=4, limits=LimitsConfig(enabled=False))
     server = start_mock_server(config, tmp_path)
     base = server.base_url
+    latency_ms = 1_000  # holds the admitted sends long enough for the control plane to be asked mid-burst
     try:
-        fault = httpx.post(f"{base}/_mock/faults", json={"kind": "latency", "ms": 300}, headers=ADMIN).json()
+        fault = httpx.post(f"{base}/_mock/faults", json={"kind": "latency", "ms": latency_ms}, headers=ADMIN).json()
 
-        async def burst() -> tuple[list[httpx.Response], httpx.Response]:
+        async def burst() -> tuple[list[httpx.Response], dict[str, int], bool]:
             limits = httpx.Limits(max_connections=40)
-            async with httpx.AsyncClient(base_url=base, headers=GRAPH, limits=limits, timeout=30) as client:
+            async with (
+                httpx.AsyncClient(base_url=base, headers=GRAPH, limits=limits, timeout=30) as client,
+                httpx.AsyncClient(base_url=base, headers=ADMIN, timeout=5) as admin,
+            ):
                 sends = [client.post(SEND, json=template(to=f"4915{i:08d}")) for i in range(40)]
-                answers = asyncio.gather(*sends)
-                await asyncio.sleep(0.05)  # let the sends arrive, then ask the control plane mid-burst
-                control = await client.get("/_mock/stats", headers=ADMIN)
-                return await answers, control
+                answers = asyncio.ensure_future(asyncio.gather(*sends))
+                # Poll the control plane (its own client, not queued behind the sends) until the mock is at its
+                # in-flight limit: it has shed a send. Bounded in count and time.
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 10.0
+                control: dict[str, int] = {}
+                for _ in range(500):
+                    answer = await admin.get("/_mock/stats")
+                    assert answer.status_code == 200
+                    control = answer.json()
+                    if control["shed"] > 0 or loop.time() > deadline:
+                        break
+                    await asyncio.sleep(0.02)
+                mid_burst = not answers.done()  # the admitted sends were still held when the control plane answered
+                return await answers, control, mid_burst
 
-        answers, control = asyncio.run(burst())
+        answers, control, mid_burst = asyncio.run(burst())
         statuses = [answer.status_code for answer in answers]
         shed = [answer for answer in answers if answer.status_code == 503]
+        assert control["shed"] > 0, "the mock never reached its in-flight limit within 10 s"
+        assert mid_burst, "the control plane answered only after the burst"
         assert statuses.count(200) >= 4 and shed, statuses
         assert set(statuses) <= {200, 503}
         assert all(error_of(answer)["code"] == 133004 and answer.headers["retry-after"] == "1" for answer in shed)
-        assert control.status_code == 200
         httpx.delete(f"{base}/_mock/faults/{fault['id']}", headers=ADMIN)
         after = httpx.post(f"{base}{SEND}", json=template(to="4915999999999"), headers=GRAPH)
         assert after.status_code == 200

@@ -14,7 +14,7 @@ from ground.services import ServiceProcess
 from harness.cli import main
 from harness.faults import REGISTRY, FaultTargets, FaultTimeline, ProxyTarget
 from harness.faults.proxy import ProxyClient, ProxyServer
-from tests.fixtures.proxy import sync_round_trip, threaded_echo
+from tests.fixtures.proxy import fastest_round_trip, sync_round_trip, threaded_echo
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,22 +31,23 @@ def test_proxy_and_toxic_lifecycle_through_the_api(api: tuple[ProxyServer, Proxy
     listen = f"127.0.0.1:{free_port()}"
     created = client.create_proxy("vendor", listen, upstream)
     assert created["listen"] == listen and created["enabled"] is True
-    assert sync_round_trip(listen) >= 0
+    assert fastest_round_trip(listen) < 0.3  # the echo comes back through the proxy; the baseline, no toxic
 
-    toxic = client.add_toxic("vendor", {"type": "latency", "attributes": {"latency": 150}})
+    toxic = client.add_toxic("vendor", {"type": "latency", "attributes": {"latency": 300}})
     assert toxic["name"] == "latency_downstream" and toxic["stream"] == "downstream"
-    assert sync_round_trip(listen) >= 0.15
+    assert sync_round_trip(listen) >= 0.3  # the proxy cannot deliver before the toxic's latency
     assert client.update_toxic("vendor", "latency_downstream", {"attributes": {"latency": 1}})["attributes"] == {
         "latency": 1
     }
     assert [t["name"] for t in client.toxics("vendor")] == ["latency_downstream"]
+    assert fastest_round_trip(listen) < 0.3  # the update took effect on new connections
 
     client.set_enabled("vendor", False)
     with pytest.raises(ConnectionRefusedError):
         sync_round_trip(listen)
     client.reset()  # re-enables and removes every toxic
     assert client.proxy("vendor")["toxics"] == [] and client.proxy("vendor")["enabled"] is True
-    assert sync_round_trip(listen) >= 0
+    assert fastest_round_trip(listen) < 0.3  # relays again, with no toxic in the way
     client.delete_proxy("vendor")
     assert client.proxies() == {}
 
@@ -89,20 +90,22 @@ def test_proxy_faults_inject_and_clear(
     targets = FaultTargets(proxies={"vendor": ProxyTarget(control, "vendor")})
     timeline = FaultTimeline(tmp_path / "faults.jsonl")
 
-    latency = REGISTRY.get("proxy-latency").create({"latency": 150, "stream": "upstream"}, targets, "vendor")
+    assert fastest_round_trip(listen) < 0.3  # the baseline, before the fault
+    latency = REGISTRY.get("proxy-latency").create({"latency": 300, "stream": "upstream"}, targets, "vendor")
     timeline.apply(latency, "inject", "l1")
-    assert sync_round_trip(listen) >= 0.15
+    assert sync_round_trip(listen) >= 0.3
     timeline.apply(latency, "clear", "l1")
     assert client.toxics("vendor") == []
+    assert fastest_round_trip(listen) < 0.3  # cleared: the latency is gone
 
     down = REGISTRY.get("proxy-down").create({}, targets, "vendor")
     timeline.apply(down, "inject", "d1")
     with pytest.raises(ConnectionRefusedError):
         sync_round_trip(listen)
     timeline.apply(down, "clear", "d1")
-    assert sync_round_trip(listen) >= 0
+    sync_round_trip(listen)  # accepts and relays again: raises ConnectionRefusedError, as above, otherwise
     assert [e.action for e in timeline.events] == ["inject", "clear", "inject", "clear"]
-    assert timeline.events[0].params["latency"] == 150 and timeline.events[0].target == "proxy:vendor"
+    assert timeline.events[0].params["latency"] == 300 and timeline.events[0].target == "proxy:vendor"
 
 
 def test_proxy_fault_on_a_missing_proxy_is_recorded_and_raised(
@@ -129,9 +132,9 @@ def test_cli_serves_a_proxy_and_its_api(tmp_path: Path) -> None:
             log_path=tmp_path / "proxy.log",
         )
         with service, ProxyClient(f"http://127.0.0.1:{api_port}") as client:
-            assert sync_round_trip(f"127.0.0.1:{listen_port}") >= 0
-            client.add_toxic("vendor", {"type": "latency", "attributes": {"latency": 120}})
-            assert sync_round_trip(f"127.0.0.1:{listen_port}") >= 0.12
+            assert fastest_round_trip(f"127.0.0.1:{listen_port}") < 0.3  # relays; the baseline, no toxic
+            client.add_toxic("vendor", {"type": "latency", "attributes": {"latency": 300}})
+            assert sync_round_trip(f"127.0.0.1:{listen_port}") >= 0.3
             assert list(client.proxies()) == ["vendor"]
 
 
