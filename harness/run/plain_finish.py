@@ -82,9 +82,9 @@ def check_mock_url(mock_url: str) -> str:
 
 def finish(run_dir: Path, mock_url: str) -> tuple[bool, list[str]]:
     """Export the mock's records into ``run_dir``; returns whether the manifest is now complete, and why not."""
-    mock_url = check_mock_url(mock_url)
+    base_url = check_mock_url(mock_url)
     manifest = read_run_manifest(run_dir)
-    export_problems = export_mock_records_from(mock_url, run_dir)
+    export_problems = export_mock_records_from(base_url, run_dir)
     notes = [note for note in _notes(manifest) if not note.startswith(LEDGER_NOTE)]
     if export_problems:
         notes += export_problems
