@@ -27,7 +27,7 @@ from ground.net import check_target
 from ground.paths import run_folder
 from ground.records import RunManifest
 from ground.secrets import redact
-from harness.results import complete_manifest
+from harness.results import complete_manifest, disk_guard
 from harness.run.shards import missing_worker_notes, missing_workers
 from harness.run.steps import export_mock_records_from
 
@@ -95,7 +95,10 @@ def finish(run_dir: Path, mock_url: str) -> tuple[bool, list[str]]:
     gone = missing_worker_notes(missing)
     notes += [note for note in gone if note not in notes]
     problems = export_problems + [note for note in notes if note.startswith(PHASES_NOTE)] + gone
-    complete_manifest(run_dir, ended_at=ended, complete=not problems, notes=notes, missing_workers=missing)
+    try:
+        complete_manifest(run_dir, ended_at=ended, complete=not problems, notes=notes, missing_workers=missing)
+    except OSError as exc:  # a full disk or a folder made read-only since: the harness's failure, named (exit 3)
+        raise disk_guard(run_dir, exc) from exc
     return not problems, problems
 
 
