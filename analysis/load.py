@@ -3,7 +3,8 @@
 A run that was cut short still loads: a missing ``manifest.json``, ledger or fault log, an unreadable (truncated)
 last request shard, or ``complete: false`` in the manifest all mark the run ``partial`` with one plain reason
 each, so the scorecard can say what is missing instead of failing. Only a folder with neither a manifest nor a
-single readable request shard cannot be analysed (``AnalysisError``, exit 3).
+single readable request shard cannot be analysed (``AnalysisError``, exit 3); a path that is no folder at all is
+bad input (``ConfigError`` naming ``RUN_DIR``, exit 2).
 
 The harness's health samples (``health.parquet`` and ``health/*.parquet``) are optional: without them the harness
 was "not measured" (``has_health`` false), which never makes a run partial.
@@ -36,6 +37,7 @@ from pydantic import ValidationError
 
 from analysis.accounting import WEBHOOK_EVICTION_ATTR
 from ground.errors import AnalysisError
+from ground.paths import run_folder
 from ground.records import (
     AGENT_EVENT_SCHEMA,
     HEALTH_SCHEMA,
@@ -542,14 +544,12 @@ def load_run(folder: Path | str, *, columns: tuple[str, ...] | None = None) -> R
     ``columns`` limits the request columns read (default: all of ``REQUEST_SCHEMA``); when given, the ledger is
     read with ``LEDGER_ANALYSIS_COLUMNS`` only.
     """
+    folder = run_folder(folder)  # a wrong path is the user's input (exit 2), a damaged folder the harness's (3)
     use_retaining_allocator()
-    folder = Path(folder)
     vendor_events, events_skipped = read_vendor_events(folder)
     if columns is not None and vendor_events is not None and "vendor_message_id" not in columns:
         columns = (*columns, "vendor_message_id")  # the vendor's reports join the sends by its message id
     schema = REQUEST_SCHEMA if columns is None else pa.schema([REQUEST_SCHEMA.field(name) for name in columns])
-    if not folder.is_dir():
-        raise AnalysisError(f"{folder}: not a folder. Fix: give the path of one run's results folder.")
     reasons: list[str] = []
     read = _read_request_shards(folder, reasons, schema)
     requests = read if read is not None else empty_frame(schema)

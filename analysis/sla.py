@@ -47,18 +47,21 @@ harness-bound one ("harness-bound: the load generator was saturated for 37% of t
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from analysis.harness_health import HarnessHealth
 from analysis.sla_metrics import METRICS, Evidence, Measurement, aggregation_allowed, under_vendor_cpu
 from analysis.units import format_value
 from ground.errors import ConfigError
 from ground.loading import load_model, parse_yaml, validate
+from plan.operations import OPERATIONS
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "not_applicable"]
 POINTS: dict[str, float] = {"pass": 1.0, "warn": 0.5, "fail": 0.0}
@@ -66,7 +69,17 @@ VERDICTS = ("PASS", "CONDITIONAL", "FAIL", "INCONCLUSIVE", "INCOMPLETE")
 PRESETS = ("standard", "enterprise")
 
 
+# What a criterion's ``scope.operation`` may name: the recorded ``operation`` of a request (``plan.operations``).
+SCOPE_OPERATIONS: tuple[str, ...] = (*OPERATIONS, "customer_message")
+
+
 class Scope(BaseModel):
+    """What a criterion measures: one operation, one scenario, one fault, the seconds of high vendor CPU.
+
+    ``operation`` is checked here against ``plan.operations``; ``scenario`` and ``fault`` name scenarios and
+    faults that live above analysis, so the harness checks them where it loads an SLA (``check_scope_names``).
+    A typo in any of them would otherwise make the criterion "not applicable" and drop its target in silence."""
+
     model_config = ConfigDict(extra="forbid")
 
     operation: str | None = None
@@ -75,6 +88,15 @@ class Scope(BaseModel):
     # Only the seconds the vendor's processes used at least this much CPU (% of one core, summed over its
     # processes, as ``top`` shows it), e.g. market figure #10 "95% delivery at 85% CPU". Rate metrics only.
     when_vendor_cpu_at_least: float | None = Field(default=None, gt=0, le=100_000)
+
+    @field_validator("operation")
+    @classmethod
+    def _known_operation(cls, value: str | None) -> str | None:
+        if value is not None and value not in SCOPE_OPERATIONS:
+            raise PydanticCustomError(
+                "unknown_name", "unknown operation; the operations are {names}", {"names": ", ".join(SCOPE_OPERATIONS)}
+            )
+        return value
 
 
 class CriterionSpec(BaseModel):
@@ -92,8 +114,13 @@ class CriterionSpec(BaseModel):
     weight: float = Field(1.0, gt=0, le=1000)
     critical: bool = False
     min_samples: int = Field(1, ge=0)
-    scope: Scope | str | None = None  # a bare string is an operation name
+    scope: Scope | None = None  # a bare string is an operation name
     source: str = ""
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _bare_operation(cls, value: Any) -> Any:
+        return {"operation": value} if isinstance(value, str) else value
 
     @field_validator("target", "warn")
     @classmethod
@@ -158,8 +185,6 @@ class CriterionSpec(BaseModel):
 
     @property
     def scope_model(self) -> Scope:
-        if isinstance(self.scope, str):
-            return Scope(operation=self.scope)
         return self.scope or Scope()
 
 
@@ -201,6 +226,33 @@ class SlaSpec(BaseModel):
                 criterion.id = f"{criterion.id}.{index + 1}"
             seen.add(criterion.id)
         return self
+
+
+@dataclass(frozen=True)
+class ScopeNames:
+    """The scenario and fault names a criterion's scope may name. Analysis sits below the scenarios and the
+    faults, so the harness passes them where it loads an SLA (``harness.config.sla.scope_names``)."""
+
+    scenarios: tuple[str, ...]
+    faults: tuple[str, ...]
+
+
+def check_scope_names(spec: SlaSpec, names: ScopeNames) -> SlaSpec:
+    """``spec`` when every ``scope.scenario`` and ``scope.fault`` is a known name; a ``ConfigError`` naming the
+    SLA, the criterion's field, the name and the known ones otherwise (a typo must not drop a target)."""
+    for index, criterion in enumerate(spec.criteria):
+        scope = criterion.scope_model
+        for key, known in (("scenario", names.scenarios), ("fault", names.faults)):
+            value = getattr(scope, key)
+            if value is not None and value not in known:
+                raise ConfigError(
+                    f"unknown {key}: the criterion {criterion.id!r} would never apply and its target would be dropped",
+                    source=spec.source or None,
+                    field=f"criteria.{index}.scope.{key}",
+                    value=value,
+                    fix=f"use one of: {', '.join(sorted(known))}",
+                )
+    return spec
 
 
 def load_sla(path: Path | str) -> SlaSpec:

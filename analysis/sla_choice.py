@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.load import RunData
-from analysis.sla import SlaSpec, load_preset, resolve_sla, sla_from_criteria
+from analysis.sla import ScopeNames, SlaSpec, check_scope_names, load_preset, resolve_sla, sla_from_criteria
 from ground.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -80,13 +80,21 @@ def scenario_sla(run: RunData, scenario_criteria: ScenarioCriteria | None = None
     return load_preset("standard").model_copy(update={"notes": notes})
 
 
-def choose_sla(run: RunData, option: str | None, scenario_criteria: ScenarioCriteria | None = None) -> SlaSpec:
+def choose_sla(
+    run: RunData,
+    option: str | None,
+    scenario_criteria: ScenarioCriteria | None = None,
+    names: ScopeNames | None = None,
+) -> SlaSpec:
     """``option`` (a preset name or an SLA file), else the manifest's SLA (a relative path read beside the run
-    first), else ``scenario_sla``."""
+    first), else ``scenario_sla``. With ``names`` (``harness.config.sla.scope_names``), a criterion scoped to an
+    unknown scenario or fault is a ``ConfigError`` (``check_scope_names``)."""
     if option:
-        return resolve_sla(option)
-    if run.manifest.sla:
+        spec = resolve_sla(option)
+    elif run.manifest.sla:
         ref = run.manifest.sla
         beside = run.path / ref
-        return resolve_sla(str(beside) if not Path(ref).is_absolute() and beside.exists() else ref)
-    return scenario_sla(run, scenario_criteria)
+        spec = resolve_sla(str(beside) if not Path(ref).is_absolute() and beside.exists() else ref)
+    else:
+        spec = scenario_sla(run, scenario_criteria)
+    return spec if names is None else check_scope_names(spec, names)

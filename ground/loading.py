@@ -36,6 +36,7 @@ _FIX_BY_ERROR_TYPE = {
     "url_parsing": "give a full URL such as http://127.0.0.1:8900",
     "dict_type": "give a mapping of key: value lines",
     "list_type": "give a list (lines starting with '- ')",
+    "unknown_name": "use one of the names listed",
 }
 
 
@@ -78,8 +79,24 @@ def read_yaml(path: Path | str) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ConfigError("the file does not exist", source=str(path), fix="check the path") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"the file cannot be read ({exc})", source=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise ConfigError("this is a folder, not a file", source=str(path), fix="give the YAML file's path") from exc
+    except PermissionError as exc:
+        raise ConfigError(
+            "the file cannot be read (permission denied)",
+            source=str(path),
+            fix="make it readable by this user (chmod u+r) or copy it somewhere you can read",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"the file is not UTF-8 text (byte {exc.start})", source=str(path), fix="save it as UTF-8 text"
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"the file cannot be read ({exc.strerror or type(exc).__name__})",
+            source=str(path),
+            fix="check the path, the file's permissions and the disk",
+        ) from exc
     return parse_yaml(text, source=str(path))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from ground.errors import TargetRefused
@@ -76,3 +76,24 @@ def free_port_run(count: int, host: str = "127.0.0.1", *, attempts: int = 50) ->
             continue
         return base
     raise OSError(f"no run of {count} free consecutive ports found on {host} in {attempts} attempts")
+
+
+MAX_PORT = 65_535
+
+
+def port_parser(minimum: int = 1) -> Callable[[str], int]:
+    """A CLI option's parser (typer's ``parser=``): a TCP port from ``minimum`` to 65535 (``minimum`` 0 lets the
+    OS pick a free one). Its ``ValueError`` becomes the CLI's usage error naming the option, the value and the
+    range (exit 2): a port out of range is never handed to the resolver, which would bind another one silently
+    (``getaddrinfo`` maps 99999 to 34463 and 65536 to 0)."""
+
+    def parse(text: str) -> int:
+        try:
+            port = int(text)
+        except ValueError:
+            port = -1
+        if not minimum <= port <= MAX_PORT:
+            raise ValueError(f"{text!r} is not a TCP port: use a whole number from {minimum} to {MAX_PORT}")
+        return port
+
+    return parse

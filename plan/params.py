@@ -6,11 +6,14 @@ constraints, checked at the edge (``scenarios.base.Scenario.params``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import yaml
 from pydantic import ConfigDict, Field
 
 from ground.durations import HumanDurations
+from ground.errors import ScenarioError
 from plan.load import ArrivalName, LoadModel
 
 MAX_DURATION_S = 7 * 24 * 3600  # every scenario is bounded in time (design.md, Safety)
@@ -48,3 +51,25 @@ class ScenarioParams(HumanDurations):
             "drain_s": self.drain_s,
         }
         return {**fields, **overrides}
+
+
+PARAM_FIX = "quote the value, e.g. --param 'text=\"@x\"' or --param 'tags=[a, b]'"
+
+
+def parse_param_items(items: Iterable[str]) -> dict[str, Any]:
+    """``scrmbench run --param KEY=VALUE`` items as overrides; each value is read as YAML (``rate=20`` is a number,
+    ``drain_s=30s`` a string the scenario parses). A malformed item is a ``ScenarioError`` naming it and the fix;
+    the scenario then checks names and bounds (``scenarios.base.Scenario.params``)."""
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError("expected KEY=VALUE", field="--param", value=item, fix="write e.g. --param rate=20")
+        try:
+            parsed[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise ScenarioError(
+                f"the value is not valid YAML ({problem})", field="--param", value=item, fix=PARAM_FIX
+            ) from None
+    return parsed

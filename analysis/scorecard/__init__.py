@@ -14,6 +14,7 @@ from analysis.scorecard.charts import build_charts
 from analysis.scorecard.headtohead import head_to_head, run_comparison
 from analysis.scorecard.inputs import RunBundle, load_bundles
 from analysis.scorecard.model import Scorecard
+from analysis.sla import ScopeNames
 from analysis.sla_choice import ScenarioCriteria
 
 __all__ = ["RunBundle", "Scorecard", "make_scorecard", "scorecard_from_bundles"]
@@ -32,8 +33,10 @@ def make_scorecard(
     sla: str | None = None,
     title: str = "SCRM vendor trial",
     scenario_criteria: ScenarioCriteria | None = None,
+    scope_names: ScopeNames | None = None,
 ) -> Scorecard:
     """``scenario_criteria`` (``scenarios.registry.default_criteria``) scores a never-scored run as
-    ``scrmbench score`` would, by its scenario's own criteria."""
-    bundles = load_bundles(paths, sla=sla, scenario_criteria=scenario_criteria)
+    ``scrmbench score`` would, by its scenario's own criteria; ``scope_names`` (``harness.config.sla.scope_names``)
+    refuses an SLA criterion scoped to an unknown scenario or fault, as ``scrmbench score`` does."""
+    bundles = load_bundles(paths, sla=sla, scenario_criteria=scenario_criteria, scope_names=scope_names)
     return scorecard_from_bundles(bundles, title=title)

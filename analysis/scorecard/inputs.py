@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.load import RunData, load_run
+from analysis.sla import ScopeNames
 from analysis.sla_choice import ScenarioCriteria, choose_sla
 from analysis.summary import build_summary
 from ground.errors import AnalysisError, ConfigError
@@ -76,32 +77,35 @@ def _read_summary(file: Path) -> dict[str, Any]:
     return data
 
 
-def load_bundle(path: Path, *, sla: str | None = None, scenario_criteria: ScenarioCriteria | None = None) -> RunBundle:
+def load_bundle(
+    path: Path,
+    *,
+    sla: str | None = None,
+    scenario_criteria: ScenarioCriteria | None = None,
+    scope_names: ScopeNames | None = None,
+) -> RunBundle:
     """Load one results folder; a wrong path is the user's input (exit 2), a damaged folder the harness's (3).
 
     Its ``summary.json`` is used as written unless ``sla`` asks for scoring against another SLA, or the run
     has never been scored; then the SLA is the one ``scrmbench score`` would use (``analysis.sla_choice``), the
-    scenario's own criteria coming from ``scenario_criteria``.
+    scenario's own criteria coming from ``scenario_criteria``, the scope names it may use from ``scope_names``.
     """
-    if not path.is_dir():
-        raise ConfigError(
-            "not a results folder",
-            field="RUN_DIR",
-            value=str(path),
-            fix="pass a folder under results/ written by `scrmbench run`",
-        )
-    data = load_run(path)
+    data = load_run(path)  # a path that is no folder is refused there (ConfigError naming RUN_DIR, exit 2)
     file = path / "summary.json"
     if file.is_file() and sla is None:
         summary = _read_summary(file)
         if summary.get("sla") is not None:
             return RunBundle(data, summary)
-    return RunBundle(data, build_summary(data, sla=choose_sla(data, sla, scenario_criteria)))
+    return RunBundle(data, build_summary(data, sla=choose_sla(data, sla, scenario_criteria, scope_names)))
 
 
 def load_bundles(
-    paths: list[Path], *, sla: str | None = None, scenario_criteria: ScenarioCriteria | None = None
+    paths: list[Path],
+    *,
+    sla: str | None = None,
+    scenario_criteria: ScenarioCriteria | None = None,
+    scope_names: ScopeNames | None = None,
 ) -> list[RunBundle]:
     if not paths:
         raise ConfigError("no results folder given", field="RUN_DIR", fix="pass one or more folders under results/")
-    return [load_bundle(p, sla=sla, scenario_criteria=scenario_criteria) for p in paths]
+    return [load_bundle(p, sla=sla, scenario_criteria=scenario_criteria, scope_names=scope_names) for p in paths]

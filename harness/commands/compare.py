@@ -18,6 +18,8 @@ from analysis.rates import load_rate_card
 from analysis.sla_choice import choose_sla
 from analysis.summary import AnalysisOptions, build_summary
 from ground.errors import ConfigError
+from ground.paths import output_file, run_folder
+from harness.config.sla import scope_names
 from scenarios.registry import default_criteria
 
 COMPARE_EPILOG = """Examples:
@@ -57,14 +59,17 @@ def compare_command(
             fix="give two or more results folders",
         )
     card = load_rate_card(rate_card)  # a bad card is refused (exit 2) before any run is loaded
+    for run_dir in run_dirs:  # so is a wrong folder or output path, before the first run is scored
+        run_folder(run_dir)
+    target = output_file(output or Path(run_dirs[0]).resolve().parent / "comparison.json")
     options = AnalysisOptions(rate_card=card)
+    names = scope_names()
     inputs = []
     for run_dir in run_dirs:
         run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
-        summary = build_summary(run, sla=choose_sla(run, sla, default_criteria), options=options)
+        summary = build_summary(run, sla=choose_sla(run, sla, default_criteria, names), options=options)
         inputs.append(RunInput(summary, _latency_sample(run)))
     result = compare(inputs)
-    target = output or Path(run_dirs[0]).resolve().parent / "comparison.json"
     write_json(target, result)
     write_csv(
         target.with_suffix(".csv"),

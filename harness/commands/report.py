@@ -13,9 +13,11 @@ from rich.table import Table
 from analysis.scorecard import Scorecard, make_scorecard, render
 from analysis.scorecard.browser import find_chromium, print_pdf
 from ground.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ConfigError
+from ground.paths import output_file, run_folder
 from harness import bakeoff
 from harness.bakeoff_jobs import Job
 from harness.commands.score import VERDICT_STYLE  # the same five verdicts and colours as `scrmbench score`
+from harness.config.sla import scope_names
 from harness.doctor import run_checks
 from scenarios.registry import default_criteria
 
@@ -83,9 +85,13 @@ def report_command(
     """Build the scorecard of one or more runs: verdicts, headline figures, criteria, evidence, conditions."""
     if fmt not in render.FORMATS:
         raise ConfigError("unknown report format", field="--format", value=fmt, fix="use html, md, json or csv")
+    for run_dir in run_dirs:  # a wrong folder or output path is refused before any run is loaded (exit 2)
+        run_folder(run_dir)
+    if output is not None:
+        output_file(output)
     console = Console()
-    card = make_scorecard(run_dirs, sla=sla, title=title, scenario_criteria=default_criteria)
-    written = write_scorecard(card, output or default_output(run_dirs, fmt), fmt, pdf, console)
+    card = make_scorecard(run_dirs, sla=sla, title=title, scenario_criteria=default_criteria, scope_names=scope_names())
+    written = write_scorecard(card, output_file(output or default_output(run_dirs, fmt)), fmt, pdf, console)
     print_verdicts(console, card)
     for path in written:
         console.print(f"scorecard: [bold]{path}[/]", highlight=False)

@@ -16,6 +16,7 @@ from rich.table import Table
 from ground.durations import duration_parser
 from ground.errors import EXIT_HARNESS_ERROR, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_SLA_FAILED, ScenarioError
 from ground.net import is_loopback
+from plan.params import parse_param_items
 
 RUN_EPILOG = """Examples:
 
@@ -96,7 +97,7 @@ def run(
             value=master_host,
             fix="pass --master-host with an address the load machines can reach",
         )
-    overrides: dict[str, object] = _parse_params(param)
+    overrides: dict[str, object] = parse_param_items(param)
     if duration is not None:
         overrides["duration_s"] = duration
     if rate is not None:
@@ -141,18 +142,6 @@ def run(
         console.print("[bold red]SLA not met[/]")
         raise typer.Exit(EXIT_SLA_FAILED)
     raise typer.Exit(EXIT_OK)
-
-
-def _parse_params(items: list[str]) -> dict[str, object]:
-    import yaml
-
-    parsed: dict[str, object] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ScenarioError("expected KEY=VALUE", field="--param", value=item, fix="write e.g. --param rate=20")
-        parsed[key.strip()] = yaml.safe_load(value)
-    return parsed
 
 
 def scenarios_list() -> None:

@@ -3,8 +3,9 @@
 score: load the run, build ``summary.json`` (docs/summary-schema.md), write it with CSV exports of the headline
 tables beside it (``analysis.exports``), print a table. Exit codes (``sla_exit_code``): 0
 when the verdict is PASS on a complete run, 1 when the SLA was not met, 4 when the run is partial, 5 when the
-SLA could not be decided on this much data (INCONCLUSIVE), 2 on bad input (an SLA file with a bad field), 3 when
-the folder cannot be analysed.
+SLA could not be decided on this much data (INCONCLUSIVE), 2 on bad input (an SLA file with a bad field, a
+scope naming no known operation, scenario or fault, a RUN_DIR that is no folder), 3 when the folder cannot be
+analysed.
 
 The SLA is chosen by ``analysis.sla_choice.choose_sla`` (``--sla``; the manifest's ``sla``; the scenario's default
 criteria; the ``standard`` preset, with a note saying why).
@@ -30,6 +31,8 @@ from analysis.summary import AnalysisOptions, build_summary
 from analysis.units import format_value
 from ground.durations import duration_parser
 from ground.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PARTIAL, EXIT_SLA_FAILED
+from ground.paths import run_folder
+from harness.config.sla import scope_names
 from harness.run.shards import recover_shards
 from scenarios.registry import default_criteria
 
@@ -168,9 +171,9 @@ def score_command(
     Exit 0 PASS, 1 SLA not met, 4 the run is partial, 5 inconclusive (too little data to decide)."""
     console = Console()
     card = load_rate_card(rate_card)  # a bad card is refused (exit 2) before the run is loaded
-    recover_shards(run_dir)  # remote workers' shards copied in since the run: complete again
+    recover_shards(run_folder(run_dir))  # remote workers' shards copied in since the run: complete again
     run = load_run(run_dir, columns=ANALYSIS_COLUMNS)
-    spec = sla_choice.choose_sla(run, sla, default_criteria)
+    spec = sla_choice.choose_sla(run, sla, default_criteria, scope_names())
     overrides = {
         name: value
         for name, value in (("short_window_s", recovery_window), ("confirm_window_s", recovery_confirm))

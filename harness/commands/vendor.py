@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ground.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, ConfigError, ScrmbenchError
-from ground.net import is_loopback
+from ground.net import is_loopback, port_parser
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, PROFILES
 
 serve_app = typer.Typer(help="Serve a reference vendor, an HA pair, or an HA front on loopback.", no_args_is_help=True)
@@ -54,7 +54,7 @@ def _serve(app: object, host: str, port: int) -> None:
 def serve_reference(
     profile: str = typer.Option("steady", help=PROFILE_HELP),
     host: str = typer.Option("127.0.0.1", help="Bind address (loopback unless --allow-non-loopback)."),
-    port: int = typer.Option(8910, help="TCP port."),
+    port: int = typer.Option(8910, parser=port_parser(), metavar="PORT", help="TCP port (1 to 65535)."),
     whatsapp_url: str = typer.Option("http://127.0.0.1:8900", help="Graph API base URL (the mock by default)."),
     db: Path = typer.Option(Path("reference-vendor.sqlite3"), help="SQLite database file (shared by an HA pair)."),
     role: str = typer.Option("single", help="single, primary or standby (a standby waits to be promoted)."),
@@ -85,7 +85,7 @@ def serve_front(
     backend: list[str] = typer.Option(..., help="Backend base URL, primary first; repeat for the standby."),
     profile: str = typer.Option("fast-failover", help="Profile whose front settings to use."),
     host: str = typer.Option("127.0.0.1", help="Bind address."),
-    port: int = typer.Option(8920, help="TCP port."),
+    port: int = typer.Option(8920, parser=port_parser(), metavar="PORT", help="TCP port (1 to 65535)."),
     time_scale: float = typer.Option(DEFAULT_TIME_SCALE, help="Compression of the research's durations."),
     set_: list[str] = typer.Option([], "--set", help="Front overrides, e.g. --set front.interval_s=0.2."),
     allow_non_loopback: bool = typer.Option(False, help="Allow a non-loopback --host."),
@@ -116,7 +116,12 @@ def serve_front(
 )
 def serve_ha_pair(
     profile: str = typer.Option("fast-failover", help="fast-failover or slow-failover."),
-    port: int = typer.Option(8920, help="Port of the front (the instances take free ports)."),
+    port: int = typer.Option(
+        8920,
+        parser=port_parser(),
+        metavar="PORT",
+        help="Port of the front, 1 to 65535 (the instances take free ports).",
+    ),
     whatsapp_url: str = typer.Option("http://127.0.0.1:8900", help="Graph API base URL."),
     db: Path = typer.Option(Path("reference-ha.sqlite3"), help="The database both instances share."),
     time_scale: float = typer.Option(DEFAULT_TIME_SCALE, help="0.01 turns 47 minutes of manual failover into 28 s."),

@@ -28,6 +28,7 @@ seed always give the same plan (``random.Random`` seeded per entry; never the gl
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,9 @@ from ground.loading import load_model, validate
 from harness.faults.base import REGISTRY, FaultParams, FaultRegistry
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+# Occurrences of one entry in a run: ``window``'s ``count`` is capped at this when the file is loaded; an ``every``
+# entry's count depends on the run's length, so :func:`plan` refuses one that would happen more often.
+MAX_OCCURRENCES = 1000
 
 
 class ScheduleEntry(BaseModel):
@@ -55,7 +59,7 @@ class ScheduleEntry(BaseModel):
     every: Seconds | None = None
     start: Seconds = 0.0  # first occurrence of an ``every`` entry
     window: tuple[Seconds, Seconds] | None = None
-    count: int = Field(1, ge=1, le=1000)  # occurrences drawn inside ``window``
+    count: int = Field(1, ge=1, le=MAX_OCCURRENCES)  # occurrences drawn inside ``window``
     duration: Seconds = 0.0  # how long the fault stays before it is cleared; 0 = clear right after inject
 
     @model_validator(mode="after")
@@ -121,14 +125,41 @@ def schedule_from_data(data: Any, *, source: str, registry: FaultRegistry = REGI
     return schedule
 
 
-def _times(entry: ScheduleEntry, run_s: float, rng: random.Random) -> list[float]:
+def _every_times(start: float, period: float, run_s: float) -> list[float] | None:
+    """``start``, ``start + period``, ... before ``run_s``; None when they would be more than ``MAX_OCCURRENCES``."""
+    times: list[float] = []
+    t = start
+    while t < run_s:
+        if len(times) == MAX_OCCURRENCES:
+            return None
+        times.append(t)
+        t += period
+    return times
+
+
+def _too_often(entry: ScheduleEntry, index: int, run_s: float, source: str) -> ConfigError:
+    assert entry.every is not None
+    span = run_s - entry.start
+    shortest = math.ceil(round(span / MAX_OCCURRENCES * 1000, 6)) / 1000  # rounded up to the millisecond...
+    while _every_times(entry.start, shortest, run_s) is None:  # ...and past any rounding of the sums
+        shortest = round(shortest + 0.001, 3)
+    return ConfigError(
+        f"this entry would happen {math.ceil(span / entry.every)} times in a run of {run_s:g} s; an entry happens "
+        f"at most {MAX_OCCURRENCES} times in a run (as a window's count)",
+        source=source,
+        field=f"faults.{index}.every",
+        value=entry.every,
+        fix=f"use an 'every' of at least {shortest:g} s for this run, or a later 'start', or a 'window' with a 'count'",
+    )
+
+
+def _times(entry: ScheduleEntry, index: int, run_s: float, rng: random.Random, source: str) -> list[float]:
     if entry.at is not None:
         return [entry.at] if entry.at < run_s else []
     if entry.every is not None:
-        times, t = [], entry.start
-        while t < run_s:
-            times.append(t)
-            t += entry.every
+        times = _every_times(entry.start, entry.every, run_s)
+        if times is None:
+            raise _too_often(entry, index, run_s, source)
         return times
     assert entry.window is not None  # guaranteed by ScheduleEntry._one_timing
     low, high = entry.window[0], min(entry.window[1], run_s)
@@ -137,15 +168,20 @@ def _times(entry: ScheduleEntry, run_s: float, rng: random.Random) -> list[float
     return sorted(rng.uniform(low, high) for _ in range(entry.count))
 
 
-def plan(schedule: FaultSchedule, run_s: float, *, registry: FaultRegistry = REGISTRY) -> list[Occurrence]:
-    """The concrete occurrences within the first ``run_s`` seconds, in time order; deterministic per seed."""
+def plan(
+    schedule: FaultSchedule, run_s: float, *, registry: FaultRegistry = REGISTRY, source: str = "<schedule>"
+) -> list[Occurrence]:
+    """The concrete occurrences within the first ``run_s`` seconds, in time order; deterministic per seed.
+
+    An ``every`` entry that would happen more than ``MAX_OCCURRENCES`` times in ``run_s`` is a ``ConfigError``
+    naming ``source``, the entry's field and the shortest period that fits."""
     occurrences: list[Occurrence] = []
     for index, entry in enumerate(schedule.faults):
         params = registry.get(entry.fault).parse_params(entry.params)
         # One generator per entry, seeded from (schedule seed, entry index): editing one entry does not
         # reshuffle the others.
         rng = random.Random(f"{schedule.seed}:{index}")
-        for at_s in _times(entry, run_s, rng):
+        for at_s in _times(entry, index, run_s, rng, source):
             happens = rng.random() < params.probability if params.probability < 1.0 else True
             occurrences.append(Occurrence(at_s, entry.duration, index, entry.fault, entry.target, params, happens))
     occurrences.sort(key=lambda o: (o.at_s, o.entry))

@@ -66,7 +66,9 @@ class RunSchedule:
         return any(entry.fault.startswith(PROXY_FAULT_PREFIX) for entry in self.schedule.faults)
 
     def occurrences(self, run_s: float) -> list[Occurrence]:
-        return plan_schedule(self.schedule, run_s)
+        """The planned occurrences in a run of ``run_s``; an entry happening too often is a ``ConfigError``
+        naming the file (the runner asks before the results folder exists)."""
+        return plan_schedule(self.schedule, run_s, source=str(self.path))
 
     def manifest_entry(self, run_s: float) -> dict[str, Any]:
         """What the manifest records: the file, its exact content, the seed used and the planned occurrences."""

@@ -133,10 +133,12 @@ def prepare(
     check_shards_for(profile, request.mock_shards, source=str(request.vendor))
     if schedule is not None:  # a target this run will not have is refused before anything starts
         check_schedule_targets(schedule, planned_targets(profile, proxy=schedule.needs_proxy))
+        schedule.occurrences(plan.duration_s)  # so is an entry happening more than 1000 times in this run
     if request.sla:  # a broken SLA file is refused now (exit 2), not after the whole load has run
-        from analysis.sla import resolve_sla
+        from analysis.sla import check_scope_names, resolve_sla
+        from harness.config.sla import scope_names
 
-        resolve_sla(request.sla)
+        check_scope_names(resolve_sla(request.sla), scope_names())
     if request.rate_card:  # likewise a broken rate card
         from analysis.rates import load_rate_card
 
@@ -512,10 +514,11 @@ def score(run_dir: Path, sla: str | None, rate_card: str | None = None) -> tuple
     from analysis.rates import load_rate_card
     from analysis.sla_choice import choose_sla
     from analysis.summary import AnalysisOptions, build_summary
+    from harness.config.sla import scope_names
 
     run = load_run(run_dir)
     options = AnalysisOptions(rate_card=load_rate_card(rate_card))
-    summary = build_summary(run, sla=choose_sla(run, sla, default_criteria), options=options)
+    summary = build_summary(run, sla=choose_sla(run, sla, default_criteria, scope_names()), options=options)
     try:
         write_exports(run_dir, summary)  # the same files as `scrmbench score`: summary.json and its CSV tables
     except OSError as exc:

@@ -20,24 +20,49 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
-    """``["retry.enabled=false", "workers=2"]`` → ``{"retry": {"enabled": False}, "workers": 2}``."""
+    """``["retry.enabled=false", "workers=2"]`` → ``{"retry": {"enabled": False}, "workers": 2}``.
+
+    Two items that make one key both a value and a section (``workers=2`` and ``workers.x=1``, in either order)
+    are a ``ConfigError`` naming the second, not a crash or a silent overwrite."""
     result: dict[str, Any] = {}
+    sections: dict[str, str] = {}  # dotted key of each section → the item that made it one
+    values: dict[str, str] = {}  # dotted key of each value → its item
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
+        parts = [part.strip() for part in key.split(".")]
+        if not sep or not all(parts):
             raise ConfigError(
-                "an override must look like KEY=VALUE", field="--set", value=item, fix="e.g. --set workers=2"
+                "an override must look like KEY=VALUE (KEY: names joined by dots)",
+                field="--set",
+                value=item,
+                fix="e.g. --set workers=2 --set retry.enabled=false",
             )
         try:
             value: Any = json.loads(raw)
         except ValueError:
             value = raw  # a bare string
         node = result
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
+            path = ".".join(parts[: depth + 1])
+            if path in values:
+                raise _conflict(item, path, values[path], "a value")
+            sections.setdefault(path, item)
             node = node.setdefault(part, {})
+        full = ".".join(parts)
+        if full in sections:
+            raise _conflict(item, full, sections[full], "a section")
+        values[full] = item
         node[parts[-1]] = value
     return result
+
+
+def _conflict(item: str, key: str, earlier: str, was: str) -> ConfigError:
+    return ConfigError(
+        f"{key} was made {was} by --set {earlier}, so this cannot also set it",
+        field="--set",
+        value=item,
+        fix=f"keep only one of --set {earlier} and --set {item}",
+    )
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

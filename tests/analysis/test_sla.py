@@ -84,6 +84,16 @@ BAD_FILES: list[tuple[str, str, str]] = [
         "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, scope: {region: eu}}\n",
         "criteria.0.scope",
     ),
+    (
+        "unknown scope operation",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, scope: {operation: send_txt}}\n",
+        "criteria.0.scope.operation",
+    ),
+    (
+        "unknown bare scope operation",
+        "name: x\ncriteria:\n  - {metric: latency_ms, target: 1, scope: send_txt}\n",
+        "criteria.0.scope.operation",
+    ),
     ("empty criteria", "name: x\ncriteria: []\n", "criteria"),
     ("no criteria", "name: x\n", "criteria"),
     ("criteria not a list", "name: x\ncriteria: {metric: latency_ms}\n", "criteria"),

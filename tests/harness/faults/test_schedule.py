@@ -8,7 +8,16 @@ import pytest
 
 from ground.errors import ConfigError
 from harness.faults.base import FaultRegistry
-from harness.faults.schedule import FaultSchedule, at, every, load_schedule, parse_duration, plan, randomly
+from harness.faults.schedule import (
+    MAX_OCCURRENCES,
+    FaultSchedule,
+    at,
+    every,
+    load_schedule,
+    parse_duration,
+    plan,
+    randomly,
+)
 
 
 def test_durations_accept_units_and_plain_seconds() -> None:
@@ -91,3 +100,21 @@ def test_yaml_errors_name_file_line_field_and_fix(tmp_path: Path, flags: FaultRe
     path.write_text("faults:\n  - fault: flag\n    at: 1m\n    params: {probability: 2}\n")
     with pytest.raises(ConfigError, match=r"faults\.0\.params\.probability.*2.*Fix: use a smaller value"):
         load_schedule(path, registry=flags)
+
+
+def test_an_every_entry_happens_at_most_as_often_as_a_window_may(tmp_path: Path, flags: FaultRegistry) -> None:
+    """``every: 0.000001`` once planned 50,000 occurrences for 0.05 s; like a window's ``count``, an entry now
+    happens at most ``MAX_OCCURRENCES`` times, and the refusal names the file, the field and a period that fits."""
+    path = tmp_path / "faults.yaml"
+    path.write_text("faults:\n  - fault: flag\n    every: 0.000001\n")
+    schedule = load_schedule(path, registry=flags)  # valid on its own: the run's length decides
+    with pytest.raises(ConfigError) as info:
+        plan(schedule, 60, registry=flags, source=str(path))
+    message = str(info.value)
+    assert info.value.exit_code == 2
+    assert f"{path}: field 'faults.0.every' has value 1e-06" in message
+    assert f"at most {MAX_OCCURRENCES} times" in message and "Fix: use an 'every' of at least 0.06 s" in message
+    fits = FaultSchedule(faults=[every(0.06, "flag")])
+    assert len(plan(fits, 60, registry=flags)) == MAX_OCCURRENCES  # the period the fix names is enough
+    with pytest.raises(ValueError, match="less than or equal to 1000"):
+        randomly((0, 60), "flag", count=MAX_OCCURRENCES + 1)  # the window's cap is the same number
