@@ -223,6 +223,11 @@ def calibrate(
             results[probe.name] = run_probe(probe, root)
             found = results[probe.name]
             progress(f"  {probe.name}: {found.capacity_per_s:g}/s clean ({found.limited_by})")
+            if found.capacity_per_s <= 0.0:
+                progress(
+                    f"  {probe.name}: not even the first step was clean, so this calibration holds no figure for it "
+                    "(runs are not checked against it); if other work was running, calibrate again without"
+                )
     calibration = Calibration(platform.node(), usable_cores(), __version__, time.time(), results)
     return calibration, save(calibration, environ)
 

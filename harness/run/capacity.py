@@ -53,12 +53,21 @@ class Calibration:
         return self.probes["sends"].capacity_per_s if "sends" in self.probes else 0.0
 
     def capacity_for(self, operation: str) -> float:
-        """Messages/s the harness can offer for ``operation`` (uploads have their own figure)."""
+        """Messages/s the harness can offer for ``operation`` (uploads have their own figure; 0: not measured)."""
+        probe = self._probe_for(operation)
+        return probe.capacity_per_s if probe is not None else 0.0
+
+    def limited_by(self, operation: str) -> str:
+        """What ended the staircase of the probe ``capacity_for(operation)`` reads."""
+        probe = self._probe_for(operation)
+        return probe.limited_by if probe is not None else "no probe"
+
+    def _probe_for(self, operation: str) -> ProbeResult | None:
         if operation in ("upload_media", "send_media") and "uploads" in self.probes:
-            return self.probes["uploads"].capacity_per_s
+            return self.probes["uploads"]
         if operation == "customer_message" and "vendor" in self.probes:
-            return self.probes["vendor"].capacity_per_s
-        return self.sends_per_s
+            return self.probes["vendor"]
+        return self.probes.get("sends")
 
     def trial_cores(self, peak_per_s: float) -> float:
         """The CPU (cores) one trial stack is expected to use at ``peak_per_s``: at rest plus per message/s."""
@@ -161,6 +170,18 @@ def check_capacity(
     if plan.load_model != "open":
         return CapacityCheck(0.0, "ok", "closed model: the load follows the vendor, nothing to check")
     peaks = planned_peaks(plan)
+    unmeasured = {op: calibration.limited_by(op) for op in peaks if calibration.capacity_for(op) <= 0.0}
+    if unmeasured:
+        # Not even the staircase's first step was clean (most often other work on the machine at the time): the
+        # calibration holds no figure for these operations, so there is nothing to compare with, not a capacity of
+        # zero (which would refuse every plan and advise billions of workers).
+        said = "; ".join(f"{op} ({why})" for op, why in unmeasured.items())
+        return CapacityCheck(
+            0.0,
+            "uncalibrated",
+            f"this machine's calibration has no clean step for {said}: run `scrmbench calibrate` again with nothing "
+            "else running",
+        )
     processes = 1 + max(0, remote_workers)  # other machines add capacity; local workers share these cores
     share = sum(
         rate * parallel_trials / max(1e-9, calibration.capacity_for(op) * processes) for op, rate in peaks.items()

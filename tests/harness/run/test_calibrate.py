@@ -154,6 +154,21 @@ def test_capacity_check_warns_and_refuses() -> None:
     assert check_capacity(plan, _calibration(sends=600), parallel_trials=2, remote_workers=2).verdict == "ok"
 
 
+def test_a_probe_without_a_clean_step_leaves_its_operations_uncalibrated_not_refused() -> None:
+    # A calibration made while other work saturated the machine: the vendor probe's first step was already unclean.
+    calibration = _calibration(sends=1000, vendor=0.0)
+    calibration.probes["vendor"].limited_by = "20/s: harness-bound 20% (machine cpu)"
+    soak = get_scenario("soak").plan({})
+    assert "customer_message" in planned_peaks(soak)
+    check = check_capacity(soak, calibration)
+    assert check.verdict == "uncalibrated" and check.share == 0.0
+    assert "customer_message (20/s: harness-bound 20% (machine cpu))" in check.message
+    assert "scrmbench calibrate" in check.message and "workers" not in check.message
+    # Operations the calibration did measure are still checked against it.
+    busy = get_scenario("capacity").plan({"start_rate": 100, "step_rate": 100, "steps": 5, "step_s": 5})
+    assert check_capacity(busy, _calibration(sends=400, vendor=0.0)).verdict == "refuse"
+
+
 class _Trial:
     def __init__(self, scenario: str, params: dict[str, float], out: Path) -> None:
         self.scenario, self.params, self.out = scenario, params, out
