@@ -30,17 +30,6 @@ STEADY = str(VENDORS / "reference-steady.yaml")
 # --- 1. every input is validated before the first process starts ------------------------------------------------
 
 
-@pytest.fixture
-def nothing_starts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if the run gets as far as making its folder or starting a service."""
-
-    def never(*_: Any, **__: Any) -> None:
-        pytest.fail("the run went on past its input checks (a folder or a service was about to be made)")
-
-    monkeypatch.setattr(runner, "run_directory", never)
-    monkeypatch.setattr(runner, "start_services", never)
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -15,7 +15,6 @@ import pytest
 from analysis.synthetic import SyntheticRun
 from ground.errors import EXIT_BAD_INPUT
 from harness.cli import main
-from harness.run import runner
 
 ROOT = Path(__file__).resolve().parents[3]
 STEADY = str(ROOT / "vendors" / "reference-steady.yaml")
@@ -31,17 +30,6 @@ def refused(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str) ->
     for word in words:
         assert word in text, f"{word!r} not in {text!r}"
     return text
-
-
-@pytest.fixture
-def nothing_starts(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail the test if a run gets as far as making its folder or starting a service."""
-
-    def never(*_: Any, **__: Any) -> None:
-        pytest.fail("the run went on past its input checks (a folder or a service was about to be made)")
-
-    monkeypatch.setattr(runner, "run_directory", never)
-    monkeypatch.setattr(runner, "start_services", never)
 
 
 @pytest.fixture
