@@ -123,10 +123,11 @@ def start_mock(
     return base, service
 
 
-def subscribe(mock_url: str, vendor_url: str, admin_token: str) -> None:
-    """Subscribe the vendor's webhook receiver at the mock (verification skipped: the vendor is ours)."""
+def subscribe(mock_url: str, vendor_url: str, admin_token: str | None = None) -> None:
+    """Subscribe the vendor's webhook receiver at the mock (verification skipped: the vendor is ours);
+    ``admin_token`` None: ``mock_admin_token()`` (deploy/docker-compose.yml calls it so)."""
     body = {"callback_url": f"{vendor_url}/webhooks/whatsapp", "verify_token": "scrmbench", "skip_verification": True}
-    headers = {"Authorization": f"Bearer {admin_token}"}
+    headers = {"Authorization": f"Bearer {mock_admin_token() if admin_token is None else admin_token}"}
     try:
         answer = httpx.post(f"{mock_url}/_mock/subscriptions", json=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:
