@@ -38,7 +38,6 @@ from harness.smoke import NOT_EXERCISED, CheckRow, smoke_test
 
 _STYLE = {"ok": "green", NOT_EXERCISED: "magenta", "failed": "red", "indeterminate": "yellow"}
 _PHONE_FIX = "give an E.164 number such as +4915112345678"
-MOCK_RECIPIENT = "+15550100001"  # a fictional number (NANP 555-01xx): the default --to when only the mock receives
 CHECK_EPILOG = """Examples:
 
   scrmbench vendors check vendors/reference-steady.yaml --launch
@@ -122,22 +121,8 @@ def run_check(
 
 
 def check_recipient(profile: VendorProfile, to: str | None, *, source: str | None = None) -> str:
-    """The number ``vendors check`` sends its test messages to: for a hosted vendor one of the profile's
-    ``recipients`` (``--to`` or the first; never an invented one), else ``--to``, the first recipient, or a fictional
-    number the mock receives."""
-    recipients = profile.fixed_recipients(source=source)  # a hosted vendor without recipients: exit 2
-    if to is not None and recipients and profile.sends_reach_real_people and to.lstrip("+") not in recipients:
-        raise ConfigError(
-            "this vendor's messages reach real WhatsApp users, so they go only to the profile's recipients",
-            source=source,
-            field="--to",
-            value=to,
-            fix=f"pass one of recipients ({', '.join('+' + number for number in recipients)}), or add the number to "
-            "recipients in the profile if it is a test phone you own",
-        )
-    if to is not None:
-        return to
-    return f"+{recipients[0]}" if recipients else MOCK_RECIPIENT
+    """The number ``vendors check`` sends its test messages to (``VendorProfile.test_recipient``)."""
+    return profile.test_recipient(to, source=source)
 
 
 def check(

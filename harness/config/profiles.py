@@ -44,6 +44,7 @@ _HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,6
 _PHONE = re.compile(r"\+?[1-9][0-9]{6,14}")
 MAX_TIMEOUT_S = 600.0
 MAX_RECIPIENTS = 1_000
+MOCK_TEST_RECIPIENT = "+15550100001"  # fictional (NANP 555-01xx): a one-off test message that only the mock receives
 RECIPIENTS_FIX = (
     'list the E.164 numbers of test phones you own, e.g. recipients: ["+4915112345678"] (scrmbench sends to those only)'
 )
@@ -411,6 +412,24 @@ class VendorProfile(_Strict):
                 fix=RECIPIENTS_FIX,
             )
         return tuple(number.lstrip("+") for number in self.recipients)
+
+    def test_recipient(self, to: str | None = None, *, source: str | None = None, field: str = "--to") -> str:
+        """The number a one-off test message goes to (``vendors check``, the Locust probe): for a hosted vendor one of
+        ``recipients`` (``to`` or the first; never an invented one), else ``to``, the first recipient, or a
+        fictional number the mock receives."""
+        recipients = self.fixed_recipients(source=source)  # a hosted vendor without recipients: exit 2
+        if to is not None and self.sends_reach_real_people and to.lstrip("+") not in recipients:
+            raise ConfigError(
+                "this vendor's messages reach real WhatsApp users, so they go only to the profile's recipients",
+                source=source,
+                field=field,
+                value=to,
+                fix=f"pass one of recipients ({', '.join('+' + number for number in recipients)}), or add the "
+                "number to recipients in the profile if it is a test phone you own",
+            )
+        if to is not None:
+            return to
+        return f"+{recipients[0]}" if recipients else MOCK_TEST_RECIPIENT
 
     @property
     def phone(self) -> PhoneNumber:

@@ -18,8 +18,8 @@ from ground.errors import EXIT_BAD_INPUT, ConfigError, TargetRefused
 from harness.adapters.base import SendTemplate, SendText
 from harness.adapters.registry import create_adapter, parse_profile
 from harness.cli import main
-from harness.commands.vendors import MOCK_RECIPIENT, check_recipient
-from harness.config.profiles import VendorProfile
+from harness.commands.vendors import check_recipient
+from harness.config.profiles import MOCK_TEST_RECIPIENT, VendorProfile
 from harness.loadgen.customers import CustomerBook
 from harness.loadgen.operations import Performer
 from harness.run.runner import RunRequest, prepare
@@ -176,7 +176,7 @@ def test_vendors_check_sends_a_hosted_vendor_only_to_its_recipients() -> None:
 
 def test_vendors_check_against_the_mock_defaults_to_a_fictional_number() -> None:
     profile = parse_profile(yaml.safe_load((VENDORS / "cloud-api-mock.yaml").read_text()), source="mock")
-    assert check_recipient(profile, None) == MOCK_RECIPIENT
+    assert check_recipient(profile, None) == MOCK_TEST_RECIPIENT
     assert check_recipient(profile, "+4915112345678") == "+4915112345678"  # only the mock receives it
 
 
@@ -270,3 +270,18 @@ def test_no_launch_refuses_a_mock_url_that_is_not_loopback(tmp_path: Path) -> No
         context = LaunchContext(workdir=tmp_path, stack=stack, mock_config={}, owner_confirmed=True)
         with pytest.raises(TargetRefused, match=r"capabilities\.mock_url"):
             NoLaunch().start(profile, context)
+
+
+def test_the_locust_probe_sends_a_hosted_vendor_nothing_without_recipients(tmp_path: Path) -> None:
+    profile = write(tmp_path, hosted_data(base_url="http://127.0.0.1:9", allowed_targets=[]))
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.adapters.locust_probe", str(profile), str(tmp_path / "run"), "--requests", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "WHATSAPP_ACCESS_TOKEN": "t-123456", "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert done.returncode == EXIT_BAD_INPUT, done.stderr[-2000:]
+    assert "field 'recipients'" in done.stderr and not (tmp_path / "run").exists()
