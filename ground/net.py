@@ -16,10 +16,12 @@ from ground.errors import TargetRefused
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
-def host_of(url: str) -> str:
+def host_of(url: str, *, field: str = "base_url", source: str | None = None) -> str:
     parts = urlsplit(url)
     if not parts.scheme or not parts.hostname:
-        raise TargetRefused("not an absolute URL", field="base_url", value=url, fix="write it as http://127.0.0.1:PORT")
+        raise TargetRefused(
+            "not an absolute URL", source=source, field=field, value=url, fix="write it as http://127.0.0.1:PORT"
+        )
     return parts.hostname.lower()
 
 
@@ -33,23 +35,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_target(url: str, allowed: Iterable[str] = (), *, owner_confirmed: bool = False) -> None:
-    """Refuse ``url`` unless it is loopback, or allowlisted and confirmed by the user."""
-    host = host_of(url)
+def check_target(
+    url: str,
+    allowed: Iterable[str] = (),
+    *,
+    owner_confirmed: bool = False,
+    field: str = "base_url",
+    source: str | None = None,
+    fix: str | None = None,
+) -> None:
+    """Refuse ``url`` unless it is loopback, or allowlisted and confirmed by the user.
+
+    ``field`` and ``source`` name where the URL came from (``capabilities.mock_url`` in a profile, ``--whatsapp-url``
+    on a command line); ``fix`` replaces the allowlist advice where there is no allowlist (a server's option)."""
+    host = host_of(url, field=field, source=source)
     if is_loopback(host):
         return
     allowed_hosts = {item.strip().lower() for item in allowed}
     if host not in allowed_hosts:
         raise TargetRefused(
-            f"target host {host!r} is not loopback and not in the profile's allowed_targets",
-            field="base_url",
+            f"target host {host!r} is not loopback and not in the profile's allowed_targets"
+            if fix is None
+            else f"target host {host!r} is not loopback",
+            source=source,
+            field=field,
             value=url,
-            fix=f"add '{host}' to allowed_targets in the vendor profile and pass --i-own-this-target",
+            fix=fix or f"add '{host}' to allowed_targets in the vendor profile and pass --i-own-this-target",
         )
     if not owner_confirmed:
         raise TargetRefused(
             f"target host {host!r} is allowlisted but the run was not confirmed",
-            field="base_url",
+            source=source,
+            field=field,
             value=url,
             fix="pass --i-own-this-target to confirm you own or may load-test this system",
         )

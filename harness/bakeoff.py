@@ -33,6 +33,7 @@ from harness.bakeoff_jobs import CANDIDATES, EXPECTED, Job, Tick, plan_jobs, run
 from harness.bakeoff_schedule import TrialScheduler
 from harness.run.calibrate import calibrate, load_cached
 from harness.stack.local import start_mock
+from harness.stack.mock import mock_admin_token
 
 MOCK_TOKEN = "mock-access-token"  # the mock's documented development default (docs/contracts.md)
 MOCK_PHONE_ID = "100000000000001"
@@ -100,7 +101,7 @@ def prove_mock(folder: Path, progress: Progress) -> str:
                 raise HarnessError(f"the mock refused the preflight message: HTTP {sent.status_code} {sent.text[:200]}")
             wamid = sent.json()["messages"][0]["id"]
             ledger = client.get(
-                "/_mock/ledger", params={"format": "ndjson"}, headers={"Authorization": "Bearer mock-admin-token"}
+                "/_mock/ledger", params={"format": "ndjson"}, headers={"Authorization": f"Bearer {mock_admin_token()}"}
             )
         rows = [line for line in ledger.text.splitlines() if line.strip()]
         found = any(wamid in line for line in rows)

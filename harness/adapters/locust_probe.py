@@ -1,7 +1,7 @@
 """A bounded Locust session through one adapter, in library mode, in its own process:
 
     python -m harness.adapters.locust_probe PROFILE.yaml RUN_DIR --requests 200 --seconds 30 [--users 4]
-        [--no-recorder] [--operations send_text,health] [--to +4915112345678]
+        [--no-recorder] [--operations send_text,health] [--to +15550100001]
 
 Each user sends the profile's operations round-robin through the process's shared ``PooledExecutor``, as the load
 users of a real run do (it times every request and fires ``events.request``), until ``--requests`` calls were made
@@ -20,6 +20,7 @@ import argparse
 import itertools
 import logging
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from ground.correlation import make_token, new_run_tag
+from ground.errors import ScrmbenchError
 from ground.records import RunManifest
 from ground.secrets import install_log_redaction
 from harness.adapters.base import Call, Health, SearchConversations, SendMedia, SendTemplate, SendText, UploadMedia
@@ -105,13 +107,14 @@ def user_class(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     profile = load_profile(args.profile)
+    to = profile.test_recipient(args.to, source=args.profile)  # a hosted vendor: its recipients only
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     wanted = args.operations.split(",") if args.operations else list(PROBE_OPERATIONS)
     operations = [op for op in wanted if op in profile.capabilities.operations]
     budget = Budget(args.requests, args.seconds)
     run_tag = new_run_tag()
-    user = user_class(profile, operations, budget, args.to, run_tag, users=args.users)
+    user = user_class(profile, operations, budget, to, run_tag, users=args.users)
     environment = Environment(user_classes=[user], events=events)
     runner = environment.create_local_runner()
     recorder = None
@@ -152,9 +155,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--users", type=int, default=2)
     parser.add_argument("--operations", default="")
-    parser.add_argument("--to", default="+4915112345678")
+    parser.add_argument("--to", default=None, help="default: the profile's first recipient, else a fictional number")
     parser.add_argument("--no-recorder", action="store_true")
-    result = run(parser.parse_args())
+    try:
+        result = run(parser.parse_args())
+    except ScrmbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        sys.exit(exc.exit_code)
     print(f"requests={result['requests']} seconds={result['seconds']:.3f} rps={result['rps']:.1f}", flush=True)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ground.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, ConfigError, ScrmbenchError
-from ground.net import is_loopback, port_parser
+from ground.net import check_target, is_loopback, port_parser
 from mocks.vendors.profiles import DEFAULT_TIME_SCALE, PROFILES
 
 serve_app = typer.Typer(help="Serve a reference vendor, an HA pair, or an HA front on loopback.", no_args_is_help=True)
@@ -34,6 +34,20 @@ def _check_host(host: str, allow_non_loopback: bool) -> None:
             fix="use 127.0.0.1, or pass --allow-non-loopback if you mean to expose it",
         )
     logging.getLogger("scrmbench").warning("binding %s: the reference vendor is reachable from other hosts", host)
+
+
+def check_outbound(url: str, field: str, allow_non_loopback: bool) -> None:
+    """Refuse an outbound URL (the Graph API the vendor relays every send to, a front's backend) that is not
+    loopback, unless ``--allow-non-loopback``: under load these processes forward every request, with the access
+    token, to it (``https://graph.facebook.com`` would be Meta)."""
+    if allow_non_loopback:
+        return
+    check_target(
+        url,
+        field=field,
+        fix="point it at the mock or a vendor on 127.0.0.1, or pass --allow-non-loopback if it is a host you run "
+        "for this test (a container's or pod's own network, as deploy/kubernetes does)",
+    )
 
 
 def _serve(app: object, host: str, port: int) -> None:
@@ -61,7 +75,9 @@ def serve_reference(
     instance: str = typer.Option("ref-1", help="Instance name, used as the outbox lease owner."),
     time_scale: float = typer.Option(DEFAULT_TIME_SCALE, help="Compression of the research's durations."),
     set_: list[str] = typer.Option([], "--set", help=SET_HELP),
-    allow_non_loopback: bool = typer.Option(False, help="Allow a non-loopback --host (prints a warning)."),
+    allow_non_loopback: bool = typer.Option(
+        False, help="Allow a non-loopback --host (prints a warning) and a non-loopback --whatsapp-url."
+    ),
 ) -> None:
     """Serve one reference SCRM instance."""
     from mocks.vendors.app import create_vendor_app
@@ -71,6 +87,10 @@ def serve_reference(
     overrides = parse_assignments(set_)
     overrides.update({"whatsapp_url": whatsapp_url, "db_path": str(db), "role": role, "instance": instance})
     settings, _ = build_settings(profile, overrides, time_scale=time_scale)
+    # After --set, which may name them too: every URL the vendor sends to is checked before it starts.
+    check_outbound(settings.whatsapp_url, "--whatsapp-url", allow_non_loopback)
+    for route in settings.shard_routes.values():
+        check_outbound(route, "shard_routes", allow_non_loopback)
     _serve(create_vendor_app(settings), host, port)
 
 
@@ -88,7 +108,7 @@ def serve_front(
     port: int = typer.Option(8920, parser=port_parser(), metavar="PORT", help="TCP port (1 to 65535)."),
     time_scale: float = typer.Option(DEFAULT_TIME_SCALE, help="Compression of the research's durations."),
     set_: list[str] = typer.Option([], "--set", help="Front overrides, e.g. --set front.interval_s=0.2."),
-    allow_non_loopback: bool = typer.Option(False, help="Allow a non-loopback --host."),
+    allow_non_loopback: bool = typer.Option(False, help="Allow a non-loopback --host and non-loopback --backend URLs."),
 ) -> None:
     """Serve the embedded HA front over already running backends."""
     from mocks.vendors.config import build_settings, parse_assignments
@@ -100,6 +120,8 @@ def serve_front(
         raise ConfigError(
             "a front needs a primary and a standby", field="--backend", value=backend, fix="give --backend twice"
         )
+    for url in backend:
+        check_outbound(url, "--backend", allow_non_loopback)
     _, front = build_settings(profile, parse_assignments(set_), time_scale=time_scale)
     api_key = os.environ.get(API_KEY_ENV, "reference-api-key")
     _serve(create_front_app(front or FrontSettings(), backend, api_key=api_key), host, port)
@@ -137,6 +159,7 @@ def serve_ha_pair(
         raise ConfigError(
             "not an HA profile", field="--profile", value=profile, fix="use fast-failover or slow-failover"
         )
+    check_outbound(whatsapp_url, "--whatsapp-url", allow_non_loopback=False)  # the pair runs on loopback only
     overrides = parse_assignments(set_)
     front_overrides = overrides.pop("front", {})
     stop = threading.Event()

@@ -3,6 +3,11 @@
     scrmbench vendors check vendors/twilio-facade.yaml --launch
     scrmbench vendors check vendors/acme.yaml --to +4915112345678 --i-own-this-target
 
+For a hosted vendor (``can_point_at_mock: false``, ``launch.kind: none``) every test message reaches a real
+WhatsApp user, so ``--to`` must be one of the profile's ``recipients`` (the buyer's own test phones; default: the
+first) and a profile without them is refused (exit 2). Otherwise the messages reach the mock only, and ``--to``
+defaults to a number in the fictional +1 555 01xx range.
+
 ``check`` validates the profile (bad input: exit 2 with file, line, field, value and fix), refuses a target that
 is neither loopback nor allowlisted and confirmed, then runs the contract smoke test (``harness.smoke``): one
 call per declared operation, shown as a table. Exit 0 when every declared operation was called and passed; 1
@@ -115,10 +120,20 @@ def run_check(
     return rows
 
 
+def check_recipient(profile: VendorProfile, to: str | None, *, source: str | None = None) -> str:
+    """The number ``vendors check`` sends its test messages to (``VendorProfile.test_recipient``)."""
+    return profile.test_recipient(to, source=source)
+
+
 def check(
     file: Path = typer.Argument(..., help="The vendor profile (YAML)."),
     launch: bool = typer.Option(False, "--launch", help="Start the mock and the profile's local vendor first."),
-    to: str = typer.Option("+4915112345678", "--to", help="Recipient for the test messages."),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        help="Recipient for the test messages. A hosted vendor (cannot point at the mock): one of the profile's "
+        "recipients, default the first. Otherwise default +15550100001 (only the mock receives it).",
+    ),
     conversation: str | None = typer.Option(
         None, "--conversation", help="A conversation id for assign_conversation (else the first one search finds)."
     ),
@@ -127,9 +142,10 @@ def check(
     ),
 ) -> None:
     """Validate a vendor profile, then call each declared operation once and show the outcomes."""
-    if not to.lstrip("+").isdigit() or not 7 <= len(to.lstrip("+")) <= 15:
+    if to is not None and (not to.lstrip("+").isdigit() or not 7 <= len(to.lstrip("+")) <= 15):
         raise ConfigError("not a phone number", field="--to", value=to, fix=_PHONE_FIX)
     profile = load_profile(file)
+    to = check_recipient(profile, to, source=str(file))  # refused before anything is sent
     console = Console()
     console.print(f"[green]valid[/] {file}: profile '{profile.name}', adapter '{profile.adapter}'")
     owned = i_own_this_target

@@ -43,6 +43,11 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*|\[?[0-9a-f:.]+\]?")
 _PHONE = re.compile(r"\+?[1-9][0-9]{6,14}")
 MAX_TIMEOUT_S = 600.0
+MAX_RECIPIENTS = 1_000
+MOCK_TEST_RECIPIENT = "+15550100001"  # fictional (NANP 555-01xx): a one-off test message that only the mock receives
+RECIPIENTS_FIX = (
+    'list the E.164 numbers of test phones you own, e.g. recipients: ["+4915112345678"] (scrmbench sends to those only)'
+)
 
 
 class _Strict(BaseModel):
@@ -305,6 +310,9 @@ class VendorProfile(_Strict):
     launch: LaunchConfig = LaunchConfig()
     failover: FailoverConfig | None = None
     callbacks: CallbacksConfig | None = None  # a callback receiver for the vendor's own status reports
+    # The buyer's own test phones (E.164): when set, the only numbers the load and ``vendors check`` send to; for a
+    # hosted vendor (``sends_reach_real_people``) required, since every send there reaches a real WhatsApp user.
+    recipients: list[str] = Field(default_factory=list, max_length=MAX_RECIPIENTS)
     notes: str = ""
 
     @field_validator("failover")
@@ -371,6 +379,57 @@ class VendorProfile(_Strict):
             if not _HOST.fullmatch(host.lower()) or "*" in host:
                 raise ValueError(f"{host!r} is not a bare host name (no scheme, port, path or wildcard)")
         return [host.lower() for host in value]
+
+    @field_validator("recipients")
+    @classmethod
+    def _recipients(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for number in value:
+            if not _PHONE.fullmatch(number):
+                raise ValueError(f"{number!r} must be an E.164 number: optional '+', 7 to 15 digits, no spaces")
+            if number.lstrip("+") in seen:
+                raise ValueError(f"the number +{number.lstrip('+')} is listed twice")
+            seen.add(number.lstrip("+"))
+        return value
+
+    @property
+    def sends_reach_real_people(self) -> bool:
+        """A hosted vendor: the run starts nothing and the vendor cannot be pointed at the mock, so every message
+        it is asked to send goes to a real WhatsApp user (and is paid for by the buyer)."""
+        return self.launch.kind == "none" and not self.capabilities.can_point_at_mock
+
+    def fixed_recipients(self, *, source: str | None = None) -> tuple[str, ...]:
+        """The numbers the load may send to, as WhatsApp ids (digits): ``recipients``, or () for generated customers
+        (a vendor whose sends reach the mock only). A hosted vendor without ``recipients`` is refused (exit 2)."""
+        if self.sends_reach_real_people and not self.recipients:
+            raise ConfigError(
+                "this vendor cannot be pointed at the mock (capabilities.can_point_at_mock is false, launch.kind "
+                "none), so every message reaches a real WhatsApp user, and the profile names no recipients; "
+                "scrmbench never invents recipients for such a vendor",
+                source=source,
+                field="recipients",
+                value=self.recipients,
+                fix=RECIPIENTS_FIX,
+            )
+        return tuple(number.lstrip("+") for number in self.recipients)
+
+    def test_recipient(self, to: str | None = None, *, source: str | None = None, field: str = "--to") -> str:
+        """The number a one-off test message goes to (``vendors check``, the Locust probe): for a hosted vendor one of
+        ``recipients`` (``to`` or the first; never an invented one), else ``to``, the first recipient, or a
+        fictional number the mock receives."""
+        recipients = self.fixed_recipients(source=source)  # a hosted vendor without recipients: exit 2
+        if to is not None and self.sends_reach_real_people and to.lstrip("+") not in recipients:
+            raise ConfigError(
+                "this vendor's messages reach real WhatsApp users, so they go only to the profile's recipients",
+                source=source,
+                field=field,
+                value=to,
+                fix=f"pass one of recipients ({', '.join('+' + number for number in recipients)}), or add the "
+                "number to recipients in the profile if it is a test phone you own",
+            )
+        if to is not None:
+            return to
+        return f"+{recipients[0]}" if recipients else MOCK_TEST_RECIPIENT
 
     @property
     def phone(self) -> PhoneNumber:
@@ -440,6 +499,7 @@ _FIELD_FIXES = {
     "count": f"give a whole number from 1 to {MAX_NUMBERS}",
     "weight": f"give a whole number from 1 to {MAX_WEIGHT} (its share of the load)",
     "allowed_targets": "list bare host names such as api.vendor.com",
+    "recipients": RECIPIENTS_FIX,
     "operations": "list each operation once, from: " + ", ".join(OPERATIONS),
     "launch": "see the launch block of vendors/reference-steady.yaml or vendors/twilio-facade.yaml",
     "failover": "see the failover block of vendors/reference-ha-pair.yaml or vendors/reference-container-failover.yaml",

@@ -2,11 +2,16 @@
 
 WhatsApp ids are digits with the country code and no '+': Faker's formatted phone numbers differ per locale, so
 the number is built from the locale's country code and seeded digits; Faker supplies names and message texts.
+
+Those numbers are invented, which is right only while every send reaches the mock. A profile's ``recipients``
+(the buyer's own test phones, required for a hosted vendor: ``VendorProfile.fixed_recipients``) replace them: the
+book is then exactly those numbers, in order, and nobody else is ever addressed.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from faker import Faker
@@ -40,13 +45,20 @@ class Customer:
 class CustomerBook:
     """A fixed population; ``customer(i)`` is the same person for the same seed on every worker."""
 
-    def __init__(self, size: int, *, seed: int = 0) -> None:
+    def __init__(self, size: int, *, seed: int = 0, recipients: Sequence[str] = ()) -> None:
         if size < 1:
             raise ValueError("a customer book needs at least one customer")
         self.size = size
         self.seed = seed
         faker = Faker(list(LOCALES))
         faker.seed_instance(seed)
+        if recipients:  # the only people a send may reach: no number is generated
+            self.size = len(recipients)
+            self._customers: list[Customer] = []
+            for position, number in enumerate(recipients):
+                locale = list(LOCALES)[position % len(LOCALES)]
+                self._customers.append(Customer(wa_id=number.lstrip("+"), name=faker[locale].name(), locale=locale))
+            return
         rng = random.Random(f"scrmbench-customers-{seed}")
         customers: list[Customer] = []
         seen: set[str] = set()

@@ -8,14 +8,13 @@ the master's run spec (``harness.loadgen.spec``), so remote workers need only ``
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from ground.errors import ScenarioError
+from mocks.whatsapp.config import DEV_ADMIN_TOKEN, admin_token_from_env
 from scenarios.registry import names
 
-DEFAULT_MOCK_ADMIN_TOKEN = "mock-admin-token"  # the mock's documented development default (docs/contracts.md)
 # Locust binds its web UI (``--web-host``, default all interfaces) and a master (``--master-bind-host``, default
 # ``*``) to every interface; the web UI starts load with one click. Through this locustfile both default to
 # loopback (design.md, Safety): ``--web-host 0.0.0.0`` or ``--master-bind-host ADDRESS`` (or LOCUST_WEB_HOST,
@@ -71,7 +70,7 @@ class EngineOptions:
     run_tag: str
     phase: int
     mock_url: str
-    mock_admin_token: str = field(repr=False, default=DEFAULT_MOCK_ADMIN_TOKEN)
+    mock_admin_token: str = field(repr=False, default=DEV_ADMIN_TOKEN)
     worker_total: int = 0
     owner_confirmed: bool = False
 
@@ -99,7 +98,7 @@ class EngineOptions:
             phase=int(parsed.phase),
             mock_url=parsed.mock_url.rstrip("/"),
             # The admin token is a secret: from the environment only, never from an option or a file.
-            mock_admin_token=os.environ.get("SCRMBENCH_MOCK_ADMIN_TOKEN", DEFAULT_MOCK_ADMIN_TOKEN),
+            mock_admin_token=admin_token_from_env(),
             worker_total=int(getattr(parsed, "worker_total", 0) or 0),
             owner_confirmed=bool(getattr(parsed, "i_own_this_target", False)),
         )

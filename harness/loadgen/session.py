@@ -75,13 +75,15 @@ def build_session(
     check_target(vendor.base_url, vendor.allowed_targets, owner_confirmed=spec.owner_confirmed)
     mock_url = spec.mock_url or (vendor.capabilities.mock_url or "")
     if mock_url:
-        check_target(mock_url, vendor.allowed_targets, owner_confirmed=spec.owner_confirmed)
+        check_target(mock_url, vendor.allowed_targets, owner_confirmed=spec.owner_confirmed, field="mock_url")
+    # A hosted vendor's sends reach real people: only the profile's recipients, never invented ones (exit 2).
+    recipients = vendor.fixed_recipients(source=spec.profile_file or None)
     index, count, name = worker_identity(environment, options)
     run_tag = spec.run_tag or "000000"
     phone_id = vendor.phone_numbers[0].id or "100000000000001"
     performer = Performer(
         adapter=create_adapter(vendor),
-        customers=CustomerBook(plan.customers, seed=spec.seed),
+        customers=CustomerBook(plan.customers, seed=spec.seed, recipients=recipients),
         run_tag=run_tag,
         worker_index=index,
         worker_name=name,

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from harness.health import HealthSampler, http_mock_stats, merge_health
-from harness.stack.services import MOCK_ADMIN_TOKEN
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ def container_pid(name: str) -> int | None:
 
 def start_health(run_dir: Path, services: Any) -> HealthSampler:
     """Start sampling the runner, every service the run started, the containers and the mock's own figures."""
-    poll = http_mock_stats(services.mock_url, MOCK_ADMIN_TOKEN) if services.mock_url else None
+    poll = http_mock_stats(services.mock_url, services.admin_token) if services.mock_url else None
     sampler = HealthSampler(run_dir, mock_stats=poll)
     sampler.watch("runner", os.getpid(), "harness")  # the chaos proxy, when in-process, is counted here
     for name, service in services.processes.items():

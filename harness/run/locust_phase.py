@@ -38,6 +38,7 @@ class LocustPhase:
     remote_workers: int = 0  # workers started on other machines (locust -f locustfile.py --worker ...)
     master_port: int = 0  # 0: a free port (local workers only); remote workers need a known one
     stop_timeout_s: float = 10.0
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # added to each process's environment
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def _spawn(self, name: str, extra: list[str]) -> None:
@@ -52,7 +53,7 @@ class LocustPhase:
                 stderr=subprocess.STDOUT,
                 cwd=self.run_dir,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
             )
 
     def start(self) -> None:

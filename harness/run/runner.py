@@ -50,12 +50,12 @@ from harness.run.shards import missing_shard_notes, missing_shards, missing_work
 from harness.run.steps import export_mock_records, run_setup_step
 from harness.stack.launchers import launcher_for
 from harness.stack.services import (
-    MOCK_ADMIN_TOKEN,
     RunServices,
     check_shards_for,
     planned_targets,
     start_services,
 )
+from mocks.whatsapp.config import ADMIN_TOKEN_ENV
 from plan.load import AgentsPlan, LoadPlan
 from scenarios.registry import default_criteria
 from scenarios.registry import get as get_scenario
@@ -130,6 +130,16 @@ def prepare(
     if not launcher.loopback_reference:  # a reference vendor or HA pair runs on loopback, started by the run
         # Refused before the results folder exists: a refused run leaves nothing behind and sends nothing.
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=request.owner_confirmed)
+    if not launcher.starts_anything and profile.capabilities.mock_url:
+        # The runner's own calls (health, setup steps, faults, the ledger export) carry the mock's admin token.
+        check_target(
+            profile.capabilities.mock_url,
+            profile.allowed_targets,
+            owner_confirmed=request.owner_confirmed,
+            field="capabilities.mock_url",
+            source=str(request.vendor),
+        )
+    profile.fixed_recipients(source=str(request.vendor))  # a hosted vendor: the buyer's own phones, or exit 2
     check_shards_for(profile, request.mock_shards, source=str(request.vendor))
     if schedule is not None:  # a target this run will not have is refused before anything starts
         check_schedule_targets(schedule, planned_targets(profile, proxy=schedule.needs_proxy))
@@ -328,6 +338,7 @@ def _phase(
         master_host=request.master_host,
         remote_workers=request.remote_workers,
         master_port=request.master_port,
+        env={ADMIN_TOKEN_ENV: services.admin_token},  # the load's customer messages: the run's one token
     )
     locust.start()
     watch_locust(health, locust.processes)
@@ -451,7 +462,7 @@ def execute(request: RunRequest) -> RunResult:
         )
         services.profile = with_callback_url(services.profile, callbacks, services.profile_path)
         if callbacks is not None and profile_now.launch.kind == "mock" and services.mock_url:
-            note = subscribe_at_mock(callbacks, services.mock_url, MOCK_ADMIN_TOKEN, profile_now.phone.id)
+            note = subscribe_at_mock(callbacks, services.mock_url, services.admin_token, profile_now.phone.id)
             notes += [note] if note else []
         for step in plan.setup:
             run_setup_step(step, services, timeline)

@@ -11,12 +11,12 @@ import httpx
 from ground.errors import HarnessError
 from harness.faults.timeline import FaultTimeline
 from harness.results import disk_guard
-from harness.stack.services import MOCK_ADMIN_TOKEN, RunServices
+from harness.stack.services import RunServices, mock_admin_token
 from plan.load import SetupStep
 
 
 def run_setup_step(step: SetupStep, services: RunServices, timeline: FaultTimeline) -> None:
-    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
+    headers = {"Authorization": f"Bearer {services.admin_token}"}
     if step.action == "mock-limits" and services.mock_url:
         httpx.patch(f"{services.mock_url}/_mock/limits", json=dict(step.params), headers=headers, timeout=10)
     elif step.action == "vendor-seed":
@@ -53,13 +53,14 @@ def export_mock_records(services: RunServices, run_dir: Path) -> list[str]:
     """The mock's ledger and webhook attempts, as Parquet; returns notes for the manifest."""
     if not services.mock_url:
         return ["no mock in this run: delivery and webhook figures cannot be measured"]
-    return export_mock_records_from(services.mock_url, run_dir)
+    return export_mock_records_from(services.mock_url, run_dir, services.admin_token)
 
 
-def export_mock_records_from(mock_url: str, run_dir: Path) -> list[str]:
-    """``export_mock_records`` for a mock at ``mock_url`` (also a plain Locust run's, ``harness.run.plain_finish``)."""
+def export_mock_records_from(mock_url: str, run_dir: Path, admin_token: str | None = None) -> list[str]:
+    """``export_mock_records`` for a mock at ``mock_url`` (also a plain Locust run's, ``harness.run.plain_finish``);
+    ``admin_token`` None: ``SCRMBENCH_MOCK_ADMIN_TOKEN`` or the development default."""
     notes = []
-    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
+    headers = {"Authorization": f"Bearer {mock_admin_token() if admin_token is None else admin_token}"}
     for route, name in (("/_mock/ledger", "ledger.parquet"), ("/_mock/webhooks/attempts", "webhooks.parquet")):
         try:
             answer = httpx.get(f"{mock_url}{route}", params={"format": "parquet"}, headers=headers, timeout=120)

@@ -33,7 +33,14 @@ from harness.faults.base import FaultTargets
 from harness.faults.container import docker_client
 from harness.stack.container import container_name, start_vendor_container
 from harness.stack.failover import PRIMARY, DockerFactory
-from harness.stack.mock import facade_numbers, shard_routes, sharded_mock_config, start_mock, subscribe
+from harness.stack.mock import (
+    facade_numbers,
+    mock_admin_token,
+    shard_routes,
+    sharded_mock_config,
+    start_mock,
+    subscribe,
+)
 
 
 @dataclass
@@ -52,6 +59,8 @@ class LaunchContext:
     subscribe: bool = True  # subscribe a started reference vendor's webhook receiver at the mock
     mock_shards: int = 1  # --mock-shards: the mock's processes, sharded by phone number id (harness.stack.mock)
     mock_routes: dict[str, str] = field(default_factory=dict)  # set by mock_port(): phone number id → its shard
+    # Read once: the mock started here serves with it and every call of the run to that mock carries it.
+    admin_token: str = field(default_factory=mock_admin_token, repr=False)
 
     @property
     def logs(self) -> Path:
@@ -72,6 +81,7 @@ class LaunchContext:
             config_path=self.workdir / self.mock_config_name,
             log_path=self.logs / "mock.log",
             shards=self.mock_shards,
+            admin_token=self.admin_token,
         )
 
 
@@ -184,7 +194,15 @@ class NoLaunch(_Launcher):
 
     def start(self, profile: VendorProfile, context: LaunchContext) -> Launched:
         check_target(profile.base_url, profile.allowed_targets, owner_confirmed=context.owner_confirmed)
-        return Launched(profile, profile.capabilities.mock_url or "")
+        mock_url = profile.capabilities.mock_url or ""
+        if mock_url:  # the run's own calls carry the mock's admin token there
+            check_target(
+                mock_url,
+                profile.allowed_targets,
+                owner_confirmed=context.owner_confirmed,
+                field="capabilities.mock_url",
+            )
+        return Launched(profile, mock_url)
 
 
 class ReferenceLauncher(_Launcher):
@@ -227,7 +245,7 @@ class ReferenceLauncher(_Launcher):
         if getattr(handle, "service", None) is not None:
             processes[PRIMARY] = handle.service
         if context.subscribe:
-            subscribe(mock_url, handle.base_url)
+            subscribe(mock_url, handle.base_url, context.admin_token)
         return Launched(
             pointed_at(profile, handle.base_url, mock_url),
             mock_url,
@@ -265,7 +283,7 @@ class ContainerLauncher(_Launcher):
             client_factory=context.docker_factory or docker_client,
         )
         if context.subscribe:
-            subscribe(mock_url, vendor.base_url)
+            subscribe(mock_url, vendor.base_url, context.admin_token)
         effective = pointed_at(profile, vendor.base_url, mock_url)
         if effective.failover is not None and effective.failover.method == "container":
             # The effective profile names the container the run started, as a profile for a running one would.

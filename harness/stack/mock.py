@@ -25,11 +25,17 @@ import yaml
 from ground.errors import ConfigError, HarnessError
 from ground.services import ServiceProcess
 from harness.config.profiles import VendorProfile
-from mocks.whatsapp.config import MockConfig
+from mocks.whatsapp.config import ADMIN_TOKEN_ENV, MockConfig, admin_token_from_env
 from mocks.whatsapp.sharding import shard_configs
 from mocks.whatsapp.shards import ShardMap
 
-MOCK_ADMIN_TOKEN = "mock-admin-token"  # the mock's documented development default (docs/contracts.md)
+
+def mock_admin_token() -> str:
+    """The mock's admin token for the harness's calls and for the mock it starts (read once per run by the
+    launch context): ``SCRMBENCH_MOCK_ADMIN_TOKEN``, else the development default; redacted everywhere."""
+    return admin_token_from_env()
+
+
 MAX_MOCK_SHARDS = 16  # the mock's processes: beyond the cores of any machine this harness loads from
 
 
@@ -90,12 +96,14 @@ def start_mock(
     config_path: Path,
     log_path: Path,
     shards: int = 1,
+    admin_token: str | None = None,
 ) -> tuple[str, ServiceProcess]:
     """Write ``mock_config`` to ``config_path``, serve the mock on ``port`` until healthy; stopped by ``stack``.
 
     ``shards`` > 1: ``mock serve --workers shards`` on ``port`` … ``port + shards - 1`` (the caller found them
     free, ``ground.net.free_port_run``), ready once every shard answers its health check. The base URL is shard 0's,
-    whose control plane speaks for all of them."""
+    whose control plane speaks for all of them. ``admin_token`` (default ``mock_admin_token()``) is handed to the
+    mock explicitly, so the mock and the harness's calls use the same one."""
     base = f"http://127.0.0.1:{port}"
     config_path.write_text(yaml.safe_dump(sharded_mock_config(mock_config, shards)), encoding="utf-8")
     workers = ["--workers", str(shards)] if shards > 1 else []
@@ -104,6 +112,7 @@ def start_mock(
         ["mock", "serve", "--port", str(port), "--config", str(config_path), *workers],
         health_url=f"{base}/_mock/health",
         log_path=log_path,
+        env={ADMIN_TOKEN_ENV: mock_admin_token() if admin_token is None else admin_token},
     )
     stack.callback(service.stop)
     service.start()
@@ -114,10 +123,11 @@ def start_mock(
     return base, service
 
 
-def subscribe(mock_url: str, vendor_url: str) -> None:
-    """Subscribe the vendor's webhook receiver at the mock (verification skipped: the vendor is ours)."""
+def subscribe(mock_url: str, vendor_url: str, admin_token: str | None = None) -> None:
+    """Subscribe the vendor's webhook receiver at the mock (verification skipped: the vendor is ours);
+    ``admin_token`` None: ``mock_admin_token()`` (deploy/docker-compose.yml calls it so)."""
     body = {"callback_url": f"{vendor_url}/webhooks/whatsapp", "verify_token": "scrmbench", "skip_verification": True}
-    headers = {"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}
+    headers = {"Authorization": f"Bearer {mock_admin_token() if admin_token is None else admin_token}"}
     try:
         answer = httpx.post(f"{mock_url}/_mock/subscriptions", json=body, headers=headers, timeout=10)
     except httpx.HTTPError as exc:

@@ -39,7 +39,7 @@ from harness.faults.proxy.control import ProxyTarget
 from harness.faults.proxy.endpoint import proxy_in_front
 from harness.stack.failover import PRIMARY, DockerFactory, failover_containers, failover_proxy
 from harness.stack.launchers import LaunchContext, PlannedTarget, launcher_for
-from harness.stack.mock import MAX_MOCK_SHARDS, MOCK_ADMIN_TOKEN, check_mock_shards, mock_numbers
+from harness.stack.mock import MAX_MOCK_SHARDS, check_mock_shards, mock_admin_token, mock_numbers
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,11 @@ class RunServices:
     containers: dict[str, str] = field(default_factory=dict)  # failover.method container: its checked target
     load_routes: dict[str, str] = field(default_factory=dict)  # a sharded mock as the target: number id → shard
     customer_numbers: tuple[str, ...] = ()  # a sharded mock behind a reference vendor: where customers write
+    # The mock's admin token, read once by the launch context: every call of the run to the mock carries it.
+    admin_token: str = field(default_factory=mock_admin_token, repr=False)
 
     def fault_targets(self) -> FaultTargets:
-        upstream = {"mock": UpstreamTarget(self.mock_url, MOCK_ADMIN_TOKEN)} if self.mock_url else {}
+        upstream = {"mock": UpstreamTarget(self.mock_url, self.admin_token)} if self.mock_url else {}
         return FaultTargets(
             processes=dict(self.processes),
             containers=dict(self.containers),
@@ -215,6 +217,7 @@ def _start(
         launched.containers,
         {} if proxies else launched.load_routes,  # through a proxy, the base port forwards to the owner shard
         launched.customer_numbers,
+        context.admin_token,
     )
 
 
@@ -237,12 +240,12 @@ def _private_profile(profile: VendorProfile, stack: ExitStack) -> Path:
 
 __all__ = [
     "MAX_MOCK_SHARDS",
-    "MOCK_ADMIN_TOKEN",
     "PUBLIC_PROFILE_FILE",
     "RUN_MOCK_CONFIG",
     "PlannedTarget",
     "RunServices",
     "check_shards_for",
+    "mock_admin_token",
     "planned_targets",
     "run_mock_config",
     "start_services",

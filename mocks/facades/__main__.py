@@ -1,6 +1,8 @@
 """``python -m mocks.facades --dialect twilio --port 8911 --whatsapp-url http://127.0.0.1:8900``.
 
-Binds 127.0.0.1 unless ``--host`` says otherwise (and then warns). The key clients must present comes from
+Binds 127.0.0.1 unless ``--host`` says otherwise (and then warns). ``--whatsapp-url`` must be loopback (the
+facade relays every send there, with its Graph token) unless ``--allow-non-loopback``; otherwise it exits 2 before
+serving. The key clients must present comes from
 ``SCRMBENCH_FACADE_API_KEY`` (default: a per-dialect development key, see ``mocks.facades.common.DEV_KEYS``);
 the token for the mock from ``SCRMBENCH_FACADE_GRAPH_TOKEN`` (default ``mock-access-token``).
 """
@@ -12,7 +14,8 @@ import sys
 
 import uvicorn
 
-from ground.net import is_loopback
+from ground.errors import ScrmbenchError
+from ground.net import check_target, is_loopback
 from mocks.facades.app import create_facade_app
 from mocks.facades.common import DEV_TWILIO_ACCOUNT_SID, DIALECTS, FacadeSettings
 from mocks.facades.twilio_callbacks import CallbackSettings
@@ -23,7 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dialect", choices=DIALECTS, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--whatsapp-url", required=True, help="base URL of the mock WhatsApp Graph API")
+    parser.add_argument("--whatsapp-url", required=True, help="base URL of the mock WhatsApp Graph API (loopback)")
+    parser.add_argument(
+        "--allow-non-loopback",
+        action="store_true",
+        help="allow a --whatsapp-url that is not loopback (a host you run for this test, never Meta's)",
+    )
     parser.add_argument("--phone-number-id", default="100000000000001")
     parser.add_argument(
         "--number",
@@ -38,6 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dropped-as", choices=("nothing", "delivered"), default="nothing")
     parser.add_argument("--fake-read-share", type=float, default=0.0, help="Twilio: reports read for this share")
     args = parser.parse_args(argv)
+    if not args.allow_non_loopback:
+        try:
+            check_target(
+                args.whatsapp_url,
+                field="--whatsapp-url",
+                fix="point it at the mock on 127.0.0.1, or pass --allow-non-loopback if it is a host you run for "
+                "this test",
+            )
+        except ScrmbenchError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
     if not is_loopback(args.host):
         print(f"warning: the facade listens on {args.host}, reachable from other hosts", file=sys.stderr)
     numbers = dict(item.lstrip("+").partition("=")[::2] for item in args.number)

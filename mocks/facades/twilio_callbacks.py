@@ -34,7 +34,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 import zlib
 from collections import OrderedDict
@@ -54,6 +53,7 @@ from starlette.routing import Route
 from ground.clock import Clock, SystemClock
 from ground.net import is_loopback
 from mocks.facades.common import FacadeSettings, json_response, upstream
+from mocks.whatsapp.config import DEV_ADMIN_TOKEN, admin_token_from_env
 from mocks.whatsapp.webhooks.signing import SIGNATURE_HEADER
 from mocks.whatsapp.webhooks.signing import verify as verify_hub_signature
 
@@ -98,7 +98,7 @@ def callback_refusal(url: str) -> str | None:
 
 @dataclass(frozen=True)
 class CallbackSettings:
-    admin_token: str = "mock-admin-token"  # for the mock's control plane (subscriptions)
+    admin_token: str = DEV_ADMIN_TOKEN  # for the mock's control plane (subscriptions)
     workers: int = 8  # concurrent callback POSTs; one message's callbacks always go through the same worker
     queue_max: int = 10_000  # pending callbacks per worker; beyond it new ones are dropped and counted
     timeout_s: float = 10.0
@@ -116,7 +116,7 @@ class CallbackSettings:
 
     @classmethod
     def from_env(cls, **behaviour: Any) -> CallbackSettings:
-        return cls(admin_token=os.environ.get("SCRMBENCH_MOCK_ADMIN_TOKEN") or "mock-admin-token", **behaviour)
+        return cls(admin_token=admin_token_from_env(), **behaviour)
 
     def drops(self, text: str) -> bool:
         """Whether the dishonest reference acknowledges and drops the message with this text."""

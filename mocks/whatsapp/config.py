@@ -14,7 +14,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ground.secrets import read_secret
 from mocks.whatsapp.faults import FaultSpec
+
+ADMIN_TOKEN_ENV = "SCRMBENCH_MOCK_ADMIN_TOKEN"
+DEV_ADMIN_TOKEN = "mock-admin-token"  # the documented development default (docs/contracts.md)
+
+
+def admin_token_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """The control plane's token: ``SCRMBENCH_MOCK_ADMIN_TOKEN``, else the development default; registered for
+    redaction. The one source for both sides: the mock serves with it, the harness's calls carry it."""
+    return read_secret(ADMIN_TOKEN_ENV, fallback=DEV_ADMIN_TOKEN, environ=environ)
+
 
 TIERS: dict[str, int | None] = {"250": 250, "2K": 2_000, "10K": 10_000, "100K": 100_000, "unlimited": None}
 TIER_ORDER = ("250", "2K", "10K", "100K", "unlimited")
@@ -164,7 +175,7 @@ class MockConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(default=8900, ge=0, le=65_535)
     app_secret: str = "mock-app-secret"
-    admin_token: str = "mock-admin-token"
+    admin_token: str = DEV_ADMIN_TOKEN
     auth: AuthConfig = Field(default_factory=AuthConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     pricing: PricingConfig = Field(default_factory=PricingConfig)
@@ -207,8 +218,8 @@ class MockConfig(_Strict):
         update: dict[str, Any] = {}
         if env.get("SCRMBENCH_MOCK_APP_SECRET"):
             update["app_secret"] = env["SCRMBENCH_MOCK_APP_SECRET"]
-        if env.get("SCRMBENCH_MOCK_ADMIN_TOKEN"):
-            update["admin_token"] = env["SCRMBENCH_MOCK_ADMIN_TOKEN"]
+        if env.get(ADMIN_TOKEN_ENV):
+            update["admin_token"] = admin_token_from_env(env)
         if env.get("SCRMBENCH_MOCK_ACCESS_TOKEN"):
             tokens = [token.strip() for token in env["SCRMBENCH_MOCK_ACCESS_TOKEN"].split(",") if token.strip()]
             update["auth"] = self.auth.model_copy(update={"access_tokens": tokens})

@@ -108,6 +108,8 @@ def echo_profile(path: Path, port: int) -> Path:
             }
         },
         "launch": {"kind": "none"},
+        # It cannot be pointed at the mock: a hosted vendor, whose sends go only to the buyer's own phones.
+        "recipients": ["+15550100001", "+15550100002", "+15550100003"],
     }
     path.write_text(yaml.safe_dump(profile, sort_keys=False), encoding="utf-8")
     return path

@@ -19,8 +19,8 @@ from harness.config.profiles import LaunchConfig
 from harness.stack.launchers import LaunchContext, launcher_for
 from harness.stack.mock import (
     MAX_MOCK_SHARDS,
-    MOCK_ADMIN_TOKEN,
     check_mock_shards,
+    mock_admin_token,
     shard_routes,
     sharded_mock_config,
     start_mock,
@@ -152,6 +152,7 @@ def test_each_number_goes_straight_to_its_shard_and_the_ledger_merges_them(tmp_p
             request = HttpRequest("send_template", "POST", f"/v23.0/{number}/messages", headers, body)
             outcome = executor.execute(adapter, request)
             assert outcome.ok, outcome
-        answer = httpx.get(f"{base}/_mock/ledger", headers={"Authorization": f"Bearer {MOCK_ADMIN_TOKEN}"}, timeout=10)
+        admin = {"Authorization": f"Bearer {mock_admin_token()}"}
+        answer = httpx.get(f"{base}/_mock/ledger", headers=admin, timeout=10)
         rows = [orjson.loads(line) for line in answer.content.splitlines() if line]
         assert sorted(row["phone_number_id"] for row in rows) == sorted(routes)
