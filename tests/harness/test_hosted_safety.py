@@ -210,10 +210,10 @@ else:
 """
 
 
-def session_child(profile: dict[str, Any], tmp_path: Path) -> str:
-    # Locust patches the standard library with gevent when imported: its own process, never inside pytest.
-    done = subprocess.run(
-        [sys.executable, "-c", SESSION_CHILD, json.dumps(profile), str(tmp_path)],
+def python_child(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python *args`` from the project root with the profile's token set (bounded: 120 s)."""
+    return subprocess.run(
+        [sys.executable, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -221,6 +221,11 @@ def session_child(profile: dict[str, Any], tmp_path: Path) -> str:
         env={**os.environ, "WHATSAPP_ACCESS_TOKEN": "t-123456", "PYTHONPATH": str(ROOT)},
         check=False,
     )
+
+
+def session_child(profile: dict[str, Any], tmp_path: Path) -> str:
+    # Locust patches the standard library with gevent when imported: its own process, never inside pytest.
+    done = python_child("-c", SESSION_CHILD, json.dumps(profile), str(tmp_path))
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 
@@ -274,14 +279,6 @@ def test_no_launch_refuses_a_mock_url_that_is_not_loopback(tmp_path: Path) -> No
 
 def test_the_locust_probe_sends_a_hosted_vendor_nothing_without_recipients(tmp_path: Path) -> None:
     profile = write(tmp_path, hosted_data(base_url="http://127.0.0.1:9", allowed_targets=[]))
-    done = subprocess.run(
-        [sys.executable, "-m", "harness.adapters.locust_probe", str(profile), str(tmp_path / "run"), "--requests", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env={**os.environ, "WHATSAPP_ACCESS_TOKEN": "t-123456", "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
+    done = python_child("-m", "harness.adapters.locust_probe", str(profile), str(tmp_path / "run"), "--requests", "1")
     assert done.returncode == EXIT_BAD_INPUT, done.stderr[-2000:]
     assert "field 'recipients'" in done.stderr and not (tmp_path / "run").exists()
